@@ -1,0 +1,17 @@
+//! pgfort: declarative provisioning and hardening for PostgreSQL.
+//!
+//! The pipeline: [`config`] → [`model`] ← [`inspect`]; [`diff`] → [`plan`] →
+//! [`render`] and [`apply`].
+
+pub mod apply;
+pub mod cli;
+pub mod config;
+pub mod connect;
+pub mod diff;
+pub mod inspect;
+pub mod model;
+pub mod password;
+pub mod plan;
+pub mod render;
+pub mod sandbox;
+pub mod sql;

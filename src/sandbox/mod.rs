@@ -1,0 +1,2 @@
+//! Throwaway local PostgreSQL clusters: the `--sandbox` target and the test
+//! harness. Never touches a configured server.
