@@ -1,1 +1,177 @@
-//! apply
+//! The only writer to servers: runs a plan's statements in transactions, in
+//! batches (one round trip per batch), one transaction per target.
+
+pub mod lock;
+
+use std::collections::BTreeMap;
+
+use crate::connect::ConnectionSettings;
+use crate::inspect::Db;
+use crate::plan::{Plan, Statement, Target};
+
+/// Statements sent per round trip at most.
+pub const BATCH_STATEMENTS: usize = 2000;
+/// Bytes of SQL sent per round trip at most.
+pub const BATCH_BYTES: usize = 1 << 20;
+
+/// A failed apply, with the server's diagnostics kept.
+#[derive(Debug, Clone, Default, thiserror::Error)]
+#[error("{message}")]
+pub struct ApplyError {
+    pub message: String,
+    /// The statement that failed, passwords redacted.
+    pub statement: Option<String>,
+    pub sqlstate: Option<String>,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl ApplyError {
+    pub(crate) fn from_db(context: &str, err: &tokio_postgres::Error, statement: Option<String>) -> Self {
+        match err.as_db_error() {
+            Some(db) => ApplyError {
+                message: format!("{context}: {}", db.message()),
+                statement,
+                sqlstate: Some(db.code().code().to_owned()),
+                detail: db.detail().map(str::to_owned),
+                hint: db.hint().map(str::to_owned),
+            },
+            None => ApplyError { message: format!("{context}: {err}"), statement, ..Default::default() },
+        }
+    }
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    pub statements: usize,
+    pub transactions: usize,
+    pub round_trips: u64,
+}
+
+/// Consecutive statements for the same target: one transaction.
+struct Unit<'a> {
+    target: &'a Target,
+    statements: Vec<&'a Statement>,
+}
+
+fn units<'a>(statements: &[&'a Statement]) -> Vec<Unit<'a>> {
+    let mut units: Vec<Unit<'a>> = Vec::new();
+    for statement in statements {
+        match units.last_mut() {
+            Some(unit) if unit.target == &statement.target => unit.statements.push(statement),
+            _ => units.push(Unit { target: &statement.target, statements: vec![statement] }),
+        }
+    }
+    units
+}
+
+/// Runs the plan. `main` is the connection the plan was computed on;
+/// per-database work opens connections from `settings`. `progress` is told
+/// how many statements are done out of how many.
+pub async fn apply(
+    main: &Db,
+    settings: &ConnectionSettings,
+    plan: &Plan,
+    progress: &dyn Fn(usize, usize),
+) -> Result<ApplyReport, ApplyError> {
+    let statements = plan.statements();
+    let total = statements.len();
+    let mut report = ApplyReport::default();
+    let mut others: BTreeMap<String, Db> = BTreeMap::new();
+    for unit in units(&statements) {
+        let db = match unit.target {
+            Target::Database(name) if *name != settings.dbname => {
+                if !others.contains_key(name) {
+                    let client = crate::connect::connect(&settings.with_dbname(name)).await.map_err(|e| {
+                        ApplyError { message: format!("connecting to database \"{name}\": {e}"), ..Default::default() }
+                    })?;
+                    others.insert(name.clone(), Db::new(client));
+                }
+                others.get(name).unwrap_or(main)
+            }
+            _ => main,
+        };
+        run_unit(db, &unit, &mut report, total, progress).await?;
+    }
+    report.round_trips = main.round_trips() + others.values().map(Db::round_trips).sum::<u64>();
+    Ok(report)
+}
+
+/// One transaction: `BEGIN` rides on the first batch and `COMMIT` on the
+/// last, so a unit of N statements costs ceil(N / batch) round trips.
+async fn run_unit(
+    db: &Db,
+    unit: &Unit<'_>,
+    report: &mut ApplyReport,
+    total: usize,
+    progress: &dyn Fn(usize, usize),
+) -> Result<(), ApplyError> {
+    let batches = batches(&unit.statements);
+    let last = batches.len().saturating_sub(1);
+    for (index, batch) in batches.iter().enumerate() {
+        let mut sql = String::new();
+        if index == 0 {
+            sql.push_str("BEGIN;\n");
+        }
+        for statement in batch {
+            sql.push_str(&statement.for_execution());
+            sql.push_str(";\n");
+        }
+        if index == last {
+            sql.push_str("COMMIT;");
+        }
+        db.count();
+        if let Err(err) = db.client.batch_execute(&sql).await {
+            drop(sql);
+            db.count();
+            let _ = db.client.batch_execute("ROLLBACK").await;
+            return Err(locate_failure(db, &unit.statements, &err).await);
+        }
+        report.statements += batch.len();
+        progress(report.statements, total);
+    }
+    report.transactions += 1;
+    Ok(())
+}
+
+fn batches<'a>(statements: &[&'a Statement]) -> Vec<Vec<&'a Statement>> {
+    let mut batches: Vec<Vec<&'a Statement>> = Vec::new();
+    let mut bytes = 0;
+    for statement in statements {
+        let size = statement.redacted().len();
+        match batches.last_mut() {
+            Some(batch) if batch.len() < BATCH_STATEMENTS && bytes + size <= BATCH_BYTES => {
+                batch.push(statement);
+                bytes += size;
+            }
+            _ => {
+                batches.push(vec![statement]);
+                bytes = size;
+            }
+        }
+    }
+    batches
+}
+
+/// The batch failed and was rolled back. Replays the unit one statement at
+/// a time in a transaction that is rolled back, to name the statement that
+/// fails.
+async fn locate_failure(db: &Db, statements: &[&Statement], original: &tokio_postgres::Error) -> ApplyError {
+    let fallback = ApplyError::from_db("applying changes (rolled back)", original, None);
+    db.count();
+    if db.client.batch_execute("BEGIN").await.is_err() {
+        return fallback;
+    }
+    let mut found = fallback;
+    for statement in statements {
+        db.count();
+        if let Err(err) = db.client.batch_execute(&statement.for_execution()).await {
+            found = ApplyError::from_db("applying changes (rolled back)", &err, Some(statement.redacted()));
+            break;
+        }
+    }
+    db.count();
+    let _ = db.client.batch_execute("ROLLBACK").await;
+    found
+}

@@ -1,1 +1,39 @@
-//! cli
+//! The command line: arguments → settings → library calls, exit codes and
+//! error printing. No SQL and no domain logic here.
+
+pub mod args;
+mod commands;
+mod output;
+mod prompt;
+
+pub use args::{Cli, normalise_terraform_flags};
+pub use output::{init_tracing, print_error};
+
+use crate::Error;
+
+/// How a successful run ends, as an exit code (part of the interface).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// Exit 1 without an error message (e.g. `fmt --check` found files).
+    Failure,
+    /// Exit 2: `plan --detailed-exitcode` found changes.
+    Changes,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Failure => 1,
+            Outcome::Changes => 2,
+        }
+    }
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<Outcome, Error> {
+    let color = output::use_color(cli.no_color);
+    commands::dispatch(cli.command, color)
+}

@@ -37,10 +37,19 @@ pub enum ConnectError {
     #[error("invalid connection setting: {0}")]
     Invalid(String),
     #[error("could not connect to {target}: {message}")]
-    Failed { target: String, message: String, hint: Option<String> },
+    Failed {
+        target: String,
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 impl ConnectionSettings {
+    /// The same settings for another database.
+    pub fn with_dbname(&self, dbname: &str) -> Self {
+        ConnectionSettings { dbname: dbname.to_owned(), ..self.clone() }
+    }
+
     /// Resolves settings: `url` (from `--database-url`) beats `env`
     /// (a lookup of libpq variables such as PGHOST) beats `block`.
     pub fn resolve(
@@ -50,4 +59,9 @@ impl ConnectionSettings {
     ) -> Result<Self, ConnectError> {
         todo!()
     }
+}
+
+/// Opens a connection (TLS as `sslmode` says) and spawns its driver task.
+pub async fn connect(_settings: &ConnectionSettings) -> Result<tokio_postgres::Client, ConnectError> {
+    todo!()
 }

@@ -1,1 +1,48 @@
-//! diff
+//! desired × live → changes. Pure and synchronous: no I/O, no formatting
+//! beyond the values a change displays.
+
+mod memberships;
+mod roles;
+
+use crate::model::{ManagePolicy, ServerFacts, ServerState};
+use crate::plan::Change;
+
+/// Switches that change what the diff proposes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DiffOptions {
+    /// Set passwords even where the stored one cannot be read to compare.
+    pub rotate_passwords: bool,
+}
+
+/// What the diff found.
+#[derive(Debug, Clone, Default)]
+pub struct Diff {
+    pub changes: Vec<Change>,
+    pub unmanaged_roles: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// A desired state that cannot be reached safely.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DiffError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Inputs of a diff, by reference.
+#[derive(Debug, Clone, Copy)]
+pub struct DiffInput<'a> {
+    pub desired: &'a ServerState,
+    pub live: &'a ServerState,
+    pub facts: &'a ServerFacts,
+    pub manage: &'a ManagePolicy,
+    pub options: DiffOptions,
+}
+
+/// Computes the changes that turn `live` into `desired`.
+pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
+    let mut out = Diff::default();
+    roles::diff_roles(&input, &mut out)?;
+    Ok(out)
+}

@@ -43,6 +43,9 @@ pub struct ServerFacts {
     pub can_read_passwords: bool,
     /// Databases that accept connections, for per-database work.
     pub databases: Vec<String>,
+    /// For each role, the databases holding objects it owns or privileges
+    /// granted to it (from `pg_shdepend`), where dropping it needs work.
+    pub role_dependencies: BTreeMap<String, Vec<String>>,
 }
 
 impl ServerFacts {

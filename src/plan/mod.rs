@@ -1,1 +1,86 @@
-//! plan
+//! Changes in execution order, with a fingerprint of the live state they
+//! were computed from. Never executes anything.
+
+mod change;
+mod phase;
+mod statement;
+
+use serde::Serialize;
+
+pub use change::{Action, AttributeChange, Change};
+pub use phase::{Phase, Target};
+pub use statement::Statement;
+
+use crate::diff::Diff;
+
+/// A computed plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Changes in display order (by address).
+    pub changes: Vec<Change>,
+    /// Live roles that are neither declared nor reserved, left alone.
+    pub unmanaged_roles: Vec<String>,
+    pub warnings: Vec<String>,
+    /// SHA-256 of the live state the plan was computed from.
+    pub fingerprint: String,
+}
+
+/// Counts for the summary line (a replacement counts on both sides).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}
+
+impl Plan {
+    pub fn new(diff: Diff, fingerprint: String) -> Self {
+        let mut changes = diff.changes;
+        changes.sort_by(|a, b| a.address.cmp(&b.address));
+        Plan {
+            changes,
+            unmanaged_roles: diff.unmanaged_roles,
+            warnings: diff.warnings,
+            fingerprint,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for change in &self.changes {
+            match change.action {
+                Action::Create => summary.add += 1,
+                Action::Update => summary.change += 1,
+                Action::Delete => summary.destroy += 1,
+                Action::Replace => {
+                    summary.add += 1;
+                    summary.destroy += 1;
+                }
+            }
+        }
+        summary
+    }
+
+    /// Every statement in execution order: by phase, then by target, keeping
+    /// the diff's order within the same phase and target.
+    pub fn statements(&self) -> Vec<&Statement> {
+        let mut statements: Vec<&Statement> = self
+            .changes
+            .iter()
+            .flat_map(|c| c.statements.iter())
+            .collect();
+        statements.sort_by(|a, b| (a.phase, &a.target).cmp(&(b.phase, &b.target)));
+        statements
+    }
+}
+
+/// A stable fingerprint of any serializable live state.
+pub fn fingerprint<T: Serialize>(state: &T) -> String {
+    let json = serde_json::to_vec(state).unwrap_or_default();
+    let digest = ring::digest::digest(&ring::digest::SHA256, &json);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}

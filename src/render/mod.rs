@@ -1,1 +1,13 @@
-//! render
+//! Plan → text or JSON. No decisions here, and never a secret: values that
+//! are sensitive already hold `(sensitive)`.
+
+mod doc;
+mod text;
+
+pub use doc::{FORMAT_VERSION, PlanDoc};
+pub use text::{TextOptions, render_text};
+
+/// The JSON document for a plan, pretty-printed.
+pub fn render_json(plan: &crate::plan::Plan) -> String {
+    serde_json::to_string_pretty(&PlanDoc::new(plan)).unwrap_or_else(|_| "{}".to_owned())
+}

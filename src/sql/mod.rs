@@ -1,1 +1,6 @@
-//! sql
+//! SQL text for typed changes. Every identifier and literal goes through
+//! [`quote`].
+
+pub mod quote;
+pub mod roles;
+pub mod settings;

@@ -1,0 +1,224 @@
+//! Command-line arguments as the user typed them (clap). Turned into
+//! resolved settings by the commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Declarative provisioning and hardening for PostgreSQL.
+///
+/// pgfort reads the *.hcl files of a directory, inspects the live server,
+/// prints the changes that would make the server match (plan), and makes
+/// them (apply).
+#[derive(Debug, Parser)]
+#[command(name = "pgfort", version, propagate_version = true, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// More logging on stderr (-v: info, -vv: debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Never use colours (also: NO_COLOR). Colour is used only on terminals.
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the configuration without connecting to any server.
+    Validate(ValidateArgs),
+    /// Show what apply would change. Changes nothing.
+    Plan(PlanArgs),
+    /// Make the server match the configuration.
+    Apply(ApplyArgs),
+    /// Rewrite *.hcl files in canonical layout (comments are kept).
+    Fmt(FmtArgs),
+    /// A throwaway local PostgreSQL server for trying pgfort.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Directory holding the *.hcl files.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub vars: VarArgs,
+}
+
+/// Values for `variable` blocks.
+#[derive(Debug, Args, Clone, Default)]
+pub struct VarArgs {
+    /// Set a variable: -var name=value (repeatable; also PGFORT_VAR_name).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variables from an HCL file of `name = value` lines (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+/// Where to connect.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnectionArgs {
+    /// A postgres:// URL or libpq key=value string. Beats PG* variables and
+    /// the connection block.
+    #[arg(long, env = "PGFORT_DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Ask for the password on the terminal.
+    #[arg(long)]
+    pub password_prompt: bool,
+    /// Target the local sandbox server (started if needed).
+    #[arg(long, conflicts_with = "database_url")]
+    pub sandbox: bool,
+    /// The sandbox directory.
+    #[arg(long, default_value = ".pgfort/sandbox", value_name = "DIR")]
+    pub sandbox_dir: PathBuf,
+    /// PostgreSQL server binaries for the sandbox (initdb, pg_ctl, postgres).
+    #[arg(long, value_name = "DIR")]
+    pub pg_bin: Option<PathBuf>,
+}
+
+/// Plan options shared by plan and apply.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlanOptions {
+    /// Set passwords even where the stored ones cannot be read to compare.
+    #[arg(long)]
+    pub rotate_passwords: bool,
+    /// Show the SQL each change runs (passwords redacted).
+    #[arg(long)]
+    pub show_sql: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Directory holding the *.hcl files.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub options: PlanOptions,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Print the plan as a JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Directory holding the *.hcl files.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub options: PlanOptions,
+    /// Apply without asking for confirmation (required without a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// How long to wait for another pgfort run's lock (e.g. 30s, 2m).
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub lock_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Directory holding the *.hcl files.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Change nothing; exit 1 when a file is not formatted.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Create (if needed) and start the sandbox server.
+    Up(SandboxArgs),
+    /// Stop the sandbox server (keeps its data; --destroy removes it).
+    Down {
+        #[command(flatten)]
+        sandbox: SandboxArgs,
+        /// Remove the sandbox directory too.
+        #[arg(long)]
+        destroy: bool,
+    },
+    /// Say whether the sandbox exists and runs, and where.
+    Status(SandboxArgs),
+    /// Print `export PG…=…` lines for the sandbox (eval "$(pgfort sandbox env)").
+    Env(SandboxArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SandboxArgs {
+    /// The sandbox directory.
+    #[arg(long, default_value = ".pgfort/sandbox", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// PostgreSQL server binaries (initdb, pg_ctl, postgres).
+    #[arg(long, value_name = "DIR")]
+    pub pg_bin: Option<PathBuf>,
+}
+
+/// `30s`, `2m`, `1h`, `500ms` or a number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("invalid duration {text:?} (expected e.g. 30s, 2m)"))?;
+    let seconds = match unit {
+        "ms" => return Ok(std::time::Duration::from_millis(number)),
+        "" | "s" => number,
+        "m" | "min" => number * 60,
+        "h" => number * 3600,
+        _ => return Err(format!("invalid duration unit {unit:?} (expected ms, s, m or h)")),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+/// Terraform spells variables `-var` and `-var-file`; clap wants two dashes.
+pub fn normalise_terraform_flags(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    args.into_iter()
+        .map(|arg| {
+            if arg == "-var" || arg.starts_with("-var=") || arg == "-var-file" || arg.starts_with("-var-file=") {
+                format!("-{arg}")
+            } else {
+                arg
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap().as_secs(), 30);
+        assert_eq!(parse_duration("2m").unwrap().as_secs(), 120);
+        assert_eq!(parse_duration("5").unwrap().as_secs(), 5);
+        assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn terraform_style_var_flags() {
+        let args = normalise_terraform_flags(["pgfort", "plan", "-var", "a=1", "-var-file=x.hcl", "-v"].map(String::from));
+        assert_eq!(args, ["pgfort", "plan", "--var", "a=1", "--var-file=x.hcl", "-v"]);
+    }
+}

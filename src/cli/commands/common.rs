@@ -1,0 +1,74 @@
+//! What plan and apply share: configuration, target and connection.
+
+use std::future::Future;
+use std::path::Path;
+
+use crate::Error;
+use crate::cli::args::{ConnectionArgs, VarArgs};
+use crate::cli::prompt::{TerminalPrompter, stdin_is_terminal};
+use crate::config::{self, Config, VariableInputs};
+use crate::connect::{self, ConnectionSettings};
+use crate::inspect::Db;
+use crate::sandbox::{Sandbox, SandboxOptions};
+
+pub fn block_on<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io { context: "starting the async runtime".to_owned(), source })?
+        .block_on(future)
+}
+
+/// Loads the configuration; every error here happens before any connection.
+pub fn load_config(dir: &Path, vars: &VarArgs) -> Result<Config, Error> {
+    let mut cli = Vec::new();
+    for assignment in &vars.vars {
+        let (name, value) = assignment.split_once('=').ok_or_else(|| {
+            Error::usage(format!("-var {assignment:?} is not NAME=VALUE"), Some("write -var name=value"))
+        })?;
+        cli.push((name.trim().to_owned(), value.to_owned()));
+    }
+    let inputs = VariableInputs { cli, files: vars.var_files.clone() };
+    Ok(config::load(dir, &inputs, &TerminalPrompter)?)
+}
+
+/// Resolves where to connect: the sandbox, or flags > PG* variables > the
+/// connection block.
+pub fn resolve_target(args: &ConnectionArgs, config: &Config) -> Result<ConnectionSettings, Error> {
+    let mut settings = if args.sandbox {
+        let sandbox = ensure_sandbox(&args.sandbox_dir, args.pg_bin.as_deref())?;
+        let vars = sandbox.env_vars();
+        let lookup = |name: &str| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone());
+        ConnectionSettings::resolve(None, &lookup, &Default::default())?
+    } else {
+        let lookup = |name: &str| std::env::var(name).ok();
+        ConnectionSettings::resolve(args.database_url.as_deref(), &lookup, &config.connection)?
+    };
+    if args.password_prompt {
+        settings.password = Some(connect::prompt_password(&settings.user)?);
+    }
+    Ok(settings)
+}
+
+/// Opens the sandbox, creating and starting it when needed.
+pub fn ensure_sandbox(dir: &Path, pg_bin: Option<&Path>) -> Result<Sandbox, Error> {
+    let sandbox = match Sandbox::open(dir)? {
+        Some(sandbox) => sandbox,
+        None => {
+            eprintln!("Creating the sandbox server in {}…", dir.display());
+            Sandbox::create(dir, &SandboxOptions { pg_bin: pg_bin.map(Path::to_path_buf), ..Default::default() })?
+        }
+    };
+    if !sandbox.is_running() {
+        eprintln!("Starting the sandbox server on 127.0.0.1:{}…", sandbox.port());
+        sandbox.start()?;
+    }
+    Ok(sandbox)
+}
+
+/// Connects, asking for a password on a terminal if the server wants one.
+pub async fn connect_db(settings: &ConnectionSettings) -> Result<Db, Error> {
+    tracing::info!("connecting to {}", settings.redacted_target());
+    let client = connect::connect_interactive(settings, stdin_is_terminal()).await?;
+    Ok(Db::new(client))
+}

@@ -1,0 +1,22 @@
+//! One file per subcommand.
+
+mod apply;
+mod common;
+mod fmt;
+mod plan;
+mod sandbox;
+mod validate;
+
+use super::Outcome;
+use super::args::Command;
+use crate::Error;
+
+pub fn dispatch(command: Command, color: bool) -> Result<Outcome, Error> {
+    match command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Plan(args) => common::block_on(plan::run(&args, color)),
+        Command::Apply(args) => common::block_on(apply::run(&args, color)),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Sandbox(command) => sandbox::run(command),
+    }
+}

@@ -1,0 +1,46 @@
+//! Error printing, colour decisions and tracing set-up.
+
+use std::io::IsTerminal;
+
+use crate::{Error, ErrorKind};
+
+/// Colour only on a terminal, and never with --no-color or NO_COLOR.
+pub fn use_color(no_color: bool) -> bool {
+    !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+/// Logs go to stderr; -v info, -vv debug, RUST_LOG wins.
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "pgfort=info",
+        _ => "pgfort=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// `error: …` then the causes and `hint:` lines, on stderr.
+pub fn print_error(error: &Error) {
+    let heading = match error.kind() {
+        ErrorKind::Internal => "internal error",
+        _ => "error",
+    };
+    eprintln!("{heading}: {error}");
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !error.to_string().contains(&text) {
+            eprintln!("  caused by: {text}");
+        }
+        source = cause.source();
+    }
+    for hint in error.hints() {
+        eprintln!("  hint: {hint}");
+    }
+}

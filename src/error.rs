@@ -1,0 +1,95 @@
+//! One error type for the library's callers, sorted into kinds that choose
+//! the exit code and carrying hints for the user.
+
+use crate::apply::ApplyError;
+use crate::config::ConfigError;
+use crate::connect::ConnectError;
+use crate::diff::DiffError;
+use crate::inspect::InspectError;
+use crate::sandbox::SandboxError;
+
+/// What kind of failure, for exit codes and the error's heading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad configuration or arguments: nothing was sent to a server.
+    Usage,
+    /// The server could not be reached or refused us.
+    Connection,
+    /// The server rejected a query or a change.
+    Server,
+    /// A bug in pgfort (e.g. a plan that is not empty after apply).
+    Internal,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
+    #[error(transparent)]
+    Diff(#[from] DiffError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    #[error("{message}")]
+    Usage { message: String, hint: Option<String> },
+    #[error("{0}")]
+    Internal(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn usage(message: impl Into<String>, hint: Option<&str>) -> Self {
+        Error::Usage { message: message.into(), hint: hint.map(str::to_owned) }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Config(_) | Error::Usage { .. } | Error::Io { .. } | Error::Diff(_) => ErrorKind::Usage,
+            Error::Connect(_) | Error::Sandbox(_) => ErrorKind::Connection,
+            Error::Inspect(_) | Error::Apply(_) => ErrorKind::Server,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// Lines to print after the error, each a way forward.
+    pub fn hints(&self) -> Vec<String> {
+        let mut hints = Vec::new();
+        match self {
+            Error::Config(e) => hints.extend(e.hint.clone()),
+            Error::Connect(ConnectError::Failed { hint, .. }) => hints.extend(hint.clone()),
+            Error::Diff(e) => hints.extend(e.hint.clone()),
+            Error::Usage { hint, .. } => hints.extend(hint.clone()),
+            Error::Apply(e) => {
+                if let Some(statement) = &e.statement {
+                    hints.push(format!("statement: {statement}"));
+                }
+                if let Some(code) = &e.sqlstate {
+                    hints.push(format!("SQLSTATE {code}"));
+                }
+                hints.extend(e.detail.iter().map(|d| format!("detail: {d}")));
+                hints.extend(e.hint.clone());
+                hints.push("nothing was changed in the transaction that failed".to_owned());
+            }
+            Error::Inspect(e) => {
+                if let Some(db) = e.source.as_db_error() {
+                    hints.push(format!("SQLSTATE {}", db.code().code()));
+                }
+            }
+            Error::Internal(_) => {
+                hints.push("this is a bug in pgfort; please report it with the output of -vv".to_owned())
+            }
+            _ => {}
+        }
+        hints
+    }
+}

@@ -1,0 +1,42 @@
+//! Who we are and what the server is: version, session user, databases.
+
+use std::collections::BTreeMap;
+
+use super::{Db, InspectError};
+use crate::model::ServerFacts;
+
+const FACTS: &str = "\
+SELECT current_setting('server_version_num')::int AS version_num,
+       session_user::text AS session_user,
+       (SELECT rolname::text FROM pg_roles WHERE oid = 10) AS bootstrap,
+       has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_passwords,
+       ARRAY(SELECT datname::text FROM pg_database
+             WHERE datallowconn AND NOT datistemplate ORDER BY datname) AS databases";
+
+/// Databases where each role owns objects or holds privileges. Shared
+/// objects (dbid 0) are handled from the current database.
+const DEPENDENCIES: &str = "\
+SELECT r.rolname::text,
+       array_agg(DISTINCT COALESCE(d.datname, current_database())::text ORDER BY 1)
+FROM pg_shdepend s
+JOIN pg_roles r ON r.oid = s.refobjid
+LEFT JOIN pg_database d ON d.oid = s.dbid
+WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND s.deptype IN ('o', 'a', 'i', 'r')
+GROUP BY r.rolname";
+
+pub(super) async fn read(db: &Db) -> Result<ServerFacts, InspectError> {
+    let (row, dependencies) = futures_util::try_join!(
+        db.query_one("server facts", FACTS),
+        db.query("role dependencies (pg_shdepend)", DEPENDENCIES, &[]),
+    )?;
+    let role_dependencies: BTreeMap<String, Vec<String>> =
+        dependencies.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Vec<String>>(1))).collect();
+    Ok(ServerFacts {
+        version_num: u32::try_from(row.get::<_, i32>("version_num")).unwrap_or(0),
+        session_user: row.get("session_user"),
+        bootstrap_superuser: row.get::<_, Option<String>>("bootstrap").unwrap_or_default(),
+        can_read_passwords: row.get("can_read_passwords"),
+        databases: row.get("databases"),
+        role_dependencies,
+    })
+}

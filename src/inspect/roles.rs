@@ -1,0 +1,109 @@
+//! Roles with attributes, passwords, comments, memberships and settings:
+//! three queries whatever the number of roles.
+
+use std::collections::BTreeMap;
+
+use super::{Db, InspectError};
+use crate::model::{Membership, Password, Role, RoleAttributes, Secret};
+
+/// Reads `pg_authid` when allowed (for password verifiers), else `pg_roles`.
+/// The choice is made in SQL so this stays one round trip.
+const ROLES: &str = "\
+SELECT a.rolname::text AS name, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rolcreatedb,
+       a.rolcanlogin, a.rolreplication, a.rolbypassrls, a.rolconnlimit,
+       CASE WHEN a.rolvaliduntil IS NULL OR NOT isfinite(a.rolvaliduntil) THEN NULL
+            ELSE to_char(a.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END AS valid_until,
+       shobj_description(a.oid, 'pg_authid') AS comment
+FROM pg_catalog.pg_roles a
+ORDER BY 1";
+
+/// Password verifiers, only when `pg_authid` is readable (checked in SQL).
+const PASSWORDS: &str = "\
+SELECT rolname::text, rolpassword
+FROM pg_catalog.pg_authid
+WHERE has_table_privilege('pg_catalog.pg_authid', 'SELECT')";
+
+/// Memberships. `inherit_option` and `set_option` exist from PostgreSQL 16;
+/// reading them through jsonb gives NULL before, with one query text.
+const MEMBERSHIPS: &str = "\
+SELECT m.rolname::text AS member, g.rolname::text AS grp,
+       bool_or(am.admin_option) AS admin,
+       bool_or((to_jsonb(am) ->> 'inherit_option')::boolean) AS inherit,
+       bool_or((to_jsonb(am) ->> 'set_option')::boolean) AS set
+FROM pg_catalog.pg_auth_members am
+JOIN pg_catalog.pg_roles m ON m.oid = am.member
+JOIN pg_catalog.pg_roles g ON g.oid = am.roleid
+GROUP BY 1, 2";
+
+const SETTINGS: &str = "\
+SELECT r.rolname::text, d.datname::text, s.setconfig
+FROM pg_catalog.pg_db_role_setting s
+JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
+LEFT JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase";
+
+pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError> {
+    let (roles, passwords, memberships, settings) = futures_util::try_join!(
+        db.query("roles (pg_roles)", ROLES, &[]),
+        db.query("role passwords (pg_authid)", PASSWORDS, &[]),
+        db.query("role memberships (pg_auth_members)", MEMBERSHIPS, &[]),
+        db.query("role settings (pg_db_role_setting)", SETTINGS, &[]),
+    )?;
+    let passwords_readable = !passwords.is_empty();
+    let mut stored: BTreeMap<String, Option<String>> =
+        passwords.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1))).collect();
+
+    let mut out = BTreeMap::new();
+    for row in &roles {
+        let name: String = row.get("name");
+        let password = if passwords_readable {
+            match stored.remove(&name).flatten() {
+                Some(verifier) => Password::Stored(Secret::new(verifier)),
+                None => Password::None,
+            }
+        } else {
+            Password::Unreadable
+        };
+        let role = Role {
+            attributes: RoleAttributes {
+                login: row.get("rolcanlogin"),
+                superuser: row.get("rolsuper"),
+                createdb: row.get("rolcreatedb"),
+                createrole: row.get("rolcreaterole"),
+                inherit: row.get("rolinherit"),
+                replication: row.get("rolreplication"),
+                bypassrls: row.get("rolbypassrls"),
+                connection_limit: row.get("rolconnlimit"),
+                valid_until: row.get("valid_until"),
+            },
+            password,
+            comment: row.get("comment"),
+            ..Role::new(name.clone())
+        };
+        out.insert(name, role);
+    }
+    for row in &memberships {
+        let member: String = row.get("member");
+        if let Some(role) = out.get_mut(&member) {
+            role.member_of.insert(
+                row.get("grp"),
+                Membership { admin: row.get("admin"), inherit: row.get("inherit"), set: row.get("set") },
+            );
+        }
+    }
+    for row in &settings {
+        let role: String = row.get(0);
+        let database: Option<String> = row.get(1);
+        let config: Vec<String> = row.get::<_, Option<Vec<String>>>(2).unwrap_or_default();
+        let Some(role) = out.get_mut(&role) else { continue };
+        let target = match database {
+            Some(db) => role.database_settings.entry(db).or_default(),
+            None => &mut role.settings,
+        };
+        for entry in config {
+            if let Some((name, value)) = entry.split_once('=') {
+                target.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,41 @@
+//! The steps every command shares: inspect the live server, diff against
+//! the configuration, build the plan; and after an apply, verify.
+
+use crate::Error;
+use crate::config::Config;
+use crate::diff::{self, DiffInput, DiffOptions};
+use crate::inspect::{self, Db};
+use crate::plan::{self, Plan};
+
+/// Inspects `db` and computes the plan that makes it match `config`.
+pub async fn compute_plan(db: &Db, config: &Config, options: DiffOptions) -> Result<Plan, Error> {
+    let live = inspect::inspect(db).await?;
+    let diff = diff::diff(DiffInput {
+        desired: &config.desired,
+        live: &live.state,
+        facts: &live.facts,
+        manage: &config.manage,
+        options,
+    })?;
+    Ok(Plan::new(diff, plan::fingerprint(&live.state)))
+}
+
+/// Re-inspects after an apply: anything left to do is a bug, never silent.
+pub async fn verify(db: &Db, config: &Config) -> Result<(), Error> {
+    let plan = compute_plan(db, config, DiffOptions::default()).await?;
+    if plan.is_empty() {
+        return Ok(());
+    }
+    let left: Vec<String> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            let attrs: Vec<&str> = c.attributes.iter().map(|a| a.name.as_str()).collect();
+            format!("{} ({})", c.address, attrs.join(", "))
+        })
+        .collect();
+    Err(Error::Internal(format!(
+        "the server still differs from the configuration after apply: {}",
+        left.join("; ")
+    )))
+}

@@ -1,0 +1,65 @@
+//! One change to one object: what the plan shows and what apply runs.
+
+use serde::Serialize;
+
+use super::Statement;
+
+/// What happens to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+/// One attribute's old and new value, already formatted for display.
+/// Sensitive values are never stored here in clear: they hold `(sensitive)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttributeChange {
+    pub name: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub sensitive: bool,
+}
+
+impl AttributeChange {
+    pub fn new(name: &str, before: Option<String>, after: Option<String>) -> Self {
+        AttributeChange {
+            name: name.to_owned(),
+            before,
+            after,
+            sensitive: false,
+        }
+    }
+}
+
+/// A change to one object, addressed like `role.app_user`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub address: String,
+    pub action: Action,
+    pub attributes: Vec<AttributeChange>,
+    /// Why, in words (`because the password was changed outside pgfort`).
+    pub reasons: Vec<String>,
+    pub statements: Vec<Statement>,
+    /// Loses data or access that cannot be restored by another apply.
+    pub destructive: bool,
+    /// Contains a value that must not be displayed.
+    pub sensitive: bool,
+}
+
+impl Change {
+    pub fn new(address: impl Into<String>, action: Action) -> Self {
+        Change {
+            address: address.into(),
+            action,
+            attributes: Vec::new(),
+            reasons: Vec::new(),
+            statements: Vec::new(),
+            destructive: action == Action::Delete,
+            sensitive: false,
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The versioned plan document that both renderers read.
+
+use serde::Serialize;
+
+use crate::plan::{Change, Plan, Summary};
+
+/// Bumped whenever the shape of [`PlanDoc`] changes.
+pub const FORMAT_VERSION: &str = "1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanDoc<'a> {
+    pub format_version: &'static str,
+    pub pgfort_version: &'static str,
+    /// SHA-256 of the live state the plan was computed from.
+    pub fingerprint: &'a str,
+    pub changes: &'a [Change],
+    pub unmanaged_roles: &'a [String],
+    pub warnings: &'a [String],
+    pub summary: Summary,
+}
+
+impl<'a> PlanDoc<'a> {
+    pub fn new(plan: &'a Plan) -> Self {
+        PlanDoc {
+            format_version: FORMAT_VERSION,
+            pgfort_version: env!("CARGO_PKG_VERSION"),
+            fingerprint: &plan.fingerprint,
+            changes: &plan.changes,
+            unmanaged_roles: &plan.unmanaged_roles,
+            warnings: &plan.warnings,
+            summary: plan.summary(),
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Terraform-like plan text.
+
+use std::fmt::Write;
+
+use super::PlanDoc;
+use crate::plan::{Action, AttributeChange, Change};
+
+/// How to draw the text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// ANSI colours (only when writing to a terminal).
+    pub color: bool,
+    /// Print the SQL each change runs (passwords redacted).
+    pub show_sql: bool,
+}
+
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const RED: &str = "\x1b[31m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color { format!("{code}{text}{RESET}") } else { text.to_owned() }
+    }
+
+    fn symbol(&self, action: Action) -> String {
+        match action {
+            Action::Create => self.paint(GREEN, "+"),
+            Action::Update => self.paint(YELLOW, "~"),
+            Action::Delete => self.paint(RED, "-"),
+            Action::Replace => format!("{}/{}", self.paint(RED, "-"), self.paint(GREEN, "+")),
+        }
+    }
+}
+
+/// Renders the whole plan.
+pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
+    let style = Style { color: options.color };
+    let mut out = String::new();
+    for warning in doc.warnings {
+        let _ = writeln!(out, "{} {warning}", style.paint(YELLOW, "Warning:"));
+    }
+    if !doc.warnings.is_empty() {
+        out.push('\n');
+    }
+    if !doc.unmanaged_roles.is_empty() {
+        let _ = writeln!(
+            out,
+            "Unmanaged roles (not declared, left alone): {}\n",
+            doc.unmanaged_roles.join(", ")
+        );
+    }
+    if doc.changes.is_empty() {
+        out.push_str("No changes. The server matches the configuration.\n");
+        return out;
+    }
+    legend(doc, &style, &mut out);
+    out.push_str("pgfort will perform the following actions:\n\n");
+    for change in doc.changes {
+        render_change(change, &style, options, &mut out);
+    }
+    let s = doc.summary;
+    let _ = writeln!(
+        out,
+        "{} {} to add, {} to change, {} to destroy.",
+        style.paint(BOLD, "Plan:"),
+        s.add,
+        s.change,
+        s.destroy
+    );
+    out
+}
+
+/// Lists only the symbols the plan uses.
+fn legend(doc: &PlanDoc<'_>, style: &Style, out: &mut String) {
+    out.push_str("Resource actions are indicated with the following symbols:\n");
+    let entries = [
+        (Action::Create, "create"),
+        (Action::Update, "update in-place"),
+        (Action::Replace, "destroy and then create replacement"),
+        (Action::Delete, "destroy"),
+    ];
+    for (action, words) in entries {
+        if doc.changes.iter().any(|c| c.action == action) {
+            let _ = writeln!(out, "  {} {words}", style.symbol(action));
+        }
+    }
+    out.push('\n');
+}
+
+fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut String) {
+    let verb = match change.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in-place",
+        Action::Replace => "must be replaced",
+        Action::Delete => "will be destroyed",
+    };
+    let _ = writeln!(out, "  {} {verb}", style.paint(BOLD, &format!("# {}", change.address)));
+    for reason in &change.reasons {
+        let _ = writeln!(out, "  # (because {reason})");
+    }
+    let (kind, name) = change.address.split_once('.').unwrap_or((change.address.as_str(), ""));
+    let symbol = style.symbol(change.action);
+    if change.attributes.is_empty() {
+        let _ = writeln!(out, "  {symbol} {kind} \"{name}\"");
+    } else {
+        let _ = writeln!(out, "  {symbol} {kind} \"{name}\" {{");
+        let width = change.attributes.iter().map(|a| a.name.len()).max().unwrap_or(0);
+        for attribute in &change.attributes {
+            render_attribute(attribute, width, style, out);
+        }
+        out.push_str("    }\n");
+    }
+    if options.show_sql {
+        for statement in &change.statements {
+            let _ = writeln!(out, "    SQL: {};", statement.redacted());
+        }
+    }
+    out.push('\n');
+}
+
+fn render_attribute(attribute: &AttributeChange, width: usize, style: &Style, out: &mut String) {
+    let shown = |value: &Option<String>| -> String {
+        match value {
+            Some(_) if attribute.sensitive => "(sensitive value)".to_owned(),
+            Some(value) => value.clone(),
+            None => "null".to_owned(),
+        }
+    };
+    let name = format!("{:width$}", attribute.name);
+    let line = match (&attribute.before, &attribute.after) {
+        (None, after) => format!("{} {name} = {}", style.symbol(Action::Create), shown(after)),
+        (before, None) => format!("{} {name} = {} -> null", style.symbol(Action::Delete), shown(before)),
+        (before, after) if attribute.sensitive => {
+            let _ = before;
+            format!("{} {name} = {}", style.symbol(Action::Update), shown(after))
+        }
+        (before, after) => format!("{} {name} = {} -> {}", style.symbol(Action::Update), shown(before), shown(after)),
+    };
+    let _ = writeln!(out, "      {line}");
+}
