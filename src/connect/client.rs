@@ -202,7 +202,11 @@ fn describe(
             server_hint(db, settings).or_else(|| db.hint().map(str::to_string)),
         );
     }
-    let message = chain(error);
+    let message = if is_password_missing(error) {
+        "the server asked for a password and none was given".to_string()
+    } else {
+        chain(error)
+    };
     let socket = ConnectionSettings::is_socket(host);
     let io_kind = io_error_kind(error);
     let hint = if is_password_missing(error) {
