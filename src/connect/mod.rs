@@ -2,10 +2,28 @@
 //! variables, `~/.pgpass` and the `connection {}` block (in that order of
 //! precedence), and TLS through rustls with the ring provider.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use crate::config::ConnectionBlock;
 use crate::model::Secret;
+
+mod client;
+mod os;
+mod params;
+mod pgpass;
+mod tls;
+
+#[cfg(test)]
+mod settings_tests;
+#[cfg(test)]
+mod tests;
+
+pub use client::{connect, connect_interactive, prompt_password};
+
+/// The port libpq uses when none is given.
+pub const DEFAULT_PORT: u16 = 5432;
 
 /// libpq's `sslmode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -18,10 +36,56 @@ pub enum SslMode {
     VerifyFull,
 }
 
+impl SslMode {
+    /// The libpq spelling, as accepted by [`FromStr`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
+    /// Whether the server certificate must chain to a trusted root.
+    pub fn verifies_chain(self) -> bool {
+        matches!(self, SslMode::VerifyCa | SslMode::VerifyFull)
+    }
+}
+
+impl fmt::Display for SslMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SslMode {
+    type Err = String;
+
+    /// libpq's spellings. `allow` (plain first, TLS if the server insists)
+    /// has no tokio-postgres equivalent; it becomes `prefer`, which is never
+    /// less protected.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "disable" => Ok(SslMode::Disable),
+            "allow" | "prefer" => Ok(SslMode::Prefer),
+            "require" => Ok(SslMode::Require),
+            "verify-ca" => Ok(SslMode::VerifyCa),
+            "verify-full" => Ok(SslMode::VerifyFull),
+            other => Err(format!(
+                "invalid sslmode \"{other}\" (expected disable, allow, prefer, require, \
+                 verify-ca or verify-full)"
+            )),
+        }
+    }
+}
+
 /// Where and how to connect. `Debug` never shows the password.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectionSettings {
-    /// A host name, an IP address, or an absolute socket directory.
+    /// A host name, an IP address, or an absolute socket directory; or a
+    /// comma-separated list of them, tried in order as libpq does.
     pub host: String,
     pub port: u16,
     pub user: String,
@@ -44,24 +108,151 @@ pub enum ConnectError {
     },
 }
 
-impl ConnectionSettings {
-    /// The same settings for another database.
-    pub fn with_dbname(&self, dbname: &str) -> Self {
-        ConnectionSettings { dbname: dbname.to_owned(), ..self.clone() }
-    }
-
-    /// Resolves settings: `url` (from `--database-url`) beats `env`
-    /// (a lookup of libpq variables such as PGHOST) beats `block`.
-    pub fn resolve(
-        _url: Option<&str>,
-        _env: &dyn Fn(&str) -> Option<String>,
-        _block: &ConnectionBlock,
-    ) -> Result<Self, ConnectError> {
-        todo!()
+impl ConnectError {
+    /// What the user can do about it, when there is a common remedy.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            ConnectError::Invalid(_) => None,
+            ConnectError::Failed { hint, .. } => hint.as_deref(),
+        }
     }
 }
 
-/// Opens a connection (TLS as `sslmode` says) and spawns its driver task.
-pub async fn connect(_settings: &ConnectionSettings) -> Result<tokio_postgres::Client, ConnectError> {
-    todo!()
+impl ConnectionSettings {
+    /// Resolves settings: `url` (from `--database-url`) beats `env`
+    /// (a lookup of libpq variables such as PGHOST) beats `block`.
+    /// Unset values get libpq's defaults; a missing password is looked up
+    /// in the password file (PGPASSFILE or `~/.pgpass`).
+    pub fn resolve(
+        url: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+        block: &ConnectionBlock,
+    ) -> Result<Self, ConnectError> {
+        let from_url = match url {
+            Some(url) => params::parse_connection_string(url)?,
+            None => params::Partial::default(),
+        };
+        let merged = from_url
+            .or(params::from_env(env)?)
+            .or(params::from_block(block)?);
+
+        let host = merged.host.unwrap_or_else(default_host);
+        let user = match merged.user {
+            Some(user) => user,
+            None => os::current_user().map(|u| u.name).ok_or_else(|| {
+                ConnectError::Invalid(
+                    "could not determine the operating system user name; \
+                     set PGUSER or a user in --database-url"
+                        .into(),
+                )
+            })?,
+        };
+        let mut settings = ConnectionSettings {
+            port: merged.port.unwrap_or(DEFAULT_PORT),
+            dbname: merged.dbname.unwrap_or_else(|| user.clone()),
+            user,
+            host,
+            password: merged.password,
+            sslmode: merged.sslmode.unwrap_or_default(),
+            sslrootcert: merged.sslrootcert,
+        };
+        if settings.password.is_none() {
+            let passfile = merged.passfile.or_else(|| default_passfile(env));
+            if let Some(passfile) = passfile {
+                let found = settings
+                    .hosts()
+                    .find_map(|host| pgpass::lookup(&passfile, &settings.for_host(host)));
+                settings.password = found;
+            }
+        }
+        Ok(settings)
+    }
+
+    /// `user@host:port/dbname`, for messages and logs: never the password.
+    pub fn redacted_target(&self) -> String {
+        let hosts: Vec<String> = self
+            .hosts()
+            .map(|h| {
+                if h.contains(':') {
+                    format!("[{h}]")
+                } else {
+                    h.to_string()
+                }
+            })
+            .collect();
+        format!(
+            "{}@{}:{}/{}",
+            self.user,
+            hosts.join(","),
+            self.port,
+            self.dbname
+        )
+    }
+
+    /// The same server, user and TLS settings, another database.
+    pub fn with_dbname(&self, dbname: impl Into<String>) -> Self {
+        ConnectionSettings {
+            dbname: dbname.into(),
+            ..self.clone()
+        }
+    }
+
+    /// The hosts to try, in order.
+    pub fn hosts(&self) -> impl Iterator<Item = &str> {
+        self.host
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+    }
+
+    /// Whether `host` is a Unix socket directory rather than a network name.
+    pub fn is_socket(host: &str) -> bool {
+        host.starts_with('/')
+    }
+
+    /// A copy restricted to one of its hosts.
+    fn for_host(&self, host: &str) -> Self {
+        ConnectionSettings {
+            host: host.to_string(),
+            ..self.clone()
+        }
+    }
+}
+
+impl fmt::Debug for ConnectionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("password", &self.password)
+            .field("dbname", &self.dbname)
+            .field("sslmode", &self.sslmode)
+            .field("sslrootcert", &self.sslrootcert)
+            .finish()
+    }
+}
+
+/// libpq's default: the Debian/Ubuntu socket directory when present,
+/// else the upstream default `/tmp`.
+fn default_host() -> String {
+    let debian = Path::new("/var/run/postgresql");
+    if debian.is_dir() {
+        debian.display().to_string()
+    } else {
+        "/tmp".to_string()
+    }
+}
+
+/// `~/.pgpass`, with the home directory from HOME or the password database.
+fn default_passfile(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    home_dir(env).map(|home| home.join(".pgpass"))
+}
+
+/// The user's home directory: HOME when set, else the password database.
+fn home_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    env("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| os::current_user().map(|u| u.home))
 }

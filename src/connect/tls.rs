@@ -1,0 +1,185 @@
+//! rustls client configuration per `sslmode`, with libpq's semantics:
+//! `prefer` and `require` encrypt without checking who answers (unless a
+//! root certificate file exists, in which case libpq checks the chain too),
+//! `verify-ca` checks the chain but not the name, `verify-full` checks both.
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{WebPkiServerVerifier, verify_server_cert_signed_by_trust_anchor};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::{ConnectError, ConnectionSettings, SslMode};
+
+/// libpq's value of `sslrootcert` meaning "the system's trusted roots".
+const SYSTEM: &str = "system";
+
+/// Where distributions keep the system's bundle of trusted roots.
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// The connector for `settings`, or `None` when TLS is disabled.
+pub(super) fn connector(
+    settings: &ConnectionSettings,
+) -> Result<Option<MakeRustlsConnect>, ConnectError> {
+    if settings.sslmode == SslMode::Disable {
+        return Ok(None);
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let algorithms = provider.signature_verification_algorithms;
+    let roots = trusted_roots(settings)?.map(Arc::new);
+    let verifier: Arc<dyn ServerCertVerifier> = match roots {
+        Some(roots) if settings.sslmode == SslMode::VerifyFull => {
+            WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+                .build()
+                .map_err(|e| ConnectError::Invalid(format!("sslrootcert: {e}")))?
+        }
+        roots => Arc::new(LaxVerifier { roots, algorithms }),
+    };
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConnectError::Invalid(format!("TLS configuration: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    // What libpq 17 sends; servers before 17 ignore it.
+    config.alpn_protocols = vec![b"postgresql".to_vec()];
+    Ok(Some(MakeRustlsConnect::new(config)))
+}
+
+/// The roots to verify against, or `None` for "encrypt, do not verify".
+/// Like libpq, `prefer`/`require` verify when the root file exists; the
+/// `verify-*` modes require it.
+fn trusted_roots(settings: &ConnectionSettings) -> Result<Option<RootCertStore>, ConnectError> {
+    let explicit = settings.sslrootcert.as_deref();
+    if explicit.is_some_and(|p| p == Path::new(SYSTEM)) {
+        if settings.sslmode != SslMode::VerifyFull {
+            return Err(ConnectError::Invalid(format!(
+                "weak sslmode \"{}\" may not be used with sslrootcert=system (use \"verify-full\")",
+                settings.sslmode
+            )));
+        }
+        return system_roots().map(Some);
+    }
+    let path = match explicit {
+        Some(path) => Some(path.to_path_buf()),
+        None => default_root_file(),
+    };
+    match path {
+        Some(path) if path.is_file() => load_roots(&path).map(Some),
+        Some(path) if settings.sslmode.verifies_chain() => Err(ConnectError::Invalid(format!(
+            "root certificate file \"{}\" does not exist; provide it with sslrootcert \
+             (PGSSLROOTCERT), use sslrootcert=system, or choose sslmode=require to encrypt \
+             without verifying the server",
+            path.display()
+        ))),
+        None if settings.sslmode.verifies_chain() => Err(ConnectError::Invalid(
+            "no home directory to find ~/.postgresql/root.crt; set sslrootcert".into(),
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// `~/.postgresql/root.crt`, libpq's default root file.
+fn default_root_file() -> Option<PathBuf> {
+    super::home_dir(&|name| std::env::var(name).ok()).map(|h| h.join(".postgresql/root.crt"))
+}
+
+/// Every certificate of a PEM file.
+fn load_roots(path: &Path) -> Result<RootCertStore, ConnectError> {
+    let describe = |e: &dyn std::fmt::Display| {
+        ConnectError::Invalid(format!("sslrootcert \"{}\": {e}", path.display()))
+    };
+    let file = std::fs::File::open(path).map_err(|e| describe(&e))?;
+    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut BufReader::new(file))
+        .collect::<Result<_, _>>()
+        .map_err(|e| describe(&e))?;
+    if certs.is_empty() {
+        return Err(describe(&"no PEM certificate found"));
+    }
+    let mut roots = RootCertStore::empty();
+    for cert in certs {
+        roots.add(cert).map_err(|e| describe(&e))?;
+    }
+    Ok(roots)
+}
+
+/// The system bundle: SSL_CERT_FILE, else the first well-known path.
+fn system_roots() -> Result<RootCertStore, ConnectError> {
+    let from_env = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+    let path = from_env
+        .into_iter()
+        .chain(SYSTEM_BUNDLES.iter().map(PathBuf::from))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            ConnectError::Invalid("sslrootcert=system: no system certificate bundle found".into())
+        })?;
+    load_roots(&path)
+}
+
+/// The verifier for the modes rustls has no stock verifier for.
+/// Handshake signatures are always checked, so the session keys belong to
+/// whoever holds the presented certificate's key.
+#[derive(Debug)]
+struct LaxVerifier {
+    /// `None`: any certificate (`prefer`/`require` without a root file).
+    /// `Some`: the chain must lead to one of these roots, whatever the
+    /// name in the certificate (`verify-ca`).
+    roots: Option<Arc<RootCertStore>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for LaxVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(roots) = &self.roots {
+            let cert = ParsedCertificate::try_from(end_entity)?;
+            verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
