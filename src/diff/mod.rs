@@ -46,3 +46,6 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     roles::diff_roles(&input, &mut out)?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

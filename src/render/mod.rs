@@ -11,3 +11,6 @@ pub use text::{TextOptions, render_text};
 pub fn render_json(plan: &crate::plan::Plan) -> String {
     serde_json::to_string_pretty(&PlanDoc::new(plan)).unwrap_or_else(|_| "{}".to_owned())
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::diff::{DiffInput, DiffOptions, diff};
+use crate::model::{ManagePolicy, Membership, Password, Role, Secret, ServerFacts, ServerState};
+use crate::plan::Plan;
+
+fn sample_plan() -> Plan {
+    let facts = ServerFacts {
+        version_num: 150000,
+        session_user: "postgres".into(),
+        bootstrap_superuser: "postgres".into(),
+        can_read_passwords: true,
+        databases: vec!["postgres".into()],
+        role_dependencies: BTreeMap::new(),
+    };
+    let mut new_user = Role::new("app_user");
+    new_user.attributes.login = true;
+    new_user.password = Password::Clear(Secret::new("do-not-print-me"));
+    new_user.member_of.insert("app_rw".into(), Membership::default());
+    new_user.settings.insert("statement_timeout".into(), "30s".into());
+
+    let mut drifted = Role::new("reporting");
+    drifted.attributes.login = true;
+    drifted.attributes.connection_limit = 10;
+    drifted.password = Password::Clear(Secret::new("also-secret"));
+    let mut drifted_live = drifted.clone();
+    drifted_live.attributes.connection_limit = 99;
+    drifted_live.password = Password::Stored(Secret::new("SCRAM-SHA-256$4096:c2FsdA==$eA==:eQ=="));
+    drifted_live.settings.insert("work_mem".into(), "1GB".into());
+
+    let mut pruned = Role::new("legacy");
+    pruned.attributes.login = true;
+
+    let desired = ServerState {
+        roles: [new_user, drifted, Role::new("app_rw")].into_iter().map(|r| (r.name.clone(), r)).collect(),
+    };
+    let live = ServerState {
+        roles: [drifted_live, pruned, Role::new("app_rw")].into_iter().map(|r| (r.name.clone(), r)).collect(),
+    };
+    let manage = ManagePolicy { prune_roles: true, reassign_owned_to: Some("app_rw".into()), ..Default::default() };
+    let d = diff(DiffInput { desired: &desired, live: &live, facts: &facts, manage: &manage, options: DiffOptions::default() })
+        .unwrap();
+    Plan::new(d, "0123abcd".into())
+}
+
+#[test]
+fn plan_text() {
+    let plan = sample_plan();
+    let text = render_text(&PlanDoc::new(&plan), TextOptions { color: false, show_sql: false });
+    assert!(!text.contains("do-not-print-me") && !text.contains("also-secret"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn plan_text_with_sql() {
+    let plan = sample_plan();
+    let text = render_text(&PlanDoc::new(&plan), TextOptions { color: false, show_sql: true });
+    assert!(!text.contains("do-not-print-me"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn plan_json() {
+    let plan = sample_plan();
+    let json = render_json(&plan);
+    assert!(!json.contains("do-not-print-me") && !json.contains("also-secret"));
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["format_version"], FORMAT_VERSION);
+    assert_eq!(value["summary"]["add"], 1);
+    assert_eq!(value["summary"]["change"], 1);
+    assert_eq!(value["summary"]["destroy"], 1);
+    insta::assert_snapshot!(json.replace(env!("CARGO_PKG_VERSION"), "[version]"));
+}
+
+#[test]
+fn empty_plan_says_so() {
+    let plan = Plan::new(Default::default(), String::new());
+    let text = render_text(&PlanDoc::new(&plan), TextOptions::default());
+    assert_eq!(text, "No changes. The server matches the configuration.\n");
+}
