@@ -37,7 +37,11 @@ pub enum ConnectError {
     #[error("invalid connection setting: {0}")]
     Invalid(String),
     #[error("could not connect to {target}: {message}")]
-    Failed { target: String, message: String, hint: Option<String> },
+    Failed {
+        target: String,
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 impl ConnectionSettings {
