@@ -140,7 +140,8 @@ fn bogus_explicit_pg_bin_is_a_clear_error() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("/nonexistent/pg/bin"), "{err}");
-    assert!(err.contains("initdb, pg_ctl, postgres"), "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(err.contains("initdb, pg_ctl and postgres"), "{err}");
 }
 
 #[test]
@@ -221,4 +222,64 @@ fn sandbox_persists_across_stop_open_start() {
     cluster_sql(&recreated, "SELECT * FROM kept");
     recreated.destroy().unwrap();
     assert!(!dir.exists());
+}
+
+#[test]
+fn a_busy_port_is_reported_as_such() {
+    let cluster = TestCluster::start();
+    cluster.sandbox().stop().unwrap();
+    let busy = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let options = SandboxOptions {
+        port: Some(port),
+        ..SandboxOptions::default()
+    };
+    let moved = Sandbox::create(cluster.dir(), &options).unwrap();
+    let err = moved.start().unwrap_err();
+    assert!(
+        matches!(err, pgfort::sandbox::SandboxError::PortInUse { port: p } if p == port),
+        "{err}"
+    );
+    assert!(!moved.is_running());
+}
+
+#[test]
+fn a_stale_pid_file_is_not_a_running_server() {
+    let cluster = TestCluster::start();
+    cluster.sandbox().stop().unwrap();
+    // A pid file left by a crash whose pid now belongs to another process:
+    // this very test process, which must not be signalled.
+    let stale = format!(
+        "{}\n{}\n1700000000\n{}\n\n127.0.0.1\n0 0\nready   \n",
+        std::process::id(),
+        cluster.sandbox().data_dir().display(),
+        cluster.port()
+    );
+    std::fs::write(cluster.sandbox().data_dir().join("postmaster.pid"), stale).unwrap();
+    assert!(!cluster.sandbox().is_running());
+    cluster.sandbox().stop().unwrap();
+}
+
+#[test]
+fn as_root_an_unreachable_directory_is_named() {
+    if unsafe { libc::geteuid() } != 0 {
+        return; // Only root hands the cluster to another OS user.
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let private = std::fs::Permissions::from_mode(0o700);
+    std::fs::set_permissions(tmp.path(), private).unwrap();
+    let options = SandboxOptions {
+        pg_bin: Some(test_pg_bin()),
+        ..SandboxOptions::default()
+    };
+    let err = Sandbox::create(&tmp.path().join("sandbox"), &options)
+        .unwrap_err()
+        .to_string();
+    let dir = tmp.path().canonicalize().unwrap();
+    assert!(
+        err.contains(&format!("cannot enter {}", dir.display())),
+        "{err}"
+    );
+    assert!(err.contains("chmod o+x"), "{err}");
 }

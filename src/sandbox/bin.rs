@@ -84,15 +84,18 @@ fn parse_major(version_output: &str) -> Option<u32> {
 
 fn checked(dir: &Path, origin: &'static str) -> Result<PathBuf, SandboxError> {
     let missing = missing_programs(dir);
-    if missing.is_empty() {
-        Ok(dir.to_path_buf())
+    let problem = if !dir.is_dir() {
+        "does not exist".to_string()
+    } else if missing.is_empty() {
+        return Ok(dir.to_path_buf());
     } else {
-        Err(SandboxError::BadPgBin {
-            origin,
-            dir: dir.to_path_buf(),
-            missing: missing.join(", "),
-        })
-    }
+        format!("does not contain {}", missing.join(", "))
+    };
+    Err(SandboxError::BadPgBin {
+        origin,
+        dir: dir.to_path_buf(),
+        problem,
+    })
 }
 
 /// The server programs absent from `dir`.
@@ -206,6 +209,9 @@ mod tests {
     #[test]
     fn explicit_dir_must_hold_all_server_programs() {
         let tmp = tempfile::tempdir().unwrap();
+        let absent = tmp.path().join("absent");
+        let err = find_pg_bin(Some(&absent)).unwrap_err().to_string();
+        assert!(err.contains("absent does not exist"), "{err}");
         fake_bin(tmp.path(), &["initdb"]);
         let err = find_pg_bin(Some(tmp.path())).unwrap_err().to_string();
         assert!(err.contains("does not contain pg_ctl, postgres"), "{err}");

@@ -15,13 +15,14 @@ pub enum SandboxError {
     NoPgBin { searched: String },
 
     #[error(
-        "{origin} {dir} does not contain {missing}; point it at the directory that holds \
-         initdb, pg_ctl and postgres (e.g. /usr/lib/postgresql/17/bin)"
+        "{origin} {dir} {problem}; point it at the directory that holds initdb, pg_ctl \
+         and postgres (e.g. /usr/lib/postgresql/17/bin)"
     )]
     BadPgBin {
         origin: &'static str,
         dir: PathBuf,
-        missing: String,
+        /// "does not exist" or "does not contain pg_ctl, postgres".
+        problem: String,
     },
 
     #[error("could not tell the PostgreSQL version of {bin}: {message}")]
@@ -58,6 +59,9 @@ pub enum SandboxError {
         log_tail: String,
     },
 
+    #[error("the sandbox server in {dir} did not stop within 30 seconds; see {log}")]
+    StopTimeout { dir: PathBuf, log: PathBuf },
+
     #[error(
         "port {port} on 127.0.0.1 is already in use; stop whatever listens there or create \
          the sandbox again with another port"
@@ -66,8 +70,8 @@ pub enum SandboxError {
 
     #[error(
         "the sandbox server runs as OS user `{user}` (initdb refuses root), but that user \
-         cannot enter {dir}; run `chmod o+x {dir}` or put the sandbox directory elsewhere \
-         (e.g. under /tmp)"
+         cannot enter {dir}; run `chmod o+x {dir}` or put the sandbox directory where that \
+         user can reach it"
     )]
     NotTraversable { user: String, dir: PathBuf },
 
