@@ -186,7 +186,7 @@ fn postgres_16_membership_options_default_like_the_server() {
 
     desired.member_of.insert("app_rw".into(), Membership { admin: false, inherit: Some(false), set: None });
     let d = run(&roles(desired), &roles(live.clone()), &ManagePolicy::default(), 160000);
-    assert_eq!(sql(&d), vec!["GRANT app_rw TO app_user WITH ADMIN FALSE, INHERIT FALSE"]);
+    assert_eq!(sql(&d), vec!["GRANT app_rw TO app_user WITH ADMIN FALSE, INHERIT FALSE, SET TRUE"]);
 }
 
 #[test]

@@ -17,6 +17,8 @@ use pgfort::sandbox::{
 use tempfile::TempDir;
 use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
 
+mod session;
+
 /// Chooses the server binaries for the whole suite (default: newest found).
 const TEST_PG_BIN_ENV: &str = "PGFORT_TEST_PG_BIN";
 /// Where test clusters live (default: /dev/shm when roomy, else the temp dir).
