@@ -106,21 +106,15 @@ pub(crate) fn load_with_env(
             let block_type = blocks::block_type(block, src)?;
             match block_type.name {
                 "variable" => {
-                    let name = block
-                        .labels
-                        .first()
-                        .map(|label| label.as_str())
-                        .unwrap_or_default();
-                    if let Some(first) = declared.iter().find(|d| d.name == name) {
-                        return Err(ConfigError::at(
-                            src.locate(&block.labels[0]),
-                            format!(
-                                "variable \"{name}\" is already declared at {}",
-                                first.location
-                            ),
-                        ));
+                    let decl = variables::decode(block, src, &constant)?;
+                    if let Some(first) = declared.iter().find(|d| d.name == decl.name) {
+                        let message = format!(
+                            "variable \"{}\" is already declared at {}",
+                            decl.name, first.location
+                        );
+                        return Err(ConfigError::at(decl.location, message));
                     }
-                    declared.push(variables::decode(block, src, &constant)?);
+                    declared.push(decl);
                 }
                 "locals" => locals::collect(block, src, &mut local_defs)?,
                 _ => pending.push(Pending {

@@ -85,9 +85,10 @@ pub(crate) fn decode(
     src: &SourceFile,
     constant: &Evaluator,
 ) -> Result<VariableDecl> {
-    let label = &block.labels[0];
-    let name = label.as_str().to_string();
-    let location = src.locate(label);
+    let (name, location) = match block.labels.first() {
+        Some(label) => (label.as_str().to_string(), src.locate(label)),
+        None => (String::new(), src.locate(&block.ident)),
+    };
     if !is_identifier(&name) {
         return Err(
             ConfigError::at(location, format!("invalid variable name \"{name}\""))

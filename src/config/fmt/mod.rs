@@ -47,3 +47,6 @@ pub(crate) fn format_dir(dir: &Path) -> Result<Vec<FormattedFile>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
