@@ -34,11 +34,11 @@ pub(crate) fn unknown_name(
 
 /// Reads the attributes (and nested blocks) of one block.
 pub(crate) struct BlockReader<'a> {
-    pub block: &'a Block,
-    pub src: &'a SourceFile,
-    pub eval: &'a Evaluator,
+    block: &'a Block,
+    src: &'a SourceFile,
+    eval: &'a Evaluator,
     /// How messages name this block, e.g. `role "app"`.
-    pub what: String,
+    what: String,
     attributes: Vec<(&'a Attribute, bool)>,
     /// Nested blocks; no block type takes any yet.
     blocks: Vec<&'a Block>,

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::path::Path;
 
 use super::eval::Env;
-use super::{Config, ConfigError, Prompter, VariableInputs, load::load_with_env};
+use super::{Config, ConfigError, NoPrompt, Prompter, VariableInputs, load::load_with_env};
 
 /// Writes `files` (name, text) into a fresh directory.
 pub(super) fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -47,12 +47,13 @@ pub(super) fn env(pairs: &[(&str, &str)]) -> Env {
         .collect()
 }
 
+/// Loads without a terminal to prompt on.
 pub(super) fn load_in(
     dir: &Path,
     inputs: &VariableInputs,
     env: Env,
 ) -> Result<Config, ConfigError> {
-    load_with_env(dir, inputs, &Answers::default(), env)
+    load_with_env(dir, inputs, &NoPrompt, env)
 }
 
 /// Loads one file `main.hcl` with no inputs and an empty environment.

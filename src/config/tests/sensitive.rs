@@ -1,8 +1,9 @@
 //! A sensitive variable's value lands only in a `Secret`, and never in an
 //! error message, whatever the mistake.
 
-use super::{dir_with, env, load_in};
+use super::{Answers, dir_with, env, load_in};
 use crate::config::VariableInputs;
+use crate::config::load::load_with_env;
 use crate::model::Password;
 
 const SECRET: &str = "hunter2-SECRET";
@@ -77,5 +78,27 @@ fn lands_in_a_secret() {
         !serde_json::to_string(&config.desired)
             .unwrap()
             .contains(SECRET)
+    );
+}
+
+#[test]
+fn prompts_without_echo() {
+    let dir = dir_with(&[(
+        "main.hcl",
+        "variable \"pw\" {\n  sensitive   = true\n  description = \"app password\"\n}\nrole \"a\" { password = var.pw }\n",
+    )]);
+    let prompter = Answers {
+        answers: vec![("pw", "typed")],
+        ..Answers::default()
+    };
+    let config =
+        load_with_env(dir.path(), &VariableInputs::default(), &prompter, env(&[])).unwrap();
+    assert_eq!(
+        *prompter.asked.borrow(),
+        [("pw".to_string(), Some("app password".to_string()), true)]
+    );
+    assert_eq!(
+        config.desired.roles["a"].password,
+        Password::Clear(crate::model::Secret::new("typed"))
     );
 }
