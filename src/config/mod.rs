@@ -1,8 +1,30 @@
 //! HCL configuration: load every `*.hcl` file of a directory, evaluate
 //! variables, locals and functions, and decode into typed values with
 //! file:line:column on every error. No network access here.
+//!
+//! Files are parsed with hcl-edit, which keeps spans, and decoded by hand
+//! (not through serde) so that every value keeps its location.
+
+mod blocks;
+mod error;
+mod eval;
+mod fmt;
+mod load;
+mod locals;
+mod normalize;
+mod reader;
+mod source;
+mod suggest;
+mod validate;
+mod value;
+mod variables;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
+
+pub use error::{ConfigError, Location};
 
 use crate::model::{ManagePolicy, Secret, ServerState};
 
@@ -16,6 +38,7 @@ pub struct ConnectionBlock {
     pub password: Option<Secret>,
     pub dbname: Option<String>,
     pub sslmode: Option<String>,
+    /// Resolved against the configuration directory.
     pub sslrootcert: Option<PathBuf>,
 }
 
@@ -54,28 +77,40 @@ impl Prompter for NoPrompt {
     }
 }
 
-/// A location in a configuration file (1-based line and column).
+/// One file as `pgfort fmt` would write it; the caller decides whether to
+/// write it or only report the difference (`--check`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
+pub struct FormattedFile {
+    pub path: PathBuf,
+    pub original: String,
+    pub formatted: String,
 }
 
-/// A configuration error: where, what, and optionally how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", location.as_ref().map(|l| format!("{}:{}:{}: ", l.file.display(), l.line, l.column)).unwrap_or_default())]
-pub struct ConfigError {
-    pub location: Option<Location>,
-    pub message: String,
-    pub hint: Option<String>,
+impl FormattedFile {
+    pub fn is_changed(&self) -> bool {
+        self.original != self.formatted
+    }
 }
 
 /// Reads and evaluates every `*.hcl` file in `dir`.
+///
+/// Variable values come from, highest first: `inputs.cli`, `inputs.files`,
+/// `PGFORT_VAR_<name>`, the declared default, then `prompter`.
 pub fn load(
-    _dir: &Path,
-    _inputs: &VariableInputs,
-    _prompter: &dyn Prompter,
+    dir: &Path,
+    inputs: &VariableInputs,
+    prompter: &dyn Prompter,
 ) -> Result<Config, ConfigError> {
-    todo!("config::load")
+    load::load_with_env(dir, inputs, prompter, load::process_env())
+}
+
+/// The canonical layout of one file's text (`pgfort fmt`). Fails, with a
+/// location, on a file that does not parse. `file` names it in errors.
+pub fn format_source(source: &str, file: &Path) -> Result<String, ConfigError> {
+    fmt::format_source(source, file)
+}
+
+/// [`format_source`] for every `*.hcl` file of `dir`, in name order.
+pub fn format_dir(dir: &Path) -> Result<Vec<FormattedFile>, ConfigError> {
+    fmt::format_dir(dir)
 }

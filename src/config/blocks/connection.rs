@@ -1,0 +1,44 @@
+//! `connection { }`: where to connect when flags and libpq environment
+//! variables do not say otherwise.
+
+use super::{Decoded, Result};
+use crate::config::error::ConfigError;
+use crate::config::reader::BlockReader;
+use crate::config::suggest::did_you_mean;
+
+const SSLMODES: &[&str] = &[
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+
+pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
+    out.claim_singleton("connection", reader.location())?;
+    let connection = &mut out.config.connection;
+    connection.host = reader.string("host")?;
+    connection.port = reader
+        .integer("port", 1, i64::from(u16::MAX))?
+        .and_then(|port| u16::try_from(port).ok());
+    connection.user = reader.string("user")?;
+    connection.password = reader.secret("password")?;
+    connection.dbname = reader.string("dbname")?;
+    if let Some(node) = reader.node("sslmode")? {
+        let mode = node.to_text("sslmode")?;
+        if !SSLMODES.contains(&mode.as_str()) {
+            return Err(ConfigError::at(
+                node.location.clone(),
+                format!(
+                    "invalid sslmode \"{mode}\", expected one of: {}",
+                    SSLMODES.join(", ")
+                ),
+            )
+            .with_optional_hint(did_you_mean(&mode, SSLMODES.iter().copied())));
+        }
+        connection.sslmode = Some(mode);
+    }
+    connection.sslrootcert = reader.string("sslrootcert")?.map(|path| out.dir.join(path));
+    Ok(())
+}

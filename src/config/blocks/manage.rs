@@ -1,0 +1,41 @@
+//! `manage { }`: what pgfort may change beyond the declared objects.
+
+use super::{Decoded, RefContext, RoleRef};
+use crate::config::error::{ConfigError, Result};
+use crate::config::reader::BlockReader;
+use crate::config::value::NodeKind;
+
+pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
+    out.claim_singleton("manage", reader.location())?;
+    if let Some(node) = reader.node("prune_roles")? {
+        let prune = node.to_bool("prune_roles")?;
+        out.config.manage.prune_roles = prune;
+        out.prune_location = prune.then_some(node.location);
+    }
+    if let Some(node) = reader.node("ignore_roles")? {
+        node.require_plain("ignore_roles")?;
+        let NodeKind::List(items) = &node.kind else {
+            return Err(node.type_error("ignore_roles", "a list of glob patterns"));
+        };
+        for (i, item) in items.iter().enumerate() {
+            let pattern = item.to_text(&format!("ignore_roles[{i}]"))?;
+            if let Err(err) = glob::Pattern::new(&pattern) {
+                return Err(ConfigError::at(
+                    item.location.clone(),
+                    format!("invalid glob pattern \"{pattern}\": {}", err.msg),
+                ));
+            }
+            out.config.manage.ignore_roles.push(pattern);
+        }
+    }
+    if let Some(node) = reader.node("reassign_owned_to")? {
+        let role = node.to_text("reassign_owned_to")?;
+        out.role_refs.push(RoleRef {
+            name: role.clone(),
+            location: node.location,
+            context: RefContext::ReassignOwnedTo,
+        });
+        out.config.manage.reassign_owned_to = Some(role);
+    }
+    Ok(())
+}

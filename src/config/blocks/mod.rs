@@ -1,0 +1,180 @@
+//! The top-level block types and their decoders. Adding a kind of object is
+//! adding a file here and a line to [`BLOCK_TYPES`].
+
+mod connection;
+mod manage;
+mod role;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use hcl_edit::structure::Block;
+
+use super::Config;
+use super::error::{ConfigError, Location, Result};
+use super::eval::Evaluator;
+use super::reader::BlockReader;
+use super::source::SourceFile;
+use super::suggest::did_you_mean;
+
+/// Decodes one block into the configuration being built.
+type Decode = fn(&mut BlockReader<'_>, &mut Decoded) -> Result<()>;
+
+/// A top-level block type: its name, the names of its labels, and its
+/// decoder (`None` for the blocks read before decoding starts).
+pub(crate) struct BlockType {
+    pub name: &'static str,
+    pub labels: &'static [&'static str],
+    decode: Option<Decode>,
+}
+
+pub(crate) const BLOCK_TYPES: &[BlockType] = &[
+    BlockType {
+        name: "connection",
+        labels: &[],
+        decode: Some(connection::decode),
+    },
+    BlockType {
+        name: "locals",
+        labels: &[],
+        decode: None,
+    },
+    BlockType {
+        name: "manage",
+        labels: &[],
+        decode: Some(manage::decode),
+    },
+    BlockType {
+        name: "role",
+        labels: &["name"],
+        decode: Some(role::decode),
+    },
+    BlockType {
+        name: "variable",
+        labels: &["name"],
+        decode: None,
+    },
+];
+
+/// A name that must refer to a role, for validation once all are known.
+#[derive(Debug, Clone)]
+pub(crate) struct RoleRef {
+    pub name: String,
+    pub location: Location,
+    pub context: RefContext,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RefContext {
+    /// An entry of `member_of` of role `member`.
+    MemberOf { member: String },
+    /// `manage.reassign_owned_to`.
+    ReassignOwnedTo,
+}
+
+/// The configuration being built, with what validation needs to know
+/// about where things were written.
+pub(crate) struct Decoded {
+    pub config: Config,
+    /// The configuration directory; relative paths are relative to it.
+    pub dir: PathBuf,
+    /// Where each block type that may appear once was first seen.
+    singletons: BTreeMap<&'static str, Location>,
+    pub role_locations: BTreeMap<String, Location>,
+    pub role_refs: Vec<RoleRef>,
+    /// Where `manage.prune_roles = true` was written.
+    pub prune_location: Option<Location>,
+}
+
+impl Decoded {
+    pub fn new(dir: PathBuf) -> Self {
+        Decoded {
+            config: Config::default(),
+            dir,
+            singletons: BTreeMap::new(),
+            role_locations: BTreeMap::new(),
+            role_refs: Vec::new(),
+            prune_location: None,
+        }
+    }
+
+    /// Records a block that may appear only once; fails the second time.
+    fn claim_singleton(&mut self, name: &'static str, location: Location) -> Result<()> {
+        if let Some(first) = self.singletons.get(name) {
+            return Err(ConfigError::at(
+                location,
+                format!("only one {name} block is allowed; the first is at {first}"),
+            ));
+        }
+        self.singletons.insert(name, location);
+        Ok(())
+    }
+}
+
+/// The block type named `name`, or an error listing the known ones.
+pub(crate) fn block_type(block: &Block, src: &SourceFile) -> Result<&'static BlockType> {
+    let name = block.ident.as_str();
+    if let Some(block_type) = BLOCK_TYPES.iter().find(|t| t.name == name) {
+        check_labels(block, block_type, src)?;
+        return Ok(block_type);
+    }
+    let names: Vec<&str> = BLOCK_TYPES.iter().map(|t| t.name).collect();
+    Err(ConfigError::at(
+        src.locate(&block.ident),
+        format!(
+            "unknown block type \"{name}\", expected one of: {}",
+            names.join(", ")
+        ),
+    )
+    .with_optional_hint(did_you_mean(name, names.iter().copied())))
+}
+
+fn check_labels(block: &Block, block_type: &BlockType, src: &SourceFile) -> Result<()> {
+    let expected = block_type.labels;
+    let name = block_type.name;
+    let example = || {
+        let labels: String = expected
+            .iter()
+            .map(|label| format!(" \"{label}\""))
+            .collect();
+        format!("write: {name}{labels} {{ ... }}")
+    };
+    if block.labels.len() < expected.len() {
+        return Err(ConfigError::at(
+            src.locate(&block.ident),
+            format!("a {name} block needs a label ({})", expected.join(", ")),
+        )
+        .with_hint(example()));
+    }
+    if let Some(extra) = block.labels.get(expected.len()) {
+        let message = match expected.len() {
+            0 => format!("a {name} block takes no labels"),
+            n => format!(
+                "a {name} block takes {n} label(s) ({})",
+                expected.join(", ")
+            ),
+        };
+        return Err(ConfigError::at(src.locate(extra), message).with_hint(example()));
+    }
+    Ok(())
+}
+
+/// Decodes `block` (whose type has a decoder) into `out`.
+pub(crate) fn decode(
+    block: &Block,
+    block_type: &BlockType,
+    src: &SourceFile,
+    eval: &Evaluator,
+    out: &mut Decoded,
+) -> Result<()> {
+    let Some(decode) = block_type.decode else {
+        return Ok(());
+    };
+    let what = match block.labels.first() {
+        Some(label) => format!("{} \"{}\"", block_type.name, label.as_str()),
+        None => format!("{} block", block_type.name),
+    };
+    let mut reader = BlockReader::new(block, src, eval, what);
+    decode(&mut reader, out)?;
+    reader.finish()
+}

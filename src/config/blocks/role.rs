@@ -1,0 +1,177 @@
+//! `role "name" { }`: one role, its attributes, password, memberships,
+//! settings and comment. Undeclared attributes keep PostgreSQL's defaults.
+
+use std::collections::BTreeMap;
+
+use super::{Decoded, RefContext, RoleRef};
+use crate::config::error::{ConfigError, Location, Result};
+use crate::config::normalize::{settings, timestamp};
+use crate::config::reader::{BlockReader, MapReader};
+use crate::config::value::{MapEntry, Node, NodeKind};
+use crate::model::{Membership, Password, Role};
+
+/// PostgreSQL truncates longer identifiers (NAMEDATALEN - 1).
+const MAX_NAME_BYTES: usize = 63;
+
+pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
+    let (name, location) = reader.label(0);
+    check_name(&name, &location)?;
+    if let Some(first) = out.role_locations.get(&name) {
+        return Err(ConfigError::at(
+            location,
+            format!("role \"{name}\" is already declared at {first}"),
+        ));
+    }
+    let mut role = Role::new(name.clone());
+    let attributes = &mut role.attributes;
+    let flags: [(&'static str, &mut bool); 7] = [
+        ("login", &mut attributes.login),
+        ("superuser", &mut attributes.superuser),
+        ("createdb", &mut attributes.createdb),
+        ("createrole", &mut attributes.createrole),
+        ("inherit", &mut attributes.inherit),
+        ("replication", &mut attributes.replication),
+        ("bypassrls", &mut attributes.bypassrls),
+    ];
+    for (flag, field) in flags {
+        if let Some(value) = reader.bool(flag)? {
+            *field = value;
+        }
+    }
+    if let Some(limit) = reader.integer("connection_limit", -1, i64::from(i32::MAX))? {
+        attributes.connection_limit = i32::try_from(limit).unwrap_or(i32::MAX);
+    }
+    if let Some(node) = reader.node("valid_until")? {
+        let text = node.to_text("valid_until")?;
+        let normalized = timestamp::normalize(&text).map_err(|reason| {
+            ConfigError::at(
+                node.location.clone(),
+                format!("invalid valid_until \"{text}\": {reason}"),
+            )
+            .with_hint(format!("write {}", timestamp::FORMS))
+        })?;
+        attributes.valid_until = Some(normalized);
+    }
+    if let Some(secret) = reader.secret("password")? {
+        role.password = Password::Clear(secret);
+    }
+    if let Some(node) = reader.node("member_of")? {
+        role.member_of = member_of(&node, &name, out)?;
+    }
+    if let Some(node) = reader.node("settings")? {
+        role.settings = settings_map(node.to_map("settings")?, "settings")?;
+    }
+    if let Some(node) = reader.node("database_settings")? {
+        for entry in node.to_map("database_settings")? {
+            if entry.key.is_empty() {
+                return Err(ConfigError::at(
+                    entry.key_location.clone(),
+                    "empty database name",
+                ));
+            }
+            let what = format!("database_settings.{}", entry.key);
+            let values = settings_map(entry.value.to_map(&what)?, &what)?;
+            role.database_settings.insert(entry.key.clone(), values);
+        }
+    }
+    role.comment = reader.string("comment")?;
+    out.role_locations.insert(name.clone(), location);
+    out.config.desired.roles.insert(name, role);
+    Ok(())
+}
+
+fn check_name(name: &str, location: &Location) -> Result<()> {
+    if name.is_empty() {
+        return Err(ConfigError::at(
+            location.clone(),
+            "a role name cannot be empty",
+        ));
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(ConfigError::at(
+            location.clone(),
+            format!(
+                "role name \"{name}\" is {} bytes long, the limit is {MAX_NAME_BYTES}",
+                name.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `member_of = ["role", { role = "x", admin = true, inherit = false, set = true }]`.
+fn member_of(node: &Node, member: &str, out: &mut Decoded) -> Result<BTreeMap<String, Membership>> {
+    node.require_plain("member_of")?;
+    let NodeKind::List(items) = &node.kind else {
+        return Err(node.type_error("member_of", "a list of role names"));
+    };
+    let mut memberships = BTreeMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let what = format!("member_of[{i}]");
+        let (role, location, membership) = match &item.kind {
+            NodeKind::Map(entries) => {
+                let mut map = MapReader::new(entries, what.clone());
+                let role_node = map.take("role").ok_or_else(|| {
+                    ConfigError::at(item.location.clone(), format!("{what} needs a role key"))
+                        .with_hint("write { role = \"name\", admin = true }")
+                })?;
+                let role = role_node.to_text(&map.path("role"))?;
+                let flag = |map: &mut MapReader<'_>, key: &'static str| {
+                    let path = map.path(key);
+                    map.take(key).map(|value| value.to_bool(&path)).transpose()
+                };
+                let membership = Membership {
+                    admin: flag(&mut map, "admin")?.unwrap_or(false),
+                    inherit: flag(&mut map, "inherit")?,
+                    set: flag(&mut map, "set")?,
+                };
+                map.finish()?;
+                (role, role_node.location.clone(), membership)
+            }
+            NodeKind::String(_) => (
+                item.to_text(&what)?,
+                item.location.clone(),
+                Membership::default(),
+            ),
+            _ => {
+                return Err(
+                    item.type_error(&what, "a role name or { role = \"name\", admin = true }")
+                );
+            }
+        };
+        if memberships.contains_key(&role) {
+            return Err(ConfigError::at(
+                location,
+                format!("role \"{role}\" appears twice in member_of"),
+            ));
+        }
+        out.role_refs.push(RoleRef {
+            name: role.clone(),
+            location,
+            context: RefContext::MemberOf {
+                member: member.to_string(),
+            },
+        });
+        memberships.insert(role, membership);
+    }
+    Ok(memberships)
+}
+
+/// A map of setting names to values, both normalised.
+fn settings_map(entries: &[MapEntry], what: &str) -> Result<BTreeMap<String, String>> {
+    let mut values = BTreeMap::new();
+    for entry in entries {
+        let name = settings::normalize_name(&entry.key).map_err(|message| {
+            ConfigError::at(entry.key_location.clone(), message).with_hint(settings::NAME_HINT)
+        })?;
+        if values.contains_key(&name) {
+            return Err(ConfigError::at(
+                entry.key_location.clone(),
+                format!("setting \"{name}\" appears twice in {what}"),
+            ));
+        }
+        let value = settings::normalize_value(&name, &entry.value, &format!("{what}.{name}"))?;
+        values.insert(name, value);
+    }
+    Ok(values)
+}

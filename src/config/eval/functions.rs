@@ -1,0 +1,156 @@
+//! The functions expressions may call. hcl-rs takes plain `fn` pointers, so
+//! the configuration directory and the environment that `file()` and
+//! `env()` need are handed over through a thread-local, set only for the
+//! duration of one evaluation.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hcl::Value;
+use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
+
+/// A snapshot of the process environment (tests pass their own).
+pub(crate) type Env = BTreeMap<String, String>;
+
+/// What `file()` and `env()` read from.
+#[derive(Debug, Clone)]
+pub(crate) struct FuncEnv {
+    /// The configuration directory; `file()` paths are relative to it.
+    pub dir: PathBuf,
+    pub env: Arc<Env>,
+}
+
+/// The names of all functions, for "unknown function" messages.
+pub(crate) const NAMES: &[&str] = &["env", "file", "join", "lower", "upper"];
+
+/// A hint for an error raised inside a function, where one helps.
+pub(crate) fn hint(function: &str, env: &FuncEnv) -> Option<String> {
+    match function {
+        "env" => {
+            Some("set the variable, or give a default: env(\"NAME\", \"default\")".to_string())
+        }
+        "file" => Some(format!(
+            "paths are relative to the configuration directory {}",
+            env.dir.display()
+        )),
+        _ => None,
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<FuncEnv>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous environment even if evaluation unwinds.
+struct Restore(Option<FuncEnv>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        CURRENT.with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+/// Runs `f` with `env` visible to the functions.
+pub(crate) fn with_env<T>(env: &FuncEnv, f: impl FnOnce() -> T) -> T {
+    let previous = CURRENT.with(|current| current.replace(Some(env.clone())));
+    let _restore = Restore(previous);
+    f()
+}
+
+fn current() -> Result<FuncEnv, String> {
+    CURRENT
+        .with(|current| current.borrow().clone())
+        .ok_or_else(|| "not available here".to_string())
+}
+
+/// Declares every function in `ctx`. Parameters are all `Any` and checked in
+/// the functions themselves, because hcl-rs's own type errors quote the
+/// argument's value, which could be a secret.
+pub(crate) fn declare(ctx: &mut Context<'_>) {
+    let any = || ParamType::Any;
+    ctx.declare_func(
+        "env",
+        FuncDef::builder()
+            .param(any())
+            .variadic_param(any())
+            .build(env),
+    );
+    ctx.declare_func("file", FuncDef::builder().param(any()).build(file));
+    ctx.declare_func(
+        "join",
+        FuncDef::builder().params([any(), any()]).build(join),
+    );
+    ctx.declare_func("lower", FuncDef::builder().param(any()).build(lower));
+    ctx.declare_func("upper", FuncDef::builder().param(any()).build(upper));
+}
+
+fn string_arg<'a>(args: &'a FuncArgs, index: usize, what: &str) -> Result<&'a str, String> {
+    args.get(index)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{what} must be a string"))
+}
+
+fn env(args: FuncArgs) -> Result<Value, String> {
+    if args.len() > 2 {
+        return Err(format!(
+            "takes a name and an optional default, got {} arguments",
+            args.len()
+        ));
+    }
+    let name = string_arg(&args, 0, "the variable name")?;
+    if let Some(value) = current()?.env.get(name) {
+        return Ok(Value::String(value.clone()));
+    }
+    match args.get(1) {
+        Some(default) => Ok(default.clone()),
+        None => Err(format!("environment variable {name} is not set")),
+    }
+}
+
+fn file(args: FuncArgs) -> Result<Value, String> {
+    let relative = string_arg(&args, 0, "the path")?;
+    let path = current()?.dir.join(relative);
+    std::fs::read_to_string(&path)
+        .map(Value::String)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))
+}
+
+fn primitive_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn join(args: FuncArgs) -> Result<Value, String> {
+    let separator = string_arg(&args, 0, "the separator")?;
+    let list = args
+        .get(1)
+        .and_then(Value::as_array)
+        .ok_or_else(|| "the second argument must be a list of strings".to_string())?;
+    let parts = list
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            primitive_text(item).ok_or_else(|| format!("element {i} of the list is not a string"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Value::String(parts.join(separator)))
+}
+
+fn lower(args: FuncArgs) -> Result<Value, String> {
+    Ok(Value::String(
+        string_arg(&args, 0, "the argument")?.to_lowercase(),
+    ))
+}
+
+fn upper(args: FuncArgs) -> Result<Value, String> {
+    Ok(Value::String(
+        string_arg(&args, 0, "the argument")?.to_uppercase(),
+    ))
+}

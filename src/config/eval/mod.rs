@@ -1,0 +1,343 @@
+//! Expression evaluation: a static check of what an expression uses (exact
+//! locations for undefined names), then hcl-rs for the arithmetic of HCL,
+//! wrapped into located [`Node`]s. Literal lists and maps are walked here so
+//! each element keeps its own location.
+
+mod functions;
+pub(crate) mod refs;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use hcl::Value;
+use hcl::eval::{Context, ErrorKind, Evaluate};
+use hcl_edit::Span;
+use hcl_edit::expr::{Expression, ObjectKey};
+
+pub(crate) use functions::{Env, FuncEnv};
+use refs::{Namespace, Uses};
+
+use super::error::{ConfigError, Result};
+use super::source::SourceFile;
+use super::suggest::did_you_mean;
+use super::value::{MapEntry, Node, NodeKind};
+
+/// A variable's or local's value as seen by expressions.
+#[derive(Debug, Clone)]
+struct Bound {
+    value: Value,
+    /// The sensitive variable it derives from.
+    sensitive: Option<String>,
+}
+
+/// Evaluates expressions against resolved variables and locals.
+pub(crate) struct Evaluator {
+    functions: FuncEnv,
+    /// `false` for variable defaults and -var-file values, which are
+    /// evaluated before any variable exists.
+    references_allowed: bool,
+    variables: BTreeMap<String, Bound>,
+    locals: BTreeMap<String, Bound>,
+    /// Rebuilt lazily after a variable or local is added.
+    context: RefCell<Option<Context<'static>>>,
+}
+
+impl Evaluator {
+    pub fn new(functions: FuncEnv) -> Self {
+        Evaluator {
+            functions,
+            references_allowed: true,
+            variables: BTreeMap::new(),
+            locals: BTreeMap::new(),
+            context: RefCell::new(None),
+        }
+    }
+
+    /// An evaluator for values that may not refer to anything.
+    pub fn without_references(functions: FuncEnv) -> Self {
+        Evaluator {
+            references_allowed: false,
+            ..Evaluator::new(functions)
+        }
+    }
+
+    pub fn set_variable(&mut self, name: &str, value: Value, sensitive: bool) {
+        let bound = Bound {
+            value,
+            sensitive: sensitive.then(|| name.to_string()),
+        };
+        self.variables.insert(name.to_string(), bound);
+        self.context.replace(None);
+    }
+
+    pub fn set_local(&mut self, name: &str, node: &Node) {
+        let bound = Bound {
+            value: node.to_value(),
+            sensitive: node.sensitive.clone(),
+        };
+        self.locals.insert(name.to_string(), bound);
+        self.context.replace(None);
+    }
+
+    /// Evaluates `expr`, found in `src`.
+    pub fn eval(&self, expr: &Expression, src: &SourceFile) -> Result<Node> {
+        let uses = refs::collect(expr);
+        let sensitive = self.check(&uses, src)?;
+        self.build(expr, src, sensitive, &uses)
+    }
+
+    /// Rejects what can never evaluate, and returns the sensitive variable
+    /// the expression derives from, if any.
+    fn check(&self, uses: &Uses, src: &SourceFile) -> Result<Option<String>> {
+        if let Some(problem) = uses.problems.first() {
+            return Err(ConfigError::at(
+                src.locate_span(problem.span.clone()),
+                problem.message.clone(),
+            )
+            .with_optional_hint(problem.hint.clone()));
+        }
+        let mut sensitive = None;
+        for reference in &uses.references {
+            let location = src.locate_span(reference.span.clone());
+            let (kind, table) = match reference.namespace {
+                Namespace::Var => ("variable", &self.variables),
+                Namespace::Local => ("local", &self.locals),
+            };
+            if !self.references_allowed {
+                return Err(ConfigError::at(
+                    location,
+                    format!("cannot refer to {kind} \"{}\" here", reference.name),
+                )
+                .with_hint("variable defaults and -var-file values must be constant"));
+            }
+            let Some(bound) = table.get(&reference.name) else {
+                let hint =
+                    did_you_mean(&reference.name, table.keys().map(String::as_str)).or_else(|| {
+                        Some(match reference.namespace {
+                            Namespace::Var => {
+                                format!("declare it: variable \"{}\" {{}}", reference.name)
+                            }
+                            Namespace::Local => {
+                                format!("define it in a locals block: {} = ...", reference.name)
+                            }
+                        })
+                    });
+                return Err(ConfigError::at(
+                    location,
+                    format!("undefined {kind} \"{}\"", reference.name),
+                )
+                .with_optional_hint(hint));
+            };
+            if sensitive.is_none() {
+                sensitive.clone_from(&bound.sensitive);
+            }
+        }
+        for function in &uses.functions {
+            if !functions::NAMES.contains(&function.name.as_str()) {
+                let hint = did_you_mean(&function.name, functions::NAMES.iter().copied());
+                return Err(ConfigError::at(
+                    src.locate_span(function.span.clone()),
+                    format!(
+                        "unknown function \"{}\", expected one of: {}",
+                        function.name,
+                        functions::NAMES.join(", ")
+                    ),
+                )
+                .with_optional_hint(hint));
+            }
+        }
+        Ok(sensitive)
+    }
+
+    fn build(
+        &self,
+        expr: &Expression,
+        src: &SourceFile,
+        sensitive: Option<String>,
+        uses: &Uses,
+    ) -> Result<Node> {
+        let location = src.locate(expr);
+        let kind = match expr {
+            Expression::Parenthesis(inner) => {
+                return self.build(inner.inner(), src, sensitive, uses);
+            }
+            Expression::Null(_) => NodeKind::Null,
+            Expression::Bool(b) => NodeKind::Bool(*b.value()),
+            Expression::Number(n) => NodeKind::Number(*n.value()),
+            Expression::String(s) => NodeKind::String(s.value().clone()),
+            Expression::Array(array) => NodeKind::List(
+                array
+                    .iter()
+                    .map(|item| self.eval(item, src))
+                    .collect::<Result<_>>()?,
+            ),
+            Expression::Object(object) => {
+                let mut entries: Vec<MapEntry> = Vec::with_capacity(object.len());
+                for (key, value) in object.iter() {
+                    let key_location = src.locate(key);
+                    let key = match key {
+                        ObjectKey::Ident(ident) => ident.as_str().to_string(),
+                        ObjectKey::Expression(key) => self.eval(key, src)?.to_text("a map key")?,
+                    };
+                    if entries.iter().any(|entry| entry.key == key) {
+                        return Err(ConfigError::at(
+                            key_location,
+                            format!("duplicate map key \"{key}\""),
+                        ));
+                    }
+                    let value = self.eval(value.expr(), src)?;
+                    entries.push(MapEntry {
+                        key,
+                        key_location,
+                        value,
+                    });
+                }
+                NodeKind::Map(entries)
+            }
+            _ => {
+                let value = self.evaluate_with_hcl(expr, src, sensitive.as_deref(), uses)?;
+                return Ok(Node::from_value(value, &location, sensitive.as_deref()));
+            }
+        };
+        Ok(Node {
+            kind,
+            location,
+            sensitive,
+        })
+    }
+
+    fn evaluate_with_hcl(
+        &self,
+        expr: &Expression,
+        src: &SourceFile,
+        sensitive: Option<&str>,
+        uses: &Uses,
+    ) -> Result<Value> {
+        let converted: hcl::Expression = expr.clone().into();
+        let mut cache = self.context.borrow_mut();
+        let ctx = cache.get_or_insert_with(|| self.build_context());
+        let result = functions::with_env(&self.functions, || converted.evaluate(ctx));
+        result.map_err(|err| {
+            let (location, hint) = match err.kind() {
+                ErrorKind::FuncCall(name, _) => {
+                    let name = name.name.as_str();
+                    let span = uses.functions.iter().find(|f| f.name == name).and_then(|f| f.span.clone());
+                    (
+                        src.locate_span(span.or_else(|| expr.span())),
+                        functions::hint(name, &self.functions),
+                    )
+                }
+                _ => (src.locate(expr), None),
+            };
+            // hcl-rs quotes operand values in its messages; hide them when
+            // one could be a secret.
+            let message = match sensitive {
+                Some(variable) => format!(
+                    "cannot evaluate this expression (details hidden: it uses the sensitive variable \"{variable}\")"
+                ),
+                None => err.kind().to_string(),
+            };
+            ConfigError::at(location, message).with_optional_hint(hint)
+        })
+    }
+
+    fn build_context(&self) -> Context<'static> {
+        let mut ctx = Context::new();
+        let object = |table: &BTreeMap<String, Bound>| {
+            Value::Object(
+                table
+                    .iter()
+                    .map(|(name, bound)| (name.clone(), bound.value.clone()))
+                    .collect(),
+            )
+        };
+        ctx.declare_var("var", object(&self.variables));
+        ctx.declare_var("local", object(&self.locals));
+        functions::declare(&mut ctx);
+        ctx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn evaluator() -> Evaluator {
+        let mut env = Env::new();
+        env.insert("HOME_DB".to_string(), "db1".to_string());
+        let mut evaluator = Evaluator::new(FuncEnv {
+            dir: std::env::temp_dir(),
+            env: Arc::new(env),
+        });
+        evaluator.set_variable("name", Value::from("App"), false);
+        evaluator.set_variable("secret", Value::from("hunter2"), true);
+        evaluator
+    }
+
+    fn eval(evaluator: &Evaluator, src: &str) -> Result<Node> {
+        let file = SourceFile::new("t.hcl".into(), format!("x = {src}\n"));
+        let body = hcl_edit::parser::parse_body(&file.text).unwrap();
+        let attr = body.get_attribute("x").unwrap();
+        evaluator.eval(&attr.value, &file)
+    }
+
+    #[test]
+    fn evaluates_functions_and_references() {
+        let ev = evaluator();
+        let node = eval(&ev, r#"lower("${var.name}-${env("HOME_DB")}")"#).unwrap();
+        assert_eq!(node.to_text("x").unwrap(), "app-db1");
+        let node = eval(&ev, r#"join(", ", [upper(var.name), env("NOPE", "dflt")])"#).unwrap();
+        assert_eq!(node.to_text("x").unwrap(), "APP, dflt");
+    }
+
+    #[test]
+    fn literal_elements_keep_their_location() {
+        let ev = evaluator();
+        let node = eval(&ev, r#"["a", { role = var.name }]"#).unwrap();
+        let NodeKind::List(items) = &node.kind else {
+            panic!()
+        };
+        assert_eq!(items[1].location.column, 11);
+        let entries = items[1].to_map("m").unwrap();
+        assert_eq!(entries[0].key_location.column, 13);
+        assert_eq!(entries[0].value.location.column, 20);
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let ev = evaluator();
+        let err = eval(&ev, "upper(var.nmae)").unwrap_err();
+        assert_eq!(err.to_string(), "t.hcl:1:11: undefined variable \"nmae\"");
+        assert_eq!(err.hint.as_deref(), Some("did you mean \"name\"?"));
+        let err = eval(&ev, "[1, lowr(\"A\")]").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.hcl:1:9: unknown function \"lowr\", expected one of: env, file, join, lower, upper"
+        );
+        let err = eval(&ev, "[1, env(\"MISSING\")]").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.hcl:1:9: error calling function `env`: environment variable MISSING is not set"
+        );
+        assert!(err.hint.unwrap().contains("env(\"NAME\", \"default\")"));
+    }
+
+    #[test]
+    fn sensitive_values_are_tracked_and_hidden() {
+        let ev = evaluator();
+        let node = eval(&ev, r#"["x", "${var.secret}!"]"#).unwrap();
+        let NodeKind::List(items) = &node.kind else {
+            panic!()
+        };
+        assert!(items[0].sensitive.is_none());
+        assert_eq!(items[1].sensitive.as_deref(), Some("secret"));
+        let err = eval(&ev, "var.secret + 1").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let err = eval(&ev, "join(\",\", var.secret)").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let err = eval(&ev, "var.secret[\"k\"]").unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+}

@@ -1,0 +1,75 @@
+//! Loading whole configurations from temporary directories.
+
+mod errors;
+mod full;
+mod sensitive;
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use super::eval::Env;
+use super::{Config, ConfigError, NoPrompt, Prompter, VariableInputs, load::load_with_env};
+
+/// Writes `files` (name, text) into a fresh directory.
+pub(super) fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// A prompter that answers from a list and records what it was asked.
+#[derive(Default)]
+pub(super) struct Answers {
+    pub answers: Vec<(&'static str, &'static str)>,
+    pub asked: RefCell<Vec<(String, Option<String>, bool)>>,
+}
+
+impl Prompter for Answers {
+    fn ask(&self, name: &str, description: Option<&str>, sensitive: bool) -> Option<String> {
+        self.asked.borrow_mut().push((
+            name.to_string(),
+            description.map(str::to_string),
+            sensitive,
+        ));
+        self.answers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+pub(super) fn env(pairs: &[(&str, &str)]) -> Env {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Loads without a terminal to prompt on.
+pub(super) fn load_in(
+    dir: &Path,
+    inputs: &VariableInputs,
+    env: Env,
+) -> Result<Config, ConfigError> {
+    load_with_env(dir, inputs, &NoPrompt, env)
+}
+
+/// Loads one file `main.hcl` with no inputs and an empty environment.
+pub(super) fn load_text(text: &str) -> Result<Config, ConfigError> {
+    let dir = dir_with(&[("main.hcl", text)]);
+    load_in(dir.path(), &VariableInputs::default(), Env::new())
+}
+
+/// The error of loading `text`, as `line:column: message`, without the
+/// (temporary) file name.
+pub(super) fn error_of(text: &str) -> (String, Option<String>) {
+    let err = load_text(text).expect_err("the configuration should be refused");
+    let location = err.location.as_ref().expect("a located error");
+    assert_eq!(location.file.file_name().unwrap(), "main.hcl");
+    (
+        format!("{}:{}: {}", location.line, location.column, err.message),
+        err.hint,
+    )
+}

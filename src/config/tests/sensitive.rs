@@ -1,0 +1,104 @@
+//! A sensitive variable's value lands only in a `Secret`, and never in an
+//! error message, whatever the mistake.
+
+use super::{Answers, dir_with, env, load_in};
+use crate::config::VariableInputs;
+use crate::config::load::load_with_env;
+use crate::model::Password;
+
+const SECRET: &str = "hunter2-SECRET";
+
+/// Loads `body` after a sensitive variable `pw` set from the command line
+/// (and `num`, a sensitive number) and returns the error's full text.
+fn error_text(body: &str, pw_type: &str) -> String {
+    let text = format!(
+        "variable \"pw\" {{\n  sensitive = true\n  type = {pw_type}\n}}\nlocals {{\n  derived = \"x${{var.pw}}\"\n}}\n{body}"
+    );
+    let dir = dir_with(&[("main.hcl", &text)]);
+    let inputs = VariableInputs {
+        cli: vec![("pw".to_string(), SECRET.to_string())],
+        files: vec![],
+    };
+    let env = env(&[(SECRET, "set"), ("PGFORT_VAR_pw", SECRET)]);
+    let err = load_in(dir.path(), &inputs, env).expect_err(body);
+    format!("{err} {:?} {:?}", err.hint, err)
+}
+
+#[test]
+fn never_in_error_messages() {
+    let cases = [
+        "role \"a\" {\n  comment = var.pw\n}\n",
+        "role \"a\" {\n  comment = local.derived\n}\n",
+        "role \"a\" {\n  login = var.pw\n}\n",
+        "role \"a\" {\n  connection_limit = var.pw\n}\n",
+        "role \"a\" {\n  valid_until = var.pw\n}\n",
+        "role \"a\" {\n  member_of = [var.pw]\n}\n",
+        "role \"a\" {\n  member_of = [{ role = var.pw }]\n}\n",
+        "role \"a\" {\n  settings = { x = var.pw }\n}\n",
+        "role \"a\" {\n  settings = { search_path = [var.pw] }\n}\n",
+        "role \"a\" {\n  database_settings = { (var.pw) = { x = 1 } }\n}\n",
+        "role \"a\" {\n  password = [var.pw]\n}\n",
+        "role \"a\" {\n  password = var.pw + 1\n}\n",
+        "role \"a\" {\n  password = var.pw[\"key\"]\n}\n",
+        "role \"a\" {\n  password = join(\",\", var.pw)\n}\n",
+        "role \"a\" {\n  password = env(var.pw) == \"set\" ? env(\"UNSET_SURELY\") : \"\"\n}\n",
+        "role \"a\" {\n  password = env(\"${var.pw}-missing\")\n}\n",
+        "role \"a\" {\n  password = file(var.pw)\n}\n",
+        "connection {\n  sslmode = var.pw\n}\n",
+        "connection {\n  port = var.pw\n}\n",
+        "manage {\n  reassign_owned_to = var.pw\n}\n",
+    ];
+    for body in cases {
+        let text = error_text(body, "string");
+        assert!(!text.contains(SECRET), "leaked in: {text}");
+    }
+    // A value that does not fit the declared type.
+    let text = error_text("", "number");
+    assert!(
+        text.contains("invalid value for variable \\\"pw\\\" from -var: expected number"),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET), "leaked in: {text}");
+}
+
+#[test]
+fn lands_in_a_secret() {
+    let dir = dir_with(&[(
+        "main.hcl",
+        "variable \"pw\" {\n  sensitive = true\n}\nrole \"a\" {\n  password = \"${var.pw}-suffix\"\n}\nconnection {\n  password = var.pw\n}\n",
+    )]);
+    let env = env(&[("PGFORT_VAR_pw", SECRET)]);
+    let config = load_in(dir.path(), &VariableInputs::default(), env).unwrap();
+    let Password::Clear(secret) = &config.desired.roles["a"].password else {
+        panic!("a clear password")
+    };
+    assert_eq!(secret.expose(), format!("{SECRET}-suffix"));
+    assert!(!format!("{config:?}").contains(SECRET));
+    assert!(
+        !serde_json::to_string(&config.desired)
+            .unwrap()
+            .contains(SECRET)
+    );
+}
+
+#[test]
+fn prompts_without_echo() {
+    let dir = dir_with(&[(
+        "main.hcl",
+        "variable \"pw\" {\n  sensitive   = true\n  description = \"app password\"\n}\nrole \"a\" { password = var.pw }\n",
+    )]);
+    let prompter = Answers {
+        answers: vec![("pw", "typed")],
+        ..Answers::default()
+    };
+    let config =
+        load_with_env(dir.path(), &VariableInputs::default(), &prompter, env(&[])).unwrap();
+    assert_eq!(
+        *prompter.asked.borrow(),
+        [("pw".to_string(), Some("app password".to_string()), true)]
+    );
+    assert_eq!(
+        config.desired.roles["a"].password,
+        Password::Clear(crate::model::Secret::new("typed"))
+    );
+}
