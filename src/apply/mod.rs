@@ -27,7 +27,11 @@ pub struct ApplyError {
 }
 
 impl ApplyError {
-    pub(crate) fn from_db(context: &str, err: &tokio_postgres::Error, statement: Option<String>) -> Self {
+    pub(crate) fn from_db(
+        context: &str,
+        err: &tokio_postgres::Error,
+        statement: Option<String>,
+    ) -> Self {
         match err.as_db_error() {
             Some(db) => ApplyError {
                 message: format!("{context}: {}", db.message()),
@@ -36,7 +40,11 @@ impl ApplyError {
                 detail: db.detail().map(str::to_owned),
                 hint: db.hint().map(str::to_owned),
             },
-            None => ApplyError { message: format!("{context}: {err}"), statement, ..Default::default() },
+            None => ApplyError {
+                message: format!("{context}: {err}"),
+                statement,
+                ..Default::default()
+            },
         }
     }
 }
@@ -60,7 +68,10 @@ fn units<'a>(statements: &[&'a Statement]) -> Vec<Unit<'a>> {
     for statement in statements {
         match units.last_mut() {
             Some(unit) if unit.target == &statement.target => unit.statements.push(statement),
-            _ => units.push(Unit { target: &statement.target, statements: vec![statement] }),
+            _ => units.push(Unit {
+                target: &statement.target,
+                statements: vec![statement],
+            }),
         }
     }
     units
@@ -83,9 +94,12 @@ pub async fn apply(
         let db = match unit.target {
             Target::Database(name) if *name != settings.dbname => {
                 if !others.contains_key(name) {
-                    let client = crate::connect::connect(&settings.with_dbname(name)).await.map_err(|e| {
-                        ApplyError { message: format!("connecting to database \"{name}\": {e}"), ..Default::default() }
-                    })?;
+                    let client = crate::connect::connect(&settings.with_dbname(name))
+                        .await
+                        .map_err(|e| ApplyError {
+                            message: format!("connecting to database \"{name}\": {e}"),
+                            ..Default::default()
+                        })?;
                     others.insert(name.clone(), Db::new(client));
                 }
                 others.get(name).unwrap_or(main)
@@ -157,7 +171,11 @@ fn batches<'a>(statements: &[&'a Statement]) -> Vec<Vec<&'a Statement>> {
 /// The batch failed and was rolled back. Replays the unit one statement at
 /// a time in a transaction that is rolled back, to name the statement that
 /// fails.
-async fn locate_failure(db: &Db, statements: &[&Statement], original: &tokio_postgres::Error) -> ApplyError {
+async fn locate_failure(
+    db: &Db,
+    statements: &[&Statement],
+    original: &tokio_postgres::Error,
+) -> ApplyError {
     let fallback = ApplyError::from_db("applying changes (rolled back)", original, None);
     db.count();
     if db.client.batch_execute("BEGIN").await.is_err() {
@@ -167,7 +185,11 @@ async fn locate_failure(db: &Db, statements: &[&Statement], original: &tokio_pos
     for statement in statements {
         db.count();
         if let Err(err) = db.client.batch_execute(&statement.for_execution()).await {
-            found = ApplyError::from_db("applying changes (rolled back)", &err, Some(statement.redacted()));
+            found = ApplyError::from_db(
+                "applying changes (rolled back)",
+                &err,
+                Some(statement.redacted()),
+            );
             break;
         }
     }

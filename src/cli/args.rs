@@ -11,7 +11,12 @@ use clap::{Args, Parser, Subcommand};
 /// prints the changes that would make the server match (plan), and makes
 /// them (apply).
 #[derive(Debug, Parser)]
-#[command(name = "pgfort", version, propagate_version = true, arg_required_else_help = true)]
+#[command(
+    name = "pgfort",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -65,7 +70,12 @@ pub struct VarArgs {
 pub struct ConnectionArgs {
     /// A postgres:// URL or libpq key=value string. Beats PG* variables and
     /// the connection block.
-    #[arg(long, env = "PGFORT_DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    #[arg(
+        long,
+        env = "PGFORT_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub database_url: Option<String>,
     /// Ask for the password on the terminal.
     #[arg(long)]
@@ -171,15 +181,23 @@ pub struct SandboxArgs {
 /// `30s`, `2m`, `1h`, `500ms` or a number of seconds.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| format!("invalid duration {text:?} (expected e.g. 30s, 2m)"))?;
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?} (expected e.g. 30s, 2m)"))?;
     let seconds = match unit {
         "ms" => return Ok(std::time::Duration::from_millis(number)),
         "" | "s" => number,
         "m" | "min" => number * 60,
         "h" => number * 3600,
-        _ => return Err(format!("invalid duration unit {unit:?} (expected ms, s, m or h)")),
+        _ => {
+            return Err(format!(
+                "invalid duration unit {unit:?} (expected ms, s, m or h)"
+            ));
+        }
     };
     Ok(std::time::Duration::from_secs(seconds))
 }
@@ -188,7 +206,11 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 pub fn normalise_terraform_flags(args: impl IntoIterator<Item = String>) -> Vec<String> {
     args.into_iter()
         .map(|arg| {
-            if arg == "-var" || arg.starts_with("-var=") || arg == "-var-file" || arg.starts_with("-var-file=") {
+            if arg == "-var"
+                || arg.starts_with("-var=")
+                || arg == "-var-file"
+                || arg.starts_with("-var-file=")
+            {
                 format!("-{arg}")
             } else {
                 arg
@@ -218,7 +240,12 @@ mod tests {
 
     #[test]
     fn terraform_style_var_flags() {
-        let args = normalise_terraform_flags(["pgfort", "plan", "-var", "a=1", "-var-file=x.hcl", "-v"].map(String::from));
-        assert_eq!(args, ["pgfort", "plan", "--var", "a=1", "--var-file=x.hcl", "-v"]);
+        let args = normalise_terraform_flags(
+            ["pgfort", "plan", "-var", "a=1", "-var-file=x.hcl", "-v"].map(String::from),
+        );
+        assert_eq!(
+            args,
+            ["pgfort", "plan", "--var", "a=1", "--var-file=x.hcl", "-v"]
+        );
     }
 }

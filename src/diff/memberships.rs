@@ -6,7 +6,12 @@ use crate::plan::{AttributeChange, Change};
 use crate::sql::roles as sql;
 
 /// Adds to `change` what makes `live`'s memberships equal `desired`'s.
-pub(super) fn diff_member_of(input: &DiffInput<'_>, desired: &Role, live: Option<&Role>, change: &mut Change) {
+pub(super) fn diff_member_of(
+    input: &DiffInput<'_>,
+    desired: &Role,
+    live: Option<&Role>,
+    change: &mut Change,
+) {
     let with_options = input.facts.has_membership_options();
     let empty = Default::default();
     let live_groups = live.map(|l| &l.member_of).unwrap_or(&empty);
@@ -15,23 +20,42 @@ pub(super) fn diff_member_of(input: &DiffInput<'_>, desired: &Role, live: Option
         let address = format!("member_of.{group}");
         match live_groups.get(group) {
             None => {
-                change.attributes.push(AttributeChange::new(&address, None, Some(describe(&wanted))));
-                change.statements.push(sql::grant_membership(group, &desired.name, &wanted, with_options));
+                change.attributes.push(AttributeChange::new(
+                    &address,
+                    None,
+                    Some(describe(&wanted)),
+                ));
+                change.statements.push(sql::grant_membership(
+                    group,
+                    &desired.name,
+                    &wanted,
+                    with_options,
+                ));
             }
             Some(current) => {
                 let current = effective(current, desired, with_options);
                 if current == wanted {
                     continue;
                 }
-                change
-                    .attributes
-                    .push(AttributeChange::new(&address, Some(describe(&current)), Some(describe(&wanted))));
+                change.attributes.push(AttributeChange::new(
+                    &address,
+                    Some(describe(&current)),
+                    Some(describe(&wanted)),
+                ));
                 if current.admin && !wanted.admin {
-                    change.statements.push(sql::revoke_admin_option(group, &desired.name));
+                    change
+                        .statements
+                        .push(sql::revoke_admin_option(group, &desired.name));
                 }
-                let other_options_differ = current.inherit != wanted.inherit || current.set != wanted.set;
+                let other_options_differ =
+                    current.inherit != wanted.inherit || current.set != wanted.set;
                 if (wanted.admin && !current.admin) || (with_options && other_options_differ) {
-                    change.statements.push(sql::grant_membership(group, &desired.name, &wanted, with_options));
+                    change.statements.push(sql::grant_membership(
+                        group,
+                        &desired.name,
+                        &wanted,
+                        with_options,
+                    ));
                 }
             }
         }
@@ -39,8 +63,14 @@ pub(super) fn diff_member_of(input: &DiffInput<'_>, desired: &Role, live: Option
     for (group, current) in live_groups {
         if !desired.member_of.contains_key(group) {
             let current = effective(current, desired, with_options);
-            change.attributes.push(AttributeChange::new(&format!("member_of.{group}"), Some(describe(&current)), None));
-            change.statements.push(sql::revoke_membership(group, &desired.name));
+            change.attributes.push(AttributeChange::new(
+                &format!("member_of.{group}"),
+                Some(describe(&current)),
+                None,
+            ));
+            change
+                .statements
+                .push(sql::revoke_membership(group, &desired.name));
         }
     }
 }
@@ -50,7 +80,11 @@ pub(super) fn diff_member_of(input: &DiffInput<'_>, desired: &Role, live: Option
 /// attribute and an unspecified SET is true.
 fn effective(membership: &Membership, member: &Role, with_options: bool) -> Membership {
     if !with_options {
-        return Membership { admin: membership.admin, inherit: None, set: None };
+        return Membership {
+            admin: membership.admin,
+            inherit: None,
+            set: None,
+        };
     }
     Membership {
         admin: membership.admin,

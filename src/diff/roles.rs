@@ -13,7 +13,13 @@ pub(super) fn diff_roles(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Di
         check_reserved(input, desired)?;
         let change = match input.live.roles.get(name) {
             None => create(input, desired),
-            Some(live) => update(input, desired, live, verdicts.get(name.as_str()).copied(), out),
+            Some(live) => update(
+                input,
+                desired,
+                live,
+                verdicts.get(name.as_str()).copied(),
+                out,
+            ),
         };
         if let Some(change) = change {
             out.changes.push(change);
@@ -28,13 +34,22 @@ fn check_reserved(input: &DiffInput<'_>, desired: &Role) -> Result<(), DiffError
     let facts = input.facts;
     if desired.name == facts.bootstrap_superuser && !desired.attributes.superuser {
         return Err(DiffError {
-            message: format!("role \"{}\" is the bootstrap superuser and must keep SUPERUSER", desired.name),
-            hint: Some(format!("add `superuser = true` to role \"{}\"", desired.name)),
+            message: format!(
+                "role \"{}\" is the bootstrap superuser and must keep SUPERUSER",
+                desired.name
+            ),
+            hint: Some(format!(
+                "add `superuser = true` to role \"{}\"",
+                desired.name
+            )),
         });
     }
     if desired.name == facts.session_user && !desired.attributes.login {
         return Err(DiffError {
-            message: format!("role \"{}\" is the role pgfort connects as and must keep LOGIN", desired.name),
+            message: format!(
+                "role \"{}\" is the role pgfort connects as and must keep LOGIN",
+                desired.name
+            ),
             hint: Some(format!("add `login = true` to role \"{}\"", desired.name)),
         });
     }
@@ -48,12 +63,22 @@ fn password_verdicts<'a>(input: &DiffInput<'a>) -> BTreeMap<&'a str, bool> {
         .desired
         .roles
         .iter()
-        .filter_map(|(name, desired)| match (&desired.password, input.live.roles.get(name).map(|l| &l.password)) {
-            (Password::Clear(clear), Some(Password::Stored(stored))) => Some((name.as_str(), stored.expose(), clear)),
-            _ => None,
+        .filter_map(|(name, desired)| {
+            match (
+                &desired.password,
+                input.live.roles.get(name).map(|l| &l.password),
+            ) {
+                (Password::Clear(clear), Some(Password::Stored(stored))) => {
+                    Some((name.as_str(), stored.expose(), clear))
+                }
+                _ => None,
+            }
         })
         .collect();
-    let checks: Vec<(&str, &crate::model::Secret)> = pairs.iter().map(|(_, stored, clear)| (*stored, *clear)).collect();
+    let checks: Vec<(&str, &crate::model::Secret)> = pairs
+        .iter()
+        .map(|(_, stored, clear)| (*stored, *clear))
+        .collect();
     let results = crate::password::matches_many(&checks);
     pairs.iter().map(|(name, ..)| *name).zip(results).collect()
 }
@@ -62,18 +87,42 @@ fn create(input: &DiffInput<'_>, desired: &Role) -> Option<Change> {
     let mut change = Change::new(format!("role.{}", desired.name), Action::Create);
     let defaults = RoleAttributes::default();
     attribute_changes(&defaults, &desired.attributes, &mut change, true);
-    change.statements.push(sql::create_role(&desired.name, &desired.attributes, &desired.password));
+    change.statements.push(sql::create_role(
+        &desired.name,
+        &desired.attributes,
+        &desired.password,
+    ));
     if let Password::Clear(_) = desired.password {
         change.sensitive = true;
-        change.attributes.push(sensitive_attribute("password", None, Some(REDACTED.to_owned())));
+        change.attributes.push(sensitive_attribute(
+            "password",
+            None,
+            Some(REDACTED.to_owned()),
+        ));
     }
-    settings_changes(&desired.name, None, &BTreeMap::new(), &desired.settings, &mut change);
+    settings_changes(
+        &desired.name,
+        None,
+        &BTreeMap::new(),
+        &desired.settings,
+        &mut change,
+    );
     for (db, settings) in &desired.database_settings {
-        settings_changes(&desired.name, Some(db), &BTreeMap::new(), settings, &mut change);
+        settings_changes(
+            &desired.name,
+            Some(db),
+            &BTreeMap::new(),
+            settings,
+            &mut change,
+        );
     }
     if let Some(comment) = &desired.comment {
-        change.attributes.push(AttributeChange::new("comment", None, Some(quoted(comment))));
-        change.statements.push(sql::comment(&desired.name, Some(comment)));
+        change
+            .attributes
+            .push(AttributeChange::new("comment", None, Some(quoted(comment))));
+        change
+            .statements
+            .push(sql::comment(&desired.name, Some(comment)));
     }
     memberships::diff_member_of(input, desired, None, &mut change);
     Some(change)
@@ -92,13 +141,24 @@ fn update(
     let changed = attribute_changes(&live_attrs, &desired_attrs, &mut change, false);
     if !changed.is_empty() {
         let clause = sql::attribute_clause(&desired_attrs, |attr| changed.contains(&attr));
-        change.statements.push(sql::alter_attributes(&desired.name, &clause));
+        change
+            .statements
+            .push(sql::alter_attributes(&desired.name, &clause));
     }
     password_change(input, desired, live, password_matches, &mut change, out);
-    settings_changes(&desired.name, None, &live.settings, &desired.settings, &mut change);
+    settings_changes(
+        &desired.name,
+        None,
+        &live.settings,
+        &desired.settings,
+        &mut change,
+    );
     let empty = BTreeMap::new();
-    let databases: std::collections::BTreeSet<&String> =
-        desired.database_settings.keys().chain(live.database_settings.keys()).collect();
+    let databases: std::collections::BTreeSet<&String> = desired
+        .database_settings
+        .keys()
+        .chain(live.database_settings.keys())
+        .collect();
     for db in databases {
         let before = live.database_settings.get(db).unwrap_or(&empty);
         let after = desired.database_settings.get(db).unwrap_or(&empty);
@@ -110,7 +170,9 @@ fn update(
             live.comment.as_deref().map(quoted),
             desired.comment.as_deref().map(quoted),
         ));
-        change.statements.push(sql::comment(&desired.name, desired.comment.as_deref()));
+        change
+            .statements
+            .push(sql::comment(&desired.name, desired.comment.as_deref()));
     }
     memberships::diff_member_of(input, desired, Some(live), &mut change);
     (!change.statements.is_empty()).then_some(change)
@@ -134,25 +196,63 @@ fn attribute_changes(
 ) -> Vec<&'static str> {
     let pairs: [(&'static str, String, String); 9] = [
         ("login", before.login.to_string(), after.login.to_string()),
-        ("superuser", before.superuser.to_string(), after.superuser.to_string()),
-        ("createdb", before.createdb.to_string(), after.createdb.to_string()),
-        ("createrole", before.createrole.to_string(), after.createrole.to_string()),
-        ("inherit", before.inherit.to_string(), after.inherit.to_string()),
-        ("replication", before.replication.to_string(), after.replication.to_string()),
-        ("bypassrls", before.bypassrls.to_string(), after.bypassrls.to_string()),
-        ("connection_limit", before.connection_limit.to_string(), after.connection_limit.to_string()),
+        (
+            "superuser",
+            before.superuser.to_string(),
+            after.superuser.to_string(),
+        ),
+        (
+            "createdb",
+            before.createdb.to_string(),
+            after.createdb.to_string(),
+        ),
+        (
+            "createrole",
+            before.createrole.to_string(),
+            after.createrole.to_string(),
+        ),
+        (
+            "inherit",
+            before.inherit.to_string(),
+            after.inherit.to_string(),
+        ),
+        (
+            "replication",
+            before.replication.to_string(),
+            after.replication.to_string(),
+        ),
+        (
+            "bypassrls",
+            before.bypassrls.to_string(),
+            after.bypassrls.to_string(),
+        ),
+        (
+            "connection_limit",
+            before.connection_limit.to_string(),
+            after.connection_limit.to_string(),
+        ),
         (
             "valid_until",
-            before.valid_until.clone().unwrap_or_else(|| "infinity".into()),
-            after.valid_until.clone().unwrap_or_else(|| "infinity".into()),
+            before
+                .valid_until
+                .clone()
+                .unwrap_or_else(|| "infinity".into()),
+            after
+                .valid_until
+                .clone()
+                .unwrap_or_else(|| "infinity".into()),
         ),
     ];
     let mut changed = Vec::new();
     for (name, old, new) in pairs {
         if creating {
-            change.attributes.push(AttributeChange::new(name, None, Some(new)));
+            change
+                .attributes
+                .push(AttributeChange::new(name, None, Some(new)));
         } else if old != new {
-            change.attributes.push(AttributeChange::new(name, Some(old), Some(new)));
+            change
+                .attributes
+                .push(AttributeChange::new(name, Some(old), Some(new)));
             changed.push(name);
         }
     }
@@ -175,7 +275,9 @@ fn password_change(
             after.map(str::to_owned),
         ));
         change.reasons.push(reason.to_owned());
-        change.statements.push(sql::set_password(&desired.name, &desired.password));
+        change
+            .statements
+            .push(sql::set_password(&desired.name, &desired.password));
     };
     match (&desired.password, &live.password) {
         (Password::Clear(_), Password::Stored(stored)) if matches != Some(true) => {
@@ -191,7 +293,12 @@ fn password_change(
         }
         (Password::Clear(_), Password::Unreadable) => {
             if input.options.rotate_passwords {
-                set(change, Some("(unknown)"), Some(REDACTED), "--rotate-passwords");
+                set(
+                    change,
+                    Some("(unknown)"),
+                    Some(REDACTED),
+                    "--rotate-passwords",
+                );
             } else {
                 out.warnings.push(format!(
                     "role \"{}\": the stored password cannot be read to compare (pg_authid is not readable); \
@@ -201,14 +308,28 @@ fn password_change(
             }
         }
         (Password::None, Password::Stored(_)) => {
-            set(change, Some(REDACTED), None, "the configuration declares no password");
+            set(
+                change,
+                Some(REDACTED),
+                None,
+                "the configuration declares no password",
+            );
         }
         _ => {}
     }
 }
 
-fn sensitive_attribute(name: &str, before: Option<String>, after: Option<String>) -> AttributeChange {
-    AttributeChange { name: name.to_owned(), before, after, sensitive: true }
+fn sensitive_attribute(
+    name: &str,
+    before: Option<String>,
+    after: Option<String>,
+) -> AttributeChange {
+    AttributeChange {
+        name: name.to_owned(),
+        before,
+        after,
+        sensitive: true,
+    }
 }
 
 fn settings_changes(
@@ -229,13 +350,21 @@ fn settings_changes(
                 before.get(name).map(|v| quoted(v)),
                 Some(quoted(value)),
             ));
-            change.statements.push(sql::role_setting(role, database, name, Some(value)));
+            change
+                .statements
+                .push(sql::role_setting(role, database, name, Some(value)));
         }
     }
     for (name, value) in before {
         if !after.contains_key(name) {
-            change.attributes.push(AttributeChange::new(&format!("{prefix}{name}"), Some(quoted(value)), None));
-            change.statements.push(sql::role_setting(role, database, name, None));
+            change.attributes.push(AttributeChange::new(
+                &format!("{prefix}{name}"),
+                Some(quoted(value)),
+                None,
+            ));
+            change
+                .statements
+                .push(sql::role_setting(role, database, name, None));
         }
     }
 }
@@ -254,22 +383,37 @@ fn prune(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
             && !name.starts_with("pg_")
             && **name != facts.bootstrap_superuser
             && **name != facts.session_user
-            && !manage.ignore_roles.iter().any(|pattern| glob_matches(pattern, name))
+            && !manage
+                .ignore_roles
+                .iter()
+                .any(|pattern| glob_matches(pattern, name))
     });
     for name in undeclared {
         if !manage.prune_roles {
             out.unmanaged_roles.push(name.clone());
             continue;
         }
-        let heir = manage.reassign_owned_to.as_deref().ok_or_else(|| DiffError {
-            message: "prune_roles needs reassign_owned_to".to_owned(),
-            hint: Some("set `reassign_owned_to` in the manage block".to_owned()),
-        })?;
-        let databases = facts.role_dependencies.get(name).cloned().unwrap_or_default();
+        let heir = manage
+            .reassign_owned_to
+            .as_deref()
+            .ok_or_else(|| DiffError {
+                message: "prune_roles needs reassign_owned_to".to_owned(),
+                hint: Some("set `reassign_owned_to` in the manage block".to_owned()),
+            })?;
+        let databases = facts
+            .role_dependencies
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
         let mut change = Change::new(format!("role.{name}"), Action::Delete);
-        change.reasons.push("the role is not declared and prune_roles is on".to_owned());
+        change
+            .reasons
+            .push("the role is not declared and prune_roles is on".to_owned());
         if !databases.is_empty() {
-            change.reasons.push(format!("objects it owns in {} go to \"{heir}\"", databases.join(", ")));
+            change.reasons.push(format!(
+                "objects it owns in {} go to \"{heir}\"",
+                databases.join(", ")
+            ));
         }
         change.statements = sql::drop_role(name, heir, &databases);
         out.changes.push(change);

@@ -16,7 +16,9 @@ fn facts(version_num: u32) -> ServerFacts {
 }
 
 fn state(roles: impl IntoIterator<Item = Role>) -> ServerState {
-    ServerState { roles: roles.into_iter().map(|r| (r.name.clone(), r)).collect() }
+    ServerState {
+        roles: roles.into_iter().map(|r| (r.name.clone(), r)).collect(),
+    }
 }
 
 fn run(desired: &ServerState, live: &ServerState, manage: &ManagePolicy, version: u32) -> Diff {
@@ -42,12 +44,21 @@ fn app_user() -> (Role, Role) {
     desired.attributes.connection_limit = 50;
     desired.attributes.valid_until = Some("2027-12-31T00:00:00Z".into());
     desired.password = Password::Clear(Secret::new("s3cret"));
-    desired.member_of.insert("app_rw".into(), Membership::default());
-    desired.settings.insert("statement_timeout".into(), "30s".into());
-    desired.database_settings.insert("app".into(), BTreeMap::from([("work_mem".into(), "64MB".into())]));
+    desired
+        .member_of
+        .insert("app_rw".into(), Membership::default());
+    desired
+        .settings
+        .insert("statement_timeout".into(), "30s".into());
+    desired.database_settings.insert(
+        "app".into(),
+        BTreeMap::from([("work_mem".into(), "64MB".into())]),
+    );
     desired.comment = Some("application login".into());
     let mut live = desired.clone();
-    live.password = Password::Stored(Secret::new(crate::password::make_verifier(&Secret::new("s3cret"))));
+    live.password = Password::Stored(Secret::new(crate::password::make_verifier(&Secret::new(
+        "s3cret",
+    ))));
     (desired, live)
 }
 
@@ -61,7 +72,12 @@ fn postgres_role() -> Role {
 #[test]
 fn identical_states_give_no_changes() {
     let (desired, live) = app_user();
-    let d = run(&state([desired, Role::new("app_rw")]), &state([live, Role::new("app_rw"), postgres_role()]), &ManagePolicy::default(), 150000);
+    let d = run(
+        &state([desired, Role::new("app_rw")]),
+        &state([live, Role::new("app_rw"), postgres_role()]),
+        &ManagePolicy::default(),
+        150000,
+    );
     assert!(d.changes.is_empty(), "{:#?}", d.changes);
     assert!(d.unmanaged_roles.is_empty());
 }
@@ -69,7 +85,12 @@ fn identical_states_give_no_changes() {
 #[test]
 fn creating_runs_groups_before_memberships() {
     let (desired, _) = app_user();
-    let d = run(&state([desired, Role::new("app_rw")]), &state([postgres_role()]), &ManagePolicy::default(), 150000);
+    let d = run(
+        &state([desired, Role::new("app_rw")]),
+        &state([postgres_role()]),
+        &ManagePolicy::default(),
+        150000,
+    );
     assert_eq!(d.changes.len(), 2);
     assert!(d.changes.iter().all(|c| c.action == Action::Create));
     let statements = sql(&d);
@@ -84,7 +105,11 @@ fn creating_runs_groups_before_memberships() {
             "GRANT app_rw TO app_user",
         ]
     );
-    let user = d.changes.iter().find(|c| c.address == "role.app_user").unwrap();
+    let user = d
+        .changes
+        .iter()
+        .find(|c| c.address == "role.app_user")
+        .unwrap();
     assert!(user.sensitive);
     assert!(!format!("{user:?}").contains("s3cret"));
 }
@@ -94,8 +119,16 @@ fn attribute_drift_alters_only_what_changed() {
     let (desired, mut live) = app_user();
     live.attributes.connection_limit = 5;
     live.attributes.createdb = true;
-    let d = run(&state([desired, Role::new("app_rw")]), &state([live, Role::new("app_rw")]), &ManagePolicy::default(), 150000);
-    assert_eq!(sql(&d), vec!["ALTER ROLE app_user WITH NOCREATEDB CONNECTION LIMIT 50"]);
+    let d = run(
+        &state([desired, Role::new("app_rw")]),
+        &state([live, Role::new("app_rw")]),
+        &ManagePolicy::default(),
+        150000,
+    );
+    assert_eq!(
+        sql(&d),
+        vec!["ALTER ROLE app_user WITH NOCREATEDB CONNECTION LIMIT 50"]
+    );
     let change = &d.changes[0];
     assert_eq!(change.action, Action::Update);
     let names: Vec<&str> = change.attributes.iter().map(|a| a.name.as_str()).collect();
@@ -107,14 +140,29 @@ fn attribute_drift_alters_only_what_changed() {
 #[test]
 fn password_changed_behind_our_back_is_reset_and_md5_is_upgraded() {
     let (desired, mut live) = app_user();
-    live.password = Password::Stored(Secret::new(crate::password::make_verifier(&Secret::new("other"))));
-    let d = run(&state([desired.clone(), Role::new("app_rw")]), &state([live.clone(), Role::new("app_rw")]), &ManagePolicy::default(), 150000);
-    assert_eq!(sql(&d), vec!["ALTER ROLE app_user WITH PASSWORD '(sensitive)'"]);
+    live.password = Password::Stored(Secret::new(crate::password::make_verifier(&Secret::new(
+        "other",
+    ))));
+    let d = run(
+        &state([desired.clone(), Role::new("app_rw")]),
+        &state([live.clone(), Role::new("app_rw")]),
+        &ManagePolicy::default(),
+        150000,
+    );
+    assert_eq!(
+        sql(&d),
+        vec!["ALTER ROLE app_user WITH PASSWORD '(sensitive)'"]
+    );
     assert!(d.changes[0].sensitive);
     assert!(d.changes[0].attributes[0].sensitive);
 
     live.password = Password::Stored(Secret::new("md5c4f6a2b3d7e8f9a0b1c2d3e4f5a6b7c8"));
-    let d = run(&state([desired, Role::new("app_rw")]), &state([live, Role::new("app_rw")]), &ManagePolicy::default(), 150000);
+    let d = run(
+        &state([desired, Role::new("app_rw")]),
+        &state([live, Role::new("app_rw")]),
+        &ManagePolicy::default(),
+        150000,
+    );
     assert_eq!(d.changes.len(), 1);
     assert!(d.changes[0].reasons[0].contains("not a SCRAM-SHA-256"));
 }
@@ -133,22 +181,38 @@ fn unreadable_passwords_warn_unless_rotating() {
         live: &live,
         facts: &facts(150000),
         manage: &ManagePolicy::default(),
-        options: DiffOptions { rotate_passwords: true },
+        options: DiffOptions {
+            rotate_passwords: true,
+        },
     })
     .unwrap();
-    assert_eq!(sql(&rotated), vec!["ALTER ROLE app_user WITH PASSWORD '(sensitive)'"]);
+    assert_eq!(
+        sql(&rotated),
+        vec!["ALTER ROLE app_user WITH PASSWORD '(sensitive)'"]
+    );
 }
 
 #[test]
 fn memberships_settings_and_comments_converge() {
     let (desired, mut live) = app_user();
     live.member_of.clear();
-    live.member_of.insert("pg_read_all_data".into(), Membership { admin: true, ..Default::default() });
+    live.member_of.insert(
+        "pg_read_all_data".into(),
+        Membership {
+            admin: true,
+            ..Default::default()
+        },
+    );
     live.settings.insert("statement_timeout".into(), "0".into());
     live.settings.insert("search_path".into(), "app".into());
     live.database_settings.clear();
     live.comment = None;
-    let d = run(&state([desired, Role::new("app_rw")]), &state([live, Role::new("app_rw")]), &ManagePolicy::default(), 150000);
+    let d = run(
+        &state([desired, Role::new("app_rw")]),
+        &state([live, Role::new("app_rw")]),
+        &ManagePolicy::default(),
+        150000,
+    );
     assert_eq!(
         sql(&d),
         vec![
@@ -165,36 +229,98 @@ fn memberships_settings_and_comments_converge() {
 #[test]
 fn admin_option_changes_without_dropping_the_membership() {
     let (desired, mut live) = app_user();
-    live.member_of.insert("app_rw".into(), Membership { admin: true, ..Default::default() });
-    let d = run(&state([desired.clone(), Role::new("app_rw")]), &state([live, Role::new("app_rw")]), &ManagePolicy::default(), 150000);
-    assert_eq!(sql(&d), vec!["REVOKE ADMIN OPTION FOR app_rw FROM app_user"]);
+    live.member_of.insert(
+        "app_rw".into(),
+        Membership {
+            admin: true,
+            ..Default::default()
+        },
+    );
+    let d = run(
+        &state([desired.clone(), Role::new("app_rw")]),
+        &state([live, Role::new("app_rw")]),
+        &ManagePolicy::default(),
+        150000,
+    );
+    assert_eq!(
+        sql(&d),
+        vec!["REVOKE ADMIN OPTION FOR app_rw FROM app_user"]
+    );
 
     let mut wants_admin = desired;
-    wants_admin.member_of.insert("app_rw".into(), Membership { admin: true, ..Default::default() });
+    wants_admin.member_of.insert(
+        "app_rw".into(),
+        Membership {
+            admin: true,
+            ..Default::default()
+        },
+    );
     let (_, live) = app_user();
-    let d = run(&state([wants_admin, Role::new("app_rw")]), &state([live, Role::new("app_rw")]), &ManagePolicy::default(), 150000);
+    let d = run(
+        &state([wants_admin, Role::new("app_rw")]),
+        &state([live, Role::new("app_rw")]),
+        &ManagePolicy::default(),
+        150000,
+    );
     assert_eq!(sql(&d), vec!["GRANT app_rw TO app_user WITH ADMIN OPTION"]);
 }
 
 #[test]
 fn postgres_16_membership_options_default_like_the_server() {
     let (mut desired, mut live) = app_user();
-    live.member_of.insert("app_rw".into(), Membership { admin: false, inherit: Some(true), set: Some(true) });
+    live.member_of.insert(
+        "app_rw".into(),
+        Membership {
+            admin: false,
+            inherit: Some(true),
+            set: Some(true),
+        },
+    );
     let roles = |r: Role| state([r, Role::new("app_rw")]);
-    let d = run(&roles(desired.clone()), &roles(live.clone()), &ManagePolicy::default(), 160000);
+    let d = run(
+        &roles(desired.clone()),
+        &roles(live.clone()),
+        &ManagePolicy::default(),
+        160000,
+    );
     assert!(d.changes.is_empty(), "{:#?}", d.changes);
 
-    desired.member_of.insert("app_rw".into(), Membership { admin: false, inherit: Some(false), set: None });
-    let d = run(&roles(desired), &roles(live.clone()), &ManagePolicy::default(), 160000);
-    assert_eq!(sql(&d), vec!["GRANT app_rw TO app_user WITH ADMIN FALSE, INHERIT FALSE, SET TRUE"]);
+    desired.member_of.insert(
+        "app_rw".into(),
+        Membership {
+            admin: false,
+            inherit: Some(false),
+            set: None,
+        },
+    );
+    let d = run(
+        &roles(desired),
+        &roles(live.clone()),
+        &ManagePolicy::default(),
+        160000,
+    );
+    assert_eq!(
+        sql(&d),
+        vec!["GRANT app_rw TO app_user WITH ADMIN FALSE, INHERIT FALSE, SET TRUE"]
+    );
 }
 
 #[test]
 fn undeclared_roles_are_listed_or_pruned_but_reserved_ones_never() {
     let (desired, live) = app_user();
-    let live_state = state([live, Role::new("app_rw"), Role::new("legacy"), Role::new("pg_monitor"), postgres_role(), Role::new("keep_me")]);
+    let live_state = state([
+        live,
+        Role::new("app_rw"),
+        Role::new("legacy"),
+        Role::new("pg_monitor"),
+        postgres_role(),
+        Role::new("keep_me"),
+    ]);
     let desired_state = state([desired, Role::new("app_rw")]);
-    let mut manage = ManagePolicy { ignore_roles: vec!["keep_*".into()], ..Default::default() };
+    let mut manage = ManagePolicy {
+        ignore_roles: vec!["keep_*".into()],
+        ..Default::default()
+    };
     let d = run(&desired_state, &live_state, &manage, 150000);
     assert!(d.changes.is_empty());
     assert_eq!(d.unmanaged_roles, ["legacy"]);
@@ -202,18 +328,39 @@ fn undeclared_roles_are_listed_or_pruned_but_reserved_ones_never() {
     manage.prune_roles = true;
     manage.reassign_owned_to = Some("app_rw".into());
     let mut f = facts(150000);
-    f.role_dependencies.insert("legacy".into(), vec!["app".into(), "postgres".into()]);
-    let d = diff(DiffInput { desired: &desired_state, live: &live_state, facts: &f, manage: &manage, options: DiffOptions::default() }).unwrap();
+    f.role_dependencies
+        .insert("legacy".into(), vec!["app".into(), "postgres".into()]);
+    let d = diff(DiffInput {
+        desired: &desired_state,
+        live: &live_state,
+        facts: &f,
+        manage: &manage,
+        options: DiffOptions::default(),
+    })
+    .unwrap();
     assert_eq!(d.changes.len(), 1);
     assert_eq!(d.changes[0].action, Action::Delete);
     assert!(d.changes[0].destructive);
     let plan = Plan::new(d, String::new());
-    let steps: Vec<(Phase, Target, String)> =
-        plan.statements().iter().map(|s| (s.phase, s.target.clone(), s.redacted())).collect();
+    let steps: Vec<(Phase, Target, String)> = plan
+        .statements()
+        .iter()
+        .map(|s| (s.phase, s.target.clone(), s.redacted()))
+        .collect();
     assert_eq!(steps.len(), 6);
     assert_eq!(steps[0].0, Phase::TerminateSessions);
-    assert_eq!(steps[1], (Phase::ReleaseOwnership, Target::Database("app".into()), "REASSIGN OWNED BY legacy TO app_rw".into()));
-    assert_eq!(steps[5], (Phase::DropRoles, Target::Cluster, "DROP ROLE legacy".into()));
+    assert_eq!(
+        steps[1],
+        (
+            Phase::ReleaseOwnership,
+            Target::Database("app".into()),
+            "REASSIGN OWNED BY legacy TO app_rw".into()
+        )
+    );
+    assert_eq!(
+        steps[5],
+        (Phase::DropRoles, Target::Cluster, "DROP ROLE legacy".into())
+    );
 }
 
 #[test]
@@ -236,6 +383,11 @@ fn infinity_and_no_expiry_are_the_same() {
     let mut desired = Role::new("r");
     desired.attributes.valid_until = Some("infinity".into());
     let live = Role::new("r");
-    let d = run(&state([desired]), &state([live]), &ManagePolicy::default(), 150000);
+    let d = run(
+        &state([desired]),
+        &state([live]),
+        &ManagePolicy::default(),
+        150000,
+    );
     assert!(d.changes.is_empty());
 }

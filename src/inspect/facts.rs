@@ -17,7 +17,7 @@ SELECT current_setting('server_version_num')::int AS version_num,
 /// objects (dbid 0) are handled from the current database.
 const DEPENDENCIES: &str = "\
 SELECT r.rolname::text,
-       array_agg(DISTINCT COALESCE(d.datname, current_database())::text ORDER BY 1)
+       array_agg(DISTINCT COALESCE(d.datname, current_database())::text)
 FROM pg_shdepend s
 JOIN pg_roles r ON r.oid = s.refobjid
 LEFT JOIN pg_database d ON d.oid = s.dbid
@@ -29,12 +29,16 @@ pub(super) async fn read(db: &Db) -> Result<ServerFacts, InspectError> {
         db.query_one("server facts", FACTS),
         db.query("role dependencies (pg_shdepend)", DEPENDENCIES, &[]),
     )?;
-    let role_dependencies: BTreeMap<String, Vec<String>> =
-        dependencies.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Vec<String>>(1))).collect();
+    let role_dependencies: BTreeMap<String, Vec<String>> = dependencies
+        .iter()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<String>>(1)))
+        .collect();
     Ok(ServerFacts {
         version_num: u32::try_from(row.get::<_, i32>("version_num")).unwrap_or(0),
         session_user: row.get("session_user"),
-        bootstrap_superuser: row.get::<_, Option<String>>("bootstrap").unwrap_or_default(),
+        bootstrap_superuser: row
+            .get::<_, Option<String>>("bootstrap")
+            .unwrap_or_default(),
         can_read_passwords: row.get("can_read_passwords"),
         databases: row.get("databases"),
         role_dependencies,

@@ -13,11 +13,20 @@ use crate::model::{ServerFacts, ServerState};
 
 /// A failed catalog query, with what pgfort was reading.
 #[derive(Debug, thiserror::Error)]
-#[error("reading {what}: {source}")]
+#[error("reading {what}: {}", describe(source))]
 pub struct InspectError {
     pub what: &'static str,
     #[source]
     pub source: tokio_postgres::Error,
+}
+
+/// The server's own message when there is one ("db error" otherwise says
+/// nothing).
+pub fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => db.message().to_owned(),
+        None => error.to_string(),
+    }
 }
 
 /// A client that counts the round trips pgfort makes, for benchmarks and
@@ -29,7 +38,10 @@ pub struct Db {
 
 impl Db {
     pub fn new(client: Client) -> Self {
-        Db { client, round_trips: AtomicU64::new(0) }
+        Db {
+            client,
+            round_trips: AtomicU64::new(0),
+        }
     }
 
     /// Queries issued so far (pipelined queries count one each).
@@ -42,9 +54,16 @@ impl Db {
     }
 
     /// Runs a query that returns exactly one row, counted.
-    pub async fn query_one(&self, what: &'static str, sql: &str) -> Result<tokio_postgres::Row, InspectError> {
+    pub async fn query_one(
+        &self,
+        what: &'static str,
+        sql: &str,
+    ) -> Result<tokio_postgres::Row, InspectError> {
         self.count();
-        self.client.query_one(sql, &[]).await.map_err(|source| InspectError { what, source })
+        self.client
+            .query_one(sql, &[])
+            .await
+            .map_err(|source| InspectError { what, source })
     }
 
     /// Runs one query, counted, with `what` named in any error.
@@ -55,7 +74,10 @@ impl Db {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<tokio_postgres::Row>, InspectError> {
         self.count();
-        self.client.query(sql, params).await.map_err(|source| InspectError { what, source })
+        self.client
+            .query(sql, params)
+            .await
+            .map_err(|source| InspectError { what, source })
     }
 }
 

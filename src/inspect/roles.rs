@@ -49,8 +49,10 @@ pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError
         db.query("role settings (pg_db_role_setting)", SETTINGS, &[]),
     )?;
     let passwords_readable = !passwords.is_empty();
-    let mut stored: BTreeMap<String, Option<String>> =
-        passwords.iter().map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1))).collect();
+    let mut stored: BTreeMap<String, Option<String>> = passwords
+        .iter()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1)))
+        .collect();
 
     let mut out = BTreeMap::new();
     for row in &roles {
@@ -86,7 +88,11 @@ pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError
         if let Some(role) = out.get_mut(&member) {
             role.member_of.insert(
                 row.get("grp"),
-                Membership { admin: row.get("admin"), inherit: row.get("inherit"), set: row.get("set") },
+                Membership {
+                    admin: row.get("admin"),
+                    inherit: row.get("inherit"),
+                    set: row.get("set"),
+                },
             );
         }
     }
@@ -94,7 +100,9 @@ pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError
         let role: String = row.get(0);
         let database: Option<String> = row.get(1);
         let config: Vec<String> = row.get::<_, Option<Vec<String>>>(2).unwrap_or_default();
-        let Some(role) = out.get_mut(&role) else { continue };
+        let Some(role) = out.get_mut(&role) else {
+            continue;
+        };
         let target = match database {
             Some(db) => role.database_settings.entry(db).or_default(),
             None => &mut role.settings,

@@ -17,8 +17,12 @@ fn sample_plan() -> Plan {
     let mut new_user = Role::new("app_user");
     new_user.attributes.login = true;
     new_user.password = Password::Clear(Secret::new("do-not-print-me"));
-    new_user.member_of.insert("app_rw".into(), Membership::default());
-    new_user.settings.insert("statement_timeout".into(), "30s".into());
+    new_user
+        .member_of
+        .insert("app_rw".into(), Membership::default());
+    new_user
+        .settings
+        .insert("statement_timeout".into(), "30s".into());
 
     let mut drifted = Role::new("reporting");
     drifted.attributes.login = true;
@@ -27,27 +31,51 @@ fn sample_plan() -> Plan {
     let mut drifted_live = drifted.clone();
     drifted_live.attributes.connection_limit = 99;
     drifted_live.password = Password::Stored(Secret::new("SCRAM-SHA-256$4096:c2FsdA==$eA==:eQ=="));
-    drifted_live.settings.insert("work_mem".into(), "1GB".into());
+    drifted_live
+        .settings
+        .insert("work_mem".into(), "1GB".into());
 
     let mut pruned = Role::new("legacy");
     pruned.attributes.login = true;
 
     let desired = ServerState {
-        roles: [new_user, drifted, Role::new("app_rw")].into_iter().map(|r| (r.name.clone(), r)).collect(),
+        roles: [new_user, drifted, Role::new("app_rw")]
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect(),
     };
     let live = ServerState {
-        roles: [drifted_live, pruned, Role::new("app_rw")].into_iter().map(|r| (r.name.clone(), r)).collect(),
+        roles: [drifted_live, pruned, Role::new("app_rw")]
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect(),
     };
-    let manage = ManagePolicy { prune_roles: true, reassign_owned_to: Some("app_rw".into()), ..Default::default() };
-    let d = diff(DiffInput { desired: &desired, live: &live, facts: &facts, manage: &manage, options: DiffOptions::default() })
-        .unwrap();
+    let manage = ManagePolicy {
+        prune_roles: true,
+        reassign_owned_to: Some("app_rw".into()),
+        ..Default::default()
+    };
+    let d = diff(DiffInput {
+        desired: &desired,
+        live: &live,
+        facts: &facts,
+        manage: &manage,
+        options: DiffOptions::default(),
+    })
+    .unwrap();
     Plan::new(d, "0123abcd".into())
 }
 
 #[test]
 fn plan_text() {
     let plan = sample_plan();
-    let text = render_text(&PlanDoc::new(&plan), TextOptions { color: false, show_sql: false });
+    let text = render_text(
+        &PlanDoc::new(&plan),
+        TextOptions {
+            color: false,
+            show_sql: false,
+        },
+    );
     assert!(!text.contains("do-not-print-me") && !text.contains("also-secret"));
     insta::assert_snapshot!(text);
 }
@@ -55,7 +83,13 @@ fn plan_text() {
 #[test]
 fn plan_text_with_sql() {
     let plan = sample_plan();
-    let text = render_text(&PlanDoc::new(&plan), TextOptions { color: false, show_sql: true });
+    let text = render_text(
+        &PlanDoc::new(&plan),
+        TextOptions {
+            color: false,
+            show_sql: true,
+        },
+    );
     assert!(!text.contains("do-not-print-me"));
     insta::assert_snapshot!(text);
 }

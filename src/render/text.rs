@@ -26,7 +26,11 @@ struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("{code}{text}{RESET}") } else { text.to_owned() }
+        if self.color {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
     }
 
     fn symbol(&self, action: Action) -> String {
@@ -41,7 +45,9 @@ impl Style {
 
 /// Renders the whole plan.
 pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
-    let style = Style { color: options.color };
+    let style = Style {
+        color: options.color,
+    };
     let mut out = String::new();
     for warning in doc.warnings {
         let _ = writeln!(out, "{} {warning}", style.paint(YELLOW, "Warning:"));
@@ -101,17 +107,29 @@ fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut
         Action::Replace => "must be replaced",
         Action::Delete => "will be destroyed",
     };
-    let _ = writeln!(out, "  {} {verb}", style.paint(BOLD, &format!("# {}", change.address)));
+    let _ = writeln!(
+        out,
+        "  {} {verb}",
+        style.paint(BOLD, &format!("# {}", change.address))
+    );
     for reason in &change.reasons {
         let _ = writeln!(out, "  # (because {reason})");
     }
-    let (kind, name) = change.address.split_once('.').unwrap_or((change.address.as_str(), ""));
+    let (kind, name) = change
+        .address
+        .split_once('.')
+        .unwrap_or((change.address.as_str(), ""));
     let symbol = style.symbol(change.action);
     if change.attributes.is_empty() {
         let _ = writeln!(out, "  {symbol} {kind} \"{name}\"");
     } else {
         let _ = writeln!(out, "  {symbol} {kind} \"{name}\" {{");
-        let width = change.attributes.iter().map(|a| a.name.len()).max().unwrap_or(0);
+        let width = change
+            .attributes
+            .iter()
+            .map(|a| a.name.len())
+            .max()
+            .unwrap_or(0);
         for attribute in &change.attributes {
             render_attribute(attribute, width, style, out);
         }
@@ -136,12 +154,21 @@ fn render_attribute(attribute: &AttributeChange, width: usize, style: &Style, ou
     let name = format!("{:width$}", attribute.name);
     let line = match (&attribute.before, &attribute.after) {
         (None, after) => format!("{} {name} = {}", style.symbol(Action::Create), shown(after)),
-        (before, None) => format!("{} {name} = {} -> null", style.symbol(Action::Delete), shown(before)),
+        (before, None) => format!(
+            "{} {name} = {} -> null",
+            style.symbol(Action::Delete),
+            shown(before)
+        ),
         (before, after) if attribute.sensitive => {
             let _ = before;
             format!("{} {name} = {}", style.symbol(Action::Update), shown(after))
         }
-        (before, after) => format!("{} {name} = {} -> {}", style.symbol(Action::Update), shown(before), shown(after)),
+        (before, after) => format!(
+            "{} {name} = {} -> {}",
+            style.symbol(Action::Update),
+            shown(before),
+            shown(after)
+        ),
     };
     let _ = writeln!(out, "      {line}");
 }

@@ -29,12 +29,20 @@ impl TestCluster {
     pub fn check_login(&self, user: &str, password: &str) {
         let mut config = self.config("postgres");
         config.user(user).password(password);
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         runtime.block_on(async {
-            let (client, connection) =
-                config.connect(NoTls).await.unwrap_or_else(|e| panic!("{user} could not log in: {e}"));
+            let (client, connection) = config
+                .connect(NoTls)
+                .await
+                .unwrap_or_else(|e| panic!("{user} could not log in: {e}"));
             tokio::spawn(connection);
-            let row = client.query_one("SELECT current_user::text", &[]).await.expect("query as the role");
+            let row = client
+                .query_one("SELECT current_user::text", &[])
+                .await
+                .expect("query as the role");
             assert_eq!(row.get::<_, String>(0), user);
         });
     }
@@ -46,17 +54,26 @@ impl TestCluster {
         let (locked_tx, locked_rx) = mpsc::channel();
         let (release_tx, release_rx) = mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             runtime.block_on(async {
                 let (client, connection) = config.connect(NoTls).await.expect("connect");
                 tokio::spawn(connection);
-                client.query_one("SELECT pg_advisory_lock($1)", &[&key]).await.expect("lock");
+                client
+                    .query_one("SELECT pg_advisory_lock($1)", &[&key])
+                    .await
+                    .expect("lock");
                 let _ = locked_tx.send(());
                 let _ = tokio::task::spawn_blocking(move || release_rx.recv()).await;
                 drop(client);
             });
         });
         locked_rx.recv().expect("the lock holder started");
-        LockHolder { release: Some(release_tx), thread: Some(thread) }
+        LockHolder {
+            release: Some(release_tx),
+            thread: Some(thread),
+        }
     }
 }

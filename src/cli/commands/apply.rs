@@ -24,9 +24,17 @@ pub async fn run(args: &ApplyArgs, color: bool) -> Result<Outcome, Error> {
     let settings = resolve_target(&args.connection, &config)?;
     let db = connect_db(&settings).await?;
     lock::acquire(&db, args.lock_timeout).await?;
-    let options = DiffOptions { rotate_passwords: args.options.rotate_passwords };
+    let options = DiffOptions {
+        rotate_passwords: args.options.rotate_passwords,
+    };
     let plan = crate::pipeline::compute_plan(&db, &config, options).await?;
-    let text = render::render_text(&PlanDoc::new(&plan), TextOptions { color, show_sql: args.options.show_sql });
+    let text = render::render_text(
+        &PlanDoc::new(&plan),
+        TextOptions {
+            color,
+            show_sql: args.options.show_sql,
+        },
+    );
     print!("{text}");
     if plan.is_empty() {
         lock::release(&db).await;
@@ -40,7 +48,10 @@ pub async fn run(args: &ApplyArgs, color: bool) -> Result<Outcome, Error> {
     let started = Instant::now();
     let before = db.round_trips();
     let bar = progress_bar(plan.statements().len());
-    let report = apply::apply(&db, &settings, &plan, &|done, _| bar.set_position(done as u64)).await;
+    let report = apply::apply(&db, &settings, &plan, &|done, _| {
+        bar.set_position(done as u64)
+    })
+    .await;
     bar.finish_and_clear();
     let report = report?;
     crate::pipeline::verify(&db, &config).await?;

@@ -15,7 +15,10 @@ pub fn block_on<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, 
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|source| Error::Io { context: "starting the async runtime".to_owned(), source })?
+        .map_err(|source| Error::Io {
+            context: "starting the async runtime".to_owned(),
+            source,
+        })?
         .block_on(future)
 }
 
@@ -24,11 +27,17 @@ pub fn load_config(dir: &Path, vars: &VarArgs) -> Result<Config, Error> {
     let mut cli = Vec::new();
     for assignment in &vars.vars {
         let (name, value) = assignment.split_once('=').ok_or_else(|| {
-            Error::usage(format!("-var {assignment:?} is not NAME=VALUE"), Some("write -var name=value"))
+            Error::usage(
+                format!("-var {assignment:?} is not NAME=VALUE"),
+                Some("write -var name=value"),
+            )
         })?;
         cli.push((name.trim().to_owned(), value.to_owned()));
     }
-    let inputs = VariableInputs { cli, files: vars.var_files.clone() };
+    let inputs = VariableInputs {
+        cli,
+        files: vars.var_files.clone(),
+    };
     Ok(config::load(dir, &inputs, &TerminalPrompter)?)
 }
 
@@ -38,7 +47,11 @@ pub fn resolve_target(args: &ConnectionArgs, config: &Config) -> Result<Connecti
     let mut settings = if args.sandbox {
         let sandbox = ensure_sandbox(&args.sandbox_dir, args.pg_bin.as_deref())?;
         let vars = sandbox.env_vars();
-        let lookup = |name: &str| vars.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone());
+        let lookup = |name: &str| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.clone())
+        };
         ConnectionSettings::resolve(None, &lookup, &Default::default())?
     } else {
         let lookup = |name: &str| std::env::var(name).ok();
@@ -56,11 +69,20 @@ pub fn ensure_sandbox(dir: &Path, pg_bin: Option<&Path>) -> Result<Sandbox, Erro
         Some(sandbox) => sandbox,
         None => {
             eprintln!("Creating the sandbox server in {}…", dir.display());
-            Sandbox::create(dir, &SandboxOptions { pg_bin: pg_bin.map(Path::to_path_buf), ..Default::default() })?
+            Sandbox::create(
+                dir,
+                &SandboxOptions {
+                    pg_bin: pg_bin.map(Path::to_path_buf),
+                    ..Default::default()
+                },
+            )?
         }
     };
     if !sandbox.is_running() {
-        eprintln!("Starting the sandbox server on 127.0.0.1:{}…", sandbox.port());
+        eprintln!(
+            "Starting the sandbox server on 127.0.0.1:{}…",
+            sandbox.port()
+        );
         sandbox.start()?;
     }
     Ok(sandbox)

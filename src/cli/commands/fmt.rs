@@ -11,9 +11,15 @@ pub fn run(args: &FmtArgs) -> Result<Outcome, Error> {
         unformatted += 1;
         println!("{}", file.path.display());
         if !args.check {
-            std::fs::write(&file.path, &file.formatted)
-                .map_err(|source| Error::Io { context: format!("writing {}", file.path.display()), source })?;
+            std::fs::write(&file.path, &file.formatted).map_err(|source| Error::Io {
+                context: format!("writing {}", file.path.display()),
+                source,
+            })?;
         }
     }
-    Ok(if args.check && unformatted > 0 { Outcome::Failure } else { Outcome::Success })
+    Ok(if args.check && unformatted > 0 {
+        Outcome::Failure
+    } else {
+        Outcome::Success
+    })
 }

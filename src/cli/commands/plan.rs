@@ -11,14 +11,26 @@ pub async fn run(args: &PlanArgs, color: bool) -> Result<Outcome, Error> {
     let config = load_config(&args.dir, &args.vars)?;
     let settings = resolve_target(&args.connection, &config)?;
     let db = connect_db(&settings).await?;
-    let options = DiffOptions { rotate_passwords: args.options.rotate_passwords };
+    let options = DiffOptions {
+        rotate_passwords: args.options.rotate_passwords,
+    };
     let plan = crate::pipeline::compute_plan(&db, &config, options).await?;
     if args.json {
         println!("{}", render::render_json(&plan));
     } else {
-        let text = render::render_text(&PlanDoc::new(&plan), TextOptions { color, show_sql: args.options.show_sql });
+        let text = render::render_text(
+            &PlanDoc::new(&plan),
+            TextOptions {
+                color,
+                show_sql: args.options.show_sql,
+            },
+        );
         print!("{text}");
     }
     tracing::info!("plan used {} queries", db.round_trips());
-    Ok(if args.detailed_exitcode && !plan.is_empty() { Outcome::Changes } else { Outcome::Success })
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        Outcome::Changes
+    } else {
+        Outcome::Success
+    })
 }

@@ -16,28 +16,49 @@ pub fn run(command: SandboxCommand) -> Result<Outcome, Error> {
                 sandbox.major(),
                 sandbox.data_dir().display()
             );
-            println!("Use it with: eval \"$(pgfort sandbox env --dir {})\"", args.dir.display());
+            println!(
+                "Use it with: eval \"$(pgfort sandbox env --dir {})\"",
+                args.dir.display()
+            );
         }
         SandboxCommand::Down { sandbox, destroy } => match Sandbox::open(&sandbox.dir)? {
             Some(found) if destroy => {
                 found.destroy()?;
-                println!("The sandbox in {} was stopped and removed.", sandbox.dir.display());
+                println!(
+                    "The sandbox in {} was stopped and removed.",
+                    sandbox.dir.display()
+                );
             }
             Some(found) => {
                 if found.is_running() {
                     found.stop()?;
                 }
-                println!("The sandbox server is stopped (data kept in {}).", sandbox.dir.display());
+                println!(
+                    "The sandbox server is stopped (data kept in {}).",
+                    sandbox.dir.display()
+                );
             }
             None => println!("There is no sandbox in {}.", sandbox.dir.display()),
         },
         SandboxCommand::Status(args) => match Sandbox::open(&args.dir)? {
             Some(found) => {
-                let state = if found.is_running() { "running" } else { "stopped" };
-                println!("sandbox {}: {state}, 127.0.0.1:{}, PostgreSQL {}", args.dir.display(), found.port(), found.major());
+                let state = if found.is_running() {
+                    "running"
+                } else {
+                    "stopped"
+                };
+                println!(
+                    "sandbox {}: {state}, 127.0.0.1:{}, PostgreSQL {}",
+                    args.dir.display(),
+                    found.port(),
+                    found.major()
+                );
             }
             None => {
-                println!("There is no sandbox in {} (create one with `pgfort sandbox up`).", args.dir.display());
+                println!(
+                    "There is no sandbox in {} (create one with `pgfort sandbox up`).",
+                    args.dir.display()
+                );
                 return Ok(Outcome::Failure);
             }
         },
