@@ -35,7 +35,12 @@ pub fn print_error(error: &Error) {
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         let text = cause.to_string();
-        if !error.to_string().contains(&text) {
+        // tokio-postgres wraps server errors in an uninformative "db error".
+        if text != "db error"
+            && !error
+                .to_string()
+                .contains(text.trim_start_matches("ERROR: "))
+        {
             eprintln!("  caused by: {text}");
         }
         source = cause.source();

@@ -17,11 +17,9 @@ SELECT a.rolname::text AS name, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rol
 FROM pg_catalog.pg_roles a
 ORDER BY 1";
 
-/// Password verifiers, only when `pg_authid` is readable (checked in SQL).
-const PASSWORDS: &str = "\
-SELECT rolname::text, rolpassword
-FROM pg_catalog.pg_authid
-WHERE has_table_privilege('pg_catalog.pg_authid', 'SELECT')";
+/// Password verifiers. Roles that may not read `pg_authid` get SQLSTATE
+/// 42501, which means "passwords unreadable" rather than a failure.
+const PASSWORDS: &str = "SELECT rolname::text, rolpassword FROM pg_catalog.pg_authid";
 
 /// Memberships. `inherit_option` and `set_option` exist from PostgreSQL 16;
 /// reading them through jsonb gives NULL before, with one query text.
@@ -44,12 +42,13 @@ LEFT JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase";
 pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError> {
     let (roles, passwords, memberships, settings) = futures_util::try_join!(
         db.query("roles (pg_roles)", ROLES, &[]),
-        db.query("role passwords (pg_authid)", PASSWORDS, &[]),
+        passwords(db),
         db.query("role memberships (pg_auth_members)", MEMBERSHIPS, &[]),
         db.query("role settings (pg_db_role_setting)", SETTINGS, &[]),
     )?;
-    let passwords_readable = !passwords.is_empty();
+    let passwords_readable = passwords.is_some();
     let mut stored: BTreeMap<String, Option<String>> = passwords
+        .unwrap_or_default()
         .iter()
         .map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1)))
         .collect();
@@ -114,4 +113,18 @@ pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError
         }
     }
     Ok(out)
+}
+
+/// `None` when the connected role may not read `pg_authid`.
+async fn passwords(db: &Db) -> Result<Option<Vec<tokio_postgres::Row>>, InspectError> {
+    match db.query("role passwords (pg_authid)", PASSWORDS, &[]).await {
+        Ok(rows) => Ok(Some(rows)),
+        Err(err)
+            if err.source.code()
+                == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(err),
+    }
 }

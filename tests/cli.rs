@@ -1,0 +1,206 @@
+//! The command line end to end: validate, fmt, sandbox, verbosity, and a
+//! connection that may not read pg_authid.
+
+mod common;
+
+use common::{TestCluster, workdir, write_files};
+
+fn pgfort(dir: &std::path::Path, args: &[&str]) -> common::PgfortOutput {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pgfort"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run pgfort");
+    common::PgfortOutput {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code(),
+    }
+}
+
+#[test]
+fn validate_needs_no_server() {
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[
+            ("a.hcl", "role \"a\" {}\n"),
+            ("b.hcl", "role \"b\" {\n  member_of = [\"a\"]\n}\n"),
+        ],
+    );
+    let out = pgfort(dir.path(), &["validate", "."]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("2 file(s), 2 role(s)"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn fmt_check_reports_then_fmt_rewrites_keeping_comments() {
+    let dir = workdir();
+    let messy = "# roles\nrole \"a\" {\nlogin=true\n    connection_limit   = 5 # five\n}\n\n\n\nrole \"b\" {}\n";
+    write_files(dir.path(), &[("main.hcl", messy)]);
+    let check = pgfort(dir.path(), &["fmt", "--check", "."]);
+    assert_eq!(check.code, Some(1), "{check:?}");
+    assert!(check.stdout.contains("main.hcl"), "{}", check.stdout);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("main.hcl")).unwrap(),
+        messy,
+        "--check changes nothing"
+    );
+
+    let fmt = pgfort(dir.path(), &["fmt", "."]);
+    assert_eq!(fmt.code, Some(0), "{fmt:?}");
+    let formatted = std::fs::read_to_string(dir.path().join("main.hcl")).unwrap();
+    assert_eq!(
+        formatted,
+        "# roles\nrole \"a\" {\n  login            = true\n  connection_limit = 5 # five\n}\n\nrole \"b\" {}\n"
+    );
+    assert_eq!(pgfort(dir.path(), &["fmt", "--check", "."]).code, Some(0));
+}
+
+#[test]
+fn sandbox_commands_manage_a_local_server() {
+    let dir = workdir();
+    let sandbox_dir = dir.path().join("sb");
+    let sb = sandbox_dir.to_str().unwrap();
+    let status = pgfort(dir.path(), &["sandbox", "status", "--dir", sb]);
+    assert_eq!(status.code, Some(1), "{status:?}");
+
+    let up = pgfort(dir.path(), &["sandbox", "up", "--dir", sb]);
+    assert_eq!(up.code, Some(0), "{up:?}");
+    let status = pgfort(dir.path(), &["sandbox", "status", "--dir", sb]);
+    assert!(status.stdout.contains("running"), "{status:?}");
+
+    let env = pgfort(dir.path(), &["sandbox", "env", "--dir", sb]);
+    assert!(
+        env.stdout.contains("export PGHOST='127.0.0.1'"),
+        "{}",
+        env.stdout
+    );
+    assert!(env.stdout.contains("export PGPASSWORD="), "{}", env.stdout);
+
+    write_files(dir.path(), &[("main.hcl", "role \"from_sandbox\" {}\n")]);
+    let apply = pgfort(
+        dir.path(),
+        &[
+            "apply",
+            "--sandbox",
+            "--sandbox-dir",
+            sb,
+            "--auto-approve",
+            ".",
+        ],
+    );
+    assert_eq!(apply.code, Some(0), "{apply:?}");
+    let plan = pgfort(
+        dir.path(),
+        &[
+            "plan",
+            "--sandbox",
+            "--sandbox-dir",
+            sb,
+            "--detailed-exitcode",
+            ".",
+        ],
+    );
+    assert_eq!(plan.code, Some(0), "{plan:?}");
+
+    let down = pgfort(dir.path(), &["sandbox", "down", "--dir", sb, "--destroy"]);
+    assert_eq!(down.code, Some(0), "{down:?}");
+    assert!(!sandbox_dir.exists());
+}
+
+#[test]
+fn verbose_logs_never_show_passwords() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[(
+            "main.hcl",
+            "variable \"pw\" {\n  sensitive = true\n}\nrole \"v\" {\n  login    = true\n  password = var.pw\n}\n",
+        )],
+    );
+    let secret = "Sup3r-Secret-Value";
+    let out = cluster.pgfort_in(
+        dir.path(),
+        &[
+            "-vv",
+            "apply",
+            "--auto-approve",
+            "--show-sql",
+            "-var",
+            &format!("pw={secret}"),
+            ".",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr.contains("DEBUG") || out.stderr.contains("INFO"),
+        "verbose output expected: {}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("PASSWORD '(sensitive)'"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
+    cluster.check_login("v", secret);
+}
+
+#[test]
+fn without_pg_authid_passwords_are_set_on_create_and_with_rotate() {
+    let cluster = TestCluster::start();
+    cluster.exec("CREATE ROLE deployer LOGIN CREATEROLE PASSWORD 'deployer-pw'");
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[(
+            "main.hcl",
+            "role \"deployer\" {\n  login      = true\n  createrole = true\n}\nrole \"svc\" {\n  login    = true\n  password = env(\"SVC_PW\")\n}\n",
+        )],
+    );
+    let as_deployer = |args: &[&str], password: &str| {
+        let output = cluster
+            .command()
+            .current_dir(dir.path())
+            .env("PGUSER", "deployer")
+            .env("PGPASSWORD", "deployer-pw")
+            .env("SVC_PW", password)
+            .args(args)
+            .output()
+            .expect("run pgfort");
+        common::PgfortOutput {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            code: output.status.code(),
+        }
+    };
+    // The deployer's own password is not declared, but it cannot be read
+    // either, so it is left alone rather than removed.
+    let created = as_deployer(&["apply", "--auto-approve", "."], "first-pw");
+    assert_eq!(created.code, Some(0), "{created:?}");
+    cluster.check_login("svc", "first-pw");
+    cluster.check_login("deployer", "deployer-pw");
+
+    let plan = as_deployer(&["plan", "--detailed-exitcode", "."], "second-pw");
+    assert_eq!(plan.code, Some(0), "{plan:?}");
+    assert!(
+        plan.stdout.contains("cannot be read to compare"),
+        "{}",
+        plan.stdout
+    );
+
+    let rotated = as_deployer(
+        &["apply", "--auto-approve", "--rotate-passwords", "."],
+        "second-pw",
+    );
+    assert_eq!(rotated.code, Some(0), "{rotated:?}");
+    cluster.check_login("svc", "second-pw");
+}
