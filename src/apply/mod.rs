@@ -67,7 +67,13 @@ fn units<'a>(statements: &[&'a Statement]) -> Vec<Unit<'a>> {
     let mut units: Vec<Unit<'a>> = Vec::new();
     for statement in statements {
         match units.last_mut() {
-            Some(unit) if unit.target == &statement.target => unit.statements.push(statement),
+            // Non-transactional statements each stand alone.
+            Some(unit)
+                if unit.target == &statement.target
+                    && statement.target != Target::NonTransactional =>
+            {
+                unit.statements.push(statement)
+            }
             _ => units.push(Unit {
                 target: &statement.target,
                 statements: vec![statement],
@@ -114,6 +120,7 @@ pub async fn apply(
 
 /// One transaction: `BEGIN` rides on the first batch and `COMMIT` on the
 /// last, so a unit of N statements costs ceil(N / batch) round trips.
+/// A non-transactional unit is one statement sent alone.
 async fn run_unit(
     db: &Db,
     unit: &Unit<'_>,
@@ -121,6 +128,20 @@ async fn run_unit(
     total: usize,
     progress: &dyn Fn(usize, usize),
 ) -> Result<(), ApplyError> {
+    if *unit.target == Target::NonTransactional {
+        for statement in &unit.statements {
+            db.count();
+            db.client
+                .batch_execute(&statement.for_execution())
+                .await
+                .map_err(|err| {
+                    ApplyError::from_db("applying changes", &err, Some(statement.redacted()))
+                })?;
+            report.statements += 1;
+            progress(report.statements, total);
+        }
+        return Ok(());
+    }
     let batches = batches(&unit.statements);
     let last = batches.len().saturating_sub(1);
     for (index, batch) in batches.iter().enumerate() {

@@ -12,12 +12,15 @@ fn facts(version_num: u32) -> ServerFacts {
         can_read_passwords: true,
         databases: vec!["postgres".into(), "app".into()],
         role_dependencies: BTreeMap::new(),
+        is_superuser: true,
+        session_roles: vec!["postgres".into()],
     }
 }
 
 fn state(roles: impl IntoIterator<Item = Role>) -> ServerState {
     ServerState {
         roles: roles.into_iter().map(|r| (r.name.clone(), r)).collect(),
+        ..Default::default()
     }
 }
 

@@ -10,6 +10,9 @@ SELECT current_setting('server_version_num')::int AS version_num,
        session_user::text AS session_user,
        (SELECT rolname::text FROM pg_roles WHERE oid = 10) AS bootstrap,
        has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_passwords,
+       (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) AS is_superuser,
+       ARRAY(SELECT rolname::text FROM pg_roles WHERE pg_has_role(session_user, oid, 'USAGE')
+             ORDER BY 1) AS session_roles,
        ARRAY(SELECT datname::text FROM pg_database
              WHERE datallowconn AND NOT datistemplate ORDER BY datname) AS databases";
 
@@ -40,6 +43,8 @@ pub(super) async fn read(db: &Db) -> Result<ServerFacts, InspectError> {
             .get::<_, Option<String>>("bootstrap")
             .unwrap_or_default(),
         can_read_passwords: row.get("can_read_passwords"),
+        is_superuser: row.get::<_, Option<bool>>("is_superuser").unwrap_or(false),
+        session_roles: row.get("session_roles"),
         databases: row.get("databases"),
         role_dependencies,
     })

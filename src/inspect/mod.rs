@@ -92,6 +92,9 @@ pub struct Live {
 /// pipelined on the one connection.
 pub async fn inspect(db: &Db) -> Result<Live, InspectError> {
     let (facts, roles) = futures_util::try_join!(facts::read(db), roles::read(db))?;
-    let state = ServerState { roles };
+    let state = ServerState {
+        roles,
+        ..Default::default()
+    };
     Ok(Live { state, facts })
 }

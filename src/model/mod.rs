@@ -2,20 +2,52 @@
 //! desired state (from configuration) and the live state (from inspection),
 //! so diffing is a pure function of two values. No I/O and no SQL here.
 
+mod database;
+mod privilege;
 mod role;
 mod secret;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+pub use database::{Database, Schema};
+pub use privilege::{
+    DefaultKind, DefaultPrivilege, Grant, GrantTarget, ObjectKind, ObjectRef, PUBLIC, Privilege,
+};
 pub use role::{Membership, Password, Role, RoleAttributes};
 pub use secret::{REDACTED, Secret};
 
 /// Everything pgfort manages on one server.
+///
+/// Desired: `roles`, `databases`, `catalogs[db].schemas` and `grants` come
+/// from the configuration (privileges are derived from `grants` by the
+/// diff, which needs the live objects to expand "all tables").
+/// Live: everything but `grants`, with privileges exploded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ServerState {
     pub roles: BTreeMap<String, Role>,
+    pub databases: BTreeMap<String, Database>,
+    /// Privileges on databases (cluster-wide catalog), managed grantees only.
+    pub database_privileges: BTreeSet<Privilege>,
+    /// Per-database objects, by database name (live: the inspected ones).
+    pub catalogs: BTreeMap<String, DatabaseCatalog>,
+    /// Declared grants (desired only).
+    pub grants: Vec<Grant>,
+}
+
+/// What one database holds that pgfort manages or needs to know.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DatabaseCatalog {
+    pub schemas: BTreeMap<String, Schema>,
+    /// Tables, sequences, functions and types outside system schemas, with
+    /// their owners (live only): what "all tables" expands to.
+    pub objects: BTreeMap<ObjectRef, String>,
+    /// Privileges on schemas, objects and columns held by managed grantees
+    /// (never the owner's own), live only.
+    pub privileges: BTreeSet<Privilege>,
+    /// Default privileges granted to managed grantees, live only.
+    pub default_privileges: BTreeSet<DefaultPrivilege>,
 }
 
 /// What pgfort may change beyond the declared objects.
@@ -27,6 +59,12 @@ pub struct ManagePolicy {
     pub ignore_roles: Vec<String>,
     /// Who receives objects owned by a pruned role.
     pub reassign_owned_to: Option<String>,
+    /// Drop live databases that are not declared (never templates,
+    /// `postgres`, or the database pgfort is connected to).
+    pub prune_databases: bool,
+    /// Make PUBLIC's privileges on managed databases and schemas
+    /// authoritative too.
+    pub public_privileges: bool,
 }
 
 /// Facts about the live server that are not objects pgfort manages, but that
@@ -43,6 +81,11 @@ pub struct ServerFacts {
     pub can_read_passwords: bool,
     /// Databases that accept connections, for per-database work.
     pub databases: Vec<String>,
+    /// Whether the session user is a superuser (may grant on anything).
+    pub is_superuser: bool,
+    /// Roles whose privileges the session user has (itself included), to
+    /// tell which objects it may grant on as their owner.
+    pub session_roles: Vec<String>,
     /// For each role, the databases holding objects it owns or privileges
     /// granted to it (from `pg_shdepend`), where dropping it needs work.
     pub role_dependencies: BTreeMap<String, Vec<String>>,

@@ -8,7 +8,7 @@ mod statement;
 use serde::Serialize;
 
 pub use change::{Action, AttributeChange, Change};
-pub use phase::{Phase, Target};
+pub use phase::{Phase, Target, execution_order};
 pub use statement::Statement;
 
 use crate::diff::Diff;
@@ -65,7 +65,7 @@ impl Plan {
         summary
     }
 
-    /// Every statement in execution order: by phase, then by target, keeping
+    /// Every statement in execution order (see [`execution_order`]), keeping
     /// the diff's order within the same phase and target.
     pub fn statements(&self) -> Vec<&Statement> {
         let mut statements: Vec<&Statement> = self
@@ -73,7 +73,9 @@ impl Plan {
             .iter()
             .flat_map(|c| c.statements.iter())
             .collect();
-        statements.sort_by(|a, b| (a.phase, &a.target).cmp(&(b.phase, &b.target)));
+        statements.sort_by(|a, b| {
+            execution_order(a.phase, &a.target).cmp(&execution_order(b.phase, &b.target))
+        });
         statements
     }
 }

@@ -4,8 +4,9 @@
 use serde::Serialize;
 
 /// Phases in execution order. Every statement belongs to one; the plan sorts
-/// by phase first, so a membership grant never runs before its group exists
-/// and a role is never dropped before its objects are reassigned.
+/// by them, so a membership grant never runs before its group exists, a
+/// database exists before its schemas, and a role is dropped only after its
+/// objects were handed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
@@ -15,6 +16,22 @@ pub enum Phase {
     AlterRoles,
     /// `GRANT role TO member`.
     GrantMemberships,
+    /// `CREATE DATABASE` (outside any transaction).
+    CreateDatabases,
+    /// `ALTER DATABASE`, database comments and settings.
+    AlterDatabases,
+    /// `GRANT/REVOKE … ON DATABASE`.
+    DatabasePrivileges,
+    /// `CREATE SCHEMA` (in the database's transaction).
+    CreateSchemas,
+    /// `ALTER SCHEMA … OWNER`, comments.
+    AlterSchemas,
+    /// `GRANT` on schemas, objects and columns.
+    GrantPrivileges,
+    /// `ALTER DEFAULT PRIVILEGES`.
+    DefaultPrivileges,
+    /// `REVOKE` on schemas, objects and columns.
+    RevokePrivileges,
     /// `REVOKE role FROM member`.
     RevokeMemberships,
     /// Ending sessions of roles about to be dropped.
@@ -23,6 +40,34 @@ pub enum Phase {
     ReleaseOwnership,
     /// `DROP ROLE`.
     DropRoles,
+    /// `DROP DATABASE` (outside any transaction).
+    DropDatabases,
+}
+
+impl Phase {
+    /// Per-database phases run database by database, each database's
+    /// statements in one transaction; the others run in phase order.
+    pub fn is_per_database(self) -> bool {
+        matches!(
+            self,
+            Phase::CreateSchemas
+                | Phase::AlterSchemas
+                | Phase::GrantPrivileges
+                | Phase::DefaultPrivileges
+                | Phase::RevokePrivileges
+        )
+    }
+
+    /// 0: cluster work before databases' own, 1: per database, 2: after.
+    fn stage(self) -> u8 {
+        if self.is_per_database() {
+            1
+        } else if self < Phase::CreateSchemas {
+            0
+        } else {
+            2
+        }
+    }
 }
 
 /// Where a statement runs.
@@ -31,6 +76,18 @@ pub enum Phase {
 pub enum Target {
     /// The main connection, inside the cluster-wide transaction.
     Cluster,
+    /// The main connection, alone and outside any transaction
+    /// (`CREATE DATABASE`, `DROP DATABASE`, `ALTER SYSTEM`).
+    NonTransactional,
     /// A connection to this database, inside that database's transaction.
     Database(String),
+}
+
+/// The key statements are sorted by: stage, then for per-database work the
+/// database before the phase (one transaction per database), otherwise the
+/// phase before the target.
+pub fn execution_order(phase: Phase, target: &Target) -> (u8, Option<&Target>, Phase, &Target) {
+    let stage = phase.stage();
+    let database_first = (stage == 1).then_some(target);
+    (stage, database_first, phase, target)
 }

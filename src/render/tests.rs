@@ -13,6 +13,8 @@ fn sample_plan() -> Plan {
         can_read_passwords: true,
         databases: vec!["postgres".into()],
         role_dependencies: BTreeMap::new(),
+        is_superuser: true,
+        session_roles: vec!["postgres".into()],
     };
     let mut new_user = Role::new("app_user");
     new_user.attributes.login = true;
@@ -43,12 +45,14 @@ fn sample_plan() -> Plan {
             .into_iter()
             .map(|r| (r.name.clone(), r))
             .collect(),
+        ..Default::default()
     };
     let live = ServerState {
         roles: [drifted_live, pruned, Role::new("app_rw")]
             .into_iter()
             .map(|r| (r.name.clone(), r))
             .collect(),
+        ..Default::default()
     };
     let manage = ManagePolicy {
         prune_roles: true,
