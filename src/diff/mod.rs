@@ -1,8 +1,11 @@
 //! desired × live → changes. Pure and synchronous: no I/O, no formatting
 //! beyond the values a change displays.
 
+mod databases;
+mod grants;
 mod memberships;
 mod roles;
+mod schemas;
 
 use crate::model::{ManagePolicy, ServerFacts, ServerState};
 use crate::plan::Change;
@@ -44,6 +47,9 @@ pub struct DiffInput<'a> {
 pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     let mut out = Diff::default();
     roles::diff_roles(&input, &mut out)?;
+    databases::diff_databases(&input, &mut out)?;
+    schemas::diff_schemas(&input, &mut out)?;
+    grants::diff_grants(&input, &mut out)?;
     Ok(out)
 }
 

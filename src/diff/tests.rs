@@ -13,6 +13,7 @@ fn facts(version_num: u32) -> ServerFacts {
         databases: vec!["postgres".into(), "app".into()],
         role_dependencies: BTreeMap::new(),
         is_superuser: true,
+        current_database: "postgres".into(),
         session_roles: vec!["postgres".into()],
     }
 }

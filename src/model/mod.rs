@@ -81,6 +81,8 @@ pub struct ServerFacts {
     pub can_read_passwords: bool,
     /// Databases that accept connections, for per-database work.
     pub databases: Vec<String>,
+    /// The database of the main connection (never dropped).
+    pub current_database: String,
     /// Whether the session user is a superuser (may grant on anything).
     pub is_superuser: bool,
     /// Roles whose privileges the session user has (itself included), to

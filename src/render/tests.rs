@@ -14,6 +14,7 @@ fn sample_plan() -> Plan {
         databases: vec!["postgres".into()],
         role_dependencies: BTreeMap::new(),
         is_superuser: true,
+        current_database: "postgres".into(),
         session_roles: vec!["postgres".into()],
     };
     let mut new_user = Role::new("app_user");

@@ -1,6 +1,8 @@
 //! SQL text for typed changes. Every identifier and literal goes through
 //! [`quote`].
 
+pub mod databases;
+pub mod grants;
 pub mod quote;
 pub mod roles;
 pub mod settings;

@@ -91,7 +91,6 @@ fn is_reserved(name: &str) -> bool {
         "order",
         "placing",
         "primary",
-        "public",
         "references",
         "returning",
         "select",
@@ -113,7 +112,6 @@ fn is_reserved(name: &str) -> bool {
         "where",
         "window",
         "with",
-        "none",
     ];
     WORDS.contains(&name)
 }
@@ -127,7 +125,7 @@ mod tests {
         assert_eq!(ident("app_user"), "app_user");
         assert_eq!(ident("App"), "\"App\"");
         assert_eq!(ident("user"), "\"user\"");
-        assert_eq!(ident("public"), "\"public\"");
+        assert_eq!(ident("public"), "public");
         assert_eq!(ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(ident("1abc"), "\"1abc\"");
         assert_eq!(ident(""), "\"\"");

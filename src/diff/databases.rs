@@ -1,0 +1,185 @@
+//! Databases: create, alter, prune. Encoding and locale cannot change after
+//! creation, so a difference is an error rather than a silent replace.
+
+use std::collections::BTreeMap;
+
+use super::roles::quoted;
+use super::{Diff, DiffError, DiffInput};
+use crate::model::Database;
+use crate::plan::{Action, AttributeChange, Change};
+use crate::sql::databases as sql;
+
+/// Databases pgfort never drops.
+const PROTECTED: &[&str] = &["postgres", "template0", "template1"];
+
+pub(super) fn diff_databases(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
+    for (name, desired) in &input.desired.databases {
+        let change = match input.live.databases.get(name) {
+            None => Some(create(desired)),
+            Some(live) => update(desired, live)?,
+        };
+        out.changes.extend(change);
+    }
+    if input.manage.prune_databases {
+        for (name, live) in &input.live.databases {
+            if input.desired.databases.contains_key(name)
+                || live.is_template
+                || PROTECTED.contains(&name.as_str())
+                || *name == input.facts.current_database
+            {
+                continue;
+            }
+            let mut change = Change::new(format!("database.{name}"), Action::Delete);
+            change
+                .reasons
+                .push("the database is not declared and prune_databases is on".to_owned());
+            change.statements.push(sql::drop_database(name));
+            out.changes.push(change);
+        }
+    }
+    Ok(())
+}
+
+fn create(desired: &Database) -> Change {
+    let mut change = Change::new(format!("database.{}", desired.name), Action::Create);
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(server default)".to_owned());
+    for (name, value) in [
+        ("owner", shown(&desired.owner)),
+        ("encoding", shown(&desired.encoding)),
+        ("locale", shown(&desired.locale)),
+        ("connection_limit", desired.connection_limit.to_string()),
+        ("allow_connections", desired.allow_connections.to_string()),
+        ("is_template", desired.is_template.to_string()),
+    ] {
+        change
+            .attributes
+            .push(AttributeChange::new(name, None, Some(value)));
+    }
+    change.statements.push(sql::create_database(desired));
+    settings(
+        &desired.name,
+        &BTreeMap::new(),
+        &desired.settings,
+        &mut change,
+    );
+    if let Some(comment) = &desired.comment {
+        change
+            .attributes
+            .push(AttributeChange::new("comment", None, Some(quoted(comment))));
+        change
+            .statements
+            .push(sql::database_comment(&desired.name, Some(comment)));
+    }
+    change
+}
+
+fn update(desired: &Database, live: &Database) -> Result<Option<Change>, DiffError> {
+    let name = &desired.name;
+    for (attribute, wanted, found) in [
+        ("encoding", &desired.encoding, &live.encoding),
+        ("locale", &desired.locale, &live.locale),
+    ] {
+        if let (Some(wanted), Some(found)) = (wanted, found)
+            && !wanted.eq_ignore_ascii_case(found)
+        {
+            return Err(DiffError {
+                message: format!(
+                    "database \"{name}\" has {attribute} {found}, the configuration says {wanted}: \
+                     PostgreSQL cannot change a database's {attribute} after it is created"
+                ),
+                hint: Some(format!(
+                    "declare {attribute} = \"{found}\", or dump, recreate and restore the database yourself"
+                )),
+            });
+        }
+    }
+    let mut change = Change::new(format!("database.{name}"), Action::Update);
+    if let Some(owner) = &desired.owner
+        && live.owner.as_ref() != Some(owner)
+    {
+        change.attributes.push(AttributeChange::new(
+            "owner",
+            live.owner.clone(),
+            Some(owner.clone()),
+        ));
+        change.statements.push(sql::alter_database(
+            name,
+            &format!("OWNER TO {}", crate::sql::quote::ident(owner)),
+        ));
+    }
+    let mut with = Vec::new();
+    if desired.connection_limit != live.connection_limit {
+        change.attributes.push(AttributeChange::new(
+            "connection_limit",
+            Some(live.connection_limit.to_string()),
+            Some(desired.connection_limit.to_string()),
+        ));
+        with.push(format!("CONNECTION LIMIT {}", desired.connection_limit));
+    }
+    if desired.allow_connections != live.allow_connections {
+        change.attributes.push(AttributeChange::new(
+            "allow_connections",
+            Some(live.allow_connections.to_string()),
+            Some(desired.allow_connections.to_string()),
+        ));
+        with.push(format!("ALLOW_CONNECTIONS {}", desired.allow_connections));
+    }
+    if desired.is_template != live.is_template {
+        change.attributes.push(AttributeChange::new(
+            "is_template",
+            Some(live.is_template.to_string()),
+            Some(desired.is_template.to_string()),
+        ));
+        with.push(format!("IS_TEMPLATE {}", desired.is_template));
+    }
+    if !with.is_empty() {
+        change.statements.push(sql::alter_database(
+            name,
+            &format!("WITH {}", with.join(" ")),
+        ));
+    }
+    settings(name, &live.settings, &desired.settings, &mut change);
+    if desired.comment != live.comment {
+        change.attributes.push(AttributeChange::new(
+            "comment",
+            live.comment.as_deref().map(quoted),
+            desired.comment.as_deref().map(quoted),
+        ));
+        change
+            .statements
+            .push(sql::database_comment(name, desired.comment.as_deref()));
+    }
+    Ok((!change.statements.is_empty()).then_some(change))
+}
+
+fn settings(
+    db: &str,
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+    change: &mut Change,
+) {
+    for (name, value) in after {
+        if before.get(name) != Some(value) {
+            change.attributes.push(AttributeChange::new(
+                &format!("settings.{name}"),
+                before.get(name).map(|v| quoted(v)),
+                Some(quoted(value)),
+            ));
+            change
+                .statements
+                .push(sql::database_setting(db, name, Some(value)));
+        }
+    }
+    for (name, value) in before {
+        if !after.contains_key(name) {
+            change.attributes.push(AttributeChange::new(
+                &format!("settings.{name}"),
+                Some(quoted(value)),
+                None,
+            ));
+            change
+                .statements
+                .push(sql::database_setting(db, name, None));
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! One group's differences → one change: attributes summarised per
+//! privilege (counts and a few names, so 2,000 tables make one line), and
+//! statements that grant many objects at once.
+
+use std::collections::BTreeMap;
+
+use super::{DefaultKey, Group, GroupKey, PrivilegeMap};
+use crate::model::{ObjectKind, ObjectRef};
+use crate::plan::{Action, AttributeChange, Change, Statement};
+use crate::sql::grants::{self as sql, DefaultScope, OBJECTS_PER_STATEMENT};
+
+/// Names shown per attribute before "…".
+const NAMES_SHOWN: usize = 3;
+
+pub(super) fn display_object(object: &ObjectRef) -> String {
+    match (object.kind, &object.schema, &object.column) {
+        (ObjectKind::Database, ..) => format!("database {}", object.name),
+        (ObjectKind::Schema, ..) => format!("schema {}", object.name),
+        (_, Some(schema), Some(column)) => format!("{schema}.{}({column})", object.name),
+        (_, Some(schema), None) => format!("{schema}.{}", object.name),
+        (_, None, _) => object.name.clone(),
+    }
+}
+
+/// One (object, privilege) pair and what happens to it.
+type ObjectMove<'a> = (&'a ObjectRef, &'a String, Move);
+
+/// What happens to one (object, privilege) pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Move {
+    Grant { grantable: bool },
+    AddGrantOption,
+    DropGrantOption,
+    Revoke { cascade: bool },
+}
+
+/// Within a group the grantee is fixed, so keys compare directly.
+fn moves<'a>(desired: &'a PrivilegeMap, live: &'a PrivilegeMap) -> Vec<ObjectMove<'a>> {
+    let mut out = Vec::new();
+    for (key, wanted) in desired {
+        match live.get(key) {
+            None => out.push((&key.0, &key.2, Move::Grant { grantable: *wanted })),
+            Some(held) if *wanted && !*held => out.push((&key.0, &key.2, Move::AddGrantOption)),
+            Some(held) if !*wanted && *held => out.push((&key.0, &key.2, Move::DropGrantOption)),
+            Some(_) => {}
+        }
+    }
+    for (key, held) in live {
+        if !desired.contains_key(key) {
+            out.push((&key.0, &key.2, Move::Revoke { cascade: *held }));
+        }
+    }
+    out
+}
+
+pub(super) fn change(key: &GroupKey, group: &Group, version_num: u32) -> Option<Change> {
+    let object_moves = moves(&group.desired, &group.live);
+    let default_moves = default_moves(group);
+    if object_moves.is_empty() && default_moves.is_empty() {
+        return None;
+    }
+    let action = if group.live.is_empty() && group.live_defaults.is_empty() {
+        Action::Create
+    } else if group.desired.is_empty() && group.desired_defaults.is_empty() {
+        Action::Delete
+    } else {
+        Action::Update
+    };
+    let mut change = Change::new(key.address(), action);
+    change.destructive = false; // a revoked privilege is restored by another apply
+    attributes(key, group, &object_moves, version_num, &mut change);
+    statements(key, &object_moves, &mut change);
+    for (scope, privilege, m) in &default_moves {
+        let owner_schema = match &scope.schema {
+            Some(schema) => format!("{} in {schema}", scope.owner),
+            None => scope.owner.clone(),
+        };
+        let name = format!(
+            "future {} of {owner_schema}",
+            scope.kind.sql_keyword().to_lowercase()
+        );
+        let (before, after) = match m {
+            Move::Grant { .. } => (None, Some(privilege.to_string())),
+            Move::Revoke { .. } => (Some(privilege.to_string()), None),
+            Move::AddGrantOption => (
+                Some(privilege.to_string()),
+                Some(format!("{privilege} WITH GRANT OPTION")),
+            ),
+            Move::DropGrantOption => (
+                Some(format!("{privilege} WITH GRANT OPTION")),
+                Some(privilege.to_string()),
+            ),
+        };
+        change
+            .attributes
+            .push(AttributeChange::new(&name, before, after));
+    }
+    default_statements(&default_moves, &mut change);
+    Some(change)
+}
+
+/// One attribute per privilege: how many objects hold it before and after,
+/// with the names of those that change.
+fn attributes(
+    key: &GroupKey,
+    group: &Group,
+    moves: &[ObjectMove<'_>],
+    version_num: u32,
+    change: &mut Change,
+) {
+    let order = key.kind.privileges(version_num);
+    let mut by_privilege: BTreeMap<usize, (&String, Vec<&ObjectMove<'_>>)> = BTreeMap::new();
+    for m in moves {
+        let rank = order.iter().position(|p| p == m.1).unwrap_or(usize::MAX);
+        by_privilege
+            .entry(rank)
+            .or_insert((m.1, Vec::new()))
+            .1
+            .push(m);
+    }
+    let single = matches!(key.kind, ObjectKind::Database | ObjectKind::Schema);
+    for (privilege, list) in by_privilege.values() {
+        if single {
+            let state = |grantable: bool| {
+                if grantable {
+                    "granted WITH GRANT OPTION"
+                } else {
+                    "granted"
+                }
+                .to_owned()
+            };
+            let (before, after) = match list[0].2 {
+                Move::Grant { grantable } => (None, Some(state(grantable))),
+                Move::Revoke { cascade } => (Some(state(cascade)), None),
+                Move::AddGrantOption => (Some(state(false)), Some(state(true))),
+                Move::DropGrantOption => (Some(state(true)), Some(state(false))),
+            };
+            change
+                .attributes
+                .push(AttributeChange::new(privilege, before, after));
+            continue;
+        }
+        let count = |map: &PrivilegeMap| map.keys().filter(|(_, _, p)| p == *privilege).count();
+        let (before, after) = (count(&group.live), count(&group.desired));
+        let noun = key.kind.plural();
+        let added: Vec<String> = list
+            .iter()
+            .filter(|m| matches!(m.2, Move::Grant { .. }))
+            .map(|m| display_object(m.0))
+            .collect();
+        let removed: Vec<String> = list
+            .iter()
+            .filter(|m| matches!(m.2, Move::Revoke { .. }))
+            .map(|m| display_object(m.0))
+            .collect();
+        let options = list.len() - added.len() - removed.len();
+        let mut detail = Vec::new();
+        if !added.is_empty() {
+            detail.push(format!("+{}: {}", thousands(added.len()), sample(&added)));
+        }
+        if !removed.is_empty() {
+            detail.push(format!(
+                "-{}: {}",
+                thousands(removed.len()),
+                sample(&removed)
+            ));
+        }
+        if options > 0 {
+            detail.push(format!("grant option changes on {}", thousands(options)));
+        }
+        let shown = |n: usize| (n > 0).then(|| format!("{} {noun}", thousands(n)));
+        let detail = format!("({})", detail.join("; "));
+        let (before, after) = match (shown(before), shown(after)) {
+            (before, Some(after)) => (before, Some(format!("{after} {detail}"))),
+            (Some(before), None) => (Some(format!("{before} {detail}")), None),
+            (None, None) => (None, None),
+        };
+        change
+            .attributes
+            .push(AttributeChange::new(privilege, before, after));
+    }
+}
+
+fn sample(names: &[String]) -> String {
+    if names.len() <= NAMES_SHOWN {
+        names.join(", ")
+    } else {
+        format!("{}, …", names[..NAMES_SHOWN].join(", "))
+    }
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Statements for object moves: objects needing the same privileges in the
+/// same way share a statement (up to a chunk size).
+fn statements(key: &GroupKey, moves: &[ObjectMove<'_>], change: &mut Change) {
+    let grantee = key.grantee.as_str();
+    // (move kind) → object → privileges
+    let mut plan: BTreeMap<(u8, bool), BTreeMap<&ObjectRef, Vec<String>>> = BTreeMap::new();
+    for (object, privilege, m) in moves {
+        let slot = match m {
+            Move::Grant { grantable } => (0, *grantable),
+            Move::AddGrantOption => (0, true),
+            Move::DropGrantOption => (1, true),
+            Move::Revoke { cascade } => (2, *cascade),
+        };
+        plan.entry(slot)
+            .or_default()
+            .entry(object)
+            .or_default()
+            .push((*privilege).clone());
+    }
+    for ((kind, flag), objects) in plan {
+        if key.kind == ObjectKind::Column {
+            column_statements(grantee, kind, flag, &objects, change);
+            continue;
+        }
+        let mut by_privileges: BTreeMap<Vec<String>, Vec<&ObjectRef>> = BTreeMap::new();
+        for (object, mut privileges) in objects {
+            privileges.sort();
+            by_privileges.entry(privileges).or_default().push(object);
+        }
+        for (privileges, objects) in by_privileges {
+            for chunk in objects.chunks(OBJECTS_PER_STATEMENT) {
+                let statement: Option<Statement> = match kind {
+                    0 => sql::grant(chunk, &privileges, grantee, flag),
+                    1 => sql::revoke(chunk, &privileges, grantee, true, true),
+                    _ => sql::revoke(chunk, &privileges, grantee, false, flag),
+                };
+                change.statements.extend(statement);
+            }
+        }
+    }
+}
+
+/// Column privileges go table by table: `GRANT SELECT (a, b) ON t`.
+fn column_statements(
+    grantee: &str,
+    kind: u8,
+    flag: bool,
+    objects: &BTreeMap<&ObjectRef, Vec<String>>,
+    change: &mut Change,
+) {
+    let mut tables: BTreeMap<ObjectRef, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for (object, privileges) in objects {
+        let table = ObjectRef {
+            column: None,
+            ..(*object).clone()
+        };
+        for privilege in privileges {
+            let columns = tables
+                .entry(table.clone())
+                .or_default()
+                .entry(privilege.clone())
+                .or_default();
+            columns.extend(object.column.clone());
+        }
+    }
+    for (table, privileges) in tables {
+        let list: Vec<(String, Vec<String>)> = privileges.into_iter().collect();
+        let statement = match kind {
+            0 => sql::columns(&table, &list, grantee, true, false, flag),
+            1 => sql::columns(&table, &list, grantee, false, true, false),
+            _ => sql::columns(&table, &list, grantee, false, false, false),
+        };
+        change.statements.push(statement);
+    }
+}
+
+fn default_moves(group: &Group) -> Vec<(&DefaultKey, &String, Move)> {
+    let mut out = Vec::new();
+    for ((key, privilege), wanted) in &group.desired_defaults {
+        match group.live_defaults.get(&(key.clone(), privilege.clone())) {
+            None => out.push((key, privilege, Move::Grant { grantable: *wanted })),
+            Some(held) if *wanted && !*held => out.push((key, privilege, Move::AddGrantOption)),
+            Some(held) if !*wanted && *held => out.push((key, privilege, Move::DropGrantOption)),
+            Some(_) => {}
+        }
+    }
+    for ((key, privilege), held) in &group.live_defaults {
+        if !group
+            .desired_defaults
+            .contains_key(&(key.clone(), privilege.clone()))
+        {
+            out.push((key, privilege, Move::Revoke { cascade: *held }));
+        }
+    }
+    out
+}
+
+fn default_statements(moves: &[(&DefaultKey, &String, Move)], change: &mut Change) {
+    let mut plan: BTreeMap<(&DefaultKey, bool, bool), Vec<String>> = BTreeMap::new();
+    for (key, privilege, m) in moves {
+        let (grant, option) = match m {
+            Move::Grant { grantable } => (true, *grantable),
+            Move::AddGrantOption => (true, true),
+            Move::DropGrantOption => (false, true),
+            Move::Revoke { .. } => (false, false),
+        };
+        plan.entry((*key, grant, option))
+            .or_default()
+            .push((*privilege).clone());
+    }
+    for ((key, grant, option), privileges) in plan {
+        let scope = DefaultScope {
+            database: &key.database,
+            owner: &key.owner,
+            schema: key.schema.as_deref(),
+            kind: key.kind,
+            grantee: &key.grantee,
+        };
+        change
+            .statements
+            .push(sql::default_privileges(&scope, &privileges, grant, option));
+    }
+}
