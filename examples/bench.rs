@@ -79,7 +79,8 @@ async fn bench_roles(count: usize) -> Result<(), Box<dyn std::error::Error>> {
 
     let t = Instant::now();
     let before = db.round_trips();
-    let plan = pgfort::pipeline::compute_plan(&db, &config, DiffOptions::default()).await?;
+    let plan =
+        pgfort::pipeline::compute_plan(&db, &settings, &config, DiffOptions::default()).await?;
     println!(
         "plan from empty: {} changes, {} statements, {:.2?}, {} round trips",
         plan.changes.len(),
@@ -102,7 +103,8 @@ async fn bench_roles(count: usize) -> Result<(), Box<dyn std::error::Error>> {
     for attempt in 1..=3 {
         let t = Instant::now();
         let before = db.round_trips();
-        let plan = pgfort::pipeline::compute_plan(&db, &config, DiffOptions::default()).await?;
+        let plan =
+            pgfort::pipeline::compute_plan(&db, &settings, &config, DiffOptions::default()).await?;
         println!(
             "no-op plan #{attempt}: {} changes, {:.2?}, {} round trips",
             plan.changes.len(),

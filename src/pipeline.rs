@@ -3,13 +3,21 @@
 
 use crate::Error;
 use crate::config::Config;
+use crate::connect::ConnectionSettings;
 use crate::diff::{self, DiffInput, DiffOptions};
 use crate::inspect::{self, Db};
 use crate::plan::{self, Plan};
 
-/// Inspects `db` and computes the plan that makes it match `config`.
-pub async fn compute_plan(db: &Db, config: &Config, options: DiffOptions) -> Result<Plan, Error> {
-    let live = inspect::inspect(db).await?;
+/// Inspects `db` (and the databases the configuration names, connecting
+/// with `settings`) and computes the plan that makes it match `config`.
+pub async fn compute_plan(
+    db: &Db,
+    settings: &ConnectionSettings,
+    config: &Config,
+    options: DiffOptions,
+) -> Result<Plan, Error> {
+    let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
+    let live = inspect::inspect(db, settings, &scope).await?;
     let diff = diff::diff(DiffInput {
         desired: &config.desired,
         live: &live.state,
@@ -21,8 +29,8 @@ pub async fn compute_plan(db: &Db, config: &Config, options: DiffOptions) -> Res
 }
 
 /// Re-inspects after an apply: anything left to do is a bug, never silent.
-pub async fn verify(db: &Db, config: &Config) -> Result<(), Error> {
-    let plan = compute_plan(db, config, DiffOptions::default()).await?;
+pub async fn verify(db: &Db, settings: &ConnectionSettings, config: &Config) -> Result<(), Error> {
+    let plan = compute_plan(db, settings, config, DiffOptions::default()).await?;
     if plan.is_empty() {
         return Ok(());
     }
