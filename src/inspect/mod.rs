@@ -6,9 +6,15 @@
 //! own (the main one for the database it is on), all concurrently, with a
 //! fixed set of queries per database.
 
+mod catalog;
+mod databases;
+mod default_privileges;
 mod facts;
+mod objects;
 mod roles;
+mod schemas;
 mod scope;
+mod sql;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -66,6 +72,14 @@ impl InspectError {
             what,
             database: None,
             source: InspectCause::Query(source),
+        }
+    }
+
+    /// Names the database a per-database query ran in.
+    fn in_database(self, database: &str) -> Self {
+        InspectError {
+            database: Some(database.to_owned()),
+            ..self
         }
     }
 }
@@ -157,17 +171,25 @@ pub async fn inspect(
     settings: &ConnectionSettings,
     scope: &InspectScope,
 ) -> Result<Live, InspectError> {
-    // Not read yet: databases and their contents.
-    let _ = (settings, scope);
     let before = db.round_trips();
-    let (facts, roles) = futures_util::try_join!(facts::read(db), roles::read(db))?;
+    let databases_and_contents = async {
+        let (databases, database_privileges) =
+            futures_util::try_join!(databases::read(db), databases::privileges(db, scope))?;
+        let contents = catalog::read_all(db, settings, scope, &databases).await?;
+        Ok::<_, InspectError>((databases, database_privileges, contents))
+    };
+    let (facts, roles, (databases, database_privileges, contents)) =
+        futures_util::try_join!(facts::read(db), roles::read(db), databases_and_contents)?;
     let state = ServerState {
         roles,
+        databases: databases.databases,
+        database_privileges,
+        catalogs: contents.catalogs,
         ..Default::default()
     };
     Ok(Live {
         state,
         facts,
-        round_trips: db.round_trips() - before,
+        round_trips: db.round_trips() - before + contents.round_trips,
     })
 }
