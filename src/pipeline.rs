@@ -3,13 +3,32 @@
 
 use crate::Error;
 use crate::config::Config;
+use crate::connect::ConnectionSettings;
 use crate::diff::{self, DiffInput, DiffOptions};
 use crate::inspect::{self, Db};
 use crate::plan::{self, Plan};
 
-/// Inspects `db` and computes the plan that makes it match `config`.
-pub async fn compute_plan(db: &Db, config: &Config, options: DiffOptions) -> Result<Plan, Error> {
-    let live = inspect::inspect(db).await?;
+/// Inspects `db` (and the databases the configuration names, connecting
+/// with `settings`) and computes the plan that makes it match `config`.
+pub async fn compute_plan(
+    db: &Db,
+    settings: &ConnectionSettings,
+    config: &Config,
+    options: DiffOptions,
+) -> Result<Plan, Error> {
+    Ok(compute_plan_counted(db, settings, config, options).await?.0)
+}
+
+/// [`compute_plan`], also returning the queries inspection sent over every
+/// connection (for benchmarks and `-v`).
+pub async fn compute_plan_counted(
+    db: &Db,
+    settings: &ConnectionSettings,
+    config: &Config,
+    options: DiffOptions,
+) -> Result<(Plan, u64), Error> {
+    let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
+    let live = inspect::inspect(db, settings, &scope).await?;
     let diff = diff::diff(DiffInput {
         desired: &config.desired,
         live: &live.state,
@@ -17,12 +36,15 @@ pub async fn compute_plan(db: &Db, config: &Config, options: DiffOptions) -> Res
         manage: &config.manage,
         options,
     })?;
-    Ok(Plan::new(diff, plan::fingerprint(&live.state)))
+    Ok((
+        Plan::new(diff, plan::fingerprint(&live.state)),
+        live.round_trips,
+    ))
 }
 
 /// Re-inspects after an apply: anything left to do is a bug, never silent.
-pub async fn verify(db: &Db, config: &Config) -> Result<(), Error> {
-    let plan = compute_plan(db, config, DiffOptions::default()).await?;
+pub async fn verify(db: &Db, settings: &ConnectionSettings, config: &Config) -> Result<(), Error> {
+    let plan = compute_plan(db, settings, config, DiffOptions::default()).await?;
     if plan.is_empty() {
         return Ok(());
     }

@@ -24,16 +24,35 @@ fn assert_converged(cluster: &TestCluster, dir: &Path) {
 
 /// Applies, checks the plan is empty, runs `drift` by hand, checks the plan
 /// shows `expected` (all of them), applies again and checks it converged.
-fn cycle(cluster: &TestCluster, config: &str, drift_db: &str, drift: &str, expected: &[&str]) -> PgfortOutput {
+fn cycle(
+    cluster: &TestCluster,
+    config: &str,
+    drift_db: &str,
+    drift: &str,
+    expected: &[&str],
+) -> PgfortOutput {
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", config)]);
     apply(cluster, dir.path());
     assert_converged(cluster, dir.path());
     cluster.exec_in(drift_db, drift);
-    let drifted = cluster.pgfort_in(dir.path(), &["plan", "--detailed-exitcode", "--no-color", "--show-sql", "."]);
+    let drifted = cluster.pgfort_in(
+        dir.path(),
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "--no-color",
+            "--show-sql",
+            ".",
+        ],
+    );
     assert_eq!(drifted.code, Some(2), "drift not seen: {drifted:?}");
     for needle in expected {
-        assert!(drifted.stdout.contains(needle), "expected {needle:?} in:\n{}", drifted.stdout);
+        assert!(
+            drifted.stdout.contains(needle),
+            "expected {needle:?} in:\n{}",
+            drifted.stdout
+        );
     }
     apply(cluster, dir.path());
     assert_converged(cluster, dir.path());
@@ -81,12 +100,24 @@ fn database_privileges_cycle() {
     let config = format!(
         "{BASE}\ngrant {{\n  to         = [\"reader\"]\n  privileges = [\"CONNECT\", \"TEMP\"]\n  on         = {{ database = \"shop\" }}\n}}\n"
     );
-    let drifted = cycle(&cluster, &config, "postgres", "REVOKE TEMPORARY ON DATABASE shop FROM reader; GRANT CREATE ON DATABASE shop TO reader", &[
-        "# grant.reader.shop will be updated in-place",
-        "GRANT TEMPORARY ON DATABASE shop TO reader",
-        "REVOKE CREATE ON DATABASE shop FROM reader",
-    ]);
-    assert!(drifted.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", drifted.stdout);
+    let drifted = cycle(
+        &cluster,
+        &config,
+        "postgres",
+        "REVOKE TEMPORARY ON DATABASE shop FROM reader; GRANT CREATE ON DATABASE shop TO reader",
+        &[
+            "# grant.reader.shop will be updated in-place",
+            "GRANT TEMPORARY ON DATABASE shop TO reader",
+            "REVOKE CREATE ON DATABASE shop FROM reader",
+        ],
+    );
+    assert!(
+        drifted
+            .stdout
+            .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "{}",
+        drifted.stdout
+    );
 }
 
 #[test]
@@ -170,9 +201,15 @@ grant {{
         &config,
         "shop",
         "ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA app REVOKE SELECT ON TABLES FROM reader",
-        &["ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA app GRANT SELECT ON TABLES TO reader"],
+        &[
+            "ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA app GRANT SELECT ON TABLES TO reader",
+        ],
     );
-    assert!(drifted.stdout.contains("future tables of app_owner in app"), "{}", drifted.stdout);
+    assert!(
+        drifted.stdout.contains("future tables of app_owner in app"),
+        "{}",
+        drifted.stdout
+    );
 
     // A table created later by the schema owner is covered: the plan stays empty.
     cluster.exec_in("shop", "SET ROLE app_owner; CREATE TABLE app.later (x int); INSERT INTO app.later VALUES (7); RESET ROLE;");
@@ -180,14 +217,23 @@ grant {{
     write_files(dir.path(), &[("main.hcl", &config)]);
     assert_converged(&cluster, dir.path());
     cluster.exec("ALTER ROLE reader PASSWORD 'reader-pw'");
-    let rows = cluster.psql_as("shop", "reader", "reader-pw", "SELECT x::text FROM app.later");
+    let rows = cluster.psql_as(
+        "shop",
+        "reader",
+        "reader-pw",
+        "SELECT x::text FROM app.later",
+    );
     assert_eq!(rows[0][0].as_deref(), Some("7"));
 
     // A table created behind pgfort's back by someone else is drift.
     cluster.exec_in("shop", "CREATE TABLE app.by_superuser (x int)");
     let out = plan(&cluster, dir.path());
     assert_eq!(out.code, Some(2), "{out:?}");
-    assert!(out.stdout.contains("+1: app.by_superuser"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("+1: app.by_superuser"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -215,11 +261,24 @@ grant {{
     );
     write_files(dir.path(), &[("main.hcl", &config)]);
     let out = cluster.pgfort_in(dir.path(), &["plan", "--show-sql", "--no-color", "."]);
-    assert!(out.stdout.contains("REVOKE CREATE ON SCHEMA public FROM PUBLIC"), "{}", out.stdout);
-    assert!(out.stdout.contains("REVOKE TEMPORARY ON DATABASE shop FROM PUBLIC"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("REVOKE TEMPORARY ON DATABASE shop FROM PUBLIC"),
+        "{}",
+        out.stdout
+    );
     apply(&cluster, dir.path());
     assert_converged(&cluster, dir.path());
-    let acl = cluster.psql_in("shop", "SELECT has_schema_privilege('reader', 'public', 'CREATE')::text");
+    let acl = cluster.psql_in(
+        "shop",
+        "SELECT has_schema_privilege('reader', 'public', 'CREATE')::text",
+    );
     assert_eq!(acl[0][0].as_deref(), Some("false"));
 }
 
@@ -227,19 +286,30 @@ grant {{
 fn stray_privileges_of_managed_roles_are_revoked_but_owners_keep_theirs() {
     let cluster = TestCluster::start();
     bootstrap(&cluster);
-    cluster.exec_in("shop", "GRANT SELECT, UPDATE ON app.items TO reader; GRANT SELECT ON app.items TO PUBLIC");
+    cluster.exec_in(
+        "shop",
+        "GRANT SELECT, UPDATE ON app.items TO reader; GRANT SELECT ON app.items TO PUBLIC",
+    );
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", BASE)]);
     let out = plan(&cluster, dir.path());
     assert_eq!(out.code, Some(2), "{out:?}");
-    assert!(out.stdout.contains("# grant.reader.shop.app.tables will be destroyed"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("# grant.reader.shop.app.tables will be destroyed"),
+        "{}",
+        out.stdout
+    );
     apply(&cluster, dir.path());
     assert_converged(&cluster, dir.path());
     let check = cluster.psql_in(
         "shop",
         "SELECT has_table_privilege('reader', 'app.items', 'UPDATE')::text, has_table_privilege('app_owner', 'app.items', 'UPDATE')::text",
     );
-    assert_eq!(check[0], vec![Some("false".to_owned()), Some("true".to_owned())]);
+    assert_eq!(
+        check[0],
+        vec![Some("false".to_owned()), Some("true".to_owned())]
+    );
 }
 
 #[test]
@@ -260,13 +330,24 @@ database "inventory" {
         config,
         "postgres",
         "ALTER DATABASE inventory CONNECTION LIMIT 3; ALTER DATABASE inventory RESET work_mem; COMMENT ON DATABASE inventory IS 'x'",
-        &["~ connection_limit = 3 -> 20", "database.inventory will be updated in-place", "SET work_mem = '16MB'"],
+        &[
+            "~ connection_limit = 3 -> 20",
+            "database.inventory will be updated in-place",
+            "SET work_mem = '16MB'",
+        ],
     );
     let dir = workdir();
-    write_files(dir.path(), &[("main.hcl", &config.replace("UTF8", "LATIN1"))]);
+    write_files(
+        dir.path(),
+        &[("main.hcl", &config.replace("UTF8", "LATIN1"))],
+    );
     let out = plan(&cluster, dir.path());
     assert_eq!(out.code, Some(1), "{out:?}");
-    assert!(out.stderr.contains("cannot change a database's encoding"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot change a database's encoding"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -304,5 +385,8 @@ grant {{
         .expect("run pgfort");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("cannot change privileges on app.orders (owner app_owner)"), "{stderr}");
+    assert!(
+        stderr.contains("cannot change privileges on app.orders (owner app_owner)"),
+        "{stderr}"
+    );
 }

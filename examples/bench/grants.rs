@@ -53,7 +53,9 @@ grant {
     );
     for i in 1..=users {
         let group = if i % 2 == 1 { "readers" } else { "writers" };
-        hcl.push_str(&format!("role \"u{i:05}\" {{\n  login     = true\n  member_of = [\"{group}\"]\n}}\n"));
+        hcl.push_str(&format!(
+            "role \"u{i:05}\" {{\n  login     = true\n  member_of = [\"{group}\"]\n}}\n"
+        ));
     }
     hcl
 }
@@ -62,7 +64,11 @@ pub async fn run(users: usize, tables: usize) -> BenchResult<()> {
     let bench = Bench::start().await?;
     // The database, schema and tables exist before pgfort runs, as in the
     // peers' set-up.
-    bench.db.client.batch_execute("CREATE ROLE app_owner; CREATE DATABASE appdb OWNER app_owner").await?;
+    bench
+        .db
+        .client
+        .batch_execute("CREATE ROLE app_owner; CREATE DATABASE appdb OWNER app_owner")
+        .await?;
     let appdb = pgfort::connect::connect(&bench.settings.with_dbname("appdb")).await?;
     let mut ddl = String::from("SET ROLE app_owner; CREATE SCHEMA app;\n");
     for t in 1..=tables {
@@ -77,12 +83,24 @@ pub async fn run(users: usize, tables: usize) -> BenchResult<()> {
     let plan = bench.plan("plan from empty", &config).await?;
     bench.apply(&plan).await?;
     for attempt in 1..=3 {
-        bench.plan(&format!("no-op plan #{attempt}"), &config).await?;
+        bench
+            .plan(&format!("no-op plan #{attempt}"), &config)
+            .await?;
     }
-    appdb.batch_execute("REVOKE UPDATE ON app.t0001 FROM writers").await?;
+    appdb
+        .batch_execute("REVOKE UPDATE ON app.t0001 FROM writers")
+        .await?;
     let drift = bench.plan("plan after one revoke by hand", &config).await?;
     for change in &drift.changes {
-        println!("  {} {:?}", change.address, change.attributes.iter().map(|a| &a.name).collect::<Vec<_>>());
+        println!(
+            "  {} {:?}",
+            change.address,
+            change
+                .attributes
+                .iter()
+                .map(|a| &a.name)
+                .collect::<Vec<_>>()
+        );
     }
     drop(appdb);
     bench.finish()

@@ -24,12 +24,25 @@ impl Bench {
         let started = Instant::now();
         let sandbox = Sandbox::create(&work.path().join("sandbox"), &SandboxOptions::default())?;
         sandbox.start()?;
-        println!("server: PostgreSQL {} started in {:.2?}", sandbox.major(), started.elapsed());
+        println!(
+            "server: PostgreSQL {} started in {:.2?}",
+            sandbox.major(),
+            started.elapsed()
+        );
         let vars = sandbox.env_vars();
-        let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+        let lookup = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        };
         let settings = ConnectionSettings::resolve(None, &lookup, &Default::default())?;
         let db = Db::new(connect::connect(&settings).await?);
-        Ok(Bench { sandbox, settings, db, work })
+        Ok(Bench {
+            sandbox,
+            settings,
+            db,
+            work,
+        })
     }
 
     /// Writes `hcl` and loads it, timed.
@@ -39,21 +52,31 @@ impl Bench {
         std::fs::write(dir.join("main.hcl"), hcl)?;
         let t = Instant::now();
         let config = config::load(&dir, &VariableInputs::default(), &NoPrompt)?;
-        println!("config: {} roles, {} grants loaded in {:.2?}", config.desired.roles.len(), config.desired.grants.len(), t.elapsed());
+        println!(
+            "config: {} roles, {} grants loaded in {:.2?}",
+            config.desired.roles.len(),
+            config.desired.grants.len(),
+            t.elapsed()
+        );
         Ok(config)
     }
 
     /// Inspects and diffs, timed, and prints the round trips it took.
     pub async fn plan(&self, label: &str, config: &Config) -> BenchResult<Plan> {
         let t = Instant::now();
-        let before = self.db.round_trips();
-        let (plan, extra) = pgfort::pipeline::compute_plan_counted(&self.db, &self.settings, config, DiffOptions::default()).await?;
+        let (plan, round_trips) = pgfort::pipeline::compute_plan_counted(
+            &self.db,
+            &self.settings,
+            config,
+            DiffOptions::default(),
+        )
+        .await?;
         println!(
             "{label}: {} changes, {} statements, {:.2?}, {} round trips",
             plan.changes.len(),
             plan.statements().len(),
             t.elapsed(),
-            self.db.round_trips() - before + extra
+            round_trips
         );
         Ok(plan)
     }

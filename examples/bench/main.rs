@@ -13,14 +13,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str, default: usize| -> Result<usize, Box<dyn std::error::Error>> {
         match args.iter().position(|a| a == name) {
-            Some(i) => Ok(args.get(i + 1).ok_or(format!("{name} needs a number"))?.parse()?),
+            Some(i) => Ok(args
+                .get(i + 1)
+                .ok_or(format!("{name} needs a number"))?
+                .parse()?),
             None => Ok(default),
         }
     };
     let runtime = tokio::runtime::Runtime::new()?;
     match args.first().map(String::as_str) {
         Some("roles") => runtime.block_on(roles::run(flag("--count", 10_000)?)),
-        Some("grants") => runtime.block_on(grants::run(flag("--users", 1000)?, flag("--tables", 200)?)),
+        Some("grants") => {
+            runtime.block_on(grants::run(flag("--users", 1000)?, flag("--tables", 200)?))
+        }
         _ => Err("usage: bench roles [--count N] | bench grants [--users N] [--tables T]".into()),
     }
 }

@@ -31,7 +31,9 @@ pub async fn run(count: usize) -> BenchResult<()> {
     let plan = bench.plan("plan from empty", &config).await?;
     bench.apply(&plan).await?;
     for attempt in 1..=3 {
-        bench.plan(&format!("no-op plan #{attempt}"), &config).await?;
+        bench
+            .plan(&format!("no-op plan #{attempt}"), &config)
+            .await?;
     }
     bench.finish()
 }

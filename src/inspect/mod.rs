@@ -1,23 +1,93 @@
 //! Live catalog → model, with a constant number of bulk queries (never one
 //! per object). Read-only: nothing here writes or diffs.
+//!
+//! Cluster-wide queries (facts, roles, databases) run pipelined on the main
+//! connection; each database in scope is then read on a connection of its
+//! own (the main one for the database it is on), all concurrently, with a
+//! fixed set of queries per database.
 
+mod catalog;
+mod databases;
+mod default_privileges;
 mod facts;
+mod objects;
 mod roles;
+mod schemas;
+mod scope;
+mod sql;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio_postgres::Client;
+use tokio_postgres::error::{DbError, SqlState};
 use tokio_postgres::types::ToSql;
 
+use crate::connect::{ConnectError, ConnectionSettings};
 use crate::model::{ServerFacts, ServerState};
 
-/// A failed catalog query, with what pgfort was reading.
+pub use scope::InspectScope;
+
+/// A failed catalog read, with what pgfort was reading and where.
 #[derive(Debug, thiserror::Error)]
-#[error("reading {what}: {}", describe(source))]
+#[error("reading {what}{}: {source}", in_database(database.as_deref()))]
 pub struct InspectError {
     pub what: &'static str,
+    /// The database being read, for per-database contents.
+    pub database: Option<String>,
     #[source]
-    pub source: tokio_postgres::Error,
+    pub source: InspectCause,
+}
+
+/// Why a read failed: a query the server rejected, or a database that
+/// could not be connected to.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectCause {
+    #[error("{}", describe(.0))]
+    Query(#[source] tokio_postgres::Error),
+    #[error(transparent)]
+    Connect(ConnectError),
+}
+
+impl InspectCause {
+    /// The server's error, when the server reported one.
+    pub fn as_db_error(&self) -> Option<&DbError> {
+        match self {
+            InspectCause::Query(error) => error.as_db_error(),
+            InspectCause::Connect(_) => None,
+        }
+    }
+
+    /// The server's SQLSTATE, when the server reported one.
+    pub fn code(&self) -> Option<&SqlState> {
+        match self {
+            InspectCause::Query(error) => error.code(),
+            InspectCause::Connect(_) => None,
+        }
+    }
+}
+
+impl InspectError {
+    fn query(what: &'static str, source: tokio_postgres::Error) -> Self {
+        InspectError {
+            what,
+            database: None,
+            source: InspectCause::Query(source),
+        }
+    }
+
+    /// Names the database a per-database query ran in.
+    fn in_database(self, database: &str) -> Self {
+        InspectError {
+            database: Some(database.to_owned()),
+            ..self
+        }
+    }
+}
+
+fn in_database(database: Option<&str>) -> String {
+    database
+        .map(|name| format!(" in database \"{name}\""))
+        .unwrap_or_default()
 }
 
 /// The server's own message when there is one ("db error" otherwise says
@@ -63,7 +133,7 @@ impl Db {
         self.client
             .query_one(sql, &[])
             .await
-            .map_err(|source| InspectError { what, source })
+            .map_err(|source| InspectError::query(what, source))
     }
 
     /// Runs one query, counted, with `what` named in any error.
@@ -77,7 +147,7 @@ impl Db {
         self.client
             .query(sql, params)
             .await
-            .map_err(|source| InspectError { what, source })
+            .map_err(|source| InspectError::query(what, source))
     }
 }
 
@@ -86,15 +156,40 @@ impl Db {
 pub struct Live {
     pub state: ServerState,
     pub facts: ServerFacts,
+    /// Queries this inspection made, on the main connection and on the
+    /// per-database ones (which the caller's [`Db`] does not see).
+    pub round_trips: u64,
 }
 
-/// Reads the cluster-wide state. Independent queries are joined so they are
-/// pipelined on the one connection.
-pub async fn inspect(db: &Db) -> Result<Live, InspectError> {
-    let (facts, roles) = futures_util::try_join!(facts::read(db), roles::read(db))?;
+/// Reads the cluster-wide state on `db`, and the contents of the databases
+/// in `scope` on connections made with `settings` (another database name,
+/// same server and credentials). Independent queries are joined so they are
+/// pipelined; databases are read concurrently as soon as the list of
+/// databases is known.
+pub async fn inspect(
+    db: &Db,
+    settings: &ConnectionSettings,
+    scope: &InspectScope,
+) -> Result<Live, InspectError> {
+    let before = db.round_trips();
+    let databases_and_contents = async {
+        let (databases, database_privileges) =
+            futures_util::try_join!(databases::read(db), databases::privileges(db, scope))?;
+        let contents = catalog::read_all(db, settings, scope, &databases).await?;
+        Ok::<_, InspectError>((databases, database_privileges, contents))
+    };
+    let (facts, roles, (databases, database_privileges, contents)) =
+        futures_util::try_join!(facts::read(db), roles::read(db), databases_and_contents)?;
     let state = ServerState {
         roles,
+        databases: databases.databases,
+        database_privileges,
+        catalogs: contents.catalogs,
         ..Default::default()
     };
-    Ok(Live { state, facts })
+    Ok(Live {
+        state,
+        facts,
+        round_trips: db.round_trips() - before + contents.round_trips,
+    })
 }

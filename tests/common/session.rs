@@ -81,21 +81,37 @@ impl TestCluster {
 impl TestCluster {
     /// Runs `sql` in `db` as `user` (password login over TCP); panics with
     /// the server's message on failure.
-    pub fn psql_as(&self, db: &str, user: &str, password: &str, sql: &str) -> Vec<Vec<Option<String>>> {
+    pub fn psql_as(
+        &self,
+        db: &str,
+        user: &str,
+        password: &str,
+        sql: &str,
+    ) -> Vec<Vec<Option<String>>> {
         let mut config = self.config(db);
         config.user(user).password(password);
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         runtime.block_on(async {
-            let (client, connection) =
-                config.connect(NoTls).await.unwrap_or_else(|e| panic!("{user} could not log in: {e}"));
+            let (client, connection) = config
+                .connect(NoTls)
+                .await
+                .unwrap_or_else(|e| panic!("{user} could not log in: {e}"));
             tokio::spawn(connection);
-            let messages = client.simple_query(sql).await.unwrap_or_else(|e| panic!("as {user}: {sql}: {e:?}"));
+            let messages = client
+                .simple_query(sql)
+                .await
+                .unwrap_or_else(|e| panic!("as {user}: {sql}: {e:?}"));
             messages
                 .into_iter()
                 .filter_map(|m| match m {
-                    tokio_postgres::SimpleQueryMessage::Row(row) => {
-                        Some((0..row.len()).map(|i| row.get(i).map(str::to_owned)).collect())
-                    }
+                    tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                        (0..row.len())
+                            .map(|i| row.get(i).map(str::to_owned))
+                            .collect(),
+                    ),
                     _ => None,
                 })
                 .collect()

@@ -27,7 +27,7 @@ pub async fn run(args: &ApplyArgs, color: bool) -> Result<Outcome, Error> {
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
     };
-    let plan = crate::pipeline::compute_plan(&db, &config, options).await?;
+    let plan = crate::pipeline::compute_plan(&db, &settings, &config, options).await?;
     let text = render::render_text(
         &PlanDoc::new(&plan),
         TextOptions {
@@ -54,7 +54,7 @@ pub async fn run(args: &ApplyArgs, color: bool) -> Result<Outcome, Error> {
     .await;
     bar.finish_and_clear();
     let report = report?;
-    crate::pipeline::verify(&db, &config).await?;
+    crate::pipeline::verify(&db, &settings, &config).await?;
     lock::release(&db).await;
     let summary = plan.summary();
     println!(

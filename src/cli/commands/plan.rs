@@ -14,7 +14,7 @@ pub async fn run(args: &PlanArgs, color: bool) -> Result<Outcome, Error> {
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
     };
-    let plan = crate::pipeline::compute_plan(&db, &config, options).await?;
+    let plan = crate::pipeline::compute_plan(&db, &settings, &config, options).await?;
     if args.json {
         println!("{}", render::render_json(&plan));
     } else {

@@ -1,0 +1,129 @@
+//! Databases (all of them, templates included) and the privileges managed
+//! grantees hold on them: two cluster-wide queries.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::sql::with_grantees;
+use super::{Db, InspectError, InspectScope};
+use crate::model::{Database, ObjectKind, ObjectRef, Privilege};
+
+/// One row per database. The locale is LC_COLLATE unless the database uses
+/// ICU (15+) or the builtin provider (17+); their locale columns are read
+/// through jsonb so one query text works on every supported version.
+const DATABASES: &str = "\
+SELECT d.datname::text AS name,
+       pg_catalog.pg_get_userbyid(d.datdba)::text AS owner,
+       pg_catalog.pg_encoding_to_char(d.encoding)::text AS encoding,
+       CASE doc.j ->> 'datlocprovider'
+           WHEN 'i' THEN COALESCE(doc.j ->> 'daticulocale', doc.j ->> 'datlocale')
+           WHEN 'b' THEN doc.j ->> 'datlocale'
+           ELSE d.datcollate::text
+       END AS locale,
+       d.datconnlimit AS connection_limit,
+       d.datallowconn AS allow_connections,
+       d.datistemplate AS is_template,
+       s.setconfig AS settings,
+       pg_catalog.shobj_description(d.oid, 'pg_database') AS comment,
+       d.datname = pg_catalog.current_database() AS current
+FROM pg_catalog.pg_database d
+CROSS JOIN LATERAL (SELECT to_jsonb(d) AS j) doc
+LEFT JOIN pg_catalog.pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0
+ORDER BY 1";
+
+/// Privileges on databases held by managed grantees (a NULL ACL is the
+/// built-in default, which gives PUBLIC CONNECT and TEMPORARY).
+const PRIVILEGES: &str = concat!(
+    with_grantees!(),
+    "SELECT d.datname::text AS database, g.name AS grantee,
+       x.privilege_type AS privilege, x.is_grantable AS grantable
+FROM pg_catalog.pg_database d
+CROSS JOIN LATERAL pg_catalog.aclexplode(
+    COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) x
+JOIN grantees g ON g.oid = x.grantee
+WHERE x.grantee <> d.datdba"
+);
+
+/// The live databases, and which one the main connection is on.
+pub(super) struct DatabaseList {
+    pub databases: BTreeMap<String, Database>,
+    /// The main connection's database, read through it rather than a new
+    /// connection.
+    pub current: Option<String>,
+}
+
+impl DatabaseList {
+    /// Whether `name` exists and may be connected to.
+    pub fn accepts_connections(&self, name: &str) -> bool {
+        self.databases
+            .get(name)
+            .is_some_and(|database| database.allow_connections)
+    }
+}
+
+pub(super) async fn read(db: &Db) -> Result<DatabaseList, InspectError> {
+    let rows = db.query("databases (pg_database)", DATABASES, &[]).await?;
+    let mut list = DatabaseList {
+        databases: BTreeMap::new(),
+        current: None,
+    };
+    for row in &rows {
+        let name: String = row.get("name");
+        let mut settings = BTreeMap::new();
+        for entry in row
+            .get::<_, Option<Vec<String>>>("settings")
+            .unwrap_or_default()
+        {
+            if let Some((key, value)) = entry.split_once('=') {
+                settings.insert(key.to_owned(), value.to_owned());
+            }
+        }
+        if row.get::<_, bool>("current") {
+            list.current = Some(name.clone());
+        }
+        let database = Database {
+            name: name.clone(),
+            owner: row.get("owner"),
+            encoding: row.get("encoding"),
+            locale: row.get("locale"),
+            template: None,
+            connection_limit: row.get("connection_limit"),
+            allow_connections: row.get("allow_connections"),
+            is_template: row.get("is_template"),
+            settings,
+            comment: row.get("comment"),
+        };
+        list.databases.insert(name, database);
+    }
+    Ok(list)
+}
+
+pub(super) async fn privileges(
+    db: &Db,
+    scope: &InspectScope,
+) -> Result<BTreeSet<Privilege>, InspectError> {
+    let rows = db
+        .query(
+            "database privileges (pg_database.datacl)",
+            PRIVILEGES,
+            &[&scope.managed_roles, &scope.include_public],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let database: String = row.get("database");
+            Privilege {
+                object: ObjectRef {
+                    kind: ObjectKind::Database,
+                    database: database.clone(),
+                    schema: None,
+                    name: database,
+                    column: None,
+                },
+                grantee: row.get("grantee"),
+                privilege: row.get("privilege"),
+                grantable: row.get("grantable"),
+            }
+        })
+        .collect())
+}

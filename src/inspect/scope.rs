@@ -1,0 +1,91 @@
+//! What inspection reads beyond roles, derived from the desired state so
+//! that privileges of unmanaged roles and undeclared databases stay unread.
+
+use std::collections::BTreeSet;
+
+use crate::model::{ManagePolicy, ServerState};
+
+/// What to read beyond roles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InspectScope {
+    /// Declared role names: only privileges held by these (and PUBLIC when
+    /// `include_public`) are read.
+    pub managed_roles: Vec<String>,
+    pub include_public: bool,
+    /// Databases whose contents (schemas, objects, privileges, default
+    /// privileges) to read. Those that do not exist or do not allow
+    /// connections are skipped silently (desired but not yet created).
+    pub databases: Vec<String>,
+}
+
+impl InspectScope {
+    /// The declared roles, PUBLIC when its privileges are managed, and every
+    /// database the configuration declares, describes or grants on.
+    pub fn from_desired(desired: &ServerState, manage: &ManagePolicy) -> Self {
+        let databases: BTreeSet<&str> = desired
+            .databases
+            .keys()
+            .chain(desired.catalogs.keys())
+            .map(String::as_str)
+            .chain(desired.grants.iter().map(|grant| grant.on.database()))
+            .collect();
+        InspectScope {
+            managed_roles: desired.roles.keys().cloned().collect(),
+            include_public: manage.public_privileges,
+            databases: databases.into_iter().map(str::to_owned).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Database, DatabaseCatalog, Grant, GrantTarget, Role};
+
+    #[test]
+    fn scope_covers_declared_described_and_granted_databases() {
+        let mut desired = ServerState::default();
+        for name in ["app_owner", "reader"] {
+            desired.roles.insert(name.to_owned(), Role::new(name));
+        }
+        desired
+            .databases
+            .insert("app".to_owned(), Database::new("app"));
+        desired
+            .catalogs
+            .insert("reporting".to_owned(), DatabaseCatalog::default());
+        desired.grants.push(Grant {
+            to: vec!["reader".to_owned()],
+            privileges: vec!["CONNECT".to_owned()],
+            on: GrantTarget::Database {
+                database: "postgres".to_owned(),
+            },
+            with_grant_option: false,
+        });
+        desired.grants.push(Grant {
+            to: vec!["reader".to_owned()],
+            privileges: vec!["USAGE".to_owned()],
+            on: GrantTarget::Schemas {
+                database: "app".to_owned(),
+                schemas: vec!["sales".to_owned()],
+            },
+            with_grant_option: false,
+        });
+        let manage = ManagePolicy {
+            public_privileges: true,
+            ..Default::default()
+        };
+
+        let scope = InspectScope::from_desired(&desired, &manage);
+
+        assert_eq!(scope.managed_roles, ["app_owner", "reader"]);
+        assert!(scope.include_public);
+        assert_eq!(scope.databases, ["app", "postgres", "reporting"]);
+    }
+
+    #[test]
+    fn public_is_left_out_unless_managed() {
+        let scope = InspectScope::from_desired(&ServerState::default(), &ManagePolicy::default());
+        assert_eq!(scope, InspectScope::default());
+    }
+}
