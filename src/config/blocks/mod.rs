@@ -4,6 +4,8 @@
 mod common;
 mod connection;
 mod database;
+mod grant;
+mod grant_on;
 mod manage;
 mod role;
 mod schema;
@@ -42,6 +44,11 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         name: "database",
         labels: &["name"],
         decode: Some(database::decode),
+    },
+    BlockType {
+        name: "grant",
+        labels: &[],
+        decode: Some(grant::decode),
     },
     BlockType {
         name: "locals",
@@ -86,6 +93,10 @@ pub(crate) enum RefContext {
     ReassignOwnedTo,
     /// The `owner` of a database or schema.
     Owner,
+    /// An entry of a grant's `to`.
+    Grantee,
+    /// An entry of a grant's `owners` (whose future objects it covers).
+    GrantOwner,
 }
 
 impl RefContext {

@@ -3,4 +3,5 @@
 
 pub(crate) mod encoding;
 pub(crate) mod settings;
+pub(crate) mod signature;
 pub(crate) mod timestamp;

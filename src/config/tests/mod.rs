@@ -3,6 +3,8 @@
 mod databases;
 mod errors;
 mod full;
+mod grant_errors;
+mod grants;
 mod sensitive;
 
 use std::cell::RefCell;
