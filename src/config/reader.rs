@@ -8,7 +8,7 @@ use hcl_edit::structure::{Attribute, Block, Structure};
 use super::error::{ConfigError, Location, Result};
 use super::eval::Evaluator;
 use super::source::SourceFile;
-use super::suggest::did_you_mean;
+use super::suggest::{closest, did_you_mean};
 use super::value::{MapEntry, Node};
 use crate::model::Secret;
 
@@ -117,6 +117,30 @@ impl<'a> BlockReader<'a> {
         self.node(name)?
             .map(|node| node.to_integer(name, min, max))
             .transpose()
+    }
+
+    /// The error for required attribute `name`, not written (or `null`).
+    /// Call it after asking for every attribute: a misspelling of `name` is
+    /// then reported as the unknown attribute it is, with the full list.
+    pub fn missing(&self, name: &str, example: &str) -> ConfigError {
+        let misspelt = self
+            .attributes
+            .iter()
+            .find(|(a, used)| !used && closest(a.key.as_str(), [name]).is_some());
+        if let Some((attribute, _)) = misspelt {
+            return unknown_name(
+                self.src.locate(&attribute.key),
+                "attribute",
+                attribute.key.as_str(),
+                &self.what,
+                &self.asked_attributes,
+            );
+        }
+        ConfigError::at(
+            self.location(),
+            format!("missing attribute \"{name}\" in {}", self.what),
+        )
+        .with_hint(format!("write {name} = {example}"))
     }
 
     /// Fails on the first attribute or nested block nobody asked for.

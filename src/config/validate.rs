@@ -1,5 +1,7 @@
-//! Checks that need the whole configuration: references between roles and
-//! the manage policy's requirements.
+//! Checks that need the whole configuration: references to roles (members,
+//! owners, grantees) and the manage policy's requirements. Databases named
+//! by schemas and grants need no declaration: they may already exist, which
+//! only the server can tell.
 
 use std::collections::BTreeMap;
 
@@ -23,8 +25,8 @@ pub(crate) fn validate(decoded: &Decoded) -> Result<()> {
                     format!("role \"{name}\" cannot be a member of itself"),
                 ));
             }
-            RefContext::MemberOf { .. } if declared.contains_key(name) || is_predefined(name) => {}
-            RefContext::ReassignOwnedTo if declared.contains_key(name) => {}
+            _ if declared.contains_key(name) => {}
+            context if context.allows_predefined() && is_predefined(name) => {}
             _ => {
                 let hint = did_you_mean(name, declared.keys().map(String::as_str))
                     .unwrap_or_else(|| format!("declare it: role \"{name}\" {{}}"));

@@ -37,5 +37,11 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         });
         out.config.manage.reassign_owned_to = Some(role);
     }
+    if let Some(prune) = reader.bool("prune_databases")? {
+        out.config.manage.prune_databases = prune;
+    }
+    if let Some(public) = reader.bool("public_privileges")? {
+        out.config.manage.public_privileges = public;
+    }
     Ok(())
 }

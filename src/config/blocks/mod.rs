@@ -1,9 +1,14 @@
 //! The top-level block types and their decoders. Adding a kind of object is
 //! adding a file here and a line to [`BLOCK_TYPES`].
 
+mod common;
 mod connection;
+mod database;
+mod grant;
+mod grant_on;
 mod manage;
 mod role;
+mod schema;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,6 +21,7 @@ use super::eval::Evaluator;
 use super::reader::BlockReader;
 use super::source::SourceFile;
 use super::suggest::did_you_mean;
+use common::check_name;
 
 /// Decodes one block into the configuration being built.
 type Decode = fn(&mut BlockReader<'_>, &mut Decoded) -> Result<()>;
@@ -35,6 +41,16 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         decode: Some(connection::decode),
     },
     BlockType {
+        name: "database",
+        labels: &["name"],
+        decode: Some(database::decode),
+    },
+    BlockType {
+        name: "grant",
+        labels: &[],
+        decode: Some(grant::decode),
+    },
+    BlockType {
         name: "locals",
         labels: &[],
         decode: None,
@@ -48,6 +64,11 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         name: "role",
         labels: &["name"],
         decode: Some(role::decode),
+    },
+    BlockType {
+        name: "schema",
+        labels: &["name"],
+        decode: Some(schema::decode),
     },
     BlockType {
         name: "variable",
@@ -70,6 +91,20 @@ pub(crate) enum RefContext {
     MemberOf { member: String },
     /// `manage.reassign_owned_to`.
     ReassignOwnedTo,
+    /// The `owner` of a database or schema.
+    Owner,
+    /// An entry of a grant's `to`.
+    Grantee,
+    /// An entry of a grant's `owners` (whose future objects it covers).
+    GrantOwner,
+}
+
+impl RefContext {
+    /// Predefined roles exist everywhere, but objects of dropped roles must
+    /// go to a role pgfort manages.
+    pub fn allows_predefined(&self) -> bool {
+        *self != RefContext::ReassignOwnedTo
+    }
 }
 
 /// The configuration being built, with what validation needs to know
@@ -81,6 +116,9 @@ pub(crate) struct Decoded {
     /// Where each block type that may appear once was first seen.
     singletons: BTreeMap<&'static str, Location>,
     pub role_locations: BTreeMap<String, Location>,
+    pub database_locations: BTreeMap<String, Location>,
+    /// By (database, schema).
+    pub schema_locations: BTreeMap<(String, String), Location>,
     pub role_refs: Vec<RoleRef>,
     /// Where `manage.prune_roles = true` was written.
     pub prune_location: Option<Location>,
@@ -93,6 +131,8 @@ impl Decoded {
             dir,
             singletons: BTreeMap::new(),
             role_locations: BTreeMap::new(),
+            database_locations: BTreeMap::new(),
+            schema_locations: BTreeMap::new(),
             role_refs: Vec::new(),
             prune_location: None,
         }

@@ -3,19 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use super::{Decoded, RefContext, RoleRef};
-use crate::config::error::{ConfigError, Location, Result};
+use super::{Decoded, RefContext, RoleRef, check_name};
+use crate::config::error::{ConfigError, Result};
 use crate::config::normalize::{settings, timestamp};
 use crate::config::reader::{BlockReader, MapReader};
-use crate::config::value::{MapEntry, Node, NodeKind};
+use crate::config::value::{Node, NodeKind};
 use crate::model::{Membership, Password, Role};
-
-/// PostgreSQL truncates longer identifiers (NAMEDATALEN - 1).
-const MAX_NAME_BYTES: usize = 63;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
     let (name, location) = reader.label(0);
-    check_name(&name, &location)?;
+    check_name("role", &name, &location)?;
     if let Some(first) = out.role_locations.get(&name) {
         return Err(ConfigError::at(
             location,
@@ -59,7 +56,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         role.member_of = member_of(&node, &name, out)?;
     }
     if let Some(node) = reader.node("settings")? {
-        role.settings = settings_map(node.to_map("settings")?, "settings")?;
+        role.settings = settings::normalize_map(node.to_map("settings")?, "settings")?;
     }
     if let Some(node) = reader.node("database_settings")? {
         for entry in node.to_map("database_settings")? {
@@ -70,32 +67,13 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
                 ));
             }
             let what = format!("database_settings.{}", entry.key);
-            let values = settings_map(entry.value.to_map(&what)?, &what)?;
+            let values = settings::normalize_map(entry.value.to_map(&what)?, &what)?;
             role.database_settings.insert(entry.key.clone(), values);
         }
     }
     role.comment = reader.string("comment")?;
     out.role_locations.insert(name.clone(), location);
     out.config.desired.roles.insert(name, role);
-    Ok(())
-}
-
-fn check_name(name: &str, location: &Location) -> Result<()> {
-    if name.is_empty() {
-        return Err(ConfigError::at(
-            location.clone(),
-            "a role name cannot be empty",
-        ));
-    }
-    if name.len() > MAX_NAME_BYTES {
-        return Err(ConfigError::at(
-            location.clone(),
-            format!(
-                "role name \"{name}\" is {} bytes long, the limit is {MAX_NAME_BYTES}",
-                name.len()
-            ),
-        ));
-    }
     Ok(())
 }
 
@@ -155,23 +133,4 @@ fn member_of(node: &Node, member: &str, out: &mut Decoded) -> Result<BTreeMap<St
         memberships.insert(role, membership);
     }
     Ok(memberships)
-}
-
-/// A map of setting names to values, both normalised.
-fn settings_map(entries: &[MapEntry], what: &str) -> Result<BTreeMap<String, String>> {
-    let mut values = BTreeMap::new();
-    for entry in entries {
-        let name = settings::normalize_name(&entry.key).map_err(|message| {
-            ConfigError::at(entry.key_location.clone(), message).with_hint(settings::NAME_HINT)
-        })?;
-        if values.contains_key(&name) {
-            return Err(ConfigError::at(
-                entry.key_location.clone(),
-                format!("setting \"{name}\" appears twice in {what}"),
-            ));
-        }
-        let value = settings::normalize_value(&name, &entry.value, &format!("{what}.{name}"))?;
-        values.insert(name, value);
-    }
-    Ok(values)
 }

@@ -2,8 +2,10 @@
 //! `pg_db_role_setting` stores them: `on`/`off` for bools, plain decimal
 //! numbers, and lists as quoted identifiers joined by ", ".
 
+use std::collections::BTreeMap;
+
 use super::super::error::{ConfigError, Result};
-use super::super::value::{Node, NodeKind};
+use super::super::value::{MapEntry, Node, NodeKind};
 
 /// Parameters whose value is a list even when written as one string.
 const LIST_PARAMETERS: &[&str] = &[
@@ -67,6 +69,26 @@ pub(crate) fn normalize_value(name: &str, node: &Node, what: &str) -> Result<Str
             ),
         )),
     }
+}
+
+/// A map of setting names to values, both normalised (`settings = { … }`
+/// of roles and databases).
+pub(crate) fn normalize_map(entries: &[MapEntry], what: &str) -> Result<BTreeMap<String, String>> {
+    let mut values = BTreeMap::new();
+    for entry in entries {
+        let name = normalize_name(&entry.key).map_err(|message| {
+            ConfigError::at(entry.key_location.clone(), message).with_hint(NAME_HINT)
+        })?;
+        if values.contains_key(&name) {
+            return Err(ConfigError::at(
+                entry.key_location.clone(),
+                format!("setting \"{name}\" appears twice in {what}"),
+            ));
+        }
+        let value = normalize_value(&name, &entry.value, &format!("{what}.{name}"))?;
+        values.insert(name, value);
+    }
+    Ok(values)
 }
 
 /// Quotes like PostgreSQL's `quote_identifier`, except that keywords are

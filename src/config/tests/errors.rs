@@ -1,14 +1,7 @@
 //! Every refusal, with its exact location, message and hint.
 
-use super::{dir_with, env, error_of, load_in};
+use super::{dir_with, env, error_of, load_in, refused};
 use crate::config::{ConfigError, VariableInputs};
-
-/// Asserts `text` fails with `expected` (`line:column: message`) and `hint`.
-fn refused(text: &str, expected: &str, hint: Option<&str>) {
-    let (error, actual_hint) = error_of(text);
-    assert_eq!(error, expected, "for:\n{text}");
-    assert_eq!(actual_hint.as_deref(), hint, "hint for:\n{text}");
-}
 
 #[test]
 fn syntax_error() {
@@ -23,7 +16,7 @@ fn syntax_error() {
 fn unknown_block_type() {
     refused(
         "role \"a\" {}\n\nrloe \"b\" {}\n",
-        "3:1: unknown block type \"rloe\", expected one of: connection, locals, manage, role, variable",
+        "3:1: unknown block type \"rloe\", expected one of: connection, database, grant, locals, manage, role, schema, variable",
         Some("did you mean \"role\"?"),
     );
 }

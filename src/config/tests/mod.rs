@@ -1,7 +1,10 @@
 //! Loading whole configurations from temporary directories.
 
+mod databases;
 mod errors;
 mod full;
+mod grant_errors;
+mod grants;
 mod sensitive;
 
 use std::cell::RefCell;
@@ -72,4 +75,11 @@ pub(super) fn error_of(text: &str) -> (String, Option<String>) {
         format!("{}:{}: {}", location.line, location.column, err.message),
         err.hint,
     )
+}
+
+/// Asserts `text` fails with `expected` (`line:column: message`) and `hint`.
+pub(super) fn refused(text: &str, expected: &str, hint: Option<&str>) {
+    let (error, actual_hint) = error_of(text);
+    assert_eq!(error, expected, "for:\n{text}");
+    assert_eq!(actual_hint.as_deref(), hint, "hint for:\n{text}");
 }

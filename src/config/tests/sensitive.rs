@@ -47,6 +47,13 @@ fn never_in_error_messages() {
         "connection {\n  sslmode = var.pw\n}\n",
         "connection {\n  port = var.pw\n}\n",
         "manage {\n  reassign_owned_to = var.pw\n}\n",
+        "database \"d\" {\n  encoding = var.pw\n}\n",
+        "database \"d\" {\n  owner = var.pw\n}\n",
+        "schema \"s\" {\n  database = var.pw\n}\n",
+        "grant {\n  to = [var.pw]\n  privileges = [\"ALL\"]\n  on = { database = \"d\" }\n}\n",
+        "grant {\n  to = [\"public\"]\n  privileges = [var.pw]\n  on = { database = \"d\" }\n}\n",
+        "grant {\n  to = [\"public\"]\n  privileges = [\"ALL\"]\n  on = { database = \"d\", schema = \"s\", functions = [var.pw] }\n}\n",
+        "grant {\n  to = [\"public\"]\n  privileges = [\"ALL\"]\n  on = { database = \"d\", schema = \"s\", all = var.pw }\n}\n",
     ];
     for body in cases {
         let text = error_text(body, "string");
