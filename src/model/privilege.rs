@@ -210,7 +210,7 @@ impl GrantTarget {
     }
 }
 
-/// A declared `grant` block, with `ALL` already expanded.
+/// A declared `grant` block (`ALL` is expanded by the diff, per server version).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Grant {
     /// Role names or [`PUBLIC`].
