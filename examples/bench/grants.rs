@@ -67,7 +67,12 @@ pub async fn run(users: usize, tables: usize) -> BenchResult<()> {
     bench
         .db
         .client
-        .batch_execute("CREATE ROLE app_owner; CREATE DATABASE appdb OWNER app_owner")
+        .batch_execute("CREATE ROLE app_owner")
+        .await?;
+    bench
+        .db
+        .client
+        .batch_execute("CREATE DATABASE appdb OWNER app_owner")
         .await?;
     let appdb = pgfort::connect::connect(&bench.settings.with_dbname("appdb")).await?;
     let mut ddl = String::from("SET ROLE app_owner; CREATE SCHEMA app;\n");

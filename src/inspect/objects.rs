@@ -17,7 +17,7 @@ pub(super) const RELATIONS: &str = concat!(
     with_grantees!(),
     "SELECT c.relkind = 'S' AS is_sequence, n.nspname::text AS schema, c.relname::text AS name,
        pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
-       acl.grantee, acl.privilege, acl.grantable
+       g.name AS grantee, acl.privilege, acl.grantable
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace",
     privileges_in!(
@@ -38,7 +38,7 @@ pub(super) const FUNCTIONS: &str = concat!(
     "SELECT n.nspname::text AS schema,
        pg_catalog.format('%s(%s)', f.proname, pg_catalog.oidvectortypes(f.proargtypes)) AS name,
        pg_catalog.pg_get_userbyid(f.proowner)::text AS owner,
-       acl.grantee, acl.privilege, acl.grantable
+       g.name AS grantee, acl.privilege, acl.grantable
 FROM pg_catalog.pg_proc f
 JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace",
     privileges_in!(
@@ -58,7 +58,7 @@ pub(super) const TYPES: &str = concat!(
     with_grantees!(),
     "SELECT n.nspname::text AS schema, t.typname::text AS name,
        pg_catalog.pg_get_userbyid(t.typowner)::text AS owner,
-       acl.grantee, acl.privilege, acl.grantable
+       g.name AS grantee, acl.privilege, acl.grantable
 FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_catalog.pg_class r ON r.oid = t.typrelid",

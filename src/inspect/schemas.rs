@@ -14,7 +14,7 @@ pub(super) const SCHEMAS: &str = concat!(
     "SELECT n.nspname::text AS name,
        pg_catalog.pg_get_userbyid(n.nspowner)::text AS owner,
        pg_catalog.obj_description(n.oid, 'pg_namespace') AS comment,
-       acl.grantee, acl.privilege, acl.grantable
+       g.name AS grantee, acl.privilege, acl.grantable
 FROM pg_catalog.pg_namespace n",
     privileges_in!(
         "COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))",
