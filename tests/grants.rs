@@ -403,3 +403,37 @@ grant {{
         "{stderr}"
     );
 }
+
+#[test]
+fn undeclared_databases_are_dropped_only_when_pruning() {
+    let cluster = TestCluster::start();
+    cluster.exec("CREATE DATABASE scratch");
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", "database \"kept\" {}\n")]);
+    apply(&cluster, dir.path());
+    assert_converged(&cluster, dir.path());
+    let exists = |name: &str| {
+        cluster.query_value(&format!(
+            "SELECT count(*) FROM pg_database WHERE datname = '{name}'"
+        ))
+    };
+    assert_eq!(exists("scratch").as_deref(), Some("1"));
+
+    write_files(
+        dir.path(),
+        &[("manage.hcl", "manage {\n  prune_databases = true\n}\n")],
+    );
+    let out = plan(&cluster, dir.path());
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stdout.contains("# database.scratch will be destroyed"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("database.postgres"), "{}", out.stdout);
+    assert!(!out.stdout.contains("database.template"), "{}", out.stdout);
+    apply(&cluster, dir.path());
+    assert_eq!(exists("scratch").as_deref(), Some("0"));
+    assert_eq!(exists("kept").as_deref(), Some("1"));
+    assert_converged(&cluster, dir.path());
+}
