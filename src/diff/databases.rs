@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::roles::quoted;
+use super::settings::{diff_settings, quoted};
 use super::{Diff, DiffError, DiffInput};
 use crate::model::Database;
 use crate::plan::{Action, AttributeChange, Change};
@@ -158,28 +158,7 @@ fn settings(
     after: &BTreeMap<String, String>,
     change: &mut Change,
 ) {
-    for (name, value) in after {
-        if before.get(name) != Some(value) {
-            change.attributes.push(AttributeChange::new(
-                &format!("settings.{name}"),
-                before.get(name).map(|v| quoted(v)),
-                Some(quoted(value)),
-            ));
-            change
-                .statements
-                .push(sql::database_setting(db, name, Some(value)));
-        }
-    }
-    for (name, value) in before {
-        if !after.contains_key(name) {
-            change.attributes.push(AttributeChange::new(
-                &format!("settings.{name}"),
-                Some(quoted(value)),
-                None,
-            ));
-            change
-                .statements
-                .push(sql::database_setting(db, name, None));
-        }
-    }
+    diff_settings("settings.", before, after, change, |name, value| {
+        sql::database_setting(db, name, value)
+    });
 }

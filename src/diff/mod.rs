@@ -6,6 +6,7 @@ mod grants;
 mod memberships;
 mod roles;
 mod schemas;
+mod settings;
 
 use crate::model::{ManagePolicy, ServerFacts, ServerState};
 use crate::plan::Change;

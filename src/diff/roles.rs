@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::settings::{diff_settings, quoted};
 use super::{Diff, DiffError, DiffInput, memberships};
 use crate::model::{Password, REDACTED, Role, RoleAttributes};
 use crate::plan::{Action, AttributeChange, Change};
@@ -343,34 +344,9 @@ fn settings_changes(
         Some(db) => format!("database_settings.{db}."),
         None => "settings.".to_owned(),
     };
-    for (name, value) in after {
-        if before.get(name) != Some(value) {
-            change.attributes.push(AttributeChange::new(
-                &format!("{prefix}{name}"),
-                before.get(name).map(|v| quoted(v)),
-                Some(quoted(value)),
-            ));
-            change
-                .statements
-                .push(sql::role_setting(role, database, name, Some(value)));
-        }
-    }
-    for (name, value) in before {
-        if !after.contains_key(name) {
-            change.attributes.push(AttributeChange::new(
-                &format!("{prefix}{name}"),
-                Some(quoted(value)),
-                None,
-            ));
-            change
-                .statements
-                .push(sql::role_setting(role, database, name, None));
-        }
-    }
-}
-
-pub(super) fn quoted(value: &str) -> String {
-    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    diff_settings(&prefix, before, after, change, |name, value| {
+        sql::role_setting(role, database, name, value)
+    });
 }
 
 /// Roles that exist but are not declared: dropped when pruning, otherwise

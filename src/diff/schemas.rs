@@ -1,6 +1,6 @@
 //! Schemas of declared (or existing) databases: create, owner, comment.
 
-use super::roles::quoted;
+use super::settings::quoted;
 use super::{Diff, DiffError, DiffInput};
 use crate::plan::{Action, AttributeChange, Change};
 use crate::sql::databases as sql;
