@@ -32,8 +32,19 @@ impl Outcome {
     }
 }
 
+/// How output is drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    pub color: bool,
+    /// `-v`: list every object behind summarised plan lines.
+    pub verbose: bool,
+}
+
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
-    let color = output::use_color(cli.no_color);
-    commands::dispatch(cli.command, color)
+    let ui = Ui {
+        color: output::use_color(cli.no_color),
+        verbose: cli.verbose > 0,
+    };
+    commands::dispatch(cli.command, ui)
 }

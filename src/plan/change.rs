@@ -44,6 +44,10 @@ pub struct Change {
     /// Why, in words (`because the password was changed outside pgfort`).
     pub reasons: Vec<String>,
     pub statements: Vec<Statement>,
+    /// Every object behind a summarised attribute (`SELECT granted on:
+    /// app.t1, app.t2, …`), shown with `-v`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
     /// Loses data or access that cannot be restored by another apply.
     pub destructive: bool,
     /// Contains a value that must not be displayed.
@@ -58,6 +62,7 @@ impl Change {
             attributes: Vec::new(),
             reasons: Vec::new(),
             statements: Vec::new(),
+            details: Vec::new(),
             destructive: action == Action::Delete,
             sensitive: false,
         }

@@ -79,6 +79,7 @@ fn plan_text() {
         TextOptions {
             color: false,
             show_sql: false,
+            verbose: false,
         },
     );
     assert!(!text.contains("do-not-print-me") && !text.contains("also-secret"));
@@ -93,6 +94,7 @@ fn plan_text_with_sql() {
         TextOptions {
             color: false,
             show_sql: true,
+            verbose: false,
         },
     );
     assert!(!text.contains("do-not-print-me"));

@@ -12,6 +12,8 @@ pub struct TextOptions {
     pub color: bool,
     /// Print the SQL each change runs (passwords redacted).
     pub show_sql: bool,
+    /// List every object behind summarised attributes.
+    pub verbose: bool,
 }
 
 const GREEN: &str = "\x1b[32m";
@@ -134,6 +136,11 @@ fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut
             render_attribute(attribute, width, style, out);
         }
         out.push_str("    }\n");
+    }
+    if options.verbose {
+        for detail in &change.details {
+            let _ = writeln!(out, "    # {detail}");
+        }
     }
     if options.show_sql {
         for statement in &change.statements {

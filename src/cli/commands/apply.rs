@@ -7,13 +7,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::common::{connect_db, load_config, resolve_target};
 use crate::Error;
 use crate::apply::{self, lock};
-use crate::cli::Outcome;
 use crate::cli::args::ApplyArgs;
 use crate::cli::prompt::{confirm, stdin_is_terminal};
+use crate::cli::{Outcome, Ui};
 use crate::diff::DiffOptions;
 use crate::render::{self, PlanDoc, TextOptions};
 
-pub async fn run(args: &ApplyArgs, color: bool) -> Result<Outcome, Error> {
+pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let config = load_config(&args.dir, &args.vars)?;
     if !args.auto_approve && !stdin_is_terminal() {
         return Err(Error::usage(
@@ -31,8 +31,9 @@ pub async fn run(args: &ApplyArgs, color: bool) -> Result<Outcome, Error> {
     let text = render::render_text(
         &PlanDoc::new(&plan),
         TextOptions {
-            color,
+            color: ui.color,
             show_sql: args.options.show_sql,
+            verbose: ui.verbose,
         },
     );
     print!("{text}");

@@ -7,15 +7,15 @@ mod plan;
 mod sandbox;
 mod validate;
 
-use super::Outcome;
 use super::args::Command;
+use super::{Outcome, Ui};
 use crate::Error;
 
-pub fn dispatch(command: Command, color: bool) -> Result<Outcome, Error> {
+pub fn dispatch(command: Command, ui: Ui) -> Result<Outcome, Error> {
     match command {
         Command::Validate(args) => validate::run(&args),
-        Command::Plan(args) => common::block_on(plan::run(&args, color)),
-        Command::Apply(args) => common::block_on(apply::run(&args, color)),
+        Command::Plan(args) => common::block_on(plan::run(&args, ui)),
+        Command::Apply(args) => common::block_on(apply::run(&args, ui)),
         Command::Fmt(args) => fmt::run(&args),
         Command::Sandbox(command) => sandbox::run(command),
     }

@@ -2,12 +2,12 @@
 
 use super::common::{connect_db, load_config, resolve_target};
 use crate::Error;
-use crate::cli::Outcome;
 use crate::cli::args::PlanArgs;
+use crate::cli::{Outcome, Ui};
 use crate::diff::DiffOptions;
 use crate::render::{self, PlanDoc, TextOptions};
 
-pub async fn run(args: &PlanArgs, color: bool) -> Result<Outcome, Error> {
+pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let config = load_config(&args.dir, &args.vars)?;
     let settings = resolve_target(&args.connection, &config)?;
     let db = connect_db(&settings).await?;
@@ -21,8 +21,9 @@ pub async fn run(args: &PlanArgs, color: bool) -> Result<Outcome, Error> {
         let text = render::render_text(
             &PlanDoc::new(&plan),
             TextOptions {
-                color,
+                color: ui.color,
                 show_sql: args.options.show_sql,
+                verbose: ui.verbose,
             },
         );
         print!("{text}");

@@ -153,6 +153,16 @@ fn attributes(
             .filter(|m| matches!(m.2, Move::Revoke { .. }))
             .map(|m| display_object(m.0))
             .collect();
+        if !added.is_empty() {
+            change
+                .details
+                .push(format!("{privilege} granted on: {}", added.join(", ")));
+        }
+        if !removed.is_empty() {
+            change
+                .details
+                .push(format!("{privilege} revoked on: {}", removed.join(", ")));
+        }
         let options = list.len() - added.len() - removed.len();
         let mut detail = Vec::new();
         if !added.is_empty() {
