@@ -408,6 +408,7 @@ grant {{
 fn undeclared_databases_are_dropped_only_when_pruning() {
     let cluster = TestCluster::start();
     cluster.exec("CREATE DATABASE scratch");
+    cluster.exec("CREATE DATABASE keep_archive");
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", "database \"kept\" {}\n")]);
     apply(&cluster, dir.path());
@@ -421,7 +422,10 @@ fn undeclared_databases_are_dropped_only_when_pruning() {
 
     write_files(
         dir.path(),
-        &[("manage.hcl", "manage {\n  prune_databases = true\n}\n")],
+        &[(
+            "manage.hcl",
+            "manage {\n  prune_databases  = true\n  ignore_databases = [\"keep_*\"]\n}\n",
+        )],
     );
     let out = plan(&cluster, dir.path());
     assert_eq!(out.code, Some(2), "{out:?}");
@@ -435,5 +439,6 @@ fn undeclared_databases_are_dropped_only_when_pruning() {
     apply(&cluster, dir.path());
     assert_eq!(exists("scratch").as_deref(), Some("0"));
     assert_eq!(exists("kept").as_deref(), Some("1"));
+    assert_eq!(exists("keep_archive").as_deref(), Some("1"));
     assert_converged(&cluster, dir.path());
 }

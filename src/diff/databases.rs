@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::roles::glob_matches;
 use super::settings::{diff_settings, quoted};
 use super::{Diff, DiffError, DiffInput};
 use crate::model::Database;
@@ -26,6 +27,11 @@ pub(super) fn diff_databases(input: &DiffInput<'_>, out: &mut Diff) -> Result<()
                 || live.is_template
                 || PROTECTED.contains(&name.as_str())
                 || *name == input.facts.current_database
+                || input
+                    .manage
+                    .ignore_databases
+                    .iter()
+                    .any(|p| glob_matches(p, name))
             {
                 continue;
             }

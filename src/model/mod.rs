@@ -62,6 +62,8 @@ pub struct ManagePolicy {
     /// Drop live databases that are not declared (never templates,
     /// `postgres`, or the database pgfort is connected to).
     pub prune_databases: bool,
+    /// Glob patterns of database names never pruned.
+    pub ignore_databases: Vec<String>,
     /// Make PUBLIC's privileges on managed databases and schemas
     /// authoritative too.
     pub public_privileges: bool,

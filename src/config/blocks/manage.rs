@@ -12,21 +12,11 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         out.config.manage.prune_roles = prune;
         out.prune_location = prune.then_some(node.location);
     }
-    if let Some(node) = reader.node("ignore_roles")? {
-        node.require_plain("ignore_roles")?;
-        let NodeKind::List(items) = &node.kind else {
-            return Err(node.type_error("ignore_roles", "a list of glob patterns"));
-        };
-        for (i, item) in items.iter().enumerate() {
-            let pattern = item.to_text(&format!("ignore_roles[{i}]"))?;
-            if let Err(err) = glob::Pattern::new(&pattern) {
-                return Err(ConfigError::at(
-                    item.location.clone(),
-                    format!("invalid glob pattern \"{pattern}\": {}", err.msg),
-                ));
-            }
-            out.config.manage.ignore_roles.push(pattern);
-        }
+    if let Some(patterns) = globs(reader, "ignore_roles")? {
+        out.config.manage.ignore_roles = patterns;
+    }
+    if let Some(patterns) = globs(reader, "ignore_databases")? {
+        out.config.manage.ignore_databases = patterns;
     }
     if let Some(node) = reader.node("reassign_owned_to")? {
         let role = node.to_text("reassign_owned_to")?;
@@ -44,4 +34,27 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         out.config.manage.public_privileges = public;
     }
     Ok(())
+}
+
+/// A list of glob patterns, each checked for syntax.
+fn globs(reader: &mut BlockReader<'_>, name: &'static str) -> Result<Option<Vec<String>>> {
+    let Some(node) = reader.node(name)? else {
+        return Ok(None);
+    };
+    node.require_plain(name)?;
+    let NodeKind::List(items) = &node.kind else {
+        return Err(node.type_error(name, "a list of glob patterns"));
+    };
+    let mut patterns = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let pattern = item.to_text(&format!("{name}[{i}]"))?;
+        if let Err(err) = glob::Pattern::new(&pattern) {
+            return Err(ConfigError::at(
+                item.location.clone(),
+                format!("invalid glob pattern \"{pattern}\": {}", err.msg),
+            ));
+        }
+        patterns.push(pattern);
+    }
+    Ok(Some(patterns))
 }
