@@ -163,9 +163,14 @@ async fn reads_databases_with_their_attributes() {
     );
 
     let app = &live.state.databases["app"];
+    // The provider's locale: LC_COLLATE (libc, and every database before
+    // 15), daticulocale (ICU, 15 and 16) or datlocale (ICU and builtin,
+    // 17+). Read through jsonb, as columns missing on a major are NULL.
     let expected_locale = cluster.query_value(
-        "SELECT CASE WHEN datlocprovider = 'i' THEN daticulocale ELSE datcollate END \
-         FROM pg_database WHERE datname = 'app'",
+        "SELECT CASE WHEN j ->> 'datlocprovider' IN ('i', 'b') \
+                     THEN COALESCE(j ->> 'datlocale', j ->> 'daticulocale') \
+                     ELSE j ->> 'datcollate' END \
+         FROM (SELECT to_jsonb(d) AS j FROM pg_database d WHERE datname = 'app') s",
     );
     assert_eq!(app.owner.as_deref(), Some("app_owner"));
     assert_eq!(

@@ -142,11 +142,22 @@ fn role_cycle_apply_plan_drift_plan_apply() {
         })
         .collect();
     attributes.sort();
+    // From PostgreSQL 16 a membership also has INHERIT and SET options; a
+    // plain GRANT takes the member's INHERIT attribute and SET TRUE.
+    let version: u32 = cluster
+        .query_value("SHOW server_version_num")
+        .and_then(|v| v.parse().ok())
+        .expect("server_version_num");
+    let membership = if version >= 160000 {
+        "member_of.app_owner: \"admin=false inherit=true set=true\" -> null"
+    } else {
+        "member_of.app_owner: \"admin=false\" -> null"
+    };
     assert_eq!(
         attributes,
         [
             "connection_limit: \"7\" -> \"50\"",
-            "member_of.app_owner: \"admin=false\" -> null",
+            membership,
             "password: \"(sensitive)\" -> \"(sensitive)\"",
             "settings.statement_timeout: \"\\\"5min\\\"\" -> \"\\\"30s\\\"\"",
         ]

@@ -60,8 +60,11 @@ pub(super) fn diff_member_of(
             }
         }
     }
+    let implicit = live.map(|l| &l.implicit_admin_of);
     for (group, current) in live_groups {
-        if !desired.member_of.contains_key(group) {
+        if !desired.member_of.contains_key(group)
+            && !implicit.is_some_and(|implicit| implicit.contains(group))
+        {
             let current = effective(current, desired, with_options);
             change.attributes.push(AttributeChange::new(
                 &format!("member_of.{group}"),

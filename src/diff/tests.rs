@@ -310,6 +310,43 @@ fn postgres_16_membership_options_default_like_the_server() {
 }
 
 #[test]
+fn postgres_16_implicit_createrole_admin_grants_are_kept_unless_declared_otherwise() {
+    let (desired, mut live) = app_user();
+    let admin_only = Membership {
+        admin: true,
+        inherit: Some(false),
+        set: Some(false),
+    };
+    live.member_of.insert("svc".into(), admin_only.clone());
+    live.implicit_admin_of.insert("svc".into());
+    let roles = |r: Role| state([r, Role::new("app_rw"), Role::new("svc")]);
+    let d = run(
+        &roles(desired.clone()),
+        &roles(live.clone()),
+        &ManagePolicy::default(),
+        160000,
+    );
+    assert!(d.changes.is_empty(), "{:#?}", d.changes);
+
+    // Declared, it is compared like any other membership.
+    let mut declared = desired;
+    declared.member_of.insert(
+        "svc".into(),
+        Membership {
+            admin: false,
+            ..admin_only
+        },
+    );
+    let d = run(
+        &roles(declared),
+        &roles(live),
+        &ManagePolicy::default(),
+        160000,
+    );
+    assert_eq!(sql(&d), vec!["REVOKE ADMIN OPTION FOR svc FROM app_user"]);
+}
+
+#[test]
 fn undeclared_roles_are_listed_or_pruned_but_reserved_ones_never() {
     let (desired, live) = app_user();
     let live_state = state([

@@ -23,11 +23,20 @@ const PASSWORDS: &str = "SELECT rolname::text, rolpassword FROM pg_catalog.pg_au
 
 /// Memberships. `inherit_option` and `set_option` exist from PostgreSQL 16;
 /// reading them through jsonb gives NULL before, with one query text.
+///
+/// `implicit`: from 16, a non-superuser's CREATE ROLE grants the new role
+/// to its creator WITH ADMIN TRUE, INHERIT FALSE, SET FALSE, recorded as
+/// granted by the bootstrap superuser (OID 10); the creator needs CREATEROLE.
+/// True when every grant of the pair looks like that (a superuser's explicit
+/// grant of the same options cannot be told apart). Always false before 16.
 const MEMBERSHIPS: &str = "\
 SELECT m.rolname::text AS member, g.rolname::text AS grp,
        bool_or(am.admin_option) AS admin,
        bool_or((to_jsonb(am) ->> 'inherit_option')::boolean) AS inherit,
-       bool_or((to_jsonb(am) ->> 'set_option')::boolean) AS set
+       bool_or((to_jsonb(am) ->> 'set_option')::boolean) AS set,
+       bool_and(COALESCE(am.grantor = 10 AND am.admin_option AND m.rolcreaterole
+                         AND NOT (to_jsonb(am) ->> 'inherit_option')::boolean
+                         AND NOT (to_jsonb(am) ->> 'set_option')::boolean, false)) AS implicit
 FROM pg_catalog.pg_auth_members am
 JOIN pg_catalog.pg_roles m ON m.oid = am.member
 JOIN pg_catalog.pg_roles g ON g.oid = am.roleid
@@ -85,8 +94,12 @@ pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError
     for row in &memberships {
         let member: String = row.get("member");
         if let Some(role) = out.get_mut(&member) {
+            let group: String = row.get("grp");
+            if row.get("implicit") {
+                role.implicit_admin_of.insert(group.clone());
+            }
             role.member_of.insert(
-                row.get("grp"),
+                group,
                 Membership {
                     admin: row.get("admin"),
                     inherit: row.get("inherit"),

@@ -1,6 +1,6 @@
 //! Roles, their attributes, passwords, memberships and per-role settings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -15,6 +15,12 @@ pub struct Role {
     pub password: Password,
     /// Roles this role is a member of, by name.
     pub member_of: BTreeMap<String, Membership>,
+    /// Live only: groups in `member_of` held solely through the ADMIN-only
+    /// grant PostgreSQL 16+ gives a non-superuser on each role it creates.
+    /// An undeclared one is left alone: its holder could not revoke it and
+    /// needs it to manage the role.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub implicit_admin_of: BTreeSet<String>,
     /// `ALTER ROLE … SET name = value`, values as PostgreSQL stores them.
     pub settings: BTreeMap<String, String>,
     /// `ALTER ROLE … IN DATABASE db SET name = value`, by database.
@@ -30,6 +36,7 @@ impl Role {
             attributes: RoleAttributes::default(),
             password: Password::None,
             member_of: BTreeMap::new(),
+            implicit_admin_of: BTreeSet::new(),
             settings: BTreeMap::new(),
             database_settings: BTreeMap::new(),
             comment: None,
