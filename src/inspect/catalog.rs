@@ -10,7 +10,7 @@ use tokio_postgres::types::ToSql;
 
 use super::databases::DatabaseList;
 use super::{Db, InspectCause, InspectError, InspectScope};
-use super::{default_privileges, objects, schemas};
+use super::{default_privileges, extensions, objects, schemas};
 use crate::connect::{self, ConnectionSettings};
 use crate::model::{DatabaseCatalog, ObjectRef, Privilege};
 
@@ -74,7 +74,7 @@ pub(super) async fn read_all(
     Ok(contents)
 }
 
-/// Reads one database's contents on `db` (connected to it): six queries,
+/// Reads one database's contents on `db` (connected to it): seven queries,
 /// pipelined.
 async fn read(
     db: &Db,
@@ -82,27 +82,29 @@ async fn read(
     scope: &InspectScope,
 ) -> Result<DatabaseCatalog, InspectError> {
     let params: [&(dyn ToSql + Sync); 2] = [&scope.managed_roles, &scope.include_public];
-    let (schemas, relations, functions, types, columns, defaults) = futures_util::try_join!(
-        db.query("schemas (pg_namespace)", schemas::SCHEMAS, &params),
-        db.query(
-            "tables and sequences (pg_class)",
-            objects::RELATIONS,
-            &params
-        ),
-        db.query("functions (pg_proc)", objects::FUNCTIONS, &params),
-        db.query("types (pg_type)", objects::TYPES, &params),
-        db.query(
-            "column privileges (pg_attribute)",
-            objects::COLUMNS,
-            &params
-        ),
-        db.query(
-            "default privileges (pg_default_acl)",
-            default_privileges::DEFAULT_PRIVILEGES,
-            &params
-        ),
-    )
-    .map_err(|error| error.in_database(database))?;
+    let (schemas, relations, functions, types, columns, defaults, extensions) =
+        futures_util::try_join!(
+            db.query("schemas (pg_namespace)", schemas::SCHEMAS, &params),
+            db.query(
+                "tables and sequences (pg_class)",
+                objects::RELATIONS,
+                &params
+            ),
+            db.query("functions (pg_proc)", objects::FUNCTIONS, &params),
+            db.query("types (pg_type)", objects::TYPES, &params),
+            db.query(
+                "column privileges (pg_attribute)",
+                objects::COLUMNS,
+                &params
+            ),
+            db.query(
+                "default privileges (pg_default_acl)",
+                default_privileges::DEFAULT_PRIVILEGES,
+                &params
+            ),
+            db.query("extensions (pg_extension)", extensions::INSTALLED, &[]),
+        )
+        .map_err(|error| error.in_database(database))?;
     let mut catalog = DatabaseCatalog::default();
     schemas::add(&mut catalog, database, &schemas);
     objects::add_relations(&mut catalog, database, &relations);
@@ -110,6 +112,7 @@ async fn read(
     objects::add_types(&mut catalog, database, &types);
     objects::add_columns(&mut catalog, database, &columns);
     default_privileges::add(&mut catalog, database, &defaults);
+    extensions::add(&mut catalog, database, &extensions);
     Ok(catalog)
 }
 
