@@ -57,9 +57,11 @@ async fn file_settings(db: &Db) -> Result<Option<Vec<Row>>, InspectError> {
     }
 }
 
+/// Names are case-insensitive (`TimeZone`); they are kept in lower case,
+/// as the configuration writes them.
 fn parameter(row: &Row) -> Parameter {
     Parameter {
-        name: row.get("name"),
+        name: row.get::<_, String>("name").to_lowercase(),
         vartype: VarType::parse(&row.get::<_, String>("vartype")),
         unit: row.get("unit"),
         min: row.get("min_val"),
@@ -94,7 +96,7 @@ fn add_file_entry(settings: &mut ServerSettings, row: &Row) {
             error,
         });
     }
-    let (Some(name), Some(value)) = (name, value) else {
+    let (Some(name), Some(value)) = (name.map(|n| n.to_lowercase()), value) else {
         return;
     };
     if file.ends_with(AUTO_CONF) {
