@@ -456,3 +456,58 @@ fn tune_prints_a_settings_block_that_plans() {
         planned.stdout
     );
 }
+
+#[test]
+fn tuned_server_example_applies_restarts_and_plans_empty() {
+    let cluster = TestCluster::start();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tuned-server");
+    let example = example.display().to_string();
+    let sandbox_dir = cluster.dir().display().to_string();
+    let target = [
+        "--sandbox",
+        "--sandbox-dir",
+        &sandbox_dir,
+        "-var",
+        "memory=1GB",
+    ];
+    let mut args = vec![
+        "apply",
+        "--auto-approve",
+        "--no-color",
+        "--restart-if-needed",
+    ];
+    args.extend_from_slice(&target);
+    args.push(&example);
+    let out = cluster.pgfort(&args);
+    assert!(out.success(), "{out:?}");
+    let text = squash(&out.stdout);
+    assert!(
+        text.contains("# (because tune computed it for 1GB RAM, 4 CPUs, 200 connections, ssd storage, web workload)"),
+        "{text}"
+    );
+    assert!(text.contains("Restart complete"), "{text}");
+
+    let mut args = vec!["plan", "--detailed-exitcode", "--no-color"];
+    args.extend_from_slice(&target);
+    args.push(&example);
+    let plan = cluster.pgfort(&args);
+    assert_eq!(plan.code, Some(0), "{plan:?}");
+    assert!(!plan.stdout.contains("Restart pending"), "{}", plan.stdout);
+
+    for (name, value) in [
+        ("shared_buffers", "256MB"),
+        ("effective_cache_size", "768MB"),
+        ("max_connections", "200"),
+        ("work_mem", "16MB"),
+        ("log_statement", "mod"),
+        ("shared_preload_libraries", "pg_stat_statements"),
+    ] {
+        assert_eq!(
+            cluster.query_value(&format!("SHOW {name}")).as_deref(),
+            Some(value),
+            "{name}"
+        );
+    }
+    let rows = cluster.psql_in("app", "SELECT count(*) >= 0 FROM pg_stat_statements");
+    assert_eq!(rows[0][0].as_deref(), Some("t"));
+}
