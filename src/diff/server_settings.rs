@@ -232,16 +232,19 @@ fn check_alter_system_allowed(live: &ServerSettings) -> Result<(), DiffError> {
 }
 
 /// Restart-only settings whose running value is not the one the files
-/// give. Settings decided on the command line are not the files' business.
+/// give. A value decided elsewhere (the command line, or computed by the
+/// server as for `wal_buffers = -1`) only counts when the server itself
+/// flags a file's value as waiting for a restart.
 fn pending_restarts(live: &ServerSettings) -> Vec<PendingRestart> {
     live.parameters
         .values()
         .filter(|p| p.context == Context::Postmaster)
         .filter(|p| {
-            !matches!(
-                p.source.as_str(),
-                "command line" | "environment variable" | "override"
-            )
+            p.pending_restart
+                || !matches!(
+                    p.source.as_str(),
+                    "command line" | "environment variable" | "override"
+                )
         })
         .filter_map(|p| {
             let running = show(p, &p.setting);

@@ -420,3 +420,42 @@ fn role_and_database_settings_compare_units() {
     let d = run(&desired, &live, &ManagePolicy::default());
     assert_eq!(sql(&d), ["ALTER ROLE app SET work_mem = '64MB'"]);
 }
+
+#[test]
+fn values_the_server_computes_are_not_pending_unless_it_says_so() {
+    let mut live = live();
+    let mut wal = with(
+        param(
+            "wal_buffers",
+            VarType::Integer,
+            Some("8kB"),
+            ("-1", "262143"),
+        ),
+        Context::Postmaster,
+        "512",
+        "-1",
+    );
+    // `wal_buffers = -1` in postgresql.conf: the server computes 512
+    // blocks and marks the value as its own.
+    wal.source = "override".into();
+    live.settings.parameters.insert("wal_buffers".into(), wal);
+    live.settings.configured.insert(
+        "wal_buffers".into(),
+        ConfiguredValue {
+            value: "-1".into(),
+            file: "/data/postgresql.conf".into(),
+        },
+    );
+    let d = run(&ServerState::default(), &live, &ManagePolicy::default());
+    assert!(d.pending_restart.is_empty(), "{:?}", d.pending_restart);
+    // Then 16MB is written and, after a reload, the server flags it.
+    live.settings
+        .values
+        .insert("wal_buffers".into(), "16MB".into());
+    if let Some(p) = live.settings.parameters.get_mut("wal_buffers") {
+        p.pending_restart = true;
+    }
+    let d = run(&ServerState::default(), &live, &ManagePolicy::default());
+    assert_eq!(d.pending_restart.len(), 1, "{:?}", d.pending_restart);
+    assert_eq!(d.pending_restart[0].running, "4MB");
+}
