@@ -82,29 +82,28 @@ async fn read(
     scope: &InspectScope,
 ) -> Result<DatabaseCatalog, InspectError> {
     let params: [&(dyn ToSql + Sync); 2] = [&scope.managed_roles, &scope.include_public];
-    let (schemas, relations, functions, types, columns, defaults, extensions) =
-        futures_util::try_join!(
-            db.query("schemas (pg_namespace)", schemas::SCHEMAS, &params),
-            db.query(
-                "tables and sequences (pg_class)",
-                objects::RELATIONS,
-                &params
-            ),
-            db.query("functions (pg_proc)", objects::FUNCTIONS, &params),
-            db.query("types (pg_type)", objects::TYPES, &params),
-            db.query(
-                "column privileges (pg_attribute)",
-                objects::COLUMNS,
-                &params
-            ),
-            db.query(
-                "default privileges (pg_default_acl)",
-                default_privileges::DEFAULT_PRIVILEGES,
-                &params
-            ),
-            db.query("extensions (pg_extension)", extensions::INSTALLED, &[]),
-        )
-        .map_err(|error| error.in_database(database))?;
+    let (schemas, relations, functions, types, columns, defaults, exts) = futures_util::try_join!(
+        db.query("schemas (pg_namespace)", schemas::SCHEMAS, &params),
+        db.query(
+            "tables and sequences (pg_class)",
+            objects::RELATIONS,
+            &params
+        ),
+        db.query("functions (pg_proc)", objects::FUNCTIONS, &params),
+        db.query("types (pg_type)", objects::TYPES, &params),
+        db.query(
+            "column privileges (pg_attribute)",
+            objects::COLUMNS,
+            &params
+        ),
+        db.query(
+            "default privileges (pg_default_acl)",
+            default_privileges::DEFAULT_PRIVILEGES,
+            &params
+        ),
+        db.query("extensions (pg_extension)", extensions::INSTALLED, &[]),
+    )
+    .map_err(|error| error.in_database(database))?;
     let mut catalog = DatabaseCatalog::default();
     schemas::add(&mut catalog, database, &schemas);
     objects::add_relations(&mut catalog, database, &relations);
@@ -112,7 +111,7 @@ async fn read(
     objects::add_types(&mut catalog, database, &types);
     objects::add_columns(&mut catalog, database, &columns);
     default_privileges::add(&mut catalog, database, &defaults);
-    extensions::add(&mut catalog, database, &extensions);
+    extensions::add(&mut catalog, database, &exts);
     Ok(catalog)
 }
 
