@@ -17,4 +17,5 @@ pub mod plan;
 pub mod render;
 pub mod sandbox;
 pub mod sql;
+pub mod tune;
 pub use error::{Error, ErrorKind};

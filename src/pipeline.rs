@@ -2,7 +2,7 @@
 //! the configuration, build the plan; and after an apply, verify.
 
 use crate::Error;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::connect::ConnectionSettings;
 use crate::diff::{self, DiffInput, DiffOptions};
 use crate::inspect::{self, Db};
@@ -29,24 +29,51 @@ pub async fn compute_plan_counted(
 ) -> Result<(Plan, u64), Error> {
     let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
     let live = inspect::inspect(db, settings, &scope).await?;
-    let diff = diff::diff(DiffInput {
+    let input = DiffInput {
         desired: &config.desired,
         live: &live.state,
         facts: &live.facts,
         manage: &config.manage,
         options,
-    })?;
+    };
+    diff::check(&input).map_err(|problem| located(config, problem))?;
+    let diff = diff::diff(input)?;
     Ok((
         Plan::new(diff, plan::fingerprint(&live.state)),
         live.round_trips,
     ))
 }
 
+/// A problem only the server could reveal, pointed at the configuration
+/// value it is about (or the closest enclosing one that has a location).
+fn located(config: &Config, problem: diff::InputProblem) -> ConfigError {
+    let mut key = problem.key.as_str();
+    let location = loop {
+        if let Some(location) = config.locations.get(key) {
+            break Some(location.clone());
+        }
+        match key.rfind('.') {
+            Some(dot) => key = &key[..dot],
+            None => break None,
+        }
+    };
+    let error = match location {
+        Some(location) => ConfigError::at(location, problem.message),
+        None => ConfigError::general(problem.message),
+    };
+    error.with_optional_hint(problem.hint)
+}
+
 /// Re-inspects after an apply: anything left to do is a bug, never silent.
-pub async fn verify(db: &Db, settings: &ConnectionSettings, config: &Config) -> Result<(), Error> {
+/// Returns the (empty) plan, which lists restarts still pending.
+pub async fn verify(
+    db: &Db,
+    settings: &ConnectionSettings,
+    config: &Config,
+) -> Result<Plan, Error> {
     let plan = compute_plan(db, settings, config, DiffOptions::default()).await?;
     if plan.is_empty() {
-        return Ok(());
+        return Ok(plan);
     }
     let left: Vec<String> = plan
         .changes

@@ -2,6 +2,8 @@
 //! batches (one round trip per batch), one transaction per target.
 
 pub mod lock;
+pub mod restart;
+mod system;
 
 use std::collections::BTreeMap;
 
@@ -92,8 +94,11 @@ pub async fn apply(
     plan: &Plan,
     progress: &dyn Fn(usize, usize),
 ) -> Result<ApplyReport, ApplyError> {
-    let statements = plan.statements();
-    let total = statements.len();
+    let (system_statements, statements): (Vec<&Statement>, Vec<&Statement>) = plan
+        .statements()
+        .into_iter()
+        .partition(|statement| system::handles(statement.phase));
+    let total = statements.len() + system_statements.len();
     let mut report = ApplyReport::default();
     let mut others: BTreeMap<String, Db> = BTreeMap::new();
     for unit in units(&statements) {
@@ -114,6 +119,8 @@ pub async fn apply(
         };
         run_unit(db, &unit, &mut report, total, progress).await?;
     }
+    // Server settings come last in execution order: catalog work first.
+    system::apply(main, &system_statements, &mut report, total, progress).await?;
     report.round_trips = main.round_trips() + others.values().map(Db::round_trips).sum::<u64>();
     Ok(report)
 }

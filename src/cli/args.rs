@@ -40,6 +40,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Rewrite *.hcl files in canonical layout (comments are kept).
     Fmt(FmtArgs),
+    /// Print the settings pgtune's formulas give for a machine, as HCL.
+    Tune(TuneArgs),
     /// A throwaway local PostgreSQL server for trying pgfort.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -138,6 +140,36 @@ pub struct ApplyArgs {
     /// How long to wait for another pgfort run's lock (e.g. 30s, 2m).
     #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub lock_timeout: std::time::Duration,
+    /// Restart PostgreSQL when restart-only settings changed. Only for a
+    /// server pgfort controls here: the sandbox (--sandbox) or --pgdata.
+    #[arg(long)]
+    pub restart_if_needed: bool,
+    /// The server's data directory on this machine, restarted with the
+    /// local pg_ctl (--pg-bin or the one found) by --restart-if-needed.
+    #[arg(long, value_name = "DIR", requires = "restart_if_needed")]
+    pub pgdata: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// RAM PostgreSQL may use, e.g. 16GB.
+    #[arg(long)]
+    pub memory: String,
+    /// CPU cores (parallel settings are computed from 4).
+    #[arg(long)]
+    pub cpus: Option<u32>,
+    /// Expected connections (default: by workload).
+    #[arg(long)]
+    pub connections: Option<u32>,
+    /// ssd, hdd, san or nvme.
+    #[arg(long, default_value = "ssd")]
+    pub storage: String,
+    /// web, oltp, dw, desktop or mixed.
+    #[arg(long, default_value = "mixed")]
+    pub workload: String,
+    /// PostgreSQL major version (default: the newest), e.g. 15.
+    #[arg(long, value_name = "MAJOR")]
+    pub pg_version: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,7 @@ mod locals;
 mod normalize;
 mod reader;
 mod source;
-mod suggest;
+pub(crate) mod suggest;
 mod validate;
 mod value;
 mod variables;
@@ -22,6 +22,7 @@ mod variables;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Location};
@@ -50,6 +51,10 @@ pub struct Config {
     pub desired: ServerState,
     /// The files read, in the order read.
     pub files: Vec<PathBuf>,
+    /// Where values that only the server can check were written, by key
+    /// (`settings.work_mem`, `role.app.settings.work_mem`,
+    /// `extension.app.pg_trgm`), so plan-time errors point at them.
+    pub locations: BTreeMap<String, Location>,
 }
 
 /// Values for `variable` blocks given outside the files.

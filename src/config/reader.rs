@@ -99,6 +99,22 @@ impl<'a> BlockReader<'a> {
         Ok((!node.is_null()).then_some(node))
     }
 
+    /// Every attribute, evaluated, in written order, for blocks whose
+    /// attribute names are free (`settings`); all count as known. `null`
+    /// values count as not written.
+    pub fn all_attributes(&mut self) -> Result<Vec<(String, Location, Node)>> {
+        let mut out = Vec::new();
+        for (attribute, used) in self.attributes.iter_mut() {
+            *used = true;
+            let node = self.eval.eval(&attribute.value, self.src)?;
+            if !node.is_null() {
+                let key = attribute.key.as_str().to_owned();
+                out.push((key, self.src.locate(&attribute.key), node));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn bool(&mut self, name: &'static str) -> Result<Option<bool>> {
         self.node(name)?.map(|node| node.to_bool(name)).transpose()
     }

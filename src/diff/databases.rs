@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::roles::glob_matches;
 use super::settings::{diff_settings, quoted};
 use super::{Diff, DiffError, DiffInput};
-use crate::model::Database;
+use crate::model::{Database, Parameter};
 use crate::plan::{Action, AttributeChange, Change};
 use crate::sql::databases as sql;
 
@@ -17,7 +17,7 @@ pub(super) fn diff_databases(input: &DiffInput<'_>, out: &mut Diff) -> Result<()
     for (name, desired) in &input.desired.databases {
         let change = match input.live.databases.get(name) {
             None => Some(create(desired)),
-            Some(live) => update(desired, live)?,
+            Some(live) => update(desired, live, &input.live.settings.parameters)?,
         };
         out.changes.extend(change);
     }
@@ -66,6 +66,7 @@ fn create(desired: &Database) -> Change {
         &desired.name,
         &BTreeMap::new(),
         &desired.settings,
+        &BTreeMap::new(),
         &mut change,
     );
     if let Some(comment) = &desired.comment {
@@ -79,7 +80,11 @@ fn create(desired: &Database) -> Change {
     change
 }
 
-fn update(desired: &Database, live: &Database) -> Result<Option<Change>, DiffError> {
+fn update(
+    desired: &Database,
+    live: &Database,
+    catalog: &BTreeMap<String, Parameter>,
+) -> Result<Option<Change>, DiffError> {
     let name = &desired.name;
     for (attribute, wanted, found) in [
         ("encoding", &desired.encoding, &live.encoding),
@@ -144,7 +149,13 @@ fn update(desired: &Database, live: &Database) -> Result<Option<Change>, DiffErr
             &format!("WITH {}", with.join(" ")),
         ));
     }
-    settings(name, &live.settings, &desired.settings, &mut change);
+    settings(
+        name,
+        &live.settings,
+        &desired.settings,
+        catalog,
+        &mut change,
+    );
     if desired.comment != live.comment {
         change.attributes.push(AttributeChange::new(
             "comment",
@@ -162,9 +173,15 @@ fn settings(
     db: &str,
     before: &BTreeMap<String, String>,
     after: &BTreeMap<String, String>,
+    catalog: &BTreeMap<String, Parameter>,
     change: &mut Change,
 ) {
-    diff_settings("settings.", before, after, change, |name, value| {
-        sql::database_setting(db, name, value)
-    });
+    diff_settings(
+        "settings.",
+        before,
+        after,
+        catalog,
+        change,
+        |name, value| sql::database_setting(db, name, value),
+    );
 }

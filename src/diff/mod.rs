@@ -2,14 +2,21 @@
 //! beyond the values a change displays.
 
 mod databases;
+mod extensions;
 mod grants;
 mod memberships;
+mod parameters;
+mod preload;
 mod roles;
 mod schemas;
+mod server_settings;
 mod settings;
+mod validate;
 
-use crate::model::{ManagePolicy, ServerFacts, ServerState};
+use crate::model::{ManagePolicy, PendingRestart, ServerFacts, ServerState};
 use crate::plan::Change;
+
+pub use validate::{InputProblem, check};
 
 /// Switches that change what the diff proposes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,6 +31,8 @@ pub struct Diff {
     pub changes: Vec<Change>,
     pub unmanaged_roles: Vec<String>,
     pub warnings: Vec<String>,
+    /// Restart-only settings the running server does not use yet.
+    pub pending_restart: Vec<PendingRestart>,
 }
 
 /// A desired state that cannot be reached safely.
@@ -51,6 +60,8 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     databases::diff_databases(&input, &mut out)?;
     schemas::diff_schemas(&input, &mut out)?;
     grants::diff_grants(&input, &mut out)?;
+    extensions::diff_extensions(&input, &mut out)?;
+    server_settings::diff_server_settings(&input, &mut out)?;
     Ok(out)
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::settings::{diff_settings, quoted};
 use super::{Diff, DiffError, DiffInput, memberships};
-use crate::model::{Password, REDACTED, Role, RoleAttributes};
+use crate::model::{Parameter, Password, REDACTED, Role, RoleAttributes};
 use crate::plan::{Action, AttributeChange, Change};
 use crate::sql::roles as sql;
 
@@ -106,6 +106,7 @@ fn create(input: &DiffInput<'_>, desired: &Role) -> Option<Change> {
         None,
         &BTreeMap::new(),
         &desired.settings,
+        &BTreeMap::new(),
         &mut change,
     );
     for (db, settings) in &desired.database_settings {
@@ -114,6 +115,7 @@ fn create(input: &DiffInput<'_>, desired: &Role) -> Option<Change> {
             Some(db),
             &BTreeMap::new(),
             settings,
+            &BTreeMap::new(),
             &mut change,
         );
     }
@@ -147,11 +149,13 @@ fn update(
             .push(sql::alter_attributes(&desired.name, &clause));
     }
     password_change(input, desired, live, password_matches, &mut change, out);
+    let catalog = &input.live.settings.parameters;
     settings_changes(
         &desired.name,
         None,
         &live.settings,
         &desired.settings,
+        catalog,
         &mut change,
     );
     let empty = BTreeMap::new();
@@ -163,7 +167,7 @@ fn update(
     for db in databases {
         let before = live.database_settings.get(db).unwrap_or(&empty);
         let after = desired.database_settings.get(db).unwrap_or(&empty);
-        settings_changes(&desired.name, Some(db), before, after, &mut change);
+        settings_changes(&desired.name, Some(db), before, after, catalog, &mut change);
     }
     if desired.comment != live.comment {
         change.attributes.push(AttributeChange::new(
@@ -338,13 +342,14 @@ fn settings_changes(
     database: Option<&str>,
     before: &BTreeMap<String, String>,
     after: &BTreeMap<String, String>,
+    catalog: &BTreeMap<String, Parameter>,
     change: &mut Change,
 ) {
     let prefix = match database {
         Some(db) => format!("database_settings.{db}."),
         None => "settings.".to_owned(),
     };
-    diff_settings(&prefix, before, after, change, |name, value| {
+    diff_settings(&prefix, before, after, catalog, change, |name, value| {
         sql::role_setting(role, database, name, value)
     });
 }

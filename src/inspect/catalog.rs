@@ -10,7 +10,7 @@ use tokio_postgres::types::ToSql;
 
 use super::databases::DatabaseList;
 use super::{Db, InspectCause, InspectError, InspectScope};
-use super::{default_privileges, objects, schemas};
+use super::{default_privileges, extensions, objects, schemas};
 use crate::connect::{self, ConnectionSettings};
 use crate::model::{DatabaseCatalog, ObjectRef, Privilege};
 
@@ -74,7 +74,7 @@ pub(super) async fn read_all(
     Ok(contents)
 }
 
-/// Reads one database's contents on `db` (connected to it): six queries,
+/// Reads one database's contents on `db` (connected to it): seven queries,
 /// pipelined.
 async fn read(
     db: &Db,
@@ -82,7 +82,7 @@ async fn read(
     scope: &InspectScope,
 ) -> Result<DatabaseCatalog, InspectError> {
     let params: [&(dyn ToSql + Sync); 2] = [&scope.managed_roles, &scope.include_public];
-    let (schemas, relations, functions, types, columns, defaults) = futures_util::try_join!(
+    let (schemas, relations, functions, types, columns, defaults, exts) = futures_util::try_join!(
         db.query("schemas (pg_namespace)", schemas::SCHEMAS, &params),
         db.query(
             "tables and sequences (pg_class)",
@@ -101,6 +101,7 @@ async fn read(
             default_privileges::DEFAULT_PRIVILEGES,
             &params
         ),
+        db.query("extensions (pg_extension)", extensions::INSTALLED, &[]),
     )
     .map_err(|error| error.in_database(database))?;
     let mut catalog = DatabaseCatalog::default();
@@ -110,6 +111,7 @@ async fn read(
     objects::add_types(&mut catalog, database, &types);
     objects::add_columns(&mut catalog, database, &columns);
     default_privileges::add(&mut catalog, database, &defaults);
+    extensions::add(&mut catalog, database, &exts);
     Ok(catalog)
 }
 

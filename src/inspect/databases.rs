@@ -73,8 +73,10 @@ pub(super) async fn read(db: &Db) -> Result<DatabaseList, InspectError> {
             .get::<_, Option<Vec<String>>>("settings")
             .unwrap_or_default()
         {
+            // Canonical case on the server (`DateStyle`), lower case in
+            // the configuration.
             if let Some((key, value)) = entry.split_once('=') {
-                settings.insert(key.to_owned(), value.to_owned());
+                settings.insert(key.to_lowercase(), value.to_owned());
             }
         }
         if row.get::<_, bool>("current") {

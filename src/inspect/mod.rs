@@ -9,11 +9,13 @@
 mod catalog;
 mod databases;
 mod default_privileges;
+mod extensions;
 mod facts;
 mod objects;
 mod roles;
 mod schemas;
 mod scope;
+mod settings;
 mod sql;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -178,13 +180,20 @@ pub async fn inspect(
         let contents = catalog::read_all(db, settings, scope, &databases).await?;
         Ok::<_, InspectError>((databases, database_privileges, contents))
     };
-    let (facts, roles, (databases, database_privileges, contents)) =
-        futures_util::try_join!(facts::read(db), roles::read(db), databases_and_contents)?;
+    let (facts, roles, (databases, database_privileges, contents), settings, extensions) = futures_util::try_join!(
+        facts::read(db),
+        roles::read(db),
+        databases_and_contents,
+        settings::read(db),
+        extensions::available(db),
+    )?;
     let state = ServerState {
         roles,
         databases: databases.databases,
         database_privileges,
         catalogs: contents.catalogs,
+        settings,
+        extensions,
         ..Default::default()
     };
     Ok(Live {

@@ -120,8 +120,10 @@ pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError
             None => &mut role.settings,
         };
         for entry in config {
+            // The server stores names in their canonical case (`DateStyle`);
+            // the configuration writes them in lower case.
             if let Some((name, value)) = entry.split_once('=') {
-                target.insert(name.to_owned(), value.to_owned());
+                target.insert(name.to_lowercase(), value.to_owned());
             }
         }
     }

@@ -3,20 +3,28 @@
 //! so diffing is a pure function of two values. No I/O and no SQL here.
 
 mod database;
+mod extension;
 mod privilege;
 mod role;
 mod secret;
+mod settings;
+pub mod units;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 pub use database::{Database, Schema};
+pub use extension::{AvailableExtension, Extension, PRELOADED, Preload, ServerExtensions, preload};
 pub use privilege::{
     DefaultKind, DefaultPrivilege, Grant, GrantTarget, ObjectKind, ObjectRef, PUBLIC, Privilege,
 };
 pub use role::{Membership, Password, Role, RoleAttributes};
 pub use secret::{REDACTED, Secret};
+pub use settings::{
+    ConfiguredValue, Context, FileError, Parameter, PendingRestart, ServerSettings, SettingsScope,
+    VarType,
+};
 
 /// Everything pgfort manages on one server.
 ///
@@ -34,6 +42,10 @@ pub struct ServerState {
     pub catalogs: BTreeMap<String, DatabaseCatalog>,
     /// Declared grants (desired only).
     pub grants: Vec<Grant>,
+    /// `ALTER SYSTEM` settings and what the server knows about parameters.
+    pub settings: ServerSettings,
+    /// Extensions the server could install (live only).
+    pub extensions: ServerExtensions,
 }
 
 /// What one database holds that pgfort manages or needs to know.
@@ -48,6 +60,8 @@ pub struct DatabaseCatalog {
     pub privileges: BTreeSet<Privilege>,
     /// Default privileges granted to managed grantees, live only.
     pub default_privileges: BTreeSet<DefaultPrivilege>,
+    /// Extensions, by name (desired: declared; live: installed).
+    pub extensions: BTreeMap<String, Extension>,
 }
 
 /// What pgfort may change beyond the declared objects.
@@ -67,6 +81,11 @@ pub struct ManagePolicy {
     /// Make PUBLIC's privileges on managed databases and schemas
     /// authoritative too.
     pub public_privileges: bool,
+    /// Whether undeclared entries of postgresql.auto.conf are reset.
+    pub settings: SettingsScope,
+    /// Drop extensions that are not declared, in databases that are
+    /// declared or have declared extensions.
+    pub prune_extensions: bool,
 }
 
 /// Facts about the live server that are not objects pgfort manages, but that

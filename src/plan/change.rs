@@ -52,6 +52,9 @@ pub struct Change {
     pub destructive: bool,
     /// Contains a value that must not be displayed.
     pub sensitive: bool,
+    /// Takes effect only when PostgreSQL restarts (restart-only settings).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub needs_restart: bool,
 }
 
 impl Change {
@@ -65,6 +68,7 @@ impl Change {
             details: Vec::new(),
             destructive: action == Action::Delete,
             sensitive: false,
+            needs_restart: false,
         }
     }
 }

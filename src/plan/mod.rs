@@ -12,6 +12,7 @@ pub use phase::{Phase, Target, execution_order};
 pub use statement::Statement;
 
 use crate::diff::Diff;
+use crate::model::PendingRestart;
 
 /// A computed plan.
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +22,9 @@ pub struct Plan {
     /// Live roles that are neither declared nor reserved, left alone.
     pub unmanaged_roles: Vec<String>,
     pub warnings: Vec<String>,
+    /// Restart-only settings that are configured but not running yet. Not
+    /// changes: a plan with only these is empty.
+    pub pending_restart: Vec<PendingRestart>,
     /// SHA-256 of the live state the plan was computed from.
     pub fingerprint: String,
 }
@@ -41,6 +45,7 @@ impl Plan {
             changes,
             unmanaged_roles: diff.unmanaged_roles,
             warnings: diff.warnings,
+            pending_restart: diff.pending_restart,
             fingerprint,
         }
     }

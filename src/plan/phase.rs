@@ -26,12 +26,17 @@ pub enum Phase {
     CreateSchemas,
     /// `ALTER SCHEMA … OWNER`, comments.
     AlterSchemas,
+    /// `CREATE EXTENSION`, `ALTER EXTENSION … UPDATE / SET SCHEMA` (after
+    /// the schemas they go into).
+    Extensions,
     /// `GRANT` on schemas, objects and columns.
     GrantPrivileges,
     /// `ALTER DEFAULT PRIVILEGES`.
     DefaultPrivileges,
     /// `REVOKE` on schemas, objects and columns.
     RevokePrivileges,
+    /// `DROP EXTENSION` of undeclared extensions (prune_extensions).
+    DropExtensions,
     /// `REVOKE role FROM member`.
     RevokeMemberships,
     /// Ending sessions of roles about to be dropped.
@@ -42,6 +47,10 @@ pub enum Phase {
     DropRoles,
     /// `DROP DATABASE` (outside any transaction).
     DropDatabases,
+    /// `ALTER SYSTEM` (outside any transaction), after all catalog work.
+    SystemSettings,
+    /// `pg_reload_conf()`, once the settings are written and checked.
+    ReloadConfiguration,
 }
 
 impl Phase {
@@ -52,9 +61,11 @@ impl Phase {
             self,
             Phase::CreateSchemas
                 | Phase::AlterSchemas
+                | Phase::Extensions
                 | Phase::GrantPrivileges
                 | Phase::DefaultPrivileges
                 | Phase::RevokePrivileges
+                | Phase::DropExtensions
         )
     }
 

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::model::PendingRestart;
 use crate::plan::{Change, Plan, Summary};
 
 /// Bumped whenever the shape of [`PlanDoc`] changes.
@@ -16,6 +17,9 @@ pub struct PlanDoc<'a> {
     pub changes: &'a [Change],
     pub unmanaged_roles: &'a [String],
     pub warnings: &'a [String],
+    /// Restart-only settings waiting for a restart (left out when none).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub pending_restart: &'a [PendingRestart],
     pub summary: Summary,
 }
 
@@ -28,6 +32,7 @@ impl<'a> PlanDoc<'a> {
             changes: &plan.changes,
             unmanaged_roles: &plan.unmanaged_roles,
             warnings: &plan.warnings,
+            pending_restart: &plan.pending_restart,
             summary: plan.summary(),
         }
     }

@@ -2,10 +2,11 @@
 //! are sensitive already hold `(sensitive)`.
 
 mod doc;
+mod restart;
 mod text;
 
 pub use doc::{FORMAT_VERSION, PlanDoc};
-pub use text::{TextOptions, render_text};
+pub use text::{TextOptions, render_pending_restart, render_text};
 
 /// The JSON document for a plan, pretty-printed.
 pub fn render_json(plan: &crate::plan::Plan) -> String {

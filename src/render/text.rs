@@ -64,6 +64,11 @@ pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
             doc.unmanaged_roles.join(", ")
         );
     }
+    super::restart::pending(
+        doc.pending_restart,
+        &style.paint(YELLOW, "Restart pending:"),
+        &mut out,
+    );
     if doc.changes.is_empty() {
         out.push_str("No changes. The server matches the configuration.\n");
         return out;
@@ -81,6 +86,20 @@ pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
         s.add,
         s.change,
         s.destroy
+    );
+    out
+}
+
+/// The restart-pending section alone, for the end of an apply.
+pub fn render_pending_restart(doc: &PlanDoc<'_>, options: TextOptions) -> String {
+    let style = Style {
+        color: options.color,
+    };
+    let mut out = String::new();
+    super::restart::pending(
+        doc.pending_restart,
+        &style.paint(YELLOW, "Restart pending:"),
+        &mut out,
     );
     out
 }
@@ -116,6 +135,9 @@ fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut
     );
     for reason in &change.reasons {
         let _ = writeln!(out, "  # (because {reason})");
+    }
+    if change.needs_restart {
+        let _ = writeln!(out, "{}", super::restart::REQUIRES_RESTART);
     }
     let (kind, name) = change
         .address

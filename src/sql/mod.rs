@@ -2,7 +2,9 @@
 //! [`quote`].
 
 pub mod databases;
+pub mod extensions;
 pub mod grants;
 pub mod quote;
 pub mod roles;
 pub mod settings;
+pub mod system;

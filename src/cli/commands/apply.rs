@@ -1,16 +1,21 @@
-//! `pgfort apply`: lock, plan, confirm, apply, verify.
+//! `pgfort apply`: lock, plan, confirm, apply, verify; then restart the
+//! server when restart-only settings wait for it and pgfort may.
 
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::common::{connect_db, load_config, resolve_target};
+use super::common::{connect_db, ensure_sandbox, load_config, resolve_target};
 use crate::Error;
+use crate::apply::restart::LocalServer;
 use crate::apply::{self, lock};
 use crate::cli::args::ApplyArgs;
 use crate::cli::prompt::{confirm, stdin_is_terminal};
 use crate::cli::{Outcome, Ui};
+use crate::config::Config;
+use crate::connect::ConnectionSettings;
 use crate::diff::DiffOptions;
+use crate::plan::Plan;
 use crate::render::{self, PlanDoc, TextOptions};
 
 pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -21,24 +26,36 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
             Some("review the plan with `pgfort plan`, then pass --auto-approve"),
         ));
     }
+    let restart = local_server(args)?;
     let settings = resolve_target(&args.connection, &config)?;
     let db = connect_db(&settings).await?;
+    if let Some(server) = &restart {
+        server.check_is_connected(&db).await?;
+    }
     lock::acquire(&db, args.lock_timeout).await?;
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
     };
     let plan = crate::pipeline::compute_plan(&db, &settings, &config, options).await?;
-    let text = render::render_text(
-        &PlanDoc::new(&plan),
-        TextOptions {
-            color: ui.color,
-            show_sql: args.options.show_sql,
-            verbose: ui.verbose,
-        },
-    );
+    let text_options = TextOptions {
+        color: ui.color,
+        show_sql: args.options.show_sql,
+        verbose: ui.verbose,
+    };
+    let text = render::render_text(&PlanDoc::new(&plan), text_options);
     print!("{text}");
     if plan.is_empty() {
         lock::release(&db).await;
+        drop(db);
+        restart_if_pending(
+            &plan,
+            restart.as_ref(),
+            &settings,
+            &config,
+            text_options,
+            false,
+        )
+        .await?;
         return Ok(Outcome::Success);
     }
     if !args.auto_approve && !confirm("\nDo you want to perform these actions?") {
@@ -55,7 +72,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     .await;
     bar.finish_and_clear();
     let report = report?;
-    crate::pipeline::verify(&db, &settings, &config).await?;
+    let verified = crate::pipeline::verify(&db, &settings, &config).await?;
     lock::release(&db).await;
     let summary = plan.summary();
     println!(
@@ -69,7 +86,98 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         db.round_trips() - before,
         started.elapsed()
     );
+    drop(db);
+    restart_if_pending(
+        &verified,
+        restart.as_ref(),
+        &settings,
+        &config,
+        text_options,
+        true,
+    )
+    .await?;
     Ok(Outcome::Success)
+}
+
+/// The server `--restart-if-needed` may restart; refused up front (before
+/// anything changes) when pgfort does not control one here.
+fn local_server(args: &ApplyArgs) -> Result<Option<LocalServer>, Error> {
+    if !args.restart_if_needed {
+        return Ok(None);
+    }
+    let connection = &args.connection;
+    if connection.sandbox {
+        let sandbox = ensure_sandbox(&connection.sandbox_dir, connection.pg_bin.as_deref())?;
+        return Ok(Some(LocalServer::Sandbox(sandbox)));
+    }
+    let Some(data_dir) = &args.pgdata else {
+        return Err(Error::usage(
+            "--restart-if-needed restarts only a server pgfort controls on this machine",
+            Some(
+                "add --sandbox, or --pgdata DIR for a server of this machine; otherwise restart it the way it is managed (e.g. systemctl restart postgresql)",
+            ),
+        ));
+    };
+    let pg_bin = crate::sandbox::find_pg_bin(connection.pg_bin.as_deref())?;
+    Ok(Some(LocalServer::DataDir {
+        data_dir: data_dir.clone(),
+        pg_bin,
+    }))
+}
+
+/// Reports restart-only settings that wait for a restart, and restarts
+/// when allowed; then checks again that nothing is left.
+async fn restart_if_pending(
+    plan: &Plan,
+    restart: Option<&LocalServer>,
+    settings: &ConnectionSettings,
+    config: &Config,
+    text_options: TextOptions,
+    applied: bool,
+) -> Result<(), Error> {
+    if plan.pending_restart.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = plan
+        .pending_restart
+        .iter()
+        .map(|p| p.setting.as_str())
+        .collect();
+    let Some(server) = restart else {
+        if applied {
+            println!();
+            print!(
+                "{}",
+                render::render_pending_restart(&PlanDoc::new(plan), text_options)
+            );
+        }
+        println!(
+            "Needs restart: PostgreSQL uses the configured {} only after a restart. Restart the \
+             server the way it is managed (e.g. `systemctl restart postgresql` or `pg_ctl restart -D \
+             DATADIR`), or run apply with --restart-if-needed and --sandbox or --pgdata DIR on its host.",
+            names.join(", ")
+        );
+        return Ok(());
+    };
+    println!(
+        "\nRestarting {} for {}…",
+        server.describe(),
+        names.join(", ")
+    );
+    server.restart()?;
+    let db = connect_db(settings).await?;
+    let after = crate::pipeline::verify(&db, settings, config).await?;
+    if after.pending_restart.is_empty() {
+        println!("Restart complete: the server runs with the configured settings.");
+        return Ok(());
+    }
+    print!(
+        "{}",
+        render::render_pending_restart(&PlanDoc::new(&after), text_options)
+    );
+    Err(Error::Internal(
+        "the server still does not use the configured values after a restart".to_owned(),
+    ))
 }
 
 /// A bar on stderr for long applies; hidden when stderr is not a terminal.

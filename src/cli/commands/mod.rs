@@ -5,6 +5,7 @@ mod common;
 mod fmt;
 mod plan;
 mod sandbox;
+mod tune;
 mod validate;
 
 use super::args::Command;
@@ -17,6 +18,7 @@ pub fn dispatch(command: Command, ui: Ui) -> Result<Outcome, Error> {
         Command::Plan(args) => common::block_on(plan::run(&args, ui)),
         Command::Apply(args) => common::block_on(apply::run(&args, ui)),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Tune(args) => tune::run(&args),
         Command::Sandbox(command) => sandbox::run(command),
     }
 }

@@ -50,6 +50,8 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
     }
     if let Some(node) = reader.node("settings")? {
         database.settings = settings::normalize_map(node.to_map("settings")?, "settings")?;
+        let prefix = format!("database.{db_name}.settings.");
+        super::settings::record_locations(out, &prefix, node.to_map("settings")?);
     }
     database.comment = reader.string("comment")?;
     out.database_locations.insert(db_name.clone(), location);

@@ -3,7 +3,9 @@
 use super::{Decoded, RefContext, RoleRef};
 use crate::config::error::{ConfigError, Result};
 use crate::config::reader::BlockReader;
+use crate::config::suggest::did_you_mean;
 use crate::config::value::NodeKind;
+use crate::model::SettingsScope;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
     out.claim_singleton("manage", reader.location())?;
@@ -32,6 +34,25 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
     }
     if let Some(public) = reader.bool("public_privileges")? {
         out.config.manage.public_privileges = public;
+    }
+    if let Some(node) = reader.node("settings")? {
+        let scope = node.to_text("settings")?;
+        out.config.manage.settings = match scope.as_str() {
+            "declared" => SettingsScope::Declared,
+            "authoritative" => SettingsScope::Authoritative,
+            _ => {
+                return Err(ConfigError::at(
+                    node.location,
+                    format!(
+                        "unknown settings scope \"{scope}\", expected declared or authoritative"
+                    ),
+                )
+                .with_optional_hint(did_you_mean(&scope, ["declared", "authoritative"])));
+            }
+        };
+    }
+    if let Some(prune) = reader.bool("prune_extensions")? {
+        out.config.manage.prune_extensions = prune;
     }
     Ok(())
 }

@@ -4,11 +4,14 @@
 mod common;
 mod connection;
 mod database;
+mod extension;
 mod grant;
 mod grant_on;
 mod manage;
 mod role;
 mod schema;
+mod settings;
+mod tune;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -46,6 +49,11 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         decode: Some(database::decode),
     },
     BlockType {
+        name: "extension",
+        labels: &["name"],
+        decode: Some(extension::decode),
+    },
+    BlockType {
         name: "grant",
         labels: &[],
         decode: Some(grant::decode),
@@ -69,6 +77,16 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         name: "schema",
         labels: &["name"],
         decode: Some(schema::decode),
+    },
+    BlockType {
+        name: "settings",
+        labels: &[],
+        decode: Some(settings::decode),
+    },
+    BlockType {
+        name: "tune",
+        labels: &[],
+        decode: Some(tune::decode),
     },
     BlockType {
         name: "variable",

@@ -57,6 +57,8 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
     }
     if let Some(node) = reader.node("settings")? {
         role.settings = settings::normalize_map(node.to_map("settings")?, "settings")?;
+        let prefix = format!("role.{name}.settings.");
+        super::settings::record_locations(out, &prefix, node.to_map("settings")?);
     }
     if let Some(node) = reader.node("database_settings")? {
         for entry in node.to_map("database_settings")? {
@@ -68,6 +70,8 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
             }
             let what = format!("database_settings.{}", entry.key);
             let values = settings::normalize_map(entry.value.to_map(&what)?, &what)?;
+            let prefix = format!("role.{name}.{what}.");
+            super::settings::record_locations(out, &prefix, entry.value.to_map(&what)?);
             role.database_settings.insert(entry.key.clone(), values);
         }
     }

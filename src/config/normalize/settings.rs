@@ -13,6 +13,7 @@ const LIST_PARAMETERS: &[&str] = &[
     "temp_tablespaces",
     "session_preload_libraries",
     "local_preload_libraries",
+    "shared_preload_libraries",
 ];
 
 /// Lowercases `name` and checks it looks like a parameter name: letters,

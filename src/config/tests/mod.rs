@@ -6,6 +6,7 @@ mod full;
 mod grant_errors;
 mod grants;
 mod sensitive;
+mod settings;
 
 use std::cell::RefCell;
 use std::path::Path;

@@ -1,0 +1,273 @@
+//! Server settings (`ALTER SYSTEM`): declared values, values computed by
+//! `tune` and settings extensions need, against what the configuration
+//! files say; and restart-only settings whose running value is not the
+//! configured one yet.
+//!
+//! A declared value is compared with the value the server uses after a
+//! reload (postgresql.auto.conf, else postgresql.conf, else the built-in
+//! default), unit-aware, so `4GB` and `524288` are the same and a value
+//! postgresql.conf already gives is no change.
+
+use std::collections::BTreeMap;
+
+use super::parameters::{same, show, write_form};
+use super::preload::{self, LIBRARIES};
+use super::settings::quoted;
+use super::{Diff, DiffError, DiffInput};
+use crate::model::{Context, Parameter, PendingRestart, ServerSettings, SettingsScope};
+use crate::plan::{Action, AttributeChange, Change};
+use crate::sql::system as sql;
+
+/// A value to write and why, beyond being declared.
+struct Wanted {
+    value: String,
+    reasons: Vec<String>,
+}
+
+pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
+    let live = &input.live.settings;
+    let wanted = wanted(input, &mut out.warnings);
+    let mut changes = Vec::new();
+    for (name, wanted) in &wanted {
+        let param = live.parameters.get(name);
+        let current = live.configured_value(name);
+        let fallback = param.and_then(|p| p.boot_val.as_deref());
+        if current
+            .or(fallback)
+            .is_some_and(|value| same(param, value, &wanted.value))
+        {
+            continue;
+        }
+        let action = if live.values.contains_key(name) {
+            Action::Update
+        } else {
+            Action::Create
+        };
+        let before = match (current, param, fallback) {
+            (Some(value), _, _) => Some(quoted(value)),
+            (None, Some(param), Some(boot)) => Some(quoted(&show(param, boot))),
+            _ => None,
+        };
+        let mut change = Change::new(format!("setting.{name}"), action);
+        change.attributes.push(AttributeChange::new(
+            "value",
+            before,
+            Some(quoted(&wanted.value)),
+        ));
+        change.reasons.extend(wanted.reasons.iter().cloned());
+        change.needs_restart = restart_only(param);
+        change.statements.push(sql::set(name, &wanted.value));
+        changes.push(change);
+    }
+    if input.manage.settings == SettingsScope::Authoritative {
+        for (name, value) in &live.values {
+            if !wanted.contains_key(name) {
+                changes.push(reset(name, value, live));
+            }
+        }
+    }
+    if !changes.is_empty() {
+        check_alter_system_allowed(live)?;
+        if let Some(last) = changes.last_mut() {
+            last.statements.push(sql::reload());
+        }
+    }
+    out.changes.extend(changes);
+    out.pending_restart = pending_restarts(live);
+    Ok(())
+}
+
+/// Declared settings, then tuned ones not declared, then what extensions
+/// need.
+fn wanted(input: &DiffInput<'_>, warnings: &mut Vec<String>) -> BTreeMap<String, Wanted> {
+    let desired = &input.desired.settings;
+    let live = &input.live.settings;
+    let mut wanted: BTreeMap<String, Wanted> = desired
+        .values
+        .iter()
+        .map(|(name, value)| {
+            let value = write_form(live.parameters.get(name), value);
+            (
+                name.clone(),
+                Wanted {
+                    value,
+                    reasons: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    if let Some(profile) = &desired.tune {
+        let because = format!("tune computed it for {}", profile.describe());
+        for tuned in crate::tune::recommend(profile, Some(input.facts.version_num)) {
+            if wanted.contains_key(tuned.name) {
+                continue;
+            }
+            let param = live.parameters.get(tuned.name);
+            if !live.parameters.is_empty() {
+                let problem = match param {
+                    None => Some("this server has no such setting".to_owned()),
+                    Some(param) => super::parameters::parse(param, &tuned.value)
+                        .err()
+                        .map(|invalid| invalid.message),
+                };
+                if let Some(problem) = problem {
+                    warnings.push(format!(
+                        "tune: {} = \"{}\" is left out: {problem}",
+                        tuned.name, tuned.value
+                    ));
+                    continue;
+                }
+            }
+            wanted.insert(
+                tuned.name.to_owned(),
+                Wanted {
+                    value: write_form(param, &tuned.value),
+                    reasons: vec![because.clone()],
+                },
+            );
+        }
+    }
+    add_preload(input, &mut wanted);
+    wanted
+}
+
+/// What declared extensions need (see [`preload`]).
+fn add_preload(input: &DiffInput<'_>, wanted: &mut BTreeMap<String, Wanted>) {
+    let live = &input.live.settings;
+    let required = preload::required(input.desired);
+    let entries: Vec<_> = required.values().map(|(entry, _)| *entry).collect();
+    let declared = input
+        .desired
+        .settings
+        .values
+        .get(LIBRARIES)
+        .map(String::as_str);
+    if let Some(list) = preload::libraries(declared, live, &entries) {
+        let mut reasons: Vec<String> = required
+            .values()
+            .flat_map(|(entry, who)| {
+                who.iter()
+                    .map(move |w| format!("{w} needs {}", entry.library))
+            })
+            .collect();
+        for library in preload::unloaded(live, &list) {
+            reasons.push(format!(
+                "\"{library}\" is loaded now and will not be after a restart"
+            ));
+        }
+        let value = list
+            .iter()
+            .map(|library| crate::sql::quote::ident(library))
+            .collect::<Vec<_>>()
+            .join(", ");
+        wanted.insert(LIBRARIES.to_owned(), Wanted { value, reasons });
+    }
+    if required.contains_key("pg_stat_statements")
+        && !wanted.contains_key("compute_query_id")
+        && let Some(value) = preload::query_id(live)
+    {
+        wanted.insert(
+            "compute_query_id".to_owned(),
+            Wanted {
+                value: value.to_owned(),
+                reasons: vec!["pg_stat_statements needs query identifiers".to_owned()],
+            },
+        );
+    }
+    if let Some(database) = preload::cron_database(input.desired)
+        && !wanted.contains_key("cron.database_name")
+    {
+        wanted.insert(
+            "cron.database_name".to_owned(),
+            Wanted {
+                value: database.to_owned(),
+                reasons: vec![format!("pg_cron is declared in database {database}")],
+            },
+        );
+    }
+}
+
+fn restart_only(param: Option<&Parameter>) -> bool {
+    param.is_some_and(|p| p.context == Context::Postmaster)
+}
+
+/// `manage { settings = "authoritative" }`: an undeclared entry of
+/// postgresql.auto.conf. Resetting a setting loses nothing another apply
+/// cannot restore, so it is not destructive.
+fn reset(name: &str, value: &str, live: &ServerSettings) -> Change {
+    let param = live.parameters.get(name);
+    let fallback = live
+        .configured
+        .get(name)
+        .map(|c| c.value.clone())
+        .or_else(|| param.and_then(|p| Some(show(p, p.boot_val.as_deref()?))));
+    let mut change = Change::new(format!("setting.{name}"), Action::Delete);
+    change.destructive = false;
+    change.attributes.push(AttributeChange::new(
+        "value",
+        Some(quoted(value)),
+        fallback.as_deref().map(quoted),
+    ));
+    change
+        .reasons
+        .push("it is not declared and manage.settings is \"authoritative\"".to_owned());
+    change.needs_restart = restart_only(param);
+    change.statements.push(sql::reset(name));
+    change
+}
+
+/// PostgreSQL 17's `allow_alter_system = off` refuses every ALTER SYSTEM.
+fn check_alter_system_allowed(live: &ServerSettings) -> Result<(), DiffError> {
+    match live.parameters.get("allow_alter_system") {
+        Some(param) if param.setting == "off" => Err(DiffError {
+            message: "the server refuses ALTER SYSTEM (allow_alter_system = off)".to_owned(),
+            hint: Some(
+                "set allow_alter_system = on in postgresql.conf, or manage these settings with \
+                 the tool that writes postgresql.conf"
+                    .to_owned(),
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Restart-only settings whose running value is not the one the files
+/// give. A value decided elsewhere (the command line, or computed by the
+/// server as for `wal_buffers = -1`) only counts when the server itself
+/// flags a file's value as waiting for a restart.
+fn pending_restarts(live: &ServerSettings) -> Vec<PendingRestart> {
+    live.parameters
+        .values()
+        .filter(|p| p.context == Context::Postmaster)
+        .filter(|p| {
+            p.pending_restart
+                || !matches!(
+                    p.source.as_str(),
+                    "command line" | "environment variable" | "override"
+                )
+        })
+        .filter_map(|p| {
+            let running = show(p, &p.setting);
+            if !live.files_readable {
+                return p.pending_restart.then(|| PendingRestart {
+                    setting: p.name.clone(),
+                    running,
+                    configured: "(changed in the configuration files)".to_owned(),
+                });
+            }
+            let configured = match live.configured_value(&p.name) {
+                Some(value) => value.to_owned(),
+                None if p.source == "configuration file" => show(p, p.boot_val.as_deref()?),
+                None => return None,
+            };
+            (!same(Some(p), &p.setting, &configured)).then(|| PendingRestart {
+                setting: p.name.clone(),
+                running,
+                configured,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+pub(super) mod tests;
