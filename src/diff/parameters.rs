@@ -91,9 +91,18 @@ pub(crate) fn parse(param: &Parameter, value: &str) -> Result<Canonical, Invalid
         VarType::String if QUOTED_LISTS.contains(&name) || PLAIN_LISTS.contains(&name) => {
             Ok(Canonical::List(split_list(value)))
         }
-        VarType::String => Ok(Canonical::Text(value.to_owned())),
+        VarType::String => match parse_bool(value.trim()) {
+            // A former boolean that became a string keeps its boolean
+            // spellings (log_connections on PostgreSQL 18).
+            Some(flag) if BOOLEAN_SPELLINGS.contains(&name) => Ok(Canonical::Bool(flag)),
+            _ => Ok(Canonical::Text(value.to_owned())),
+        },
     }
 }
+
+/// String parameters that still accept on/off/yes/no/true/false/1/0 as
+/// spellings of the same value.
+const BOOLEAN_SPELLINGS: &[&str] = &["log_connections"];
 
 /// The text to write for a valid `value`: booleans as `on`/`off`, enums
 /// as listed; anything else as written.
