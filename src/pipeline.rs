@@ -29,8 +29,12 @@ pub async fn compute_plan_counted(
 ) -> Result<(Plan, u64), Error> {
     let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
     let live = inspect::inspect(db, settings, &scope).await?;
+    let (desired, policy_round_trips) =
+        inspect::canonicalize_policies(db, settings, &config.desired, &live)
+            .await
+            .map_err(Box::new)?;
     let diff = diff::diff(DiffInput {
-        desired: &config.desired,
+        desired: &desired,
         live: &live.state,
         facts: &live.facts,
         manage: &config.manage,
@@ -38,7 +42,7 @@ pub async fn compute_plan_counted(
     })?;
     Ok((
         Plan::new(diff, plan::fingerprint(&live.state)),
-        live.round_trips,
+        live.round_trips + policy_round_trips,
     ))
 }
 

@@ -4,9 +4,11 @@
 mod databases;
 mod grants;
 mod memberships;
+mod policies;
 mod roles;
 mod schemas;
 mod settings;
+mod tables;
 
 use crate::model::{ManagePolicy, ServerFacts, ServerState};
 use crate::plan::Change;
@@ -24,6 +26,9 @@ pub struct Diff {
     pub changes: Vec<Change>,
     pub unmanaged_roles: Vec<String>,
     pub warnings: Vec<String>,
+    /// Information that needs no action (who row-level security does not
+    /// apply to).
+    pub notes: Vec<String>,
 }
 
 /// A desired state that cannot be reached safely.
@@ -51,6 +56,8 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     databases::diff_databases(&input, &mut out)?;
     schemas::diff_schemas(&input, &mut out)?;
     grants::diff_grants(&input, &mut out)?;
+    tables::diff_tables(&input, &mut out)?;
+    policies::diff_policies(&input, &mut out);
     Ok(out)
 }
 

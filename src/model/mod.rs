@@ -6,6 +6,7 @@ mod database;
 mod privilege;
 mod role;
 mod secret;
+mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +18,7 @@ pub use privilege::{
 };
 pub use role::{Membership, Password, Role, RoleAttributes};
 pub use secret::{REDACTED, Secret};
+pub use table::{Expression, Policy, PolicyCommand, PolicyKey, RowLevelSecurity, Table, TableName};
 
 /// Everything pgfort manages on one server.
 ///
@@ -48,6 +50,13 @@ pub struct DatabaseCatalog {
     pub privileges: BTreeSet<Privilege>,
     /// Default privileges granted to managed grantees, live only.
     pub default_privileges: BTreeSet<DefaultPrivilege>,
+    /// Tables whose row-level security is managed (live: the declared ones
+    /// that exist).
+    #[serde(serialize_with = "table::values_only")]
+    pub tables: BTreeMap<TableName, Table>,
+    /// Policies (live: every policy on a declared table).
+    #[serde(serialize_with = "table::values_only")]
+    pub policies: BTreeMap<PolicyKey, Policy>,
 }
 
 /// What pgfort may change beyond the declared objects.

@@ -21,6 +21,8 @@ pub struct Plan {
     /// Live roles that are neither declared nor reserved, left alone.
     pub unmanaged_roles: Vec<String>,
     pub warnings: Vec<String>,
+    /// Information lines: nothing to do, worth knowing.
+    pub notes: Vec<String>,
     /// SHA-256 of the live state the plan was computed from.
     pub fingerprint: String,
 }
@@ -41,6 +43,7 @@ impl Plan {
             changes,
             unmanaged_roles: diff.unmanaged_roles,
             warnings: diff.warnings,
+            notes: diff.notes,
             fingerprint,
         }
     }

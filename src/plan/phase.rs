@@ -26,12 +26,21 @@ pub enum Phase {
     CreateSchemas,
     /// `ALTER SCHEMA … OWNER`, comments.
     AlterSchemas,
+    /// `ALTER TABLE … ROW LEVEL SECURITY`, table owners and comments.
+    AlterTables,
     /// `GRANT` on schemas, objects and columns.
     GrantPrivileges,
     /// `ALTER DEFAULT PRIVILEGES`.
     DefaultPrivileges,
     /// `REVOKE` on schemas, objects and columns.
     RevokePrivileges,
+    /// `DROP POLICY`: undeclared policies, and the first half of a
+    /// replacement (in the same transaction as the second).
+    DropPolicies,
+    /// `CREATE POLICY`.
+    CreatePolicies,
+    /// `ALTER POLICY`, policy comments.
+    AlterPolicies,
     /// `REVOKE role FROM member`.
     RevokeMemberships,
     /// Ending sessions of roles about to be dropped.
@@ -55,6 +64,10 @@ impl Phase {
                 | Phase::GrantPrivileges
                 | Phase::DefaultPrivileges
                 | Phase::RevokePrivileges
+                | Phase::AlterTables
+                | Phase::DropPolicies
+                | Phase::CreatePolicies
+                | Phase::AlterPolicies
         )
     }
 

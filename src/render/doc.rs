@@ -16,6 +16,7 @@ pub struct PlanDoc<'a> {
     pub changes: &'a [Change],
     pub unmanaged_roles: &'a [String],
     pub warnings: &'a [String],
+    pub notes: &'a [String],
     pub summary: Summary,
 }
 
@@ -28,6 +29,7 @@ impl<'a> PlanDoc<'a> {
             changes: &plan.changes,
             unmanaged_roles: &plan.unmanaged_roles,
             warnings: &plan.warnings,
+            notes: &plan.notes,
             summary: plan.summary(),
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod databases;
 pub mod grants;
+pub mod policies;
 pub mod quote;
 pub mod roles;
 pub mod settings;
