@@ -62,4 +62,6 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
 }
 
 #[cfg(test)]
+mod rls_tests;
+#[cfg(test)]
 mod tests;

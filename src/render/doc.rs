@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::plan::{Change, Plan, Summary};
 
 /// Bumped whenever the shape of [`PlanDoc`] changes.
-pub const FORMAT_VERSION: &str = "1";
+pub const FORMAT_VERSION: &str = "2";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanDoc<'a> {
