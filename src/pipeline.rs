@@ -10,6 +10,12 @@ use crate::plan::{self, Plan};
 
 /// Inspects `db` (and the databases the configuration names, connecting
 /// with `settings`) and computes the plan that makes it match `config`.
+///
+/// Planning only reads, but to compare policy expressions it has the
+/// server parse the desired ones on temporary copies of the tables, in
+/// transactions it rolls back: declared tables get ACCESS SHARE locks
+/// (never ACCESS EXCLUSIVE), waited for at most a few seconds. See
+/// [`inspect::canonicalize_policies`].
 pub async fn compute_plan(
     db: &Db,
     settings: &ConnectionSettings,
