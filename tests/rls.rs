@@ -466,6 +466,34 @@ fn hold_lock(
     (release_tx, thread)
 }
 
+/// [`plan`], killed and failed if it takes longer than `limit` (a plan
+/// waiting on a lock without a timeout would otherwise hang the test).
+fn plan_within(cluster: &TestCluster, dir: &Path, limit: Duration) -> PgfortOutput {
+    let mut child = cluster
+        .command()
+        .current_dir(dir)
+        .args(["plan", "--detailed-exitcode", "--no-color", "."])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run pgfort");
+    let started = Instant::now();
+    while child.try_wait().expect("wait for pgfort").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("pgfort plan was still waiting after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("pgfort output");
+    PgfortOutput {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code(),
+    }
+}
+
 /// Planning parses the expressions on temporary copies: with a writer's
 /// ROW EXCLUSIVE lock held on the table (which CREATE POLICY on the table
 /// itself would wait for, up to the lock timeout, then fail), the plan goes
@@ -486,7 +514,7 @@ fn planning_takes_no_exclusive_lock_on_the_table() {
         "INSERT INTO documents (owner_id, body) VALUES (1, 'uncommitted')",
     );
     let started = Instant::now();
-    let out = plan(&cluster, dir.path());
+    let out = plan_within(&cluster, dir.path(), Duration::from_secs(30));
     let took = started.elapsed();
     drop(release);
     holder.join().expect("lock holder");
@@ -495,7 +523,7 @@ fn planning_takes_no_exclusive_lock_on_the_table() {
     assert!(took < Duration::from_secs(3), "planning waited {took:?}");
 
     let (release, holder) = hold_lock(&cluster, "LOCK TABLE documents IN ACCESS EXCLUSIVE MODE");
-    let out = plan(&cluster, dir.path());
+    let out = plan_within(&cluster, dir.path(), Duration::from_secs(30));
     drop(release);
     holder.join().expect("lock holder");
     assert_eq!(out.code, Some(1), "{out:?}");

@@ -268,11 +268,31 @@ async fn check_database(
             continue;
         };
         if outcome.is_error() {
-            return Err(expression_error(policy, outcome));
+            let sqlstate = outcome.sqlstate.clone().unwrap_or_default();
+            if !is_environmental(&sqlstate) {
+                return Err(expression_error(policy, outcome));
+            }
+            return Err(PolicyCheckError::Table {
+                database: database.to_owned(),
+                table: policy.table.to_string(),
+                message: format!(
+                    "policy \"{}\": {}",
+                    policy.name,
+                    outcome.message.unwrap_or_default()
+                ),
+                sqlstate,
+                hint: outcome.hint,
+            });
         }
         found.insert((policy.table.clone(), policy.name.clone()), outcome);
     }
     Ok(found)
+}
+
+/// Errors about the session or the server (a lock, a read-only
+/// transaction, a cancellation, resources) rather than about the text.
+fn is_environmental(sqlstate: &str) -> bool {
+    matches!(sqlstate, "55P03" | "25006" | "57014") || sqlstate.starts_with("53")
 }
 
 fn expression_error(policy: &Policy, outcome: Outcome) -> PolicyCheckError {
