@@ -68,7 +68,7 @@ pub(crate) fn check(text: &str) -> Result<(), ExpressionError> {
                 i += 1;
             }
             b';' => return Err(error("\";\" is not allowed in an expression", i)),
-            _ => i += 1,
+            _ => i += rest.chars().next().map_or(1, char::len_utf8),
         }
     }
     if depth > 0 {
@@ -159,6 +159,7 @@ mod tests {
             "tenant = $t$; ) ($t$ -- comment ;\n",
             "a /* ; ( /* nested ) */ */ = 1",
             "EXISTS (SELECT 1 FROM members m WHERE m.id = owner_id)",
+            "titre = 'été' AND größe > 1 AND \"naïve\" IS NULL",
         ] {
             assert_eq!(check(text), Ok(()), "{text}");
         }
