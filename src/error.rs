@@ -5,7 +5,7 @@ use crate::apply::ApplyError;
 use crate::config::ConfigError;
 use crate::connect::ConnectError;
 use crate::diff::DiffError;
-use crate::inspect::InspectError;
+use crate::inspect::{InspectError, PolicyCheckError};
 use crate::sandbox::SandboxError;
 
 /// What kind of failure, for exit codes and the error's heading.
@@ -31,6 +31,8 @@ pub enum Error {
     Inspect(#[from] InspectError),
     #[error(transparent)]
     Diff(#[from] DiffError),
+    #[error(transparent)]
+    Policy(#[from] Box<PolicyCheckError>),
     #[error(transparent)]
     Apply(#[from] ApplyError),
     #[error(transparent)]
@@ -66,6 +68,8 @@ impl Error {
             Error::Connect(_) | Error::Sandbox(_) => ErrorKind::Connection,
             Error::Inspect(_) | Error::Apply(_) => ErrorKind::Server,
             Error::Internal(_) => ErrorKind::Internal,
+            Error::Policy(e) if e.is_usage() => ErrorKind::Usage,
+            Error::Policy(_) => ErrorKind::Server,
         }
     }
 
@@ -76,6 +80,7 @@ impl Error {
             Error::Config(e) => hints.extend(e.hint.clone()),
             Error::Connect(ConnectError::Failed { hint, .. }) => hints.extend(hint.clone()),
             Error::Diff(e) => hints.extend(e.hint.clone()),
+            Error::Policy(e) => hints.extend(e.hints()),
             Error::Usage { hint, .. } => hints.extend(hint.clone()),
             Error::Apply(e) => {
                 if let Some(statement) = &e.statement {

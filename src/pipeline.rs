@@ -10,6 +10,12 @@ use crate::plan::{self, Plan};
 
 /// Inspects `db` (and the databases the configuration names, connecting
 /// with `settings`) and computes the plan that makes it match `config`.
+///
+/// Planning only reads, but to compare policy expressions it has the
+/// server parse the desired ones on temporary copies of the tables, in
+/// transactions it rolls back: declared tables get ACCESS SHARE locks
+/// (never ACCESS EXCLUSIVE), waited for at most a few seconds. See
+/// [`inspect::canonicalize_policies`].
 pub async fn compute_plan(
     db: &Db,
     settings: &ConnectionSettings,
@@ -29,8 +35,12 @@ pub async fn compute_plan_counted(
 ) -> Result<(Plan, u64), Error> {
     let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
     let live = inspect::inspect(db, settings, &scope).await?;
+    let (desired, policy_round_trips) =
+        inspect::canonicalize_policies(db, settings, &config.desired, &live)
+            .await
+            .map_err(Box::new)?;
     let input = DiffInput {
-        desired: &config.desired,
+        desired: &desired,
         live: &live.state,
         facts: &live.facts,
         manage: &config.manage,
@@ -40,7 +50,7 @@ pub async fn compute_plan_counted(
     let diff = diff::diff(input)?;
     Ok((
         Plan::new(diff, plan::fingerprint(&live.state)),
-        live.round_trips,
+        live.round_trips + policy_round_trips,
     ))
 }
 

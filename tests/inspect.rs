@@ -94,6 +94,7 @@ fn scope(databases: &[&str], include_public: bool) -> InspectScope {
             .to_vec(),
         include_public,
         databases: databases.iter().map(|d| d.to_string()).collect(),
+        tables: Default::default(),
     }
 }
 

@@ -6,11 +6,13 @@ mod extensions;
 mod grants;
 mod memberships;
 mod parameters;
+mod policies;
 mod preload;
 mod roles;
 mod schemas;
 mod server_settings;
 mod settings;
+mod tables;
 mod validate;
 
 use crate::model::{ManagePolicy, PendingRestart, ServerFacts, ServerState};
@@ -33,6 +35,9 @@ pub struct Diff {
     pub warnings: Vec<String>,
     /// Restart-only settings the running server does not use yet.
     pub pending_restart: Vec<PendingRestart>,
+    /// Information that needs no action (who row-level security does not
+    /// apply to).
+    pub notes: Vec<String>,
 }
 
 /// A desired state that cannot be reached safely.
@@ -62,8 +67,12 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     grants::diff_grants(&input, &mut out)?;
     extensions::diff_extensions(&input, &mut out)?;
     server_settings::diff_server_settings(&input, &mut out)?;
+    tables::diff_tables(&input, &mut out)?;
+    policies::diff_policies(&input, &mut out);
     Ok(out)
 }
 
+#[cfg(test)]
+mod rls_tests;
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ use tokio_postgres::types::ToSql;
 
 use super::databases::DatabaseList;
 use super::{Db, InspectCause, InspectError, InspectScope};
-use super::{default_privileges, extensions, objects, schemas};
+use super::{default_privileges, extensions, objects, policies, schemas};
 use crate::connect::{self, ConnectionSettings};
 use crate::model::{DatabaseCatalog, ObjectRef, Privilege};
 
@@ -75,35 +75,37 @@ pub(super) async fn read_all(
 }
 
 /// Reads one database's contents on `db` (connected to it): seven queries,
-/// pipelined.
+/// nine when tables are declared in it, pipelined.
 async fn read(
     db: &Db,
     database: &str,
     scope: &InspectScope,
 ) -> Result<DatabaseCatalog, InspectError> {
     let params: [&(dyn ToSql + Sync); 2] = [&scope.managed_roles, &scope.include_public];
-    let (schemas, relations, functions, types, columns, defaults, exts) = futures_util::try_join!(
-        db.query("schemas (pg_namespace)", schemas::SCHEMAS, &params),
-        db.query(
-            "tables and sequences (pg_class)",
-            objects::RELATIONS,
-            &params
-        ),
-        db.query("functions (pg_proc)", objects::FUNCTIONS, &params),
-        db.query("types (pg_type)", objects::TYPES, &params),
-        db.query(
-            "column privileges (pg_attribute)",
-            objects::COLUMNS,
-            &params
-        ),
-        db.query(
-            "default privileges (pg_default_acl)",
-            default_privileges::DEFAULT_PRIVILEGES,
-            &params
-        ),
-        db.query("extensions (pg_extension)", extensions::INSTALLED, &[]),
-    )
-    .map_err(|error| error.in_database(database))?;
+    let (schemas, relations, functions, types, columns, defaults, exts, rls) =
+        futures_util::try_join!(
+            db.query("schemas (pg_namespace)", schemas::SCHEMAS, &params),
+            db.query(
+                "tables and sequences (pg_class)",
+                objects::RELATIONS,
+                &params
+            ),
+            db.query("functions (pg_proc)", objects::FUNCTIONS, &params),
+            db.query("types (pg_type)", objects::TYPES, &params),
+            db.query(
+                "column privileges (pg_attribute)",
+                objects::COLUMNS,
+                &params
+            ),
+            db.query(
+                "default privileges (pg_default_acl)",
+                default_privileges::DEFAULT_PRIVILEGES,
+                &params
+            ),
+            db.query("extensions (pg_extension)", extensions::INSTALLED, &[]),
+            policies::read(db, database, scope),
+        )
+        .map_err(|error| error.in_database(database))?;
     let mut catalog = DatabaseCatalog::default();
     schemas::add(&mut catalog, database, &schemas);
     objects::add_relations(&mut catalog, database, &relations);
@@ -112,6 +114,7 @@ async fn read(
     objects::add_columns(&mut catalog, database, &columns);
     default_privileges::add(&mut catalog, database, &defaults);
     extensions::add(&mut catalog, database, &exts);
+    policies::add(&mut catalog, database, rls);
     Ok(catalog)
 }
 

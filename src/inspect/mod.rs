@@ -6,12 +6,15 @@
 //! own (the main one for the database it is on), all concurrently, with a
 //! fixed set of queries per database.
 
+mod canonical;
+mod canonical_sql;
 mod catalog;
 mod databases;
 mod default_privileges;
 mod extensions;
 mod facts;
 mod objects;
+mod policies;
 mod roles;
 mod schemas;
 mod scope;
@@ -27,6 +30,7 @@ use tokio_postgres::types::ToSql;
 use crate::connect::{ConnectError, ConnectionSettings};
 use crate::model::{ServerFacts, ServerState};
 
+pub use canonical::{PolicyCheckError, canonicalize_policies};
 pub use scope::InspectScope;
 
 /// A failed catalog read, with what pgfort was reading and where.

@@ -1,9 +1,9 @@
 //! What inspection reads beyond roles, derived from the desired state so
 //! that privileges of unmanaged roles and undeclared databases stay unread.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{ManagePolicy, ServerState};
+use crate::model::{ManagePolicy, ServerState, TableName};
 
 /// What to read beyond roles.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,6 +16,9 @@ pub struct InspectScope {
     /// privileges) to read. Those that do not exist or do not allow
     /// connections are skipped silently (desired but not yet created).
     pub databases: Vec<String>,
+    /// Declared tables by database: their row-level security and policies
+    /// are read (and nothing about other tables).
+    pub tables: BTreeMap<String, Vec<TableName>>,
 }
 
 impl InspectScope {
@@ -33,6 +36,12 @@ impl InspectScope {
             managed_roles: desired.roles.keys().cloned().collect(),
             include_public: manage.public_privileges,
             databases: databases.into_iter().map(str::to_owned).collect(),
+            tables: desired
+                .catalogs
+                .iter()
+                .filter(|(_, catalog)| !catalog.tables.is_empty())
+                .map(|(db, catalog)| (db.clone(), catalog.tables.keys().cloned().collect()))
+                .collect(),
         }
     }
 }

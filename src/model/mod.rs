@@ -8,6 +8,7 @@ mod privilege;
 mod role;
 mod secret;
 mod settings;
+mod table;
 pub mod units;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +26,7 @@ pub use settings::{
     ConfiguredValue, Context, FileError, Parameter, PendingRestart, ServerSettings, SettingsScope,
     VarType,
 };
+pub use table::{Expression, Policy, PolicyCommand, PolicyKey, RowLevelSecurity, Table, TableName};
 
 /// Everything pgfort manages on one server.
 ///
@@ -62,6 +64,13 @@ pub struct DatabaseCatalog {
     pub default_privileges: BTreeSet<DefaultPrivilege>,
     /// Extensions, by name (desired: declared; live: installed).
     pub extensions: BTreeMap<String, Extension>,
+    /// Tables whose row-level security is managed (live: the declared ones
+    /// that exist).
+    #[serde(serialize_with = "table::values_only")]
+    pub tables: BTreeMap<TableName, Table>,
+    /// Policies (live: every policy on a declared table).
+    #[serde(serialize_with = "table::values_only")]
+    pub policies: BTreeMap<PolicyKey, Policy>,
 }
 
 /// What pgfort may change beyond the declared objects.

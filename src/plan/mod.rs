@@ -25,6 +25,8 @@ pub struct Plan {
     /// Restart-only settings that are configured but not running yet. Not
     /// changes: a plan with only these is empty.
     pub pending_restart: Vec<PendingRestart>,
+    /// Information lines: nothing to do, worth knowing.
+    pub notes: Vec<String>,
     /// SHA-256 of the live state the plan was computed from.
     pub fingerprint: String,
 }
@@ -46,6 +48,7 @@ impl Plan {
             unmanaged_roles: diff.unmanaged_roles,
             warnings: diff.warnings,
             pending_restart: diff.pending_restart,
+            notes: diff.notes,
             fingerprint,
         }
     }

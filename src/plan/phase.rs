@@ -29,6 +29,8 @@ pub enum Phase {
     /// `CREATE EXTENSION`, `ALTER EXTENSION … UPDATE / SET SCHEMA` (after
     /// the schemas they go into).
     Extensions,
+    /// `ALTER TABLE … ROW LEVEL SECURITY`, table owners and comments.
+    AlterTables,
     /// `GRANT` on schemas, objects and columns.
     GrantPrivileges,
     /// `ALTER DEFAULT PRIVILEGES`.
@@ -37,6 +39,13 @@ pub enum Phase {
     RevokePrivileges,
     /// `DROP EXTENSION` of undeclared extensions (prune_extensions).
     DropExtensions,
+    /// `DROP POLICY`: undeclared policies, and the first half of a
+    /// replacement (in the same transaction as the second).
+    DropPolicies,
+    /// `CREATE POLICY`.
+    CreatePolicies,
+    /// `ALTER POLICY`, policy comments.
+    AlterPolicies,
     /// `REVOKE role FROM member`.
     RevokeMemberships,
     /// Ending sessions of roles about to be dropped.
@@ -66,6 +75,10 @@ impl Phase {
                 | Phase::DefaultPrivileges
                 | Phase::RevokePrivileges
                 | Phase::DropExtensions
+                | Phase::AlterTables
+                | Phase::DropPolicies
+                | Phase::CreatePolicies
+                | Phase::AlterPolicies
         )
     }
 

@@ -6,7 +6,7 @@ use crate::model::PendingRestart;
 use crate::plan::{Change, Plan, Summary};
 
 /// Bumped whenever the shape of [`PlanDoc`] changes.
-pub const FORMAT_VERSION: &str = "1";
+pub const FORMAT_VERSION: &str = "2";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanDoc<'a> {
@@ -20,6 +20,7 @@ pub struct PlanDoc<'a> {
     /// Restart-only settings waiting for a restart (left out when none).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub pending_restart: &'a [PendingRestart],
+    pub notes: &'a [String],
     pub summary: Summary,
 }
 
@@ -33,6 +34,7 @@ impl<'a> PlanDoc<'a> {
             unmanaged_roles: &plan.unmanaged_roles,
             warnings: &plan.warnings,
             pending_restart: &plan.pending_restart,
+            notes: &plan.notes,
             summary: plan.summary(),
         }
     }

@@ -120,3 +120,17 @@ fn empty_plan_says_so() {
     let text = render_text(&PlanDoc::new(&plan), TextOptions::default());
     assert_eq!(text, "No changes. The server matches the configuration.\n");
 }
+
+#[test]
+fn notes_are_listed_after_warnings() {
+    let mut plan = Plan::new(Default::default(), String::new());
+    plan.warnings.push("a warning".into());
+    plan.notes.push("a note".into());
+    let text = render_text(&PlanDoc::new(&plan), TextOptions::default());
+    assert_eq!(
+        text,
+        "Warning: a warning\n\nNote: a note\n\nNo changes. The server matches the configuration.\n"
+    );
+    let json: serde_json::Value = serde_json::from_str(&render_json(&plan)).unwrap();
+    assert_eq!(json["notes"][0], "a note");
+}

@@ -57,6 +57,12 @@ pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
     if !doc.warnings.is_empty() {
         out.push('\n');
     }
+    for note in doc.notes {
+        let _ = writeln!(out, "Note: {note}");
+    }
+    if !doc.notes.is_empty() {
+        out.push('\n');
+    }
     if !doc.unmanaged_roles.is_empty() {
         let _ = writeln!(
             out,

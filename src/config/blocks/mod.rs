@@ -4,13 +4,16 @@
 mod common;
 mod connection;
 mod database;
+mod expression;
 mod extension;
 mod grant;
 mod grant_on;
 mod manage;
+mod policy;
 mod role;
 mod schema;
 mod settings;
+mod table;
 mod tune;
 
 use std::collections::BTreeMap;
@@ -25,6 +28,7 @@ use super::reader::BlockReader;
 use super::source::SourceFile;
 use super::suggest::did_you_mean;
 use common::check_name;
+pub(crate) use table::validate as validate_tables;
 
 /// Decodes one block into the configuration being built.
 type Decode = fn(&mut BlockReader<'_>, &mut Decoded) -> Result<()>;
@@ -69,6 +73,11 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         decode: Some(manage::decode),
     },
     BlockType {
+        name: "policy",
+        labels: &["name"],
+        decode: Some(policy::decode),
+    },
+    BlockType {
         name: "role",
         labels: &["name"],
         decode: Some(role::decode),
@@ -82,6 +91,11 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         name: "settings",
         labels: &[],
         decode: Some(settings::decode),
+    },
+    BlockType {
+        name: "table",
+        labels: &["name"],
+        decode: Some(table::decode),
     },
     BlockType {
         name: "tune",
@@ -140,6 +154,8 @@ pub(crate) struct Decoded {
     pub role_refs: Vec<RoleRef>,
     /// Where `manage.prune_roles = true` was written.
     pub prune_location: Option<Location>,
+    /// Declared tables and the tables policies name.
+    pub tables: table::TableDecls,
 }
 
 impl Decoded {
@@ -153,6 +169,7 @@ impl Decoded {
             schema_locations: BTreeMap::new(),
             role_refs: Vec::new(),
             prune_location: None,
+            tables: table::TableDecls::default(),
         }
     }
 
