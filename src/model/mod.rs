@@ -56,6 +56,7 @@ pub struct DatabaseCatalog {
     pub schemas: BTreeMap<String, Schema>,
     /// Tables, sequences, functions and types outside system schemas, with
     /// their owners (live only): what "all tables" expands to.
+    #[serde(serialize_with = "entries")]
     pub objects: BTreeMap<ObjectRef, String>,
     /// Privileges on schemas, objects and columns held by managed grantees
     /// (never the owner's own), live only.
@@ -128,4 +129,13 @@ impl ServerFacts {
     pub fn has_membership_options(&self) -> bool {
         self.version_num >= 160000
     }
+}
+
+/// Serializes a map with structured keys as a list of `[key, value]`
+/// pairs: JSON maps need string keys.
+fn entries<K: Serialize, V: Serialize, S: serde::Serializer>(
+    map: &BTreeMap<K, V>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(map.iter())
 }

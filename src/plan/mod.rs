@@ -88,9 +88,47 @@ impl Plan {
     }
 }
 
-/// A stable fingerprint of any serializable live state.
+/// A stable fingerprint of any serializable live state. The state types
+/// serialize infallibly (no non-string map keys); should one ever fail, the
+/// error text is hashed instead, which still changes with the state's type
+/// but is caught by the fingerprint test.
 pub fn fingerprint<T: Serialize>(state: &T) -> String {
-    let json = serde_json::to_vec(state).unwrap_or_default();
+    let json = serde_json::to_vec(state).unwrap_or_else(|e| e.to_string().into_bytes());
     let digest = ring::digest::digest(&ring::digest::SHA256, &json);
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod fingerprint_tests {
+    use crate::model::{DatabaseCatalog, ObjectKind, ObjectRef, ServerState};
+
+    #[test]
+    fn live_state_serializes_and_fingerprints_follow_it() {
+        let mut state = ServerState::default();
+        let mut catalog = DatabaseCatalog::default();
+        catalog.objects.insert(
+            ObjectRef {
+                kind: ObjectKind::Table,
+                database: "app".into(),
+                schema: Some("s".into()),
+                name: "t".into(),
+                column: None,
+            },
+            "owner".into(),
+        );
+        state.catalogs.insert("app".into(), catalog);
+        assert!(
+            serde_json::to_vec(&state).is_ok(),
+            "the live state must serialize"
+        );
+        let before = super::fingerprint(&state);
+        state
+            .catalogs
+            .get_mut("app")
+            .unwrap()
+            .objects
+            .values_mut()
+            .for_each(|o| *o = "other".into());
+        assert_ne!(before, super::fingerprint(&state));
+    }
 }
