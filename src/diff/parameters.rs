@@ -244,29 +244,7 @@ fn units_hint(param: &Parameter, kind: Option<UnitKind>) -> Option<String> {
     ))
 }
 
-/// Splits a list on commas outside double quotes and unquotes elements
-/// (`""` inside quotes is one `"`).
-pub(crate) fn split_list(value: &str) -> Vec<String> {
-    let mut elements = Vec::new();
-    let mut current = String::new();
-    let mut chars = value.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                current.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => elements.push(std::mem::take(&mut current).trim().to_owned()),
-            _ => current.push(c),
-        }
-    }
-    if !current.trim().is_empty() || !elements.is_empty() {
-        elements.push(current.trim().to_owned());
-    }
-    elements
-}
+pub(crate) use crate::sql::settings::split_list;
 
 #[cfg(test)]
 pub(super) mod tests;

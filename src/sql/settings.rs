@@ -26,8 +26,9 @@ pub fn value_sql(name: &str, value: &str) -> String {
     }
 }
 
-/// Splits `"$user", public` into `$user` and `public`.
-fn split_list(value: &str) -> Vec<String> {
+/// Splits a list on commas outside double quotes and unquotes elements
+/// (`""` inside quotes is one `"`): `"$user", public` → `$user`, `public`.
+pub fn split_list(value: &str) -> Vec<String> {
     let mut elements = Vec::new();
     let mut current = String::new();
     let mut chars = value.chars().peekable();
