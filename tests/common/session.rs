@@ -27,24 +27,8 @@ impl TestCluster {
     /// Connects as `user` with `password` over TCP and runs a query; panics
     /// with the server's message if the login is refused.
     pub fn check_login(&self, user: &str, password: &str) {
-        let mut config = self.config("postgres");
-        config.user(user).password(password);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let (client, connection) = config
-                .connect(NoTls)
-                .await
-                .unwrap_or_else(|e| panic!("{user} could not log in: {e}"));
-            tokio::spawn(connection);
-            let row = client
-                .query_one("SELECT current_user::text", &[])
-                .await
-                .expect("query as the role");
-            assert_eq!(row.get::<_, String>(0), user);
-        });
+        let rows = self.psql_as("postgres", user, password, "SELECT current_user::text");
+        assert_eq!(rows[0][0].as_deref(), Some(user));
     }
 
     /// Takes session advisory lock `key` on database postgres and holds it
