@@ -156,8 +156,8 @@ async fn run_unit(
         if index == 0 {
             sql.push_str("BEGIN;\n");
         }
-        for statement in batch {
-            sql.push_str(&statement.for_execution());
+        for text in render_for_execution(batch) {
+            sql.push_str(&text);
             sql.push_str(";\n");
         }
         if index == last {
@@ -224,4 +224,44 @@ async fn locate_failure(
     db.count();
     let _ = db.client.batch_execute("ROLLBACK").await;
     found
+}
+
+/// Renders statements for execution. Passwords are hashed here (PBKDF2 is
+/// deliberately slow), so the statements holding them are spread over the
+/// cores.
+fn render_for_execution(statements: &[&Statement]) -> Vec<String> {
+    let sensitive: Vec<usize> = (0..statements.len())
+        .filter(|&i| statements[i].is_sensitive())
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out: Vec<Option<String>> = vec![None; statements.len()];
+    if sensitive.len() >= 4 && threads > 1 {
+        let chunk = sensitive.len().div_ceil(threads);
+        let rendered: Vec<(usize, String)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = sensitive
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&i| (i, statements[i].for_execution()))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        for (i, text) in rendered {
+            out[i] = Some(text);
+        }
+    }
+    out.into_iter()
+        .zip(statements)
+        .map(|(done, statement)| done.unwrap_or_else(|| statement.for_execution()))
+        .collect()
 }
