@@ -194,8 +194,9 @@ fn render_attribute(attribute: &AttributeChange, width: usize, style: &Style, ou
             style.symbol(Action::Delete),
             shown(before)
         ),
-        (before, after) if attribute.sensitive => {
-            let _ = before;
+        // A sensitive value's old and new forms both read "(sensitive
+        // value)": showing both would suggest they can be compared.
+        (_, after) if attribute.sensitive => {
             format!("{} {name} = {}", style.symbol(Action::Update), shown(after))
         }
         (before, after) => format!(
