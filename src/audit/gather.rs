@@ -67,7 +67,9 @@ fn table_privileges_sql() -> String {
 
 fn definer_sql() -> String {
     format!(
-        "SELECT p.oid::regprocedure::text, pg_get_userbyid(p.proowner)::text,
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '('
+                  || pg_get_function_identity_arguments(p.oid) || ')',
+                pg_get_userbyid(p.proowner)::text,
                 COALESCE(EXISTS (SELECT 1 FROM unnest(p.proconfig) c
                                  WHERE c LIKE 'search\\_path=%'), false)
          FROM pg_catalog.pg_proc p
