@@ -53,6 +53,21 @@ fn fresh_cluster_fails_logging_and_ssl_and_exits_3() {
     assert!(!out.stdout.contains("SCRAM-SHA-256$"), "a verifier leaked");
     let (report, _) = statuses(&cluster, &[]);
     assert_eq!(report["format_version"], 1);
+    // A constant number of queries, whatever the catalog holds.
+    let queries = |cluster: &TestCluster| {
+        let out = cluster.pgfort(&["audit", "-v", "--no-color"]);
+        out.stderr
+            .lines()
+            .find_map(|l| l.split("audit used ").nth(1).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no query count: {}", out.stderr))
+    };
+    let empty = queries(&cluster);
+    cluster.exec(
+        "CREATE ROLE audit_many_a LOGIN; CREATE ROLE audit_many_b LOGIN;
+         CREATE TABLE audit_t1 (id int); CREATE TABLE audit_t2 (id int);
+         GRANT SELECT ON audit_t1, audit_t2 TO PUBLIC;",
+    );
+    assert_eq!(empty, queries(&cluster));
     assert_eq!(status_of(&report, "3.1.20"), "fail");
     assert_eq!(status_of(&report, "6.8-ssl"), "fail");
     assert_eq!(status_of(&report, "5.12-ext"), "pass");
@@ -211,4 +226,50 @@ fn unprivileged_role_skips_instead_of_passing() {
             .is_some_and(|r| r.starts_with("needs superuser")),
         "{finding}"
     );
+}
+
+#[test]
+fn hardened_baseline_module_makes_its_controls_pass() {
+    let cluster = TestCluster::start();
+    cluster.exec("GRANT CREATE ON SCHEMA public TO PUBLIC");
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("modules")
+        .join("hardened-baseline");
+    let dir = dir.display().to_string();
+    let out = cluster.pgfort(&["apply", "--auto-approve", "--no-color", &dir]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let plan = cluster.pgfort(&["plan", "--detailed-exitcode", "--no-color", &dir]);
+    assert_eq!(plan.code, Some(0), "not converged: {plan:?}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while cluster.query_value("SHOW log_statement").as_deref() != Some("ddl") {
+        assert!(Instant::now() < deadline, "reload did not arrive");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (report, _) = statuses(&cluster, &[]);
+    for id in [
+        "5.12-ext",
+        "5.7-ext",
+        "3.1.6",
+        "3.1.7",
+        "3.1.8",
+        "3.1.9",
+        "3.1.14",
+        "3.1.15",
+        "3.1.16",
+        "3.1.17",
+        "3.1.18",
+        "3.1.20",
+        "3.1.21",
+        "3.1.23",
+        "3.1.24",
+        "3.1.25",
+        "7.2",
+        "6.2-ignore-system-indexes",
+        "6.2-post-auth-delay",
+        "6.8-tls",
+        "ops-autovacuum",
+        "4.10-ext",
+    ] {
+        assert_eq!(status_of(&report, id), "pass", "{id}");
+    }
 }
