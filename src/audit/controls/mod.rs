@@ -4,11 +4,14 @@
 pub mod auth;
 pub mod files;
 pub mod hba;
-pub mod logging;
+pub mod log_content;
+pub mod log_files;
+pub mod log_levels;
 pub mod misc;
 pub mod network;
 pub mod operations;
 pub mod privileges;
+pub mod role_attributes;
 
 #[cfg(test)]
 mod tests;
@@ -21,7 +24,10 @@ static GROUPS: &[&[Control]] = &[
     auth::CONTROLS,
     hba::CONTROLS,
     network::CONTROLS,
-    logging::CONTROLS,
+    log_files::CONTROLS,
+    log_levels::CONTROLS,
+    log_content::CONTROLS,
+    role_attributes::CONTROLS,
     privileges::CONTROLS,
     files::CONTROLS,
     operations::CONTROLS,
