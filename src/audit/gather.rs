@@ -299,7 +299,7 @@ async fn query_one(
         .map_err(|source| failed(what, source))
 }
 
-fn failed(what: &'static str, source: tokio_postgres::Error) -> InspectError {
+pub(crate) fn failed(what: &'static str, source: tokio_postgres::Error) -> InspectError {
     InspectError {
         what,
         database: None,

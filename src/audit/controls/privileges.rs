@@ -14,7 +14,10 @@ fn definer_functions(facts: &AuditFacts) -> Check {
             .filter(|f| !f.pins_search_path)
             .map(|f| format!("{} (owner {}): no search_path", f.signature, f.owner))
             .collect(),
-        "every SECURITY DEFINER function pins search_path",
+        &format!(
+            "every SECURITY DEFINER function in database {} pins search_path",
+            facts.current_database
+        ),
     )
 }
 
@@ -38,13 +41,14 @@ fn public_create(facts: &AuditFacts) -> Check {
     none_of(open, "PUBLIC cannot create in schema public")
 }
 
-fn listed(items: &[crate::audit::facts::PrivilegeFact], none: &str) -> Check {
+/// Per-database facts say which database they were read in.
+fn listed(facts: &AuditFacts, items: &[crate::audit::facts::PrivilegeFact], none: &str) -> Check {
     none_of(
         items
             .iter()
             .map(|p| format!("{}: {} on {}", p.grantee, p.privilege, p.object))
             .collect(),
-        none,
+        &format!("{none} in database {}", facts.current_database),
     )
 }
 
@@ -80,7 +84,10 @@ pub const CONTROLS: &[Control] = &[
                     .iter()
                     .map(|l| format!("language {l}"))
                     .collect(),
-                "no untrusted language besides internal and c",
+                &format!(
+                    "no untrusted language besides internal and c in database {}",
+                    f.current_database
+                ),
             )
         },
     },
@@ -93,6 +100,7 @@ pub const CONTROLS: &[Control] = &[
         remedy: "manage { public_privileges = true }\n\ngrant {\n  to         = [\"app_readonly\"]\n  privileges = [\"SELECT\"]\n  on         = { database = \"app\", schema = \"app\", all = \"tables\" }\n}",
         check: |f| {
             listed(
+                f,
                 &f.public_table_privileges,
                 "no table privilege granted to PUBLIC",
             )
@@ -105,6 +113,6 @@ pub const CONTROLS: &[Control] = &[
         severity: Severity::Medium,
         rationale: "WITH GRANT OPTION lets a role hand privileges on to others outside review.",
         remedy: "grant {\n  to         = [\"app_readwrite\"]\n  privileges = [\"SELECT\"]\n  on         = { database = \"app\", schema = \"app\", all = \"tables\" }\n} # pgfort grants without GRANT OPTION and revokes the rest",
-        check: |f| listed(&f.grant_options, "no grant option held by a non-owner"),
+        check: |f| listed(f, &f.grant_options, "no grant option held by a non-owner"),
     },
 ];

@@ -40,7 +40,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     transaction
         .rollback()
         .await
-        .map_err(|source| Error::Internal(format!("could not end the transaction: {source}")))?;
+        .map_err(|source| gather::failed("the end of the read-only transaction", source))?;
     tracing::info!("audit used {queries} queries");
     if is_local(&settings) {
         facts.hba_file_mode = facts
