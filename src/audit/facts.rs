@@ -39,6 +39,8 @@ pub struct RoleFact {
     /// `rolconnlimit`, -1 for none.
     pub connlimit: i32,
     pub password: Option<PasswordKind>,
+    /// Roles this one is a direct member of (for `+group` rules).
+    pub member_of: Vec<String>,
 }
 
 /// One line of `pg_hba_file_rules`.

@@ -32,6 +32,7 @@ fn role(name: &str, superuser: bool, connlimit: i32, password: PasswordKind) -> 
         bypassrls: false,
         connlimit,
         password: Some(password),
+        member_of: Vec::new(),
     }
 }
 
@@ -210,7 +211,10 @@ pub fn weak() -> AuditFacts {
     }
     facts.roles = vec![
         role("postgres", true, -1, PasswordKind::Md5),
-        role("admin", true, -1, PasswordKind::Scram),
+        RoleFact {
+            member_of: vec!["dba".to_owned()],
+            ..role("admin", true, -1, PasswordKind::Scram)
+        },
         RoleFact {
             createrole: true,
             createdb: true,
@@ -295,6 +299,15 @@ pub fn weak_with_hostssl() -> AuditFacts {
             "app",
             "app",
             Some(("10.1.0.0", "255.255.0.0")),
+            "scram-sha-256",
+        ));
+        // admin is a superuser and a member of dba.
+        rules.push(rule(
+            7,
+            "hostssl",
+            "app",
+            "+dba",
+            Some(("10.2.0.0", "255.255.255.0")),
             "scram-sha-256",
         ));
     }

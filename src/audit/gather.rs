@@ -24,19 +24,23 @@ SELECT session_user::text AS session_user,
 const SETTINGS: &str = "SELECT name::text, setting::text, unit::text FROM pg_catalog.pg_settings";
 
 const ROLES: &str = "\
-SELECT rolname::text, rolsuper, rolcanlogin, rolcreaterole, rolcreatedb, rolreplication,
-       rolbypassrls, rolconnlimit, NULL::text AS kind
-FROM pg_catalog.pg_roles ORDER BY rolname";
+SELECT r.rolname::text, r.rolsuper, r.rolcanlogin, r.rolcreaterole, r.rolcreatedb,
+       r.rolreplication, r.rolbypassrls, r.rolconnlimit, NULL::text AS kind,
+       ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m
+             JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
+FROM pg_catalog.pg_roles r ORDER BY 1";
 
 /// Only the kind of verifier leaves the server, never the verifier.
 const ROLES_WITH_PASSWORDS: &str = "\
-SELECT rolname::text, rolsuper, rolcanlogin, rolcreaterole, rolcreatedb, rolreplication,
-       rolbypassrls, rolconnlimit,
-       CASE WHEN rolpassword IS NULL THEN 'none'
-            WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram'
-            WHEN rolpassword ~ '^md5[0-9a-f]{32}$' THEN 'md5'
-            ELSE 'plain' END AS kind
-FROM pg_catalog.pg_authid ORDER BY rolname";
+SELECT r.rolname::text, r.rolsuper, r.rolcanlogin, r.rolcreaterole, r.rolcreatedb,
+       r.rolreplication, r.rolbypassrls, r.rolconnlimit,
+       CASE WHEN r.rolpassword IS NULL THEN 'none'
+            WHEN r.rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram'
+            WHEN r.rolpassword ~ '^md5[0-9a-f]{32}$' THEN 'md5'
+            ELSE 'plain' END AS kind,
+       ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m
+             JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
+FROM pg_catalog.pg_authid r ORDER BY 1";
 
 const HBA: &str = "\
 SELECT line_number, type, database, user_name, address, netmask, auth_method
@@ -226,6 +230,7 @@ fn role(row: &Row) -> RoleFact {
         bypassrls: row.get(6),
         connlimit: row.get(7),
         password,
+        member_of: row.get(9),
     }
 }
 

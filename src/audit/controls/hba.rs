@@ -110,22 +110,21 @@ fn ssl_bypass(facts: &AuditFacts) -> Check {
     )
 }
 
+/// A rule's user field names a superuser: `all`, the name, or `+group`
+/// of which a superuser is a direct member.
 fn superuser_remote(facts: &AuditFacts) -> Check {
-    let superusers: Vec<&str> = facts
-        .roles
-        .iter()
-        .filter(|r| r.superuser)
-        .map(|r| r.name.as_str())
-        .collect();
+    let superusers: Vec<&crate::audit::facts::RoleFact> =
+        facts.roles.iter().filter(|r| r.superuser).collect();
+    let names_superuser = |user: &str| {
+        user == "all"
+            || superusers.iter().any(|s| match user.strip_prefix('+') {
+                Some(group) => s.name == group || s.member_of.iter().any(|g| g == group),
+                None => s.name == user,
+            })
+    };
     offending(
         facts,
-        |r| {
-            is_host(r)
-                && admits(r)
-                && r.users
-                    .iter()
-                    .any(|u| u == "all" || superusers.contains(&u.as_str()))
-        },
+        |r| is_host(r) && admits(r) && r.users.iter().any(|u| names_superuser(u)),
         "no host rule admits a superuser",
     )
 }
@@ -272,6 +271,22 @@ mod tests {
             netmask: Some(netmask.to_owned()),
             method: "scram-sha-256".to_owned(),
         }
+    }
+
+    #[test]
+    fn superuser_through_a_group() {
+        let mut facts = crate::audit::fixtures::hardened();
+        let mut dba = rule("10.0.0.0", "255.255.255.0");
+        dba.users = vec!["+dba".to_owned()];
+        dba.databases = vec!["app".to_owned()];
+        facts.hba_rules = Some(vec![dba]);
+        assert!(matches!(superuser_remote(&facts), Check::Pass(_)));
+        for role in &mut facts.roles {
+            if role.superuser {
+                role.member_of.push("dba".to_owned());
+            }
+        }
+        assert!(matches!(superuser_remote(&facts), Check::Fail(_)));
     }
 
     #[test]
