@@ -54,6 +54,9 @@ pub(crate) fn setting<'a>(facts: &'a AuditFacts, name: &str) -> Result<&'a Setti
 
 /// `name = value` (with the unit when there is one), as evidence.
 pub(crate) fn shown(name: &str, setting: &SettingFact) -> String {
+    if setting.value.is_empty() {
+        return format!("{name} = \"\" (empty)");
+    }
     match &setting.unit {
         Some(unit) if !unit.is_empty() => format!("{name} = {}{unit}", setting.value),
         _ => format!("{name} = {}", setting.value),
