@@ -252,7 +252,7 @@ pub const CONTROLS: &[Control] = &[
         title: "no host rule admits a superuser remotely",
         severity: Severity::High,
         rationale: "Superusers should connect only through the local socket.",
-        remedy: "Edit pg_hba.conf: add `host all <superuser> 0.0.0.0/0 reject` before broader rules.",
+        remedy: "Edit pg_hba.conf: add `host all <superuser> 0.0.0.0/0 reject` and `host all <superuser> ::/0 reject` before broader rules, and reload.",
         check: superuser_remote,
     },
 ];
