@@ -167,6 +167,29 @@ fn fail_on_controls_and_formats() {
     let out = audit(&cluster, &["--controls", "5.12-ext"]);
     assert_eq!(out.code, Some(0), "{}", out.stdout);
 
+    // A configuration directory's connection block is honoured.
+    let work = common::workdir();
+    common::write_files(
+        work.path(),
+        &[(
+            "main.hcl",
+            &format!(
+                "connection {{\n  host = \"127.0.0.1\"\n  port = {}\n  dbname = \"template1\"\n}}\n",
+                cluster.port()
+            ),
+        )],
+    );
+    let mut cmd = cluster.command();
+    cmd.env_remove("PGDATABASE");
+    let out = cmd
+        .args(["audit", "--format", "json", "--controls", "3.1.20"])
+        .arg(work.path())
+        .output()
+        .expect("run pgfort");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(report["target"]["database"], "template1");
+
     let out = audit(&cluster, &["--controls", "no-such-control"]);
     assert_eq!(out.code, Some(1));
     assert!(

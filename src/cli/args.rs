@@ -52,6 +52,11 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
+    /// A configuration directory whose `connection` block says where to
+    /// connect (optional; nothing else in it is used).
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
     /// text, json, sarif or markdown.

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::common::{connect_db, resolve_target};
+use super::common::{connect_db, load_config, resolve_target};
 use crate::Error;
 use crate::audit::report::{render_json, render_markdown, render_sarif, render_text};
 use crate::audit::{self, Format, Report, Selection, gather};
@@ -24,7 +24,11 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
             Some("the ids are listed by `pgfort audit --format json` (findings[].id)"),
         ));
     }
-    let settings = resolve_target(&args.connection, &Config::default())?;
+    let config = match &args.dir {
+        Some(dir) => load_config(dir, &args.vars)?,
+        None => Config::default(),
+    };
+    let settings = resolve_target(&args.connection, &config)?;
     let mut db = connect_db(&settings).await?;
     let transaction = db
         .client
