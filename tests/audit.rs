@@ -213,6 +213,10 @@ fn fail_on_controls_and_formats() {
             .as_array()
             .is_some_and(|r| r.iter().any(|r| r["ruleId"] == "3.1.20"))
     );
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "."
+    );
 
     let out = audit(&cluster, &["--format", "markdown"]);
     assert!(out.stdout.starts_with("## pgfort audit"), "{}", out.stdout);

@@ -109,7 +109,7 @@ pub const CONTROLS: &[Control] = &[
     Control {
         id: "ext-grant-options",
         area: Area::Privileges,
-        title: "no grant options held by non-owners",
+        title: "no grant options on tables held by non-owners",
         severity: Severity::Medium,
         rationale: "WITH GRANT OPTION lets a role hand privileges on to others outside review.",
         remedy: "grant {\n  to         = [\"app_readwrite\"]\n  privileges = [\"SELECT\"]\n  on         = { database = \"app\", schema = \"app\", all = \"tables\" }\n} # pgfort grants without GRANT OPTION and revokes the rest",

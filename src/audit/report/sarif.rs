@@ -1,5 +1,8 @@
 //! SARIF 2.1.0 for code-scanning uploads: every selected control is a rule,
-//! every failure a result located at the audited database.
+//! every failure a result located at the audited database. Code scanning
+//! rejects results without an artifact location, so each result also
+//! points at `artifact` (the configuration directory, or `.`), with a
+//! fingerprint per control and target so alerts stay stable across runs.
 
 use serde_json::{Value, json};
 
@@ -27,7 +30,7 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-pub fn render_sarif(report: &Report) -> Result<String, serde_json::Error> {
+pub fn render_sarif(report: &Report, artifact: &str) -> Result<String, serde_json::Error> {
     let rules: Vec<Value> = report
         .findings
         .iter()
@@ -62,8 +65,10 @@ pub fn render_sarif(report: &Report) -> Result<String, serde_json::Error> {
                 "level": level(f.severity),
                 "message": { "text": format!("{}: {}", f.title, f.evidence.join("; ")) },
                 "locations": [{
+                    "physicalLocation": { "artifactLocation": { "uri": artifact } },
                     "logicalLocations": [{ "name": location, "kind": "module" }],
                 }],
+                "partialFingerprints": { "pgfortControl/v1": format!("{}@{location}", f.id) },
             })
         })
         .collect();

@@ -38,7 +38,7 @@ fn json_snapshot() -> Result<(), serde_json::Error> {
 
 #[test]
 fn sarif_snapshot() -> Result<(), serde_json::Error> {
-    let text = render_sarif(&report(&weak_with_hostssl()))?;
+    let text = render_sarif(&report(&weak_with_hostssl()), ".")?;
     let sarif: Value = serde_json::from_str(&text)?;
     assert_eq!(sarif["version"], "2.1.0");
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"]

@@ -58,7 +58,13 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     match args.format {
         Format::Text => print!("{}", render_text(&report, ui.color)),
         Format::Json => println!("{}", render_json(&report).map_err(json_error)?),
-        Format::Sarif => println!("{}", render_sarif(&report).map_err(json_error)?),
+        Format::Sarif => {
+            let artifact = args
+                .dir
+                .as_deref()
+                .map_or_else(|| ".".to_owned(), |dir| dir.display().to_string());
+            println!("{}", render_sarif(&report, &artifact).map_err(json_error)?);
+        }
         Format::Markdown => print!("{}", render_markdown(&report)),
     }
     Ok(if failed {
