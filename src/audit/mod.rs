@@ -84,6 +84,33 @@ pub enum Check {
     Skip(String),
 }
 
+/// Whether a remedy is pgfort HCL to paste, or a manual step (files,
+/// pg_hba.conf, restarts) that a `settings` block cannot express.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RemedyKind {
+    Hcl,
+    Manual,
+}
+
+/// Remedies that start with a pgfort block are HCL; the rest are steps.
+pub fn remedy_kind(remedy: &str) -> RemedyKind {
+    const BLOCKS: [&str; 7] = [
+        "settings {",
+        "role \"",
+        "manage {",
+        "grant {",
+        "extension \"",
+        "database \"",
+        "schema \"",
+    ];
+    if BLOCKS.iter().any(|block| remedy.starts_with(block)) {
+        RemedyKind::Hcl
+    } else {
+        RemedyKind::Manual
+    }
+}
+
 /// The status of a finding, for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -115,6 +142,7 @@ pub struct Finding {
     pub status: Status,
     pub rationale: &'static str,
     pub remedy: &'static str,
+    pub remedy_kind: RemedyKind,
     pub evidence: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
@@ -161,6 +189,7 @@ fn evaluate(control: &Control, facts: &AuditFacts) -> Finding {
         status,
         rationale: control.rationale,
         remedy: control.remedy,
+        remedy_kind: remedy_kind(control.remedy),
         evidence,
         skip_reason,
     }

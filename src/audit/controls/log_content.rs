@@ -114,7 +114,7 @@ pub const CONTROLS: &[Control] = &[
         title: "pgaudit is preloaded and logs ddl and write",
         severity: Severity::Low,
         rationale: "pgaudit records object-level access that log_statement cannot.",
-        remedy: "settings {\n  shared_preload_libraries = \"pgaudit\" # requires restart\n  \"pgaudit.log\"           = \"ddl, write\"\n}",
+        remedy: "extension \"pgaudit\" {\n  database = \"postgres\" # also preloads the library; requires restart\n}\n\nsettings {\n  pgaudit = { log = \"ddl, write\" }\n}",
         check: pgaudit,
     },
     Control {

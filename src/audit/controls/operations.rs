@@ -119,7 +119,7 @@ pub const CONTROLS: &[Control] = &[
         title: "pg_stat_statements is preloaded and installed",
         severity: Severity::Low,
         rationale: "Query statistics are how slow or abusive statements are found.",
-        remedy: "settings { shared_preload_libraries = \"pg_stat_statements\" } # requires restart\n\nextension \"pg_stat_statements\" {\n  database = \"postgres\"\n}",
+        remedy: "extension \"pg_stat_statements\" {\n  database = \"postgres\" # also preloads the library; requires restart\n}",
         check: stat_statements,
     },
     Control {
@@ -155,7 +155,7 @@ pub const CONTROLS: &[Control] = &[
         title: "no statement has run for more than 5 minutes",
         severity: Severity::Medium,
         rationale: "Long statements hold locks and stop vacuum from cleaning up.",
-        remedy: "settings { statement_timeout = \"5min\" } (or per role: role \"app\" { settings = { statement_timeout = \"30s\" } })",
+        remedy: "settings { statement_timeout = \"5min\" }\n\n# or per role:\nrole \"app\" {\n  settings = { statement_timeout = \"30s\" }\n}",
         check: long_queries,
     },
     Control {

@@ -77,7 +77,7 @@ pub const CONTROLS: &[Control] = &[
         title: "no untrusted procedural languages",
         severity: Severity::Medium,
         rationale: "Untrusted languages (plpython3u, plperlu) run code as the server's OS user.",
-        remedy: "DROP EXTENSION <language>; or keep it and remove it from every function owner but the superuser",
+        remedy: "DROP EXTENSION <language> unless a reviewed function needs it (only superusers can write functions in it).",
         check: |f| {
             none_of(
                 f.untrusted_languages

@@ -118,3 +118,15 @@ fn find(id: &str) -> &'static Control {
         .find(|c| c.id == id)
         .unwrap_or_else(|| panic!("no control {id}"))
 }
+
+/// HCL remedies are valid HCL, so they can be pasted as they are.
+#[test]
+fn hcl_remedies_parse() {
+    for control in all() {
+        if crate::audit::remedy_kind(control.remedy) == crate::audit::RemedyKind::Hcl
+            && let Err(error) = hcl::parse(control.remedy)
+        {
+            panic!("{}: {error}\n{}", control.id, control.remedy);
+        }
+    }
+}

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::Report;
-use crate::audit::{Severity, Status};
+use crate::audit::{RemedyKind, Severity, Status};
 
 /// Table cells cannot hold pipes or newlines.
 fn cell(text: &str) -> String {
@@ -61,7 +61,11 @@ pub fn render_markdown(report: &Report) -> String {
         for line in &finding.evidence {
             let _ = writeln!(out, "- `{}`", line.replace('`', "'"));
         }
-        let _ = writeln!(out, "\nFix:\n\n```hcl\n{}\n```", finding.remedy);
+        let fence = match finding.remedy_kind {
+            RemedyKind::Hcl => "hcl",
+            RemedyKind::Manual => "text",
+        };
+        let _ = writeln!(out, "\nFix:\n\n```{fence}\n{}\n```", finding.remedy);
     }
     let skipped: Vec<_> = report
         .findings

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use super::Report;
-use crate::audit::{Severity, Status};
+use crate::audit::{RemedyKind, Severity, Status};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -42,7 +42,10 @@ pub fn render_sarif(report: &Report, artifact: &str) -> Result<String, serde_jso
                 "fullDescription": { "text": f.rationale },
                 "help": {
                     "text": f.remedy,
-                    "markdown": format!("```hcl\n{}\n```", f.remedy),
+                    "markdown": match f.remedy_kind {
+                        RemedyKind::Hcl => format!("```hcl\n{}\n```", f.remedy),
+                        RemedyKind::Manual => f.remedy.to_owned(),
+                    },
                 },
                 "defaultConfiguration": { "level": level(f.severity) },
                 "properties": {
