@@ -4,6 +4,7 @@
 //! [`render`] and [`apply`].
 
 pub mod apply;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connect;

@@ -45,6 +45,32 @@ pub enum Command {
     /// A throwaway local PostgreSQL server for trying pgfort.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Check the server against hardening controls. Read-only; exit 3 when
+    /// a control at or above --fail-on fails.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A configuration directory whose `connection` block says where to
+    /// connect (optional; nothing else in it is used).
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// text, json, sarif or markdown.
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: crate::audit::Format,
+    /// Only run controls of this severity or higher.
+    #[arg(long, value_name = "SEVERITY")]
+    pub min_severity: Option<crate::audit::Severity>,
+    /// Only run these controls (comma-separated ids, e.g. 3.1.20,5.12-ext).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub controls: Vec<String>,
+    /// Exit 3 when a control of this severity or higher fails.
+    #[arg(long, default_value = "high", value_name = "SEVERITY")]
+    pub fail_on: crate::audit::Severity,
 }
 
 #[derive(Debug, Args)]

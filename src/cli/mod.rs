@@ -20,6 +20,8 @@ pub enum Outcome {
     Failure,
     /// Exit 2: `plan --detailed-exitcode` found changes.
     Changes,
+    /// Exit 3: `audit` found a failing control at or above `--fail-on`.
+    AuditFailed,
 }
 
 impl Outcome {
@@ -28,6 +30,7 @@ impl Outcome {
             Outcome::Success => 0,
             Outcome::Failure => 1,
             Outcome::Changes => 2,
+            Outcome::AuditFailed => 3,
         }
     }
 }

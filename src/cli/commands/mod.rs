@@ -1,6 +1,7 @@
 //! One file per subcommand.
 
 mod apply;
+mod audit;
 mod common;
 mod fmt;
 mod plan;
@@ -20,5 +21,6 @@ pub fn dispatch(command: Command, ui: Ui) -> Result<Outcome, Error> {
         Command::Fmt(args) => fmt::run(&args),
         Command::Tune(args) => tune::run(&args),
         Command::Sandbox(command) => sandbox::run(command),
+        Command::Audit(args) => common::block_on(audit::run(&args, ui)),
     }
 }

@@ -1,0 +1,71 @@
+# Server settings and PUBLIC privileges that make the logging,
+# authentication and privilege controls of `pgfort audit` pass.
+#
+#   pgfort apply modules/hardened-baseline
+#   pgfort audit
+#
+# For another database, rename the `database` block and the grants' database.
+
+variable "schema_owner" {
+  description = "Role that keeps CREATE on schema public"
+  default     = "app_owner"
+}
+
+settings {
+  # 5.12-ext, 5.7-ext
+  password_encryption    = "scram-sha-256"
+  authentication_timeout = "30s"
+
+  # 3.1.x: who connected, what they changed, in files only the server reads
+  log_connections          = true
+  log_disconnections       = true
+  log_statement            = "ddl"
+  log_line_prefix          = "%m [%p] %q%u@%d app=%a host=%h "
+  log_min_messages         = "warning"
+  log_min_error_statement  = "error"
+  log_file_mode            = "0600"
+  log_truncate_on_rotation = true
+  log_rotation_age         = "1d"
+  log_rotation_size        = "100MB"
+  log_hostname             = false
+  log_replication_commands = true
+  debug_print_parse        = false
+  debug_print_rewritten    = false
+  debug_print_plan         = false
+
+  # 6.2, 6.8-tls (takes effect once ssl is configured)
+  ignore_system_indexes    = false
+  post_auth_delay          = 0
+  ssl_min_protocol_version = "TLSv1.2"
+
+  autovacuum = true
+}
+
+# 4.10-ext: PUBLIC's privileges on the declared database and its schemas
+# become authoritative, so a CREATE granted to PUBLIC on schema public is
+# revoked. PUBLIC keeps what it needs; only the owner role may create.
+manage {
+  public_privileges = true
+}
+
+database "postgres" {}
+
+role "app_owner" {}
+
+grant {
+  to         = ["public"]
+  privileges = ["CONNECT", "TEMPORARY"]
+  on         = { database = "postgres" }
+}
+
+grant {
+  to         = ["public"]
+  privileges = ["USAGE"]
+  on         = { database = "postgres", schema = "public" }
+}
+
+grant {
+  to         = [var.schema_owner]
+  privileges = ["USAGE", "CREATE"]
+  on         = { database = "postgres", schema = "public" }
+}

@@ -1,0 +1,87 @@
+//! Authentication settings and stored passwords (CIS 5.5, 5.7, 5.12).
+
+use super::{none_of, number, setting, setting_check, shown, verdict};
+use crate::audit::facts::{AuditFacts, PasswordKind};
+use crate::audit::{Area, Check, Control, Severity};
+
+fn verifiers(facts: &AuditFacts) -> Check {
+    if !facts.read_passwords {
+        return Check::Skip("needs superuser (pg_authid is not readable)".to_owned());
+    }
+    let weak = facts
+        .roles
+        .iter()
+        .filter_map(|role| match role.password {
+            Some(PasswordKind::Md5) => Some(format!("{}: md5 verifier", role.name)),
+            Some(PasswordKind::Plain) => Some(format!("{}: cleartext password", role.name)),
+            _ => None,
+        })
+        .collect();
+    none_of(weak, "every stored password is a SCRAM-SHA-256 verifier")
+}
+
+fn connection_limits(facts: &AuditFacts) -> Check {
+    let unlimited = facts
+        .roles
+        .iter()
+        .filter(|r| r.login && !r.superuser && r.connlimit < 0 && !r.name.starts_with("pg_"))
+        .map(|r| format!("{}: connection limit -1", r.name))
+        .collect();
+    none_of(unlimited, "every login role has a connection limit")
+}
+
+/// authentication_timeout in seconds (pg_settings reports the unit `s`).
+fn authentication_timeout(facts: &AuditFacts) -> Check {
+    let value = match setting(facts, "authentication_timeout") {
+        Ok(value) => value,
+        Err(skip) => return skip,
+    };
+    let seconds = number(&value.value).map(|n| match value.unit.as_deref() {
+        Some("ms") => n / 1000.0,
+        Some("min") => n * 60.0,
+        _ => n,
+    });
+    verdict(
+        seconds.is_some_and(|s| s <= 60.0),
+        vec![shown("authentication_timeout", value)],
+    )
+}
+
+pub const CONTROLS: &[Control] = &[
+    Control {
+        id: "5.12-ext",
+        area: Area::Authentication,
+        title: "password_encryption is scram-sha-256",
+        severity: Severity::High,
+        rationale: "md5 verifiers can be replayed as passwords and are weak against brute force.",
+        remedy: "settings { password_encryption = \"scram-sha-256\" }",
+        check: |f| setting_check(f, "password_encryption", |v| v == "scram-sha-256"),
+    },
+    Control {
+        id: "ext-password-verifiers",
+        area: Area::Authentication,
+        title: "no stored md5 or cleartext passwords",
+        severity: Severity::High,
+        rationale: "An md5 verifier is password-equivalent; rehash by setting the password again.",
+        remedy: "role \"name\" { password = var.name_password } # pgfort stores SCRAM verifiers",
+        check: verifiers,
+    },
+    Control {
+        id: "5.5",
+        area: Area::Authentication,
+        title: "login roles have a connection limit",
+        severity: Severity::Low,
+        rationale: "A runaway or hostile client should not take every connection slot.",
+        remedy: "role \"name\" { connection_limit = 20 }",
+        check: connection_limits,
+    },
+    Control {
+        id: "5.7-ext",
+        area: Area::Authentication,
+        title: "authentication_timeout is at most 60s",
+        severity: Severity::Low,
+        rationale: "Long authentication windows let idle clients hold connection slots.",
+        remedy: "settings { authentication_timeout = \"30s\" }",
+        check: authentication_timeout,
+    },
+];

@@ -1,0 +1,113 @@
+//! The control table, one file per area, and the helpers they share for
+//! reading settings. Every check is a pure function of the facts.
+
+pub mod auth;
+pub mod files;
+pub mod hba;
+pub mod log_content;
+pub mod log_files;
+pub mod log_levels;
+pub mod misc;
+pub mod network;
+pub mod operations;
+pub mod privileges;
+pub mod role_attributes;
+
+#[cfg(test)]
+mod tests;
+
+use super::facts::{AuditFacts, SettingFact};
+use super::{Check, Control};
+
+/// Every control, grouped by area in report order.
+static GROUPS: &[&[Control]] = &[
+    auth::CONTROLS,
+    hba::CONTROLS,
+    network::CONTROLS,
+    log_files::CONTROLS,
+    log_levels::CONTROLS,
+    log_content::CONTROLS,
+    role_attributes::CONTROLS,
+    privileges::CONTROLS,
+    files::CONTROLS,
+    operations::CONTROLS,
+    misc::CONTROLS,
+];
+
+/// All controls in table order.
+pub fn all() -> impl Iterator<Item = &'static Control> {
+    GROUPS.iter().flat_map(|group| group.iter())
+}
+
+/// The skip for a setting pgfort cannot see: hidden from roles without
+/// pg_read_all_settings, or absent on this server version.
+pub(crate) fn invisible(name: &str) -> Check {
+    Check::Skip(format!(
+        "needs pg_read_all_settings (setting {name} is not visible)"
+    ))
+}
+
+/// A setting, or the skip that says why it is missing.
+pub(crate) fn setting<'a>(facts: &'a AuditFacts, name: &str) -> Result<&'a SettingFact, Check> {
+    facts.setting(name).ok_or_else(|| invisible(name))
+}
+
+/// `name = value` (with the unit when there is one), as evidence.
+pub(crate) fn shown(name: &str, setting: &SettingFact) -> String {
+    if setting.value.is_empty() {
+        return format!("{name} = \"\" (empty)");
+    }
+    match &setting.unit {
+        Some(unit) if !unit.is_empty() => format!("{name} = {}{unit}", setting.value),
+        _ => format!("{name} = {}", setting.value),
+    }
+}
+
+/// Whether a boolean setting is on (PostgreSQL shows `on`/`off`).
+pub(crate) fn is_on(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "on" | "true" | "yes" | "1"
+    )
+}
+
+/// Passes when `pass(value)` holds, with the setting as evidence.
+pub(crate) fn setting_check(facts: &AuditFacts, name: &str, pass: impl Fn(&str) -> bool) -> Check {
+    match setting(facts, name) {
+        Ok(value) => verdict(pass(&value.value), vec![shown(name, value)]),
+        Err(skip) => skip,
+    }
+}
+
+/// A boolean setting that must be `want`.
+pub(crate) fn bool_setting(facts: &AuditFacts, name: &str, want: bool) -> Check {
+    setting_check(facts, name, |value| is_on(value) == want)
+}
+
+/// Pass or fail with the same evidence.
+pub(crate) fn verdict(pass: bool, evidence: Vec<String>) -> Check {
+    if pass {
+        Check::Pass(evidence)
+    } else {
+        Check::Fail(evidence)
+    }
+}
+
+/// Fails with the offenders as evidence, passes with `none` when empty.
+pub(crate) fn none_of(offenders: Vec<String>, none: &str) -> Check {
+    if offenders.is_empty() {
+        Check::Pass(vec![none.to_owned()])
+    } else {
+        Check::Fail(offenders)
+    }
+}
+
+/// An octal mode setting such as `0600`.
+pub(crate) fn octal(value: &str) -> Option<u32> {
+    u32::from_str_radix(value.trim(), 8).ok()
+}
+
+/// A number setting.
+pub(crate) fn number(value: &str) -> Option<f64> {
+    value.trim().parse().ok()
+}

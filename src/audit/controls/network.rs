@@ -1,0 +1,104 @@
+//! Network exposure and TLS (CIS 5.2, 6.8, 6.10).
+
+use super::{bool_setting, setting, setting_check, shown, verdict};
+use crate::audit::facts::AuditFacts;
+use crate::audit::{Area, Check, Control, Severity};
+
+fn listen_addresses(facts: &AuditFacts) -> Check {
+    setting_check(facts, "listen_addresses", |value| {
+        !value
+            .split(',')
+            .any(|a| matches!(a.trim(), "*" | "0.0.0.0" | "::"))
+    })
+}
+
+fn min_protocol(facts: &AuditFacts) -> Check {
+    setting_check(facts, "ssl_min_protocol_version", |value| {
+        matches!(value, "TLSv1.2" | "TLSv1.3")
+    })
+}
+
+fn hostssl_rules(facts: &AuditFacts) -> Check {
+    let Some(rules) = facts.hba_rules.as_deref() else {
+        return Check::Skip("needs superuser (pg_hba_file_rules is not readable)".to_owned());
+    };
+    let ssl: Vec<String> = rules
+        .iter()
+        .filter(|r| r.kind == "hostssl")
+        .map(super::hba::describe)
+        .collect();
+    if ssl.is_empty() {
+        Check::Fail(vec!["no hostssl rule in pg_hba.conf".to_owned()])
+    } else {
+        Check::Pass(ssl)
+    }
+}
+
+/// Forward secrecy: static RSA key exchange must be excluded, or only
+/// (EC)DHE suites listed. TLS 1.3 suites are always forward-secret.
+fn ciphers(facts: &AuditFacts) -> Check {
+    let value = match setting(facts, "ssl_ciphers") {
+        Ok(value) => value,
+        Err(skip) => return skip,
+    };
+    let list = value.value.to_ascii_uppercase();
+    let excludes_rsa = list.split(':').any(|c| c == "!KRSA" || c == "!RSA");
+    let only_ephemeral = list
+        .split(':')
+        .filter(|c| !c.starts_with('!') && !c.starts_with('-'))
+        .all(|c| c.contains("ECDHE") || c.contains("DHE") || c.starts_with("TLS_"));
+    verdict(
+        excludes_rsa || only_ephemeral,
+        vec![shown("ssl_ciphers", value)],
+    )
+}
+
+const SSL_REMEDY: &str = "settings {\n  ssl           = true\n  ssl_cert_file = \"server.crt\"\n  ssl_key_file  = \"server.key\"\n}";
+
+pub const CONTROLS: &[Control] = &[
+    Control {
+        id: "5.2",
+        area: Area::Network,
+        title: "listen_addresses is not every interface",
+        severity: Severity::Medium,
+        rationale: "Listen only where clients are; every interface widens the attack surface.",
+        remedy: "settings { listen_addresses = \"10.0.0.5\" } # requires restart",
+        check: listen_addresses,
+    },
+    Control {
+        id: "6.8-ssl",
+        area: Area::Network,
+        title: "ssl is on",
+        severity: Severity::High,
+        rationale: "Without TLS, password exchanges and data cross the network readable.",
+        remedy: SSL_REMEDY,
+        check: |f| bool_setting(f, "ssl", true),
+    },
+    Control {
+        id: "6.8-tls",
+        area: Area::Network,
+        title: "ssl_min_protocol_version is TLSv1.2 or newer",
+        severity: Severity::Medium,
+        rationale: "TLS 1.0 and 1.1 are deprecated and have known weaknesses.",
+        remedy: "settings { ssl_min_protocol_version = \"TLSv1.2\" }",
+        check: min_protocol,
+    },
+    Control {
+        id: "6.8-hostssl",
+        area: Area::Network,
+        title: "pg_hba.conf has hostssl rules",
+        severity: Severity::Medium,
+        rationale: "ssl = on only offers TLS; hostssl rules require it.",
+        remedy: "Edit pg_hba.conf: `hostssl <db> <role> <network> scram-sha-256` and reload.",
+        check: hostssl_rules,
+    },
+    Control {
+        id: "6.10-ext",
+        area: Area::Network,
+        title: "ssl_ciphers allows only forward-secret suites",
+        severity: Severity::Low,
+        rationale: "Static RSA key exchange lets a stolen key decrypt recorded traffic.",
+        remedy: "settings { ssl_ciphers = \"ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!kRSA\" }",
+        check: ciphers,
+    },
+];

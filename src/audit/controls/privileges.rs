@@ -1,0 +1,118 @@
+//! Object privileges (CIS 4.5, 4.10 and extras): nothing granted to PUBLIC
+//! that lets anyone write or read, no hijackable definer functions, no
+//! untrusted languages, no grant options handed out.
+
+use super::none_of;
+use crate::audit::facts::AuditFacts;
+use crate::audit::{Area, Check, Control, Severity};
+
+fn definer_functions(facts: &AuditFacts) -> Check {
+    none_of(
+        facts
+            .definer_functions
+            .iter()
+            .filter(|f| !f.pins_search_path)
+            .map(|f| format!("{} (owner {}): no search_path", f.signature, f.owner))
+            .collect(),
+        &format!(
+            "every SECURITY DEFINER function in database {} pins search_path",
+            facts.current_database
+        ),
+    )
+}
+
+/// `=UC/owner` or `=C/owner`: PUBLIC (empty grantee) may CREATE.
+fn public_create(facts: &AuditFacts) -> Check {
+    let Some(acl) = &facts.public_schema_acl else {
+        return Check::Pass(vec![format!(
+            "no schema public in database {}",
+            facts.current_database
+        )]);
+    };
+    let open: Vec<String> = acl
+        .iter()
+        .filter(|item| {
+            item.strip_prefix('=')
+                .and_then(|rest| rest.split('/').next())
+                .is_some_and(|privileges| privileges.contains('C'))
+        })
+        .map(|item| format!("schema public in {}: {item}", facts.current_database))
+        .collect();
+    none_of(open, "PUBLIC cannot create in schema public")
+}
+
+/// Per-database facts say which database they were read in.
+fn listed(facts: &AuditFacts, items: &[crate::audit::facts::PrivilegeFact], none: &str) -> Check {
+    none_of(
+        items
+            .iter()
+            .map(|p| format!("{}: {} on {}", p.grantee, p.privilege, p.object))
+            .collect(),
+        &format!("{none} in database {}", facts.current_database),
+    )
+}
+
+pub const CONTROLS: &[Control] = &[
+    Control {
+        id: "4.5",
+        area: Area::Privileges,
+        title: "SECURITY DEFINER functions pin search_path",
+        severity: Severity::High,
+        rationale: "Without a fixed search_path a caller can hijack a definer function's lookups.",
+        remedy: "ALTER FUNCTION … SET search_path = pg_catalog, pg_temp; (in the function's migration)",
+        check: definer_functions,
+    },
+    Control {
+        id: "4.10-ext",
+        area: Area::Privileges,
+        title: "PUBLIC cannot create in schema public",
+        severity: Severity::High,
+        rationale: "CREATE on public lets any role plant objects that shadow others (CVE-2018-1058).",
+        remedy: "manage { public_privileges = true }\n\ngrant {\n  to         = [\"app_owner\"]\n  privileges = [\"USAGE\", \"CREATE\"]\n  on         = { database = \"app\", schema = \"public\" }\n}",
+        check: public_create,
+    },
+    Control {
+        id: "ext-untrusted-languages",
+        area: Area::Privileges,
+        title: "no untrusted procedural languages",
+        severity: Severity::Medium,
+        rationale: "Untrusted languages (plpython3u, plperlu) run code as the server's OS user.",
+        remedy: "DROP EXTENSION <language> unless a reviewed function needs it (only superusers can write functions in it).",
+        check: |f| {
+            none_of(
+                f.untrusted_languages
+                    .iter()
+                    .map(|l| format!("language {l}"))
+                    .collect(),
+                &format!(
+                    "no untrusted language besides internal and c in database {}",
+                    f.current_database
+                ),
+            )
+        },
+    },
+    Control {
+        id: "ext-public-table-privileges",
+        area: Area::Privileges,
+        title: "no table privileges granted to PUBLIC",
+        severity: Severity::High,
+        rationale: "A privilege granted to PUBLIC is granted to every current and future role.",
+        remedy: "manage { public_privileges = true }\n\ngrant {\n  to         = [\"app_readonly\"]\n  privileges = [\"SELECT\"]\n  on         = { database = \"app\", schema = \"app\", all = \"tables\" }\n}",
+        check: |f| {
+            listed(
+                f,
+                &f.public_table_privileges,
+                "no table privilege granted to PUBLIC",
+            )
+        },
+    },
+    Control {
+        id: "ext-grant-options",
+        area: Area::Privileges,
+        title: "no grant options on tables held by non-owners",
+        severity: Severity::Medium,
+        rationale: "WITH GRANT OPTION lets a role hand privileges on to others outside review.",
+        remedy: "grant {\n  to         = [\"app_readwrite\"]\n  privileges = [\"SELECT\"]\n  on         = { database = \"app\", schema = \"app\", all = \"tables\" }\n} # pgfort grants without GRANT OPTION and revokes the rest",
+        check: |f| listed(f, &f.grant_options, "no grant option held by a non-owner"),
+    },
+];

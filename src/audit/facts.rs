@@ -1,0 +1,142 @@
+//! What the audit knows about a server: plain data gathered by a fixed set
+//! of bulk queries ([`super::gather`]), so every control is a pure function
+//! of it and can be tested from a hand-written fixture.
+//!
+//! `None` means "could not be read with our privileges"; controls turn it
+//! into a skip that names the privilege, never into a pass.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// One row of `pg_settings`: the raw value and its unit (`s`, `min`, `kB`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingFact {
+    pub value: String,
+    pub unit: Option<String>,
+}
+
+/// How a stored password is kept, never the verifier itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PasswordKind {
+    None,
+    Scram,
+    Md5,
+    Plain,
+}
+
+/// A role's attributes (`pg_roles`), and its password kind when
+/// `pg_authid` is readable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleFact {
+    pub name: String,
+    pub superuser: bool,
+    pub login: bool,
+    pub createrole: bool,
+    pub createdb: bool,
+    pub replication: bool,
+    pub bypassrls: bool,
+    /// `rolconnlimit`, -1 for none.
+    pub connlimit: i32,
+    pub password: Option<PasswordKind>,
+    /// Roles this one is a direct member of (for `+group` rules).
+    pub member_of: Vec<String>,
+}
+
+/// One line of `pg_hba_file_rules`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HbaRuleFact {
+    pub line: i32,
+    /// `local`, `host`, `hostssl`, `hostnossl`, `hostgssenc`, `hostnogssenc`.
+    pub kind: String,
+    pub databases: Vec<String>,
+    pub users: Vec<String>,
+    pub address: Option<String>,
+    pub netmask: Option<String>,
+    pub method: String,
+}
+
+/// A SECURITY DEFINER function outside extensions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DefinerFunction {
+    pub signature: String,
+    pub owner: String,
+    /// Whether `proconfig` pins `search_path`.
+    pub pins_search_path: bool,
+}
+
+/// A privilege on an object, as `grantee: PRIV on object`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrivilegeFact {
+    pub object: String,
+    pub grantee: String,
+    pub privilege: String,
+}
+
+/// Sessions and long-running statements (`pg_stat_activity`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct ActivityFact {
+    pub connections: i64,
+    /// Whether other roles' statements are visible (superuser or
+    /// pg_read_all_stats); otherwise long queries cannot be judged.
+    pub sees_all: bool,
+    /// `pid user seconds` of statements active for more than 5 minutes.
+    pub long_running: Vec<LongQuery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LongQuery {
+    pub pid: i32,
+    pub user: String,
+    pub seconds: i64,
+}
+
+/// A standby streaming from this server (`pg_stat_replication`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplicaFact {
+    pub name: String,
+    /// `replay_lag` in seconds; `None` when the server does not say.
+    pub replay_lag_seconds: Option<f64>,
+}
+
+/// Everything the controls look at.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct AuditFacts {
+    pub version_num: u32,
+    pub session_user: String,
+    pub current_database: String,
+    pub settings: BTreeMap<String, SettingFact>,
+    pub roles: Vec<RoleFact>,
+    /// Whether `pg_authid` was readable (password kinds are filled in).
+    pub read_passwords: bool,
+    pub hba_rules: Option<Vec<HbaRuleFact>>,
+    /// The ACL of schema `public` in the current database, as aclitem text;
+    /// `None` when the schema does not exist.
+    pub public_schema_acl: Option<Vec<String>>,
+    pub public_table_privileges: Vec<PrivilegeFact>,
+    pub grant_options: Vec<PrivilegeFact>,
+    pub definer_functions: Vec<DefinerFunction>,
+    pub untrusted_languages: Vec<String>,
+    pub extensions: Vec<String>,
+    pub available_extensions: Vec<String>,
+    pub activity: Option<ActivityFact>,
+    /// Heap blocks (hit, read) over user tables of the current database.
+    pub cache_blocks: Option<(i64, i64)>,
+    /// `None` when pg_stat_replication is not readable in full.
+    pub replicas: Option<Vec<ReplicaFact>>,
+    /// The mode bits of `hba_file`, only when pgfort runs on the server's
+    /// host and may read it.
+    pub hba_file_mode: Option<u32>,
+}
+
+impl AuditFacts {
+    pub fn setting(&self, name: &str) -> Option<&SettingFact> {
+        self.settings.get(name)
+    }
+
+    pub fn is_superuser(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|role| role.name == self.session_user && role.superuser)
+    }
+}

@@ -1,0 +1,320 @@
+//! Reads the audit facts in a READ ONLY transaction with a constant number
+//! of bulk queries: one to learn what we may read, then the rest joined so
+//! they are pipelined. Queries needing privileges we lack are not sent
+//! (an error would abort the transaction); their facts stay `None`.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::{Row, Transaction};
+
+use super::facts::*;
+use crate::inspect::{InspectCause, InspectError};
+
+/// What the session may read, decided before anything else is sent.
+const ACCESS: &str = "\
+SELECT session_user::text AS session_user,
+       current_database()::text AS current_database,
+       current_setting('server_version_num')::int AS version_num,
+       has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS read_passwords,
+       has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE') AS read_hba,
+       pg_has_role(session_user, 'pg_read_all_stats', 'USAGE') AS read_stats,
+       COALESCE((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user), false)
+         AS superuser";
+
+const SETTINGS: &str = "SELECT name::text, setting::text, unit::text FROM pg_catalog.pg_settings";
+
+const ROLES: &str = "\
+SELECT r.rolname::text, r.rolsuper, r.rolcanlogin, r.rolcreaterole, r.rolcreatedb,
+       r.rolreplication, r.rolbypassrls, r.rolconnlimit, NULL::text AS kind,
+       ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m
+             JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
+FROM pg_catalog.pg_roles r ORDER BY 1";
+
+/// Only the kind of verifier leaves the server, never the verifier.
+const ROLES_WITH_PASSWORDS: &str = "\
+SELECT r.rolname::text, r.rolsuper, r.rolcanlogin, r.rolcreaterole, r.rolcreatedb,
+       r.rolreplication, r.rolbypassrls, r.rolconnlimit,
+       CASE WHEN r.rolpassword IS NULL THEN 'none'
+            WHEN r.rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram'
+            WHEN r.rolpassword ~ '^md5[0-9a-f]{32}$' THEN 'md5'
+            ELSE 'plain' END AS kind,
+       ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m
+             JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
+FROM pg_catalog.pg_authid r ORDER BY 1";
+
+const HBA: &str = "\
+SELECT line_number, type, database, user_name, address, netmask, auth_method
+FROM pg_catalog.pg_hba_file_rules WHERE error IS NULL ORDER BY line_number";
+
+const PUBLIC_SCHEMA: &str = "\
+SELECT COALESCE(nspacl, acldefault('n', nspowner))::text[]
+FROM pg_catalog.pg_namespace WHERE nspname = 'public'";
+
+const SYSTEM_SCHEMAS: &str =
+    "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
+
+/// Table privileges granted to PUBLIC (grantee 0), and grant options held
+/// by anyone but the owner, outside system schemas.
+fn table_privileges_sql() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+                CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END,
+                a.privilege_type::text, a.is_grantable, a.grantee = c.relowner
+         FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         CROSS JOIN LATERAL aclexplode(c.relacl) a
+         WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p', 'S') AND {SYSTEM_SCHEMAS}
+           AND (a.grantee = 0 OR (a.is_grantable AND a.grantee <> c.relowner))
+         ORDER BY 1, 2, 3"
+    )
+}
+
+fn definer_sql() -> String {
+    format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '('
+                  || pg_get_function_identity_arguments(p.oid) || ')',
+                pg_get_userbyid(p.proowner)::text,
+                COALESCE(EXISTS (SELECT 1 FROM unnest(p.proconfig) c
+                                 WHERE c LIKE 'search\\_path=%'), false)
+         FROM pg_catalog.pg_proc p
+         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+         WHERE p.prosecdef AND {SYSTEM_SCHEMAS}
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                           WHERE d.classid = 'pg_catalog.pg_proc'::regclass
+                             AND d.objid = p.oid AND d.deptype = 'e')
+         ORDER BY 1"
+    )
+}
+
+const LANGUAGES: &str = "\
+SELECT lanname::text FROM pg_catalog.pg_language
+WHERE NOT lanpltrusted AND lanname NOT IN ('internal', 'c') ORDER BY 1";
+
+const EXTENSIONS: &str = "\
+SELECT ARRAY(SELECT extname::text FROM pg_catalog.pg_extension ORDER BY 1),
+       ARRAY(SELECT name::text FROM pg_catalog.pg_available_extensions
+             WHERE name IN ('pgaudit', 'pg_stat_statements') ORDER BY 1)";
+
+const ACTIVITY: &str = "\
+SELECT count(*) FILTER (WHERE backend_type = 'client backend')::bigint,
+       COALESCE(array_agg(pid) FILTER (WHERE long), '{}'),
+       COALESCE(array_agg(usename::text) FILTER (WHERE long), '{}'),
+       COALESCE(array_agg(seconds) FILTER (WHERE long), '{}')
+FROM (SELECT pid, usename, backend_type,
+             extract(epoch FROM now() - query_start)::bigint AS seconds,
+             state = 'active' AND query_start < now() - interval '5 minutes'
+               AND backend_type = 'client backend' AS long
+      FROM pg_catalog.pg_stat_activity) s";
+
+const CACHE: &str = "\
+SELECT COALESCE(sum(heap_blks_hit), 0)::bigint, COALESCE(sum(heap_blks_read), 0)::bigint
+FROM pg_catalog.pg_statio_user_tables";
+
+const REPLICATION: &str = "\
+SELECT COALESCE(application_name, client_addr::text, pid::text)::text,
+       extract(epoch FROM replay_lag)::float8
+FROM pg_catalog.pg_stat_replication ORDER BY 1";
+
+/// Reads every fact; returns them with the number of queries sent.
+pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectError> {
+    let access = query_one(tx, "audit access", ACCESS).await?;
+    let read_passwords: bool = access.get("read_passwords");
+    let read_hba: bool = access.get("read_hba");
+    let sees_all = access.get::<_, bool>("read_stats") || access.get::<_, bool>("superuser");
+    let table_sql = table_privileges_sql();
+    let definer = definer_sql();
+    let roles_sql = if read_passwords {
+        ROLES_WITH_PASSWORDS
+    } else {
+        ROLES
+    };
+    let hba = async {
+        if read_hba {
+            query(tx, "pg_hba_file_rules", HBA).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (
+        settings,
+        roles,
+        hba,
+        public,
+        tables,
+        definers,
+        languages,
+        extensions,
+        activity,
+        cache,
+        replication,
+    ) = futures_util::try_join!(
+        query(tx, "pg_settings", SETTINGS),
+        query(tx, "roles", roles_sql),
+        hba,
+        query(tx, "schema public", PUBLIC_SCHEMA),
+        query(tx, "table privileges", &table_sql),
+        query(tx, "SECURITY DEFINER functions", &definer),
+        query(tx, "languages", LANGUAGES),
+        query_one(tx, "extensions", EXTENSIONS),
+        query_one(tx, "pg_stat_activity", ACTIVITY),
+        query_one(tx, "pg_statio_user_tables", CACHE),
+        query(tx, "pg_stat_replication", REPLICATION),
+    )?;
+    let queries = 11 + u64::from(read_hba);
+    let (public_table_privileges, grant_options) = privileges(&tables);
+    let facts = AuditFacts {
+        version_num: u32::try_from(access.get::<_, i32>("version_num")).unwrap_or(0),
+        session_user: access.get("session_user"),
+        current_database: access.get("current_database"),
+        settings: settings
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, String>(0),
+                    SettingFact {
+                        value: r.get::<_, Option<String>>(1).unwrap_or_default(),
+                        unit: r.get(2),
+                    },
+                )
+            })
+            .collect::<BTreeMap<_, _>>(),
+        roles: roles.iter().map(role).collect(),
+        read_passwords,
+        hba_rules: hba.map(|rows| rows.iter().map(hba_rule).collect()),
+        public_schema_acl: public.first().map(|r| r.get(0)),
+        public_table_privileges,
+        grant_options,
+        definer_functions: definers
+            .iter()
+            .map(|r| DefinerFunction {
+                signature: r.get(0),
+                owner: r.get(1),
+                pins_search_path: r.get(2),
+            })
+            .collect(),
+        untrusted_languages: languages.iter().map(|r| r.get(0)).collect(),
+        extensions: extensions.get(0),
+        available_extensions: extensions.get(1),
+        activity: Some(activity_fact(&activity, sees_all)),
+        cache_blocks: Some((cache.get(0), cache.get(1))),
+        replicas: sees_all.then(|| {
+            replication
+                .iter()
+                .map(|r| ReplicaFact {
+                    name: r.get(0),
+                    replay_lag_seconds: r.get(1),
+                })
+                .collect()
+        }),
+        hba_file_mode: None,
+    };
+    Ok((facts, queries + 1))
+}
+
+fn role(row: &Row) -> RoleFact {
+    let password = row
+        .get::<_, Option<String>>(8)
+        .map(|kind| match kind.as_str() {
+            "scram" => PasswordKind::Scram,
+            "md5" => PasswordKind::Md5,
+            "plain" => PasswordKind::Plain,
+            _ => PasswordKind::None,
+        });
+    RoleFact {
+        name: row.get(0),
+        superuser: row.get(1),
+        login: row.get(2),
+        createrole: row.get(3),
+        createdb: row.get(4),
+        replication: row.get(5),
+        bypassrls: row.get(6),
+        connlimit: row.get(7),
+        password,
+        member_of: row.get(9),
+    }
+}
+
+fn hba_rule(row: &Row) -> HbaRuleFact {
+    HbaRuleFact {
+        line: row.get(0),
+        kind: row.get::<_, Option<String>>(1).unwrap_or_default(),
+        databases: row.get::<_, Option<Vec<String>>>(2).unwrap_or_default(),
+        users: row.get::<_, Option<Vec<String>>>(3).unwrap_or_default(),
+        address: row.get(4),
+        netmask: row.get(5),
+        method: row.get::<_, Option<String>>(6).unwrap_or_default(),
+    }
+}
+
+/// Splits table privilege rows into PUBLIC grants and foreign grant options.
+fn privileges(rows: &[Row]) -> (Vec<PrivilegeFact>, Vec<PrivilegeFact>) {
+    let mut public = Vec::new();
+    let mut options = Vec::new();
+    for row in rows {
+        let fact = PrivilegeFact {
+            object: row.get(0),
+            grantee: row.get(1),
+            privilege: row.get(2),
+        };
+        let grantable: bool = row.get(3);
+        let owner: bool = row.get(4);
+        if fact.grantee == "PUBLIC" {
+            public.push(fact.clone());
+        }
+        if grantable && !owner {
+            options.push(fact);
+        }
+    }
+    (public, options)
+}
+
+fn activity_fact(row: &Row, sees_all: bool) -> ActivityFact {
+    let pids: Vec<i32> = row.get(1);
+    let users: Vec<String> = row.get(2);
+    let seconds: Vec<i64> = row.get(3);
+    ActivityFact {
+        connections: row.get(0),
+        sees_all,
+        long_running: pids
+            .into_iter()
+            .zip(users)
+            .zip(seconds)
+            .map(|((pid, user), seconds)| LongQuery { pid, user, seconds })
+            .collect(),
+    }
+}
+
+async fn query(
+    tx: &Transaction<'_>,
+    what: &'static str,
+    sql: &str,
+) -> Result<Vec<Row>, InspectError> {
+    tx.query(sql, &[])
+        .await
+        .map_err(|source| failed(what, source))
+}
+
+async fn query_one(
+    tx: &Transaction<'_>,
+    what: &'static str,
+    sql: &str,
+) -> Result<Row, InspectError> {
+    tx.query_one(sql, &[])
+        .await
+        .map_err(|source| failed(what, source))
+}
+
+pub(crate) fn failed(what: &'static str, source: tokio_postgres::Error) -> InspectError {
+    InspectError {
+        what,
+        database: None,
+        source: InspectCause::Query(source),
+    }
+}
+
+/// The mode bits of a file on this machine, when it can be read.
+pub fn local_file_mode(path: &std::path::Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::File::open(path).ok()?;
+    std::fs::metadata(path).ok().map(|m| m.permissions().mode())
+}

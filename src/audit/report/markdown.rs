@@ -1,0 +1,87 @@
+//! Markdown for CI job summaries (`>> $GITHUB_STEP_SUMMARY`): the score
+//! table, then each failure with its evidence and the HCL that fixes it.
+
+use std::fmt::Write;
+
+use super::Report;
+use crate::audit::{RemedyKind, Severity, Status};
+
+/// Table cells cannot hold pipes or newlines.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let target = &report.target;
+    let total = report.summary.total;
+    let _ = writeln!(
+        out,
+        "## pgfort audit: {}@{} (PostgreSQL {})\n",
+        cell(&target.user),
+        cell(&target.database),
+        target.server_version
+    );
+    let _ = writeln!(
+        out,
+        "**Score: {}%** ({} passed, {} failed, {} skipped)\n",
+        report.summary.score, total.passed, total.failed, total.skipped
+    );
+    out.push_str("| severity | passed | failed | skipped |\n|---|---:|---:|---:|\n");
+    for severity in Severity::ALL {
+        let c = report.counts(severity);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            severity.as_str(),
+            c.passed,
+            c.failed,
+            c.skipped
+        );
+    }
+    let failures: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .collect();
+    if failures.is_empty() {
+        out.push_str("\nNo control failed.\n");
+    } else {
+        out.push_str("\n### Failed controls\n");
+    }
+    for finding in failures {
+        let _ = writeln!(
+            out,
+            "\n#### `{}` {} ({})\n\n{}\n",
+            finding.id,
+            finding.title,
+            finding.severity.as_str(),
+            finding.rationale
+        );
+        for line in &finding.evidence {
+            let _ = writeln!(out, "- `{}`", line.replace('`', "'"));
+        }
+        let fence = match finding.remedy_kind {
+            RemedyKind::Hcl => "hcl",
+            RemedyKind::Manual => "text",
+        };
+        let _ = writeln!(out, "\nFix:\n\n```{fence}\n{}\n```", finding.remedy);
+    }
+    let skipped: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Skip)
+        .collect();
+    if !skipped.is_empty() {
+        out.push_str("\n### Skipped controls\n\n| id | reason |\n|---|---|\n");
+        for finding in skipped {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} |",
+                finding.id,
+                cell(finding.skip_reason.as_deref().unwrap_or(""))
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,163 @@
+//! One [`Report`] built from the findings, drawn in four formats: text for
+//! people, versioned JSON for tools, SARIF 2.1.0 for code scanning and
+//! Markdown for CI job summaries. Rendering makes no decisions.
+
+mod markdown;
+mod sarif;
+mod text;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::{AuditFacts, Finding, Severity, Status};
+
+pub use markdown::render_markdown;
+pub use sarif::render_sarif;
+pub use text::render_text;
+
+/// Bumped whenever the JSON shape changes (see schema/audit.schema.json).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How the report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+    Sarif,
+    Markdown,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "sarif" => Ok(Format::Sarif),
+            "markdown" | "md" => Ok(Format::Markdown),
+            _ => Err(format!(
+                "unknown format {text:?} (text, json, sarif or markdown)"
+            )),
+        }
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text.to_ascii_lowercase())
+            .ok_or_else(|| {
+                format!("unknown severity {text:?} (critical, high, medium, low or info)")
+            })
+    }
+}
+
+/// Which server was audited, as the user and database (no host, no secrets).
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub server_version: String,
+    pub user: String,
+    pub database: String,
+}
+
+/// Passed, failed and skipped controls.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl Counts {
+    fn add(&mut self, status: Status) {
+        match status {
+            Status::Pass => self.passed += 1,
+            Status::Fail => self.failed += 1,
+            Status::Skip => self.skipped += 1,
+        }
+    }
+}
+
+/// The score: totals, per severity, and the share of judged controls passed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    #[serde(flatten)]
+    pub total: Counts,
+    pub by_severity: BTreeMap<&'static str, Counts>,
+    /// Percent of passed among passed and failed (skips do not count).
+    pub score: u32,
+}
+
+/// Everything a renderer needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub tool: &'static str,
+    pub target: Target,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn new(facts: &AuditFacts, findings: Vec<Finding>) -> Report {
+        let mut total = Counts::default();
+        let mut by_severity: BTreeMap<&'static str, Counts> = BTreeMap::new();
+        for finding in &findings {
+            total.add(finding.status);
+            by_severity
+                .entry(finding.severity.as_str())
+                .or_default()
+                .add(finding.status);
+        }
+        let judged = total.passed + total.failed;
+        let score = (total.passed * 100)
+            .checked_div(judged)
+            .map_or(100, |percent| u32::try_from(percent).unwrap_or(100));
+        Report {
+            format_version: FORMAT_VERSION,
+            tool: "pgfort",
+            target: Target {
+                server_version: version_text(facts.version_num),
+                user: facts.session_user.clone(),
+                database: facts.current_database.clone(),
+            },
+            summary: Summary {
+                total,
+                by_severity,
+                score,
+            },
+            findings,
+        }
+    }
+
+    /// Counts for one severity (zero when none ran).
+    pub fn counts(&self, severity: Severity) -> Counts {
+        self.summary
+            .by_severity
+            .get(severity.as_str())
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// `170002` → `17.2`, `90624` → `9.6.24`.
+fn version_text(num: u32) -> String {
+    if num >= 100_000 {
+        format!("{}.{}", num / 10_000, num % 10_000)
+    } else {
+        format!("{}.{}.{}", num / 10_000, num / 100 % 100, num % 100)
+    }
+}
+
+/// The versioned JSON document.
+pub fn render_json(report: &Report) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(report)
+}

@@ -1,0 +1,84 @@
+//! `pgfort audit`: read facts in a READ ONLY transaction, run the
+//! controls, print the report. Never changes the server.
+
+use std::path::Path;
+
+use super::common::{connect_db, load_config, resolve_target};
+use crate::Error;
+use crate::audit::report::{render_json, render_markdown, render_sarif, render_text};
+use crate::audit::{self, Format, Report, Selection, gather};
+use crate::cli::args::AuditArgs;
+use crate::cli::{Outcome, Ui};
+use crate::config::Config;
+use crate::connect::ConnectionSettings;
+
+pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
+    let selection = Selection {
+        ids: args.controls.clone(),
+        min_severity: args.min_severity,
+    };
+    let unknown = audit::unknown_ids(&selection);
+    if !unknown.is_empty() {
+        return Err(Error::usage(
+            format!("unknown control id(s): {}", unknown.join(", ")),
+            Some("the ids are listed by `pgfort audit --format json` (findings[].id)"),
+        ));
+    }
+    let config = match &args.dir {
+        Some(dir) => load_config(dir, &args.vars)?,
+        None => Config::default(),
+    };
+    let settings = resolve_target(&args.connection, &config)?;
+    let mut db = connect_db(&settings).await?;
+    let transaction = db
+        .client
+        .build_transaction()
+        .read_only(true)
+        .start()
+        .await
+        .map_err(|source| {
+            Error::Internal(format!("could not start a read-only transaction: {source}"))
+        })?;
+    let (mut facts, queries) = gather::gather(&transaction).await?;
+    // Nothing to keep: end the read-only transaction without committing.
+    transaction
+        .rollback()
+        .await
+        .map_err(|source| gather::failed("the end of the read-only transaction", source))?;
+    tracing::info!("audit used {queries} queries");
+    if is_local(&settings) {
+        facts.hba_file_mode = facts
+            .setting("hba_file")
+            .and_then(|file| gather::local_file_mode(Path::new(&file.value)));
+    }
+    let findings = audit::run(&facts, &selection);
+    let failed = audit::fails_at(&findings, args.fail_on);
+    let report = Report::new(&facts, findings);
+    let json_error = |e: serde_json::Error| Error::Internal(format!("rendering the report: {e}"));
+    match args.format {
+        Format::Text => print!("{}", render_text(&report, ui.color)),
+        Format::Json => println!("{}", render_json(&report).map_err(json_error)?),
+        Format::Sarif => {
+            let artifact = args
+                .dir
+                .as_deref()
+                .map_or_else(|| ".".to_owned(), |dir| dir.display().to_string());
+            println!("{}", render_sarif(&report, &artifact).map_err(json_error)?);
+        }
+        Format::Markdown => print!("{}", render_markdown(&report)),
+    }
+    Ok(if failed {
+        Outcome::AuditFailed
+    } else {
+        Outcome::Success
+    })
+}
+
+/// File modes are only meaningful when the server runs on this machine:
+/// a socket directory or a loopback address.
+fn is_local(settings: &ConnectionSettings) -> bool {
+    settings.host.split(',').all(|host| {
+        let host = host.trim();
+        host.starts_with('/') || matches!(host, "localhost" | "127.0.0.1" | "::1")
+    })
+}

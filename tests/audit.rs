@@ -1,0 +1,304 @@
+//! `pgfort audit` against real clusters, each test on its own (ALTER SYSTEM
+//! changes the whole server): a fresh cluster's failures and exit code,
+//! fixes flipping controls to pass, read-only proof, and the flags.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{PgfortOutput, TestCluster};
+use serde_json::Value;
+
+fn audit(cluster: &TestCluster, extra: &[&str]) -> PgfortOutput {
+    let mut args = vec!["audit", "--no-color"];
+    args.extend_from_slice(extra);
+    cluster.pgfort(&args)
+}
+
+/// The JSON report's status per control id.
+fn statuses(cluster: &TestCluster, extra: &[&str]) -> (Value, Option<i32>) {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let out = audit(cluster, &args);
+    let json: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", out.stdout, out.stderr));
+    (json, out.code)
+}
+
+fn status_of(report: &Value, id: &str) -> String {
+    report["findings"]
+        .as_array()
+        .and_then(|findings| findings.iter().find(|f| f["id"] == id))
+        .map(|f| f["status"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_else(|| panic!("no finding {id}"))
+}
+
+#[test]
+fn fresh_cluster_fails_logging_and_ssl_and_exits_3() {
+    let cluster = TestCluster::start();
+    let out = audit(&cluster, &[]);
+    assert_eq!(out.code, Some(3), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("FAIL [high]     3.1.20"),
+        "{}",
+        out.stdout
+    );
+    // off before PostgreSQL 18, an empty list from 18 on.
+    assert!(
+        out.stdout.contains("log_connections = off")
+            || out.stdout.contains("log_connections = \"\" (empty)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("6.8-ssl"), "{}", out.stdout);
+    assert!(out.stdout.contains("Score: "), "{}", out.stdout);
+    assert!(!out.stdout.contains("SCRAM-SHA-256$"), "a verifier leaked");
+    let (report, _) = statuses(&cluster, &[]);
+    assert_eq!(report["format_version"], 1);
+    // A constant number of queries, whatever the catalog holds.
+    let queries = |cluster: &TestCluster| {
+        let out = cluster.pgfort(&["audit", "-v", "--no-color"]);
+        out.stderr
+            .lines()
+            .find_map(|l| l.split("audit used ").nth(1).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no query count: {}", out.stderr))
+    };
+    let empty = queries(&cluster);
+    cluster.exec(
+        "CREATE ROLE audit_many_a LOGIN; CREATE ROLE audit_many_b LOGIN;
+         CREATE TABLE audit_t1 (id int); CREATE TABLE audit_t2 (id int);
+         GRANT SELECT ON audit_t1, audit_t2 TO PUBLIC;",
+    );
+    assert_eq!(empty, queries(&cluster));
+    assert_eq!(status_of(&report, "3.1.20"), "fail");
+    assert_eq!(status_of(&report, "6.8-ssl"), "fail");
+    assert_eq!(status_of(&report, "5.12-ext"), "pass");
+    assert_eq!(status_of(&report, "ops-autovacuum"), "pass");
+    assert_ne!(status_of(&report, "ext-password-verifiers"), "skip");
+}
+
+#[test]
+fn fixes_by_sql_flip_controls_to_pass() {
+    let cluster = TestCluster::start();
+    cluster.exec("ALTER SYSTEM SET log_connections = on");
+    cluster.exec("ALTER SYSTEM SET log_disconnections = on");
+    cluster.exec("ALTER SYSTEM SET log_statement = 'ddl'");
+    cluster.exec("SELECT pg_reload_conf()");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while cluster.query_value("SHOW log_statement").as_deref() != Some("ddl") {
+        assert!(Instant::now() < deadline, "reload did not arrive");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (report, _) = statuses(&cluster, &[]);
+    for id in ["3.1.20", "3.1.21", "3.1.25"] {
+        assert_eq!(status_of(&report, id), "pass", "{id}");
+    }
+}
+
+#[test]
+fn weak_objects_are_reported() {
+    let cluster = TestCluster::start();
+    cluster.exec(
+        "CREATE ROLE audit_weak LOGIN BYPASSRLS CREATEDB;
+         GRANT CREATE ON SCHEMA public TO PUBLIC;
+         CREATE TABLE public.audit_open (id int);
+         GRANT SELECT ON public.audit_open TO PUBLIC;
+         CREATE FUNCTION public.audit_definer() RETURNS int
+           LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';",
+    );
+    let (report, code) = statuses(&cluster, &[]);
+    assert_eq!(code, Some(3));
+    for id in [
+        "4.7",
+        "4.3-createdb",
+        "4.10-ext",
+        "ext-public-table-privileges",
+        "4.5",
+        "5.5",
+    ] {
+        assert_eq!(status_of(&report, id), "fail", "{id}");
+    }
+    let text = report.to_string();
+    assert!(text.contains("audit_weak: BYPASSRLS"), "{text}");
+    assert!(text.contains("public.audit_definer()"), "{text}");
+}
+
+/// Catalog rows and postgresql.auto.conf, to compare around an audit.
+fn snapshot(cluster: &TestCluster) -> (Vec<Vec<Option<String>>>, Vec<u8>) {
+    let catalogs = cluster.psql(
+        "SELECT 'role', rolname::text, rolsuper::text || rolcanlogin::text FROM pg_roles
+         UNION ALL SELECT 'acl', nspname::text, nspacl::text FROM pg_namespace
+         UNION ALL SELECT 'rel', relname::text, relacl::text FROM pg_class
+         UNION ALL SELECT 'db', datname::text, datacl::text FROM pg_database
+         UNION ALL SELECT 'set', name::text, setting::text FROM pg_settings
+         ORDER BY 1, 2, 3",
+    );
+    let auto = std::fs::read(cluster.sandbox().data_dir().join("postgresql.auto.conf"))
+        .expect("postgresql.auto.conf");
+    (catalogs, auto)
+}
+
+#[test]
+fn audit_is_read_only() {
+    let cluster = TestCluster::start();
+    let before = snapshot(&cluster);
+    for format in ["text", "json", "sarif", "markdown"] {
+        let out = audit(&cluster, &["--format", format]);
+        assert_eq!(out.code, Some(3), "{format}: {}", out.stderr);
+    }
+    assert_eq!(before, snapshot(&cluster));
+}
+
+#[test]
+fn fail_on_controls_and_formats() {
+    let cluster = TestCluster::start();
+    // A fresh cluster has no critical failure (trust is not used over TCP).
+    let out = audit(&cluster, &["--fail-on", "critical"]);
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+
+    let (report, code) = statuses(&cluster, &["--controls", "3.1.20,5.12-ext"]);
+    assert_eq!(code, Some(3));
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|f| f["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, ["5.12-ext", "3.1.20"]);
+
+    let out = audit(&cluster, &["--controls", "5.12-ext"]);
+    assert_eq!(out.code, Some(0), "{}", out.stdout);
+
+    // A configuration directory's connection block is honoured.
+    let work = common::workdir();
+    common::write_files(
+        work.path(),
+        &[(
+            "main.hcl",
+            &format!(
+                "connection {{\n  host = \"127.0.0.1\"\n  port = {}\n  dbname = \"template1\"\n}}\n",
+                cluster.port()
+            ),
+        )],
+    );
+    let mut cmd = cluster.command();
+    cmd.env_remove("PGDATABASE");
+    let out = cmd
+        .args(["audit", "--format", "json", "--controls", "3.1.20"])
+        .arg(work.path())
+        .output()
+        .expect("run pgfort");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(report["target"]["database"], "template1");
+
+    let out = audit(&cluster, &["--controls", "no-such-control"]);
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr
+            .contains("unknown control id(s): no-such-control"),
+        "{}",
+        out.stderr
+    );
+
+    let (report, _) = statuses(&cluster, &["--min-severity", "high"]);
+    assert!(report["findings"].as_array().is_some_and(|f| {
+        f.iter()
+            .all(|f| f["severity"] == "high" || f["severity"] == "critical")
+    }));
+
+    let out = audit(&cluster, &["--format", "sarif"]);
+    let sarif: Value = serde_json::from_str(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(
+        sarif["runs"][0]["results"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["ruleId"] == "3.1.20"))
+    );
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "."
+    );
+
+    let out = audit(&cluster, &["--format", "markdown"]);
+    assert!(out.stdout.starts_with("## pgfort audit"), "{}", out.stdout);
+    assert!(out.stdout.contains("#### `3.1.20`"), "{}", out.stdout);
+}
+
+#[test]
+fn unprivileged_role_skips_instead_of_passing() {
+    let cluster = TestCluster::start();
+    cluster.exec("CREATE ROLE audit_plain LOGIN PASSWORD 'audit-plain-pw'");
+    let out = cluster
+        .command()
+        .env("PGUSER", "audit_plain")
+        .env("PGPASSWORD", "audit-plain-pw")
+        .args(["audit", "--format", "json"])
+        .output()
+        .expect("run pgfort");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    for id in [
+        "ext-password-verifiers",
+        "5.4-trust",
+        "6.8-hostssl",
+        "ops-long-queries",
+    ] {
+        assert_eq!(status_of(&report, id), "skip", "{id}");
+    }
+    let finding = report["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == "5.4-trust"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        finding["skip_reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("needs superuser")),
+        "{finding}"
+    );
+}
+
+#[test]
+fn hardened_baseline_module_makes_its_controls_pass() {
+    let cluster = TestCluster::start();
+    cluster.exec("GRANT CREATE ON SCHEMA public TO PUBLIC");
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("modules")
+        .join("hardened-baseline");
+    let dir = dir.display().to_string();
+    let out = cluster.pgfort(&["apply", "--auto-approve", "--no-color", &dir]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let plan = cluster.pgfort(&["plan", "--detailed-exitcode", "--no-color", &dir]);
+    assert_eq!(plan.code, Some(0), "not converged: {plan:?}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while cluster.query_value("SHOW log_statement").as_deref() != Some("ddl") {
+        assert!(Instant::now() < deadline, "reload did not arrive");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (report, _) = statuses(&cluster, &[]);
+    for id in [
+        "5.12-ext",
+        "5.7-ext",
+        "3.1.6",
+        "3.1.7",
+        "3.1.8",
+        "3.1.9",
+        "3.1.14",
+        "3.1.15",
+        "3.1.16",
+        "3.1.17",
+        "3.1.18",
+        "3.1.20",
+        "3.1.21",
+        "3.1.23",
+        "3.1.24",
+        "3.1.25",
+        "7.2",
+        "6.2-ignore-system-indexes",
+        "6.2-post-auth-delay",
+        "6.8-tls",
+        "ops-autovacuum",
+        "4.10-ext",
+    ] {
+        assert_eq!(status_of(&report, id), "pass", "{id}");
+    }
+}
