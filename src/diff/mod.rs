@@ -4,6 +4,7 @@
 mod databases;
 mod extensions;
 mod grants;
+mod hba;
 mod memberships;
 mod parameters;
 mod policies;
@@ -15,7 +16,7 @@ mod settings;
 mod tables;
 mod validate;
 
-use crate::model::{ManagePolicy, PendingRestart, ServerFacts, ServerState};
+use crate::model::{HbaWrite, ManagePolicy, PendingRestart, ServerFacts, ServerState};
 use crate::plan::Change;
 
 pub use validate::{InputProblem, check};
@@ -38,6 +39,8 @@ pub struct Diff {
     /// Information that needs no action (who row-level security does not
     /// apply to).
     pub notes: Vec<String>,
+    /// The pg_hba.conf rewrite, when one is planned.
+    pub hba: Option<HbaWrite>,
 }
 
 /// A desired state that cannot be reached safely.
@@ -69,6 +72,7 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     server_settings::diff_server_settings(&input, &mut out)?;
     tables::diff_tables(&input, &mut out)?;
     policies::diff_policies(&input, &mut out);
+    hba::diff_hba(&input, &mut out)?;
     Ok(out)
 }
 
