@@ -399,3 +399,68 @@ fn the_network_lockdown_example_applies_and_plans_empty() {
     let empty = plan(&cluster, &example);
     assert_eq!(empty.code, Some(0), "{empty:?}");
 }
+
+#[test]
+fn on_the_servers_host_the_file_is_written_directly_and_keeps_its_mode() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let cluster = TestCluster::start();
+    let path = hba_path(&cluster);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let owner = std::fs::metadata(&path).unwrap().uid();
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", &config(APP_RULES))]);
+    let sandbox_dir = cluster.dir().display().to_string();
+    let applied = cluster.pgfort_in(
+        dir.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--no-color",
+            "--sandbox",
+            "--sandbox-dir",
+            &sandbox_dir,
+            ".",
+        ],
+    );
+    assert!(applied.success(), "{applied:?}");
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!(meta.mode() & 0o777, 0o600);
+    assert_eq!(meta.uid(), owner, "the file keeps its owner");
+    let backup = std::fs::metadata(format!("{}.pgfort-backup", path.display())).unwrap();
+    assert_eq!(backup.mode() & 0o777, 0o600, "the backup is private");
+    let empty = plan(&cluster, dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+}
+
+#[test]
+fn without_the_right_to_read_the_file_hba_is_left_unmanaged() {
+    let cluster = TestCluster::start();
+    cluster.exec("CREATE ROLE deployer LOGIN CREATEROLE PASSWORD 'deployer-pw'");
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", &config(APP_RULES))]);
+    let before = hba_bytes(&cluster);
+    let out = run_as(&cluster, dir.path(), "deployer", "deployer-pw");
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("pg_hba.conf is left unmanaged"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(hba_bytes(&cluster), before);
+}
+
+fn run_as(cluster: &TestCluster, dir: &Path, user: &str, password: &str) -> PgfortOutput {
+    let output = cluster
+        .command()
+        .current_dir(dir)
+        .env("PGUSER", user)
+        .env("PGPASSWORD", password)
+        .args(["plan", "--detailed-exitcode", "--no-color", "."])
+        .output()
+        .unwrap();
+    PgfortOutput {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code(),
+    }
+}

@@ -1,25 +1,31 @@
 //! pg_hba.conf as the server sees it: the rules from `pg_hba_file_rules`
 //! (the file on disk, loaded or not), the raw text through `pg_read_file`,
-//! and how pgfort's own session is connected. Both need superuser or
-//! pg_read_server_files; without them the file is reported unreadable and
-//! left unmanaged.
+//! and how pgfort's own session is connected. Reading the text needs
+//! superuser or pg_read_server_files, the rules SELECT on the view (granted
+//! to superusers only by default); without them the file is reported
+//! unreadable and left unmanaged.
 
 use std::net::IpAddr;
 
 use super::{Db, InspectError};
 use crate::model::{ConnType, Hba, HbaAddress, HbaProbe, HbaRule, HbaSession};
 
+/// `hba_file` itself needs pg_read_all_settings: read only when readable.
 const SESSION: &str = "\
-SELECT current_setting('hba_file') AS file,
+SELECT CASE WHEN a.readable THEN current_setting('hba_file') END AS file,
        host(inet_client_addr()) AS client,
        host(inet_server_addr()) AS server,
        COALESCE((SELECT ssl FROM pg_catalog.pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS ssl,
        session_user::text AS session_user,
        current_database()::text AS database,
-       ((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
-        OR pg_has_role(current_user, 'pg_read_server_files', 'MEMBER')) AS readable,
+       a.readable,
        ARRAY(SELECT rolname::text FROM pg_catalog.pg_roles
-             WHERE pg_has_role(session_user, oid, 'MEMBER') ORDER BY 1) AS member_of";
+             WHERE pg_has_role(session_user, oid, 'MEMBER') ORDER BY 1) AS member_of
+FROM (SELECT COALESCE(((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+                       OR pg_has_role(current_user, 'pg_read_server_files', 'MEMBER'))
+                      AND has_table_privilege('pg_catalog.pg_hba_file_rules', 'SELECT')
+                      AND has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE'),
+                      false) AS readable) a";
 
 /// One query text for every major: `rule_number` (16+) and `line_number`
 /// are read by name through jsonb, so a missing column is just NULL.
@@ -55,7 +61,7 @@ pub(super) async fn read(db: &Db) -> Result<Hba, InspectError> {
         member_of: row.get("member_of"),
     };
     let mut hba = Hba {
-        file: row.get("file"),
+        file: row.get::<_, Option<String>>("file").unwrap_or_default(),
         readable: row.get::<_, Option<bool>>("readable").unwrap_or(false),
         session: Some(session),
         ..Hba::default()
