@@ -247,7 +247,7 @@ fn config_errors_point_at_the_rule() {
         ),
         (
             "type = \"host\"\n    method = \"scram-sha-256\"",
-            "needs an address",
+            "missing attribute \"address\"",
         ),
         (
             "type = \"host\"\n    address = \"10.0.0.0/8\"\n    method = \"cert\"",

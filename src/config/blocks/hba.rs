@@ -80,6 +80,13 @@ fn rule(reader: &mut BlockReader<'_>) -> Result<HbaRule> {
         Some(node) => words(&node, "user")?,
         None => vec!["all".to_owned()],
     };
+    if conn_type != ConnType::Local && address_node.is_none() {
+        // Through the reader, so a misspelt `address` is named as such.
+        return Err(reader.missing(
+            "address",
+            "\"10.0.0.0/8\" (or \"all\", \"samenet\", a host name)",
+        ));
+    }
     let address = address(conn_type, address_node, netmask_node, &location)?;
     let options = match options_node {
         Some(node) => options(&node)?,
