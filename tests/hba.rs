@@ -464,3 +464,52 @@ fn run_as(cluster: &TestCluster, dir: &Path, user: &str, password: &str) -> Pgfo
         code: output.status.code(),
     }
 }
+
+#[test]
+fn a_file_the_server_judges_differently_is_put_back_after_the_reload() {
+    let cluster = TestCluster::start();
+    let before = hba_bytes(&cluster);
+    let dir = workdir();
+    // samenet cannot be evaluated offline; on the server it covers
+    // 127.0.0.1 (the loopback network) and rejects pgfort's new session.
+    let text = r#"
+hba {
+  rule {
+    type    = "host"
+    user    = "postgres"
+    address = "samenet"
+    method  = "reject"
+  }
+  rule {
+    type    = "host"
+    user    = "postgres"
+    address = "127.0.0.1/32"
+    method  = "scram-sha-256"
+  }
+}
+"#;
+    write_files(dir.path(), &[("main.hcl", text)]);
+    let planned = plan(&cluster, dir.path());
+    assert!(
+        planned.stdout.contains("cannot be evaluated offline"),
+        "{}",
+        planned.stdout
+    );
+    let applied = apply(&cluster, dir.path());
+    assert!(!applied.success(), "{applied:?}");
+    assert!(
+        applied.stderr.contains("a new connection was refused"),
+        "{}",
+        applied.stderr
+    );
+    assert!(
+        applied
+            .stderr
+            .contains("the previous pg_hba.conf was put back"),
+        "{}",
+        applied.stderr
+    );
+    assert_eq!(hba_bytes(&cluster), before);
+    // The old rules are live again.
+    eventually_login(&cluster, "postgres", cluster.password(), true);
+}

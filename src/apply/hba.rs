@@ -14,6 +14,7 @@
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::{ApplyError, ApplyReport};
 use crate::connect::ConnectionSettings;
@@ -21,6 +22,7 @@ use crate::inspect::Db;
 use crate::model::HbaWrite;
 use crate::plan::Phase;
 use crate::sql::hba as sql;
+use crate::sql::quote;
 
 /// Suffix of the copy of the previous file.
 pub const BACKUP_SUFFIX: &str = ".pgfort-backup";
@@ -78,18 +80,55 @@ pub(super) async fn apply(
     if let Err(err) = validate(db, write).await {
         return Err(restore(db, writer, write, err, false).await);
     }
-    if let Err(err) = reload(db).await {
-        return Err(restore(db, writer, write, err, true).await);
-    }
+    let signalled = match reload(db).await {
+        Ok(at) => at,
+        Err(err) => return Err(restore(db, writer, write, err, true).await),
+    };
     report.statements += 1;
-    if let Err(err) = crate::connect::connect(settings).await {
-        let err = failure(
-            &format!("a new connection was refused under the new pg_hba.conf: {err}"),
-            "the rules admit pgfort's session on paper but not in practice (a host name, group or credential the server sees differently)",
-        );
+    if let Err(err) = try_new_connection(settings, &signalled).await {
         return Err(restore(db, writer, write, err, true).await);
     }
     Ok(())
+}
+
+/// How long the postmaster may take to act on the reload signal.
+const RELOAD_WAIT: Duration = Duration::from_secs(10);
+
+/// Opens fresh connections until one is served by a postmaster that has
+/// reloaded since `signalled` (the reload is asynchronous: a connection
+/// made too early would be judged by the old rules).
+async fn try_new_connection(
+    settings: &ConnectionSettings,
+    signalled: &str,
+) -> Result<(), ApplyError> {
+    let deadline = Instant::now() + RELOAD_WAIT;
+    let query = format!(
+        "SELECT pg_catalog.pg_conf_load_time() >= {}::timestamptz",
+        quote::literal(signalled)
+    );
+    loop {
+        let client = crate::connect::connect(settings).await.map_err(|err| {
+            failure(
+                &format!("a new connection was refused under the new pg_hba.conf: {err}"),
+                "the rules admit pgfort's session on paper but not in practice (a host name, samenet, group or credential the server sees differently)",
+            )
+        })?;
+        let reloaded = client
+            .query_one(&query, &[])
+            .await
+            .map(|row| row.get::<_, bool>(0))
+            .map_err(|err| ApplyError::from_db("checking the reload", &err, None))?;
+        if reloaded {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(failure(
+                "the server did not reload pg_hba.conf in time",
+                "check the server log",
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn failure(message: &str, hint: &str) -> ApplyError {
@@ -184,11 +223,16 @@ async fn validate(db: &Db, write: &HbaWrite) -> Result<(), ApplyError> {
     ))
 }
 
-async fn reload(db: &Db) -> Result<(), ApplyError> {
+/// Signals a reload; returns the server's clock just before, as text.
+async fn reload(db: &Db) -> Result<String, ApplyError> {
     db.count();
     db.client
-        .batch_execute("SELECT pg_catalog.pg_reload_conf()")
+        .query_one(
+            "SELECT clock_timestamp()::text, pg_catalog.pg_reload_conf()",
+            &[],
+        )
         .await
+        .map(|row| row.get::<_, String>(0))
         .map_err(|err| ApplyError::from_db("reloading the configuration", &err, None))
 }
 
@@ -203,7 +247,7 @@ async fn restore(
 ) -> ApplyError {
     let mut outcome = put(db, writer, &write.file, &write.before, false).await;
     if outcome.is_ok() && reload_after {
-        outcome = reload(db).await;
+        outcome = reload(db).await.map(drop);
     }
     let note = match outcome {
         Ok(()) => "the previous pg_hba.conf was put back".to_owned(),
