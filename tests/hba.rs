@@ -1,13 +1,15 @@
 //! pg_hba.conf end to end, each test on a cluster of its own: the apply →
 //! plan → drift → apply cycle, refused lockouts and invalid rules (the file
 //! stays byte-identical), real logins admitted or rejected as the rules
-//! say, and check blocks.
+//! say, check blocks, and the seed's rules behind pgfort's own.
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
+use common::hba::{
+    APP_RULES, SEED_RULES, config, enable_ssl, eventually_login, hba_bytes, hba_path,
+};
 use common::{PgfortOutput, TestCluster, workdir, write_files};
 
 fn plan(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
@@ -17,88 +19,6 @@ fn plan(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
 fn apply(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
     cluster.pgfort_in(dir, &["apply", "--auto-approve", "--no-color", "."])
 }
-
-fn hba_path(cluster: &TestCluster) -> PathBuf {
-    PathBuf::from(cluster.query_value("SHOW hba_file").expect("hba_file"))
-}
-
-fn hba_bytes(cluster: &TestCluster) -> Vec<u8> {
-    std::fs::read(hba_path(cluster)).expect("pg_hba.conf")
-}
-
-/// pgfort's own rule (TCP from 127.0.0.1 as the superuser) first.
-const OWN_RULE: &str = r#"
-  rule {
-    type    = "host"
-    user    = "postgres"
-    address = "127.0.0.1/32"
-    method  = "scram-sha-256"
-    comment = "pgfort itself"
-  }
-"#;
-
-fn config(rules: &str) -> String {
-    format!("hba {{\n{OWN_RULE}\n{rules}\n}}\n")
-}
-
-/// The seed's rules: TLS from anywhere, the app subnet, nothing else.
-const SEED_RULES: &str = r#"
-  rule {
-    type    = "hostssl"
-    address = "0.0.0.0/0"
-    method  = "scram-sha-256"
-  }
-  rule {
-    type     = "host"
-    database = ["app"]
-    user     = "app"
-    address  = "10.20.0.0"
-    netmask  = "255.255.0.0"
-    method   = "scram-sha-256"
-  }
-  rule {
-    type    = "host"
-    address = "all"
-    method  = "reject"
-  }
-"#;
-
-/// Whether `user` can log in over TCP, retried briefly (a reload reaches
-/// the postmaster asynchronously).
-fn eventually_login(cluster: &TestCluster, user: &str, password: &str, expected: bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let result = std::panic::catch_unwind(|| {
-            cluster.psql_as("postgres", user, password, "SELECT 1");
-        });
-        if result.is_ok() == expected {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{user} login: expected {}",
-            if expected { "admitted" } else { "rejected" }
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The app subnet, and nothing else (no TLS needed).
-const APP_RULES: &str = r#"
-  rule {
-    type     = "host"
-    database = ["app"]
-    user     = "app"
-    address  = "10.20.0.0"
-    netmask  = "255.255.0.0"
-    method   = "scram-sha-256"
-  }
-  rule {
-    type    = "host"
-    address = "all"
-    method  = "reject"
-  }
-"#;
 
 #[test]
 fn hba_cycle_apply_plan_drift_apply() {
@@ -335,34 +255,6 @@ fn check_blocks_pass_or_fail_the_plan() {
     );
 }
 
-/// Turns TLS on with a self-signed certificate owned by the server's user.
-fn enable_ssl(cluster: &TestCluster) {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let data = cluster.sandbox().data_dir();
-    let owner = std::fs::metadata(&data).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    for (name, text) in [
-        ("server.crt", cert.pem()),
-        ("server.key", key.serialize_pem()),
-    ] {
-        let path = data.join(name);
-        std::fs::write(&path, text).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        std::os::unix::fs::chown(&path, Some(owner.uid()), Some(owner.gid())).unwrap();
-    }
-    cluster.exec("ALTER SYSTEM SET ssl = on");
-    cluster.exec("SELECT pg_reload_conf()");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while cluster.query_value("SHOW ssl").as_deref() != Some("on") {
-        assert!(Instant::now() < deadline, "ssl did not turn on");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn the_seed_rules_apply_behind_pgforts_own_rule() {
     let cluster = TestCluster::start();
@@ -388,128 +280,4 @@ fn the_seed_rules_apply_behind_pgforts_own_rule() {
     eventually_login(&cluster, "alice", "alice-pw", false);
     let empty = plan(&cluster, dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
-}
-
-#[test]
-fn the_network_lockdown_example_applies_and_plans_empty() {
-    let cluster = TestCluster::start();
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/network-lockdown");
-    let applied = apply(&cluster, &example);
-    assert!(applied.success(), "{applied:?}");
-    let empty = plan(&cluster, &example);
-    assert_eq!(empty.code, Some(0), "{empty:?}");
-}
-
-#[test]
-fn on_the_servers_host_the_file_is_written_directly_and_keeps_its_mode() {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let cluster = TestCluster::start();
-    let path = hba_path(&cluster);
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let owner = std::fs::metadata(&path).unwrap().uid();
-    let dir = workdir();
-    write_files(dir.path(), &[("main.hcl", &config(APP_RULES))]);
-    let sandbox_dir = cluster.dir().display().to_string();
-    let applied = cluster.pgfort_in(
-        dir.path(),
-        &[
-            "apply",
-            "--auto-approve",
-            "--no-color",
-            "--sandbox",
-            "--sandbox-dir",
-            &sandbox_dir,
-            ".",
-        ],
-    );
-    assert!(applied.success(), "{applied:?}");
-    let meta = std::fs::metadata(&path).unwrap();
-    assert_eq!(meta.mode() & 0o777, 0o600);
-    assert_eq!(meta.uid(), owner, "the file keeps its owner");
-    let backup = std::fs::metadata(format!("{}.pgfort-backup", path.display())).unwrap();
-    assert_eq!(backup.mode() & 0o777, 0o600, "the backup is private");
-    let empty = plan(&cluster, dir.path());
-    assert_eq!(empty.code, Some(0), "{empty:?}");
-}
-
-#[test]
-fn without_the_right_to_read_the_file_hba_is_left_unmanaged() {
-    let cluster = TestCluster::start();
-    cluster.exec("CREATE ROLE deployer LOGIN CREATEROLE PASSWORD 'deployer-pw'");
-    let dir = workdir();
-    write_files(dir.path(), &[("main.hcl", &config(APP_RULES))]);
-    let before = hba_bytes(&cluster);
-    let out = run_as(&cluster, dir.path(), "deployer", "deployer-pw");
-    assert_eq!(out.code, Some(0), "{out:?}");
-    assert!(
-        out.stdout.contains("pg_hba.conf is left unmanaged"),
-        "{}",
-        out.stdout
-    );
-    assert_eq!(hba_bytes(&cluster), before);
-}
-
-fn run_as(cluster: &TestCluster, dir: &Path, user: &str, password: &str) -> PgfortOutput {
-    let output = cluster
-        .command()
-        .current_dir(dir)
-        .env("PGUSER", user)
-        .env("PGPASSWORD", password)
-        .args(["plan", "--detailed-exitcode", "--no-color", "."])
-        .output()
-        .unwrap();
-    PgfortOutput {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        code: output.status.code(),
-    }
-}
-
-#[test]
-fn a_file_the_server_judges_differently_is_put_back_after_the_reload() {
-    let cluster = TestCluster::start();
-    let before = hba_bytes(&cluster);
-    let dir = workdir();
-    // samenet cannot be evaluated offline; on the server it covers
-    // 127.0.0.1 (the loopback network) and rejects pgfort's new session.
-    let text = r#"
-hba {
-  rule {
-    type    = "host"
-    user    = "postgres"
-    address = "samenet"
-    method  = "reject"
-  }
-  rule {
-    type    = "host"
-    user    = "postgres"
-    address = "127.0.0.1/32"
-    method  = "scram-sha-256"
-  }
-}
-"#;
-    write_files(dir.path(), &[("main.hcl", text)]);
-    let planned = plan(&cluster, dir.path());
-    assert!(
-        planned.stdout.contains("cannot be evaluated offline"),
-        "{}",
-        planned.stdout
-    );
-    let applied = apply(&cluster, dir.path());
-    assert!(!applied.success(), "{applied:?}");
-    assert!(
-        applied.stderr.contains("a new connection was refused"),
-        "{}",
-        applied.stderr
-    );
-    assert!(
-        applied
-            .stderr
-            .contains("the previous pg_hba.conf was put back"),
-        "{}",
-        applied.stderr
-    );
-    assert_eq!(hba_bytes(&cluster), before);
-    // The old rules are live again.
-    eventually_login(&cluster, "postgres", cluster.password(), true);
 }
