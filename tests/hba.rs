@@ -128,13 +128,13 @@ fn an_invalid_rule_leaves_the_file_identical() {
     let cluster = TestCluster::start();
     let dir = workdir();
     let before = hba_bytes(&cluster);
-    // The server refuses an unknown ldap option only when it reads the file.
+    // Only the server knows clientcert needs a hostssl line.
     let rules = r#"
   rule {
     type    = "host"
     address = "10.0.0.0/8"
-    method  = "ldap"
-    options = { no_such_option = "1" }
+    method  = "scram-sha-256"
+    options = { clientcert = "verify-full" }
   }
 "#;
     write_files(dir.path(), &[("main.hcl", &config(rules))]);
@@ -146,7 +146,7 @@ fn an_invalid_rule_leaves_the_file_identical() {
         applied.stderr
     );
     assert!(
-        applied.stderr.contains("no_such_option"),
+        applied.stderr.contains("clientcert can only be configured for \"hostssl\" rows"),
         "{}",
         applied.stderr
     );

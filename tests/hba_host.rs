@@ -1,7 +1,7 @@
 //! pg_hba.conf on the server's host and at the edges: direct writes that
 //! keep the file's mode, a role that may not read the file, a file the
-//! server judges differently from pgfort (put back after the reload), and
-//! examples/network-lockdown.
+//! server judges differently from pgfort (put back after the reload), every
+//! kind of rule planning empty after apply, and examples/network-lockdown.
 
 mod common;
 
@@ -140,4 +140,46 @@ hba {
     assert_eq!(hba_bytes(&cluster), before);
     // The old rules are live again.
     eventually_login(&cluster, "postgres", cluster.password(), true);
+}
+
+#[test]
+fn every_kind_of_rule_plans_empty_after_apply() {
+    let cluster = TestCluster::start();
+    cluster.exec("CREATE ROLE staff");
+    let rules = r#"
+  rule {
+    type = "host"
+    database = ["sameuser", "replication"]
+    user = ["+staff", "bob"]
+    address = "::1"
+    method = "md5"
+  }
+  rule {
+    type = "hostnossl"
+    address = "samehost"
+    method = "ident"
+    options = { map = "m1" }
+  }
+  rule {
+    type = "host"
+    address = "db.example.com"
+    method = "password"
+  }
+  rule {
+    type = "local"
+    user = "My User"
+    method = "scram-sha-256"
+  }
+"#;
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", &config(rules))]);
+    let applied = apply(&cluster, dir.path());
+    assert!(applied.success(), "{applied:?}");
+    let text = String::from_utf8(hba_bytes(&cluster)).unwrap();
+    assert!(
+        text.contains("local all \"My User\" scram-sha-256\n"),
+        "{text}"
+    );
+    let empty = plan(&cluster, dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
 }

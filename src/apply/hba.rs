@@ -212,7 +212,7 @@ async fn validate(db: &Db, write: &HbaWrite) -> Result<(), ApplyError> {
         .query(crate::inspect::HBA_RULES, &[])
         .await
         .map_err(|err| ApplyError::from_db("reading pg_hba_file_rules", &err, None))?;
-    let (_, errors) = crate::inspect::parse_hba_rows(&rows);
+    let errors = crate::inspect::parse_hba_rows(&rows).errors;
     let Some((line, message)) = errors.first() else {
         return Ok(());
     };

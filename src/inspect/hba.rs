@@ -74,16 +74,18 @@ pub(super) async fn read(db: &Db) -> Result<Hba, InspectError> {
         db.query_one("pg_hba.conf (pg_read_file)", TEXT),
     )?;
     hba.text = text.get(0);
-    let (parsed, errors) = parse_rows(&rules);
-    hba.rules = parsed;
-    hba.errors = errors;
+    let rows = parse_rows(&rules);
+    hba.rules = rows.rules;
+    hba.errors = rows.errors;
+    hba.unreadable = rows.unreadable;
     Ok(hba)
 }
 
 /// Rules and errors from rows of [`RULES`].
-pub(crate) fn parse_rows(rows: &[tokio_postgres::Row]) -> (Vec<HbaRule>, Vec<(u32, String)>) {
+pub(crate) fn parse_rows(rows: &[tokio_postgres::Row]) -> Rows {
     let mut rules = Vec::new();
     let mut errors = Vec::new();
+    let mut unreadable = Vec::new();
     for row in rows {
         let line = row
             .get::<_, Option<i32>>("line")
@@ -93,12 +95,28 @@ pub(crate) fn parse_rows(rows: &[tokio_postgres::Row]) -> (Vec<HbaRule>, Vec<(u3
             errors.push((line, error));
             continue;
         }
+        // Some methods (radius on some versions) come back without any
+        // column filled in and no error: the server accepts the line, but
+        // pgfort cannot compare it.
         match rule(row) {
             Some(rule) => rules.push(rule),
-            None => errors.push((line, "pgfort could not read this rule".to_owned())),
+            None => unreadable.push(line),
         }
     }
-    (rules, errors)
+    Rows {
+        rules,
+        errors,
+        unreadable,
+    }
+}
+
+/// What the rows of [`RULES`] say.
+pub(crate) struct Rows {
+    pub rules: Vec<HbaRule>,
+    /// (line, the server's message) for lines the server refuses.
+    pub errors: Vec<(u32, String)>,
+    /// Lines the server accepts but describes with empty columns.
+    pub unreadable: Vec<u32>,
 }
 
 fn rule(row: &tokio_postgres::Row) -> Option<HbaRule> {
@@ -122,16 +140,13 @@ fn rule(row: &tokio_postgres::Row) -> Option<HbaRule> {
             None => (option, String::new()),
         })
         .collect();
-    Some(
-        HbaRule {
-            conn_type,
-            databases: strings("database"),
-            users: strings("users"),
-            address,
-            method: row.get::<_, Option<String>>("method")?,
-            options,
-            comment: None,
-        }
-        .normalized(),
-    )
+    Some(HbaRule {
+        conn_type,
+        databases: strings("database"),
+        users: strings("users"),
+        address,
+        method: row.get::<_, Option<String>>("method")?,
+        options,
+        comment: None,
+    })
 }

@@ -189,7 +189,7 @@ impl PartialEq for HbaRule {
             && self.users == other.users
             && self.address == other.address
             && self.method == other.method
-            && self.options == other.options
+            && self.effective_options() == other.effective_options()
     }
 }
 
@@ -279,6 +279,10 @@ pub struct Hba {
     pub text: Option<String>,
     /// Live only: lines the server cannot parse, as (line, message).
     pub errors: Vec<(u32, String)>,
+    /// Live only: lines the server accepts but reports with empty columns
+    /// (radius rules on some versions), which pgfort cannot compare.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<u32>,
     /// Live only: whether pgfort may read the file and its rules at all.
     pub readable: bool,
     /// Live only: pgfort's own connection, for the lockout check.
@@ -297,22 +301,37 @@ pub struct HbaSession {
 }
 
 impl HbaRule {
-    /// Adds the options the server reports although nobody wrote them
-    /// (`cert` implies `clientcert=verify-full`; gss and sspi include the
-    /// realm by default), so a declared rule equals what the server shows.
-    pub fn normalized(mut self) -> HbaRule {
+    /// The options with those the server reports although nobody wrote
+    /// them (`cert` implies `clientcert=verify-full`; gss and sspi include
+    /// the realm by default; ldap searches the subtree), sorted, so a
+    /// declared rule equals what the server shows. Never written to the
+    /// file: `ldapscope` is not an option pg_hba.conf accepts.
+    pub fn effective_options(&self) -> Vec<(String, String)> {
+        let mut options = self.options.clone();
         let mut add = |name: &str, value: &str| {
-            if !self.options.iter().any(|(n, _)| n == name) {
-                self.options.push((name.to_owned(), value.to_owned()));
+            if !options.iter().any(|(n, _)| n == name) {
+                options.push((name.to_owned(), value.to_owned()));
             }
         };
         match self.method.as_str() {
             "cert" => add("clientcert", "verify-full"),
             "gss" | "sspi" => add("include_realm", "true"),
+            "ldap" => add("ldapscope", "2"),
             _ => {}
         }
-        self.options.sort();
-        self
+        options.sort();
+        options
+    }
+
+    /// The line with [`HbaRule::effective_options`], for comparisons shown
+    /// to people (the same for the declared rule and the server's).
+    pub fn compared_line(&self) -> String {
+        HbaRule {
+            options: self.effective_options(),
+            comment: None,
+            ..self.clone()
+        }
+        .line()
     }
 }
 
@@ -396,6 +415,28 @@ mod tests {
         assert!(HbaAddress::parse("10.0.0.0/33", None).is_err());
         assert!(HbaAddress::parse("db.example.com", None).is_ok());
         assert!(HbaAddress::parse("bad host!", None).is_err());
+    }
+
+    #[test]
+    fn options_the_server_implies_compare_equal_but_are_not_written() {
+        let mut declared = HbaRule {
+            conn_type: ConnType::Host,
+            databases: vec!["all".into()],
+            users: vec!["all".into()],
+            address: HbaAddress::All,
+            method: "ldap".into(),
+            options: vec![("ldapserver".into(), "ldap.example.com".into())],
+            comment: None,
+        };
+        let mut reported = declared.clone();
+        reported.options.push(("ldapscope".into(), "2".into()));
+        assert_eq!(declared, reported);
+        assert_eq!(
+            declared.line(),
+            "host all all all ldap ldapserver=ldap.example.com"
+        );
+        declared.options[0].1 = "other".into();
+        assert_ne!(declared, reported);
     }
 
     #[test]

@@ -109,8 +109,7 @@ fn rule(reader: &mut BlockReader<'_>) -> Result<HbaRule> {
         method,
         options,
         comment,
-    }
-    .normalized())
+    })
 }
 
 /// A string or a non-empty list of strings, in written order.

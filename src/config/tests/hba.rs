@@ -43,8 +43,9 @@ fn rules_keep_their_order_and_are_normalised() {
     assert_eq!(hba.rules[0].databases, ["all"]);
     assert_eq!(hba.rules[1].users, ["app", "+staff"]);
     assert_eq!(hba.rules[1].address.to_string(), "10.20.0.0/16");
+    assert_eq!(hba.rules[2].line(), "hostssl all all ::/0 cert map=certs");
     assert_eq!(
-        hba.rules[2].line(),
+        hba.rules[2].compared_line(),
         "hostssl all all ::/0 cert clientcert=verify-full map=certs"
     );
     assert_eq!(hba.checks[0].probe.database, "app", "defaults to the user");

@@ -46,7 +46,14 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
         );
         return Ok(());
     }
-    if live.rules == desired.rules && live.errors.is_empty() {
+    if !live.unreadable.is_empty() {
+        let lines: Vec<String> = live.unreadable.iter().map(u32::to_string).collect();
+        out.warnings.push(format!(
+            "hba: pg_hba_file_rules describes line(s) {} of pg_hba.conf with empty columns (radius on some versions); pgfort cannot compare them and plans a rewrite every time",
+            lines.join(", ")
+        ));
+    }
+    if live.rules == desired.rules && live.errors.is_empty() && live.unreadable.is_empty() {
         return Ok(());
     }
     if let Some(session) = &live.session {
@@ -81,8 +88,8 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
 
 /// One attribute per added, removed or replaced rule, named by position.
 fn rule_summary(live: &[HbaRule], desired: &[HbaRule]) -> Vec<AttributeChange> {
-    let old: Vec<String> = live.iter().map(HbaRule::line).collect();
-    let new: Vec<String> = desired.iter().map(HbaRule::line).collect();
+    let old: Vec<String> = live.iter().map(HbaRule::compared_line).collect();
+    let new: Vec<String> = desired.iter().map(HbaRule::compared_line).collect();
     let mut out = Vec::new();
     for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new) {
         let (_, old_range, new_range) = op.as_tag_tuple();
