@@ -23,6 +23,10 @@ fn apply(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
 #[test]
 fn hba_cycle_apply_plan_drift_apply() {
     let cluster = TestCluster::start();
+    let mode_before = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(hba_path(&cluster)).unwrap().permissions(),
+    );
+    assert_eq!(mode_before & 0o777, 0o600, "initdb makes it private");
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", &config(APP_RULES))]);
 
@@ -54,6 +58,12 @@ fn hba_cycle_apply_plan_drift_apply() {
     );
     let backup = std::fs::read(format!("{}.pgfort-backup", hba_path(&cluster).display()));
     assert!(backup.is_ok(), "the previous file is kept");
+    // Written over SQL (no --sandbox here): COPY onto the existing file
+    // keeps its mode.
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(hba_path(&cluster)).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, mode_before & 0o777);
 
     let empty = plan(&cluster, dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
@@ -146,7 +156,9 @@ fn an_invalid_rule_leaves_the_file_identical() {
         applied.stderr
     );
     assert!(
-        applied.stderr.contains("clientcert can only be configured for \"hostssl\" rows"),
+        applied
+            .stderr
+            .contains("clientcert can only be configured for \"hostssl\" rows"),
         "{}",
         applied.stderr
     );
