@@ -265,6 +265,14 @@ fn check_blocks_pass_or_fail_the_plan() {
         "{}",
         bad.stderr
     );
+    // The checks need no server: validate runs them too.
+    let validated = cluster.pgfort_in(dir.path(), &["validate", "."]);
+    assert_eq!(validated.code, Some(1), "{validated:?}");
+    assert!(
+        validated.stderr.contains("expects trust, but meets reject"),
+        "{}",
+        validated.stderr
+    );
 }
 
 #[test]

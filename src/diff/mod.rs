@@ -19,6 +19,7 @@ mod validate;
 use crate::model::{HbaWrite, ManagePolicy, PendingRestart, ServerFacts, ServerState};
 use crate::plan::Change;
 
+pub use hba::run_checks as run_hba_checks;
 pub use validate::{InputProblem, check};
 
 /// Switches that change what the diff proposes.

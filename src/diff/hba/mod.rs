@@ -13,21 +13,27 @@ use std::fmt::Write as _;
 use similar::{ChangeTag, DiffOp, TextDiff};
 
 use super::{Diff, DiffError, DiffInput};
-use crate::model::{HbaRule, HbaWrite};
+use crate::model::{Hba, HbaRule, HbaWrite};
 use crate::plan::{Action, AttributeChange, Change, Phase, Statement, Target};
 use crate::sql::hba as sql;
 
 /// The address of the change in plans.
 pub const ADDRESS: &str = "hba.pg_hba.conf";
 
+/// Runs the declared `check` blocks against the declared rules; needs no
+/// server, so `validate` runs them too.
+pub fn run_checks(hba: &Hba) -> Result<(), DiffError> {
+    checks::run(&hba.rules, &hba.checks).map_err(|message| DiffError {
+        message,
+        hint: Some("fix the rules, or the check's expect if the rules are right".to_owned()),
+    })
+}
+
 pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
     let Some(desired) = &input.desired.hba else {
         return Ok(());
     };
-    checks::run(&desired.rules, &desired.checks).map_err(|message| DiffError {
-        message,
-        hint: Some("fix the rules, or the check's expect if the rules are right".to_owned()),
-    })?;
+    run_checks(desired)?;
     let superusers: Vec<String> = input
         .live
         .roles
