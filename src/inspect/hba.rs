@@ -19,6 +19,7 @@ SELECT CASE WHEN a.readable THEN current_setting('hba_file') END AS file,
        session_user::text AS session_user,
        current_database()::text AS database,
        a.readable,
+       current_setting('server_version_num')::int AS version,
        ARRAY(SELECT rolname::text FROM pg_catalog.pg_roles
              WHERE pg_has_role(session_user, oid, 'MEMBER') ORDER BY 1) AS member_of
 FROM (SELECT COALESCE(((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
@@ -42,6 +43,9 @@ SELECT (to_jsonb(r) ->> 'line_number')::int AS line,
 FROM pg_catalog.pg_hba_file_rules r
 ORDER BY COALESCE((to_jsonb(r) ->> 'rule_number')::int, 0), (to_jsonb(r) ->> 'line_number')::int";
 
+/// `auth_method:identity`, PostgreSQL 16+ (a syntax error before).
+const SYSTEM_USER: &str = "SELECT system_user";
+
 const TEXT: &str = "SELECT pg_catalog.pg_read_file(current_setting('hba_file'))";
 
 pub(super) async fn read(db: &Db) -> Result<Hba, InspectError> {
@@ -50,7 +54,7 @@ pub(super) async fn read(db: &Db) -> Result<Hba, InspectError> {
         row.get::<_, Option<String>>(name)
             .and_then(|text| text.parse().ok())
     };
-    let session = HbaSession {
+    let mut session = HbaSession {
         probe: HbaProbe {
             user: row.get("session_user"),
             database: row.get("database"),
@@ -59,7 +63,15 @@ pub(super) async fn read(db: &Db) -> Result<Hba, InspectError> {
         },
         server_address: address("server"),
         member_of: row.get("member_of"),
+        auth_method: None,
     };
+    let version: i32 = row.get("version");
+    if version >= 160000 {
+        let row = db.query_one("system_user", SYSTEM_USER).await?;
+        session.auth_method = row
+            .get::<_, Option<String>>(0)
+            .and_then(|text| text.split_once(':').map(|(method, _)| method.to_owned()));
+    }
     let mut hba = Hba {
         file: row.get::<_, Option<String>>("file").unwrap_or_default(),
         readable: row.get::<_, Option<bool>>("readable").unwrap_or(false),

@@ -298,6 +298,10 @@ pub struct HbaSession {
     pub server_address: Option<IpAddr>,
     /// Roles the session user is a member of (for `+group`), itself included.
     pub member_of: Vec<String>,
+    /// The method the session authenticated with, when the server says
+    /// (`system_user`, PostgreSQL 16+); otherwise the current file's first
+    /// match stands in for it.
+    pub auth_method: Option<String>,
 }
 
 impl HbaRule {

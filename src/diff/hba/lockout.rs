@@ -43,7 +43,10 @@ pub(crate) fn check(
             rules.join(", ")
         ));
     }
-    let current_method = was.rule.map(|i| current[i].method.as_str());
+    let current_method = session
+        .auth_method
+        .as_deref()
+        .or(was.rule.map(|i| current[i].method.as_str()));
     let refuse = |why: String| {
         DiffError {
         message: format!("refusing to write pg_hba.conf: it would lock out {who}: {why}"),
@@ -100,6 +103,7 @@ mod tests {
             },
             server_address: Some("127.0.0.1".parse().unwrap()),
             member_of: vec!["postgres".into()],
+            auth_method: None,
         }
     }
 
@@ -146,6 +150,18 @@ mod tests {
         assert!(
             err.message
                 .contains("pgfort authenticated with scram-sha-256"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn the_method_the_server_reports_wins_over_the_current_file() {
+        let mut session = session();
+        session.auth_method = Some("cert".into());
+        let err = check(&current(), &current(), &session).unwrap_err();
+        assert!(
+            err.message.contains("pgfort authenticated with cert"),
             "{}",
             err.message
         );

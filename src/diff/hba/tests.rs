@@ -14,6 +14,7 @@ fn session() -> HbaSession {
         },
         server_address: None,
         member_of: vec![],
+        auth_method: None,
     }
 }
 
