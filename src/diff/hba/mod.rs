@@ -8,12 +8,13 @@ mod lint;
 mod lockout;
 pub(crate) mod simulate;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use similar::{ChangeTag, DiffOp, TextDiff};
 
 use super::{Diff, DiffError, DiffInput};
-use crate::model::{Hba, HbaRule, HbaWrite};
+use crate::model::{Hba, HbaRule, HbaWrite, Role};
 use crate::plan::{Action, AttributeChange, Change, Phase, Statement, Target};
 use crate::sql::hba as sql;
 
@@ -21,9 +22,16 @@ use crate::sql::hba as sql;
 pub const ADDRESS: &str = "hba.pg_hba.conf";
 
 /// Runs the declared `check` blocks against the declared rules; needs no
-/// server, so `validate` runs them too.
-pub fn run_checks(hba: &Hba) -> Result<(), DiffError> {
-    checks::run(&hba.rules, &hba.checks).map_err(|message| DiffError {
+/// server, so `validate` runs them too. `+group` is decided from the
+/// declared roles' memberships, then from `live` ones when given.
+pub fn run_checks(
+    hba: &Hba,
+    declared: &BTreeMap<String, Role>,
+    live: Option<&BTreeMap<String, Role>>,
+) -> Result<(), DiffError> {
+    let mut roles = vec![declared];
+    roles.extend(live);
+    checks::run(&hba.rules, &hba.checks, &roles).map_err(|message| DiffError {
         message,
         hint: Some("fix the rules, or the check's expect if the rules are right".to_owned()),
     })
@@ -33,7 +41,7 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
     let Some(desired) = &input.desired.hba else {
         return Ok(());
     };
-    run_checks(desired)?;
+    run_checks(desired, &input.desired.roles, Some(&input.live.roles))?;
     let superusers: Vec<String> = input
         .live
         .roles
