@@ -95,6 +95,7 @@ fn scope(databases: &[&str], include_public: bool) -> InspectScope {
         include_public,
         databases: databases.iter().map(|d| d.to_string()).collect(),
         tables: Default::default(),
+        hba: false,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The only writer to servers: runs a plan's statements in transactions, in
 //! batches (one round trip per batch), one transaction per target.
 
+mod hba;
 pub mod lock;
 pub mod restart;
 mod system;
@@ -85,6 +86,14 @@ fn units<'a>(statements: &[&'a Statement]) -> Vec<Unit<'a>> {
     units
 }
 
+/// How apply may reach the server beyond SQL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApplyOptions {
+    /// pgfort runs on the server's host (sandbox or --pgdata): server files
+    /// it can write are written directly rather than over SQL.
+    pub local_files: bool,
+}
+
 /// Runs the plan. `main` is the connection the plan was computed on;
 /// per-database work opens connections from `settings`. `progress` is told
 /// how many statements are done out of how many.
@@ -94,9 +103,21 @@ pub async fn apply(
     plan: &Plan,
     progress: &dyn Fn(usize, usize),
 ) -> Result<ApplyReport, ApplyError> {
+    apply_with(main, settings, plan, progress, ApplyOptions::default()).await
+}
+
+/// [`apply`] with options.
+pub async fn apply_with(
+    main: &Db,
+    settings: &ConnectionSettings,
+    plan: &Plan,
+    progress: &dyn Fn(usize, usize),
+    options: ApplyOptions,
+) -> Result<ApplyReport, ApplyError> {
     let (system_statements, statements): (Vec<&Statement>, Vec<&Statement>) = plan
         .statements()
         .into_iter()
+        .filter(|statement| !hba::handles(statement.phase))
         .partition(|statement| system::handles(statement.phase));
     let total = statements.len() + system_statements.len();
     let mut report = ApplyReport::default();
@@ -121,6 +142,10 @@ pub async fn apply(
     }
     // Server settings come last in execution order: catalog work first.
     system::apply(main, &system_statements, &mut report, total, progress).await?;
+    // pg_hba.conf last: new rules may name roles created above.
+    if let Some(write) = &plan.hba {
+        hba::apply(main, settings, write, options.local_files, &mut report).await?;
+    }
     report.round_trips = main.round_trips() + others.values().map(Db::round_trips).sum::<u64>();
     Ok(report)
 }

@@ -40,7 +40,7 @@ pub(crate) struct BlockReader<'a> {
     /// How messages name this block, e.g. `role "app"`.
     what: String,
     attributes: Vec<(&'a Attribute, bool)>,
-    /// Nested blocks; no block type takes any yet.
+    /// Nested blocks not taken by [`BlockReader::nested`] yet.
     blocks: Vec<&'a Block>,
     asked_attributes: Vec<&'static str>,
 }
@@ -88,6 +88,23 @@ impl<'a> BlockReader<'a> {
             .find(|(a, _)| a.key.as_str() == name)?;
         *used = true;
         Some(*attribute)
+    }
+
+    /// Readers for the nested blocks named `name`, in written order; they
+    /// no longer count as unexpected. Each must be finished by the caller.
+    pub fn nested(&mut self, name: &'static str) -> Vec<BlockReader<'a>> {
+        let (taken, rest): (Vec<&'a Block>, Vec<&'a Block>) = self
+            .blocks
+            .iter()
+            .partition(|block| block.ident.as_str() == name);
+        self.blocks = rest;
+        taken
+            .into_iter()
+            .map(|block| {
+                let what = format!("{name} block of {}", self.what);
+                BlockReader::new(block, self.src, self.eval, what)
+            })
+            .collect()
     }
 
     /// The evaluated value of `name`; `null` counts as not written.

@@ -4,6 +4,7 @@
 mod databases;
 mod extensions;
 mod grants;
+mod hba;
 mod memberships;
 mod parameters;
 mod policies;
@@ -15,9 +16,10 @@ mod settings;
 mod tables;
 mod validate;
 
-use crate::model::{ManagePolicy, PendingRestart, ServerFacts, ServerState};
+use crate::model::{HbaWrite, ManagePolicy, PendingRestart, ServerFacts, ServerState};
 use crate::plan::Change;
 
+pub use hba::run_checks as run_hba_checks;
 pub use validate::{InputProblem, check};
 
 /// Switches that change what the diff proposes.
@@ -38,6 +40,8 @@ pub struct Diff {
     /// Information that needs no action (who row-level security does not
     /// apply to).
     pub notes: Vec<String>,
+    /// The pg_hba.conf rewrite, when one is planned.
+    pub hba: Option<HbaWrite>,
 }
 
 /// A desired state that cannot be reached safely.
@@ -69,6 +73,7 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     server_settings::diff_server_settings(&input, &mut out)?;
     tables::diff_tables(&input, &mut out)?;
     policies::diff_policies(&input, &mut out);
+    hba::diff_hba(&input, &mut out)?;
     Ok(out)
 }
 

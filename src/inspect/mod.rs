@@ -13,6 +13,7 @@ mod databases;
 mod default_privileges;
 mod extensions;
 mod facts;
+mod hba;
 mod objects;
 mod policies;
 mod roles;
@@ -31,6 +32,7 @@ use crate::connect::{ConnectError, ConnectionSettings};
 use crate::model::{ServerFacts, ServerState};
 
 pub use canonical::{PolicyCheckError, canonicalize_policies};
+pub(crate) use hba::{RULES as HBA_RULES, parse_rows as parse_hba_rows};
 pub use scope::InspectScope;
 
 /// A failed catalog read, with what pgfort was reading and where.
@@ -184,12 +186,19 @@ pub async fn inspect(
         let contents = catalog::read_all(db, settings, scope, &databases).await?;
         Ok::<_, InspectError>((databases, database_privileges, contents))
     };
-    let (facts, roles, (databases, database_privileges, contents), settings, extensions) = futures_util::try_join!(
+    let hba = async {
+        match scope.hba {
+            true => hba::read(db).await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let (facts, roles, (databases, database_privileges, contents), settings, extensions, hba) = futures_util::try_join!(
         facts::read(db),
         roles::read(db),
         databases_and_contents,
         settings::read(db),
         extensions::available(db),
+        hba,
     )?;
     let state = ServerState {
         roles,
@@ -198,6 +207,7 @@ pub async fn inspect(
         catalogs: contents.catalogs,
         settings,
         extensions,
+        hba,
         ..Default::default()
     };
     Ok(Live {

@@ -19,6 +19,8 @@ pub struct InspectScope {
     /// Declared tables by database: their row-level security and policies
     /// are read (and nothing about other tables).
     pub tables: BTreeMap<String, Vec<TableName>>,
+    /// Whether pg_hba.conf is managed (and so read).
+    pub hba: bool,
 }
 
 impl InspectScope {
@@ -42,6 +44,7 @@ impl InspectScope {
                 .filter(|(_, catalog)| !catalog.tables.is_empty())
                 .map(|(db, catalog)| (db.clone(), catalog.tables.keys().cloned().collect()))
                 .collect(),
+            hba: desired.hba.is_some(),
         }
     }
 }

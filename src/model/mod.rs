@@ -4,6 +4,7 @@
 
 mod database;
 mod extension;
+mod hba;
 mod privilege;
 mod role;
 mod secret;
@@ -17,6 +18,10 @@ use serde::Serialize;
 
 pub use database::{Database, Schema};
 pub use extension::{AvailableExtension, Extension, PRELOADED, Preload, ServerExtensions, preload};
+pub use hba::{
+    ConnType, HEADER as HBA_HEADER, Hba, HbaAddress, HbaCheck, HbaProbe, HbaRule, HbaSession,
+    HbaWrite, METHODS as HBA_METHODS, render_file as render_hba_file,
+};
 pub use privilege::{
     DefaultKind, DefaultPrivilege, Grant, GrantTarget, ObjectKind, ObjectRef, PUBLIC, Privilege,
 };
@@ -48,6 +53,9 @@ pub struct ServerState {
     pub settings: ServerSettings,
     /// Extensions the server could install (live only).
     pub extensions: ServerExtensions,
+    /// pg_hba.conf (desired: when an `hba` block is written; live: when
+    /// the file could be read).
+    pub hba: Option<Hba>,
 }
 
 /// What one database holds that pgfort manages or needs to know.

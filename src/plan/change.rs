@@ -55,6 +55,9 @@ pub struct Change {
     /// Takes effect only when PostgreSQL restarts (restart-only settings).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub needs_restart: bool,
+    /// A unified diff of a file the change rewrites (pg_hba.conf).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub file_diff: Vec<String>,
 }
 
 impl Change {
@@ -69,6 +72,7 @@ impl Change {
             destructive: action == Action::Delete,
             sensitive: false,
             needs_restart: false,
+            file_diff: Vec::new(),
         }
     }
 }

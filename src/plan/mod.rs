@@ -12,7 +12,7 @@ pub use phase::{Phase, Target, execution_order};
 pub use statement::Statement;
 
 use crate::diff::Diff;
-use crate::model::PendingRestart;
+use crate::model::{HbaWrite, PendingRestart};
 
 /// A computed plan.
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +29,9 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// SHA-256 of the live state the plan was computed from.
     pub fingerprint: String,
+    /// The pg_hba.conf rewrite apply performs (with its safety checks).
+    #[serde(skip)]
+    pub hba: Option<HbaWrite>,
 }
 
 /// Counts for the summary line (a replacement counts on both sides).
@@ -49,6 +52,7 @@ impl Plan {
             warnings: diff.warnings,
             pending_restart: diff.pending_restart,
             notes: diff.notes,
+            hba: diff.hba,
             fingerprint,
         }
     }

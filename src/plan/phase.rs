@@ -60,6 +60,9 @@ pub enum Phase {
     SystemSettings,
     /// `pg_reload_conf()`, once the settings are written and checked.
     ReloadConfiguration,
+    /// pg_hba.conf written, checked, reloaded and tried (last: a new file
+    /// may depend on roles created above).
+    HbaFile,
 }
 
 impl Phase {

@@ -165,6 +165,9 @@ fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut
         }
         out.push_str("    }\n");
     }
+    for line in &change.file_diff {
+        let _ = writeln!(out, "    {line}");
+    }
     if options.verbose {
         for detail in &change.details {
             let _ = writeln!(out, "    # {detail}");

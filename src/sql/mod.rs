@@ -4,6 +4,7 @@
 pub mod databases;
 pub mod extensions;
 pub mod grants;
+pub mod hba;
 pub mod policies;
 pub mod quote;
 pub mod roles;

@@ -17,6 +17,7 @@ use pgfort::sandbox::{
 use tempfile::TempDir;
 use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
 
+pub mod hba;
 mod session;
 
 /// Chooses the server binaries for the whole suite (default: newest found).

@@ -66,9 +66,16 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let started = Instant::now();
     let before = db.round_trips();
     let bar = progress_bar(plan.statements().len());
-    let report = apply::apply(&db, &settings, &plan, &|done, _| {
-        bar.set_position(done as u64)
-    })
+    let apply_options = apply::ApplyOptions {
+        local_files: args.connection.sandbox || args.pgdata.is_some(),
+    };
+    let report = apply::apply_with(
+        &db,
+        &settings,
+        &plan,
+        &|done, _| bar.set_position(done as u64),
+        apply_options,
+    )
     .await;
     bar.finish_and_clear();
     let report = report?;

@@ -8,6 +8,7 @@ mod expression;
 mod extension;
 mod grant;
 mod grant_on;
+mod hba;
 mod manage;
 mod policy;
 mod role;
@@ -61,6 +62,11 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         name: "grant",
         labels: &[],
         decode: Some(grant::decode),
+    },
+    BlockType {
+        name: "hba",
+        labels: &[],
+        decode: Some(hba::decode),
     },
     BlockType {
         name: "locals",

@@ -5,6 +5,7 @@ mod errors;
 mod full;
 mod grant_errors;
 mod grants;
+mod hba;
 mod rls;
 mod sensitive;
 mod settings;
