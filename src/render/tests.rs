@@ -134,3 +134,23 @@ fn notes_are_listed_after_warnings() {
     let json: serde_json::Value = serde_json::from_str(&render_json(&plan)).unwrap();
     assert_eq!(json["notes"][0], "a note");
 }
+
+#[test]
+fn plan_json_conforms_to_its_published_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../schema/plan.schema.json"))
+            .expect("schema is JSON");
+    assert_eq!(
+        schema["properties"]["format_version"]["enum"][0], FORMAT_VERSION,
+        "bump the schema with the format"
+    );
+    let document: serde_json::Value = serde_json::from_str(&render_json(&sample_plan())).unwrap();
+    crate::audit::report::tests::conforms(&schema, &schema, &document, "$").unwrap();
+    // An empty plan too, and a schema that would reject a stray field.
+    let empty = Plan::new(Default::default(), String::new());
+    let document: serde_json::Value = serde_json::from_str(&render_json(&empty)).unwrap();
+    crate::audit::report::tests::conforms(&schema, &schema, &document, "$").unwrap();
+    let mut stray = document.clone();
+    stray["unexpected"] = serde_json::Value::Bool(true);
+    assert!(crate::audit::report::tests::conforms(&schema, &schema, &stray, "$").is_err());
+}

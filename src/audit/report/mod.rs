@@ -7,7 +7,7 @@ mod sarif;
 mod text;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
