@@ -4,17 +4,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{PgfortOutput, TestCluster, workdir, write_files};
-
-fn plan(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
-    cluster.pgfort_in(dir, &["plan", "--detailed-exitcode", "--no-color", "."])
-}
-
-fn apply(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
-    cluster.pgfort_in(dir, &["apply", "--auto-approve", "--no-color", "."])
-}
+use common::{TestCluster, workdir, write_files};
 
 fn squash(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -44,7 +34,7 @@ fn pg_stat_statements_answers_after_apply_and_restart() {
             "database \"app\" {}\n\nextension \"pg_stat_statements\" {\n  database = \"app\"\n}\n",
         )],
     );
-    let first = plan(&cluster, dir.path());
+    let first = cluster.plan_in(dir.path());
     assert_eq!(first.code, Some(2), "{first:?}");
     let text = squash(&first.stdout);
     assert!(
@@ -58,7 +48,7 @@ fn pg_stat_statements_answers_after_apply_and_restart() {
         "{text}"
     );
 
-    let applied = apply(&cluster, dir.path());
+    let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}");
     assert!(
         applied.stdout.contains("Needs restart"),
@@ -72,7 +62,7 @@ fn pg_stat_statements_answers_after_apply_and_restart() {
             .any(|e| e.starts_with("pg_stat_statements ")),
         "{installed:?}"
     );
-    let pending = plan(&cluster, dir.path());
+    let pending = cluster.plan_in(dir.path());
     assert_eq!(pending.code, Some(0), "{pending:?}");
     assert!(
         pending
@@ -88,7 +78,7 @@ fn pg_stat_statements_answers_after_apply_and_restart() {
     );
 
     cluster.restart();
-    let after = plan(&cluster, dir.path());
+    let after = cluster.plan_in(dir.path());
     assert_eq!(after.code, Some(0), "{after:?}");
     assert!(
         !after.stdout.contains("Restart pending"),
@@ -130,7 +120,7 @@ extension "earthdistance" {
 }
 "#;
     write_files(dir.path(), &[("main.hcl", config)]);
-    let applied = apply(&cluster, dir.path());
+    let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}");
     let installed = extensions(&cluster, "app");
     assert!(
@@ -147,14 +137,14 @@ extension "earthdistance" {
         installed.iter().any(|e| e.starts_with("cube ")),
         "{installed:?}"
     );
-    assert_eq!(plan(&cluster, dir.path()).code, Some(0));
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
 
     // Drift: updated and moved by hand.
     cluster.exec_in(
         "app",
         "ALTER EXTENSION pg_trgm UPDATE TO '1.5'; ALTER EXTENSION citext SET SCHEMA public;",
     );
-    let drift = plan(&cluster, dir.path());
+    let drift = cluster.plan_in(dir.path());
     assert_eq!(drift.code, Some(2), "{drift:?}");
     let text = squash(&drift.stdout);
     assert!(
@@ -167,7 +157,7 @@ extension "earthdistance" {
     );
     // A downgrade has no update script: the server refuses it, nothing
     // is changed in that database.
-    let refused = apply(&cluster, dir.path());
+    let refused = cluster.apply_in(dir.path());
     assert_eq!(refused.code, Some(1), "{refused:?}");
     assert!(refused.stderr.contains("pg_trgm"), "{}", refused.stderr);
 
@@ -175,8 +165,8 @@ extension "earthdistance" {
         dir.path(),
         &[("main.hcl", &config.replace("\"1.4\"", "\"1.5\""))],
     );
-    assert!(apply(&cluster, dir.path()).success());
-    assert_eq!(plan(&cluster, dir.path()).code, Some(0));
+    assert!(cluster.apply_in(dir.path()).success());
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
     let installed = extensions(&cluster, "app");
     assert!(
         installed.contains(&"pg_trgm 1.5 public".to_owned()),
@@ -201,7 +191,7 @@ fn prune_extensions_drops_what_is_not_declared() {
     );
     let config = "manage {\n  prune_extensions = true\n}\n\ndatabase \"app\" {}\n\nextension \"pg_trgm\" {\n  database = \"app\"\n}\n";
     write_files(dir.path(), &[("main.hcl", config)]);
-    let out = plan(&cluster, dir.path());
+    let out = cluster.plan_in(dir.path());
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(
         out.stdout
@@ -209,13 +199,13 @@ fn prune_extensions_drops_what_is_not_declared() {
         "{}",
         out.stdout
     );
-    assert!(apply(&cluster, dir.path()).success());
+    assert!(cluster.apply_in(dir.path()).success());
     let left: Vec<String> = extensions(&cluster, "app")
         .iter()
         .map(|e| e.split(' ').next().unwrap_or_default().to_owned())
         .collect();
     assert_eq!(left, ["pg_trgm", "plpgsql"]);
-    assert_eq!(plan(&cluster, dir.path()).code, Some(0));
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
 }
 
 #[test]
@@ -248,7 +238,7 @@ fn unknown_extensions_stop_the_plan() {
     ];
     for (config, message, hint) in cases {
         write_files(dir.path(), &[("main.hcl", config)]);
-        let out = apply(&cluster, dir.path());
+        let out = cluster.apply_in(dir.path());
         assert_eq!(out.code, Some(1), "{config}: {out:?}");
         assert!(out.stderr.contains(message), "{config}: {}", out.stderr);
         assert!(out.stderr.contains(hint), "{config}: {}", out.stderr);

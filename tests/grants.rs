@@ -7,10 +7,6 @@ use std::path::Path;
 
 use common::{PgfortOutput, TestCluster, workdir, write_files};
 
-fn plan(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
-    cluster.pgfort_in(dir, &["plan", "--detailed-exitcode", "--no-color", "."])
-}
-
 fn apply(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
     let out = cluster.pgfort_in(dir, &["apply", "--auto-approve", "--no-color", "."]);
     assert_eq!(out.code, Some(0), "apply failed: {out:?}");
@@ -18,7 +14,7 @@ fn apply(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
 }
 
 fn assert_converged(cluster: &TestCluster, dir: &Path) {
-    let out = plan(cluster, dir);
+    let out = cluster.plan_in(dir);
     assert_eq!(out.code, Some(0), "expected no changes: {out:?}");
 }
 
@@ -240,7 +236,7 @@ grant {{
 
     // A table created behind pgfort's back by someone else is drift.
     cluster.exec_in("shop", "CREATE TABLE app.by_superuser (x int)");
-    let out = plan(&cluster, dir.path());
+    let out = cluster.plan_in(dir.path());
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(
         out.stdout.contains("+1: app.by_superuser"),
@@ -305,7 +301,7 @@ fn stray_privileges_of_managed_roles_are_revoked_but_owners_keep_theirs() {
     );
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", BASE)]);
-    let out = plan(&cluster, dir.path());
+    let out = cluster.plan_in(dir.path());
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(
         out.stdout
@@ -354,7 +350,7 @@ database "inventory" {
         dir.path(),
         &[("main.hcl", &config.replace("UTF8", "LATIN1"))],
     );
-    let out = plan(&cluster, dir.path());
+    let out = cluster.plan_in(dir.path());
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(
         out.stderr.contains("cannot change a database's encoding"),
@@ -427,7 +423,7 @@ fn undeclared_databases_are_dropped_only_when_pruning() {
             "manage {\n  prune_databases  = true\n  ignore_databases = [\"keep_*\"]\n}\n",
         )],
     );
-    let out = plan(&cluster, dir.path());
+    let out = cluster.plan_in(dir.path());
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(
         out.stdout.contains("# database.scratch will be destroyed"),

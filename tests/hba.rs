@@ -5,20 +5,10 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::hba::{
     APP_RULES, SEED_RULES, config, enable_ssl, eventually_login, hba_bytes, hba_path,
 };
-use common::{PgfortOutput, TestCluster, workdir, write_files};
-
-fn plan(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
-    cluster.pgfort_in(dir, &["plan", "--detailed-exitcode", "--no-color", "."])
-}
-
-fn apply(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
-    cluster.pgfort_in(dir, &["apply", "--auto-approve", "--no-color", "."])
-}
+use common::{TestCluster, workdir, write_files};
 
 #[test]
 fn hba_cycle_apply_plan_drift_apply() {
@@ -30,7 +20,7 @@ fn hba_cycle_apply_plan_drift_apply() {
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", &config(APP_RULES))]);
 
-    let first = plan(&cluster, dir.path());
+    let first = cluster.plan_in(dir.path());
     assert_eq!(first.code, Some(2), "{first:?}");
     assert!(
         first.stdout.contains("~ hba \"pg_hba.conf\""),
@@ -45,7 +35,7 @@ fn hba_cycle_apply_plan_drift_apply() {
         first.stdout
     );
 
-    let applied = apply(&cluster, dir.path());
+    let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}");
     let text = String::from_utf8(hba_bytes(&cluster)).unwrap();
     assert!(
@@ -65,14 +55,14 @@ fn hba_cycle_apply_plan_drift_apply() {
     );
     assert_eq!(mode & 0o777, mode_before & 0o777);
 
-    let empty = plan(&cluster, dir.path());
+    let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 
     // Drift: the app rule edited by hand, then reloaded.
     let edited = text.replace("10.20.0.0/16", "10.30.0.0/16");
     std::fs::write(hba_path(&cluster), edited).unwrap();
     cluster.exec("SELECT pg_reload_conf()");
-    let drift = plan(&cluster, dir.path());
+    let drift = cluster.plan_in(dir.path());
     assert_eq!(drift.code, Some(2), "{drift:?}");
     assert!(
         drift
@@ -87,9 +77,9 @@ fn hba_cycle_apply_plan_drift_apply() {
         drift.stdout
     );
 
-    let fixed = apply(&cluster, dir.path());
+    let fixed = cluster.apply_in(dir.path());
     assert!(fixed.success(), "{fixed:?}");
-    let after = plan(&cluster, dir.path());
+    let after = cluster.plan_in(dir.path());
     assert_eq!(after.code, Some(0), "{after:?}");
 }
 
@@ -118,10 +108,10 @@ hba {
 "#,
         )],
     );
-    let planned = plan(&cluster, dir.path());
+    let planned = cluster.plan_in(dir.path());
     assert_eq!(planned.code, Some(1), "{planned:?}");
     assert!(planned.stderr.contains("lock out"), "{}", planned.stderr);
-    let applied = apply(&cluster, dir.path());
+    let applied = cluster.apply_in(dir.path());
     assert!(!applied.success(), "{applied:?}");
     assert!(
         applied
@@ -148,7 +138,7 @@ fn an_invalid_rule_leaves_the_file_identical() {
   }
 "#;
     write_files(dir.path(), &[("main.hcl", &config(rules))]);
-    let applied = apply(&cluster, dir.path());
+    let applied = cluster.apply_in(dir.path());
     assert!(!applied.success(), "{applied:?}");
     assert!(
         applied.stderr.contains("PostgreSQL refuses rule"),
@@ -164,7 +154,7 @@ fn an_invalid_rule_leaves_the_file_identical() {
     );
     assert_eq!(hba_bytes(&cluster), before, "the previous file is back");
     // And the server still admits pgfort.
-    let again = plan(&cluster, dir.path());
+    let again = cluster.plan_in(dir.path());
     assert_eq!(again.code, Some(2), "{again:?}");
 }
 
@@ -193,7 +183,7 @@ fn config_errors_point_at_the_rule() {
     for (body, message) in cases {
         let text = format!("hba {{\n  rule {{\n    {body}\n  }}\n}}\n");
         write_files(dir.path(), &[("main.hcl", &text)]);
-        let out = plan(&cluster, dir.path());
+        let out = cluster.plan_in(dir.path());
         assert_eq!(out.code, Some(1), "{out:?}");
         assert!(out.stderr.contains("main.hcl:"), "{}", out.stderr);
         assert!(out.stderr.contains(message), "{message}: {}", out.stderr);
@@ -221,7 +211,7 @@ fn logins_are_admitted_or_rejected_as_the_rules_say() {
   }
 "#;
     write_files(dir.path(), &[("main.hcl", &config(rules))]);
-    let applied = apply(&cluster, dir.path());
+    let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}");
     eventually_login(&cluster, "alice", "alice-pw", true);
     eventually_login(&cluster, "bob", "bob-pw", false);
@@ -249,7 +239,7 @@ fn check_blocks_pass_or_fail_the_plan() {
         dir.path(),
         &[("main.hcl", &config(&format!("{rules}{checks}")))],
     );
-    let ok = plan(&cluster, dir.path());
+    let ok = cluster.plan_in(dir.path());
     assert_eq!(ok.code, Some(2), "{ok:?}");
 
     let failing = checks.replace("expect  = \"reject\"", "expect  = \"trust\"");
@@ -257,7 +247,7 @@ fn check_blocks_pass_or_fail_the_plan() {
         dir.path(),
         &[("main.hcl", &config(&format!("{rules}{failing}")))],
     );
-    let bad = plan(&cluster, dir.path());
+    let bad = cluster.plan_in(dir.path());
     assert_eq!(bad.code, Some(1), "{bad:?}");
     assert!(bad.stderr.contains("main.hcl:"), "{}", bad.stderr);
     assert!(
@@ -282,7 +272,7 @@ fn the_seed_rules_apply_behind_pgforts_own_rule() {
     cluster.exec("CREATE ROLE alice LOGIN PASSWORD 'alice-pw'");
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", &config(SEED_RULES))]);
-    let applied = apply(&cluster, dir.path());
+    let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}");
     assert!(
         applied
@@ -298,6 +288,6 @@ fn the_seed_rules_apply_behind_pgforts_own_rule() {
     );
     // Without TLS, only pgfort's own rule admits anyone.
     eventually_login(&cluster, "alice", "alice-pw", false);
-    let empty = plan(&cluster, dir.path());
+    let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 }

@@ -10,21 +10,13 @@ use std::path::Path;
 use common::hba::{APP_RULES, config, eventually_login, hba_bytes, hba_path};
 use common::{PgfortOutput, TestCluster, workdir, write_files};
 
-fn plan(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
-    cluster.pgfort_in(dir, &["plan", "--detailed-exitcode", "--no-color", "."])
-}
-
-fn apply(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
-    cluster.pgfort_in(dir, &["apply", "--auto-approve", "--no-color", "."])
-}
-
 #[test]
 fn the_network_lockdown_example_applies_and_plans_empty() {
     let cluster = TestCluster::start();
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/network-lockdown");
-    let applied = apply(&cluster, &example);
+    let applied = cluster.apply_in(&example);
     assert!(applied.success(), "{applied:?}");
-    let empty = plan(&cluster, &example);
+    let empty = cluster.plan_in(&example);
     assert_eq!(empty.code, Some(0), "{empty:?}");
 }
 
@@ -56,7 +48,7 @@ fn on_the_servers_host_the_file_is_written_directly_and_keeps_its_mode() {
     assert_eq!(meta.uid(), owner, "the file keeps its owner");
     let backup = std::fs::metadata(format!("{}.pgfort-backup", path.display())).unwrap();
     assert_eq!(backup.mode() & 0o777, 0o600, "the backup is private");
-    let empty = plan(&cluster, dir.path());
+    let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 }
 
@@ -117,13 +109,13 @@ hba {
 }
 "#;
     write_files(dir.path(), &[("main.hcl", text)]);
-    let planned = plan(&cluster, dir.path());
+    let planned = cluster.plan_in(dir.path());
     assert!(
         planned.stdout.contains("cannot be evaluated offline"),
         "{}",
         planned.stdout
     );
-    let applied = apply(&cluster, dir.path());
+    let applied = cluster.apply_in(dir.path());
     assert!(!applied.success(), "{applied:?}");
     assert!(
         applied.stderr.contains("a new connection was refused"),
@@ -173,13 +165,13 @@ fn every_kind_of_rule_plans_empty_after_apply() {
 "#;
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", &config(rules))]);
-    let applied = apply(&cluster, dir.path());
+    let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}");
     let text = String::from_utf8(hba_bytes(&cluster)).unwrap();
     assert!(
         text.contains("local all \"My User\" scram-sha-256\n"),
         "{text}"
     );
-    let empty = plan(&cluster, dir.path());
+    let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 }

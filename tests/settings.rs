@@ -4,10 +4,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{PgfortOutput, TestCluster, workdir, write_files};
+use common::{TestCluster, workdir, write_files};
 
 /// The logging and autovacuum settings of a production server.
 const LOGGING: &str = r#"
@@ -27,14 +26,6 @@ settings {
   autovacuum_vacuum_cost_delay    = "2ms"
 }
 "#;
-
-fn plan(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
-    cluster.pgfort_in(dir, &["plan", "--detailed-exitcode", "--no-color", "."])
-}
-
-fn apply(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
-    cluster.pgfort_in(dir, &["apply", "--auto-approve", "--no-color", "."])
-}
 
 fn squash(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -67,7 +58,7 @@ fn settings_cycle_apply_plan_drift_apply() {
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", LOGGING)]);
 
-    let first = plan(&cluster, dir.path());
+    let first = cluster.plan_in(dir.path());
     assert_eq!(first.code, Some(2), "{first:?}");
     assert!(
         squash(&first.stdout)
@@ -75,14 +66,14 @@ fn settings_cycle_apply_plan_drift_apply() {
         "{}",
         first.stdout
     );
-    let applied = apply(&cluster, dir.path());
+    let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}");
     assert!(
         !applied.stdout.contains("Needs restart"),
         "{}",
         applied.stdout
     );
-    let empty = plan(&cluster, dir.path());
+    let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
     assert!(empty.stdout.contains("No changes."), "{}", empty.stdout);
     assert!(
@@ -99,7 +90,7 @@ fn settings_cycle_apply_plan_drift_apply() {
     // Drift: one declared setting changed by hand, one undeclared added.
     cluster.exec("ALTER SYSTEM SET log_statement = 'all'");
     cluster.exec("ALTER SYSTEM SET work_mem = '1GB'");
-    let drift = plan(&cluster, dir.path());
+    let drift = cluster.plan_in(dir.path());
     assert_eq!(drift.code, Some(2), "{drift:?}");
     let text = squash(&drift.stdout);
     assert!(
@@ -116,9 +107,9 @@ fn settings_cycle_apply_plan_drift_apply() {
         "{text}"
     );
 
-    let fixed = apply(&cluster, dir.path());
+    let fixed = cluster.apply_in(dir.path());
     assert!(fixed.success(), "{fixed:?}");
-    assert_eq!(plan(&cluster, dir.path()).code, Some(0));
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
     eventually_shows(&cluster, "log_statement", "mod");
 }
 
@@ -140,8 +131,8 @@ settings {
 }
 "#;
     write_files(dir.path(), &[("main.hcl", written)]);
-    assert!(apply(&cluster, dir.path()).success());
-    assert_eq!(plan(&cluster, dir.path()).code, Some(0));
+    assert!(cluster.apply_in(dir.path()).success());
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
 
     let respelt = r#"
 settings {
@@ -157,14 +148,14 @@ settings {
 }
 "#;
     write_files(dir.path(), &[("main.hcl", respelt)]);
-    let same = plan(&cluster, dir.path());
+    let same = cluster.plan_in(dir.path());
     assert_eq!(same.code, Some(0), "{same:?}");
 
     // The same values written by hand in other spellings are no drift.
     cluster.exec("ALTER SYSTEM SET work_mem = '65536kB'");
     cluster.exec("ALTER SYSTEM SET effective_cache_size = '4096MB'");
     cluster.exec("ALTER SYSTEM SET log_connections = 'true'");
-    assert_eq!(plan(&cluster, dir.path()).code, Some(0));
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
 }
 
 #[test]
@@ -224,7 +215,7 @@ fn invalid_settings_stop_the_plan_and_leave_the_file_as_it_was() {
             "settings {\n  log_connections = true\n  timezone = \"Mars/Olympus_Mons\"\n}\n",
         )],
     );
-    let out = apply(&cluster, dir.path());
+    let out = cluster.apply_in(dir.path());
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(
         out.stderr
@@ -247,15 +238,15 @@ fn authoritative_settings_reset_what_is_not_declared() {
         "manage {\n  settings = \"authoritative\"\n}\n\nsettings {\n  log_statement = \"ddl\"\n}\n";
     write_files(dir.path(), &[("main.hcl", config)]);
     cluster.exec("ALTER SYSTEM SET work_mem = '1GB'");
-    let out = plan(&cluster, dir.path());
+    let out = cluster.plan_in(dir.path());
     assert_eq!(out.code, Some(2), "{out:?}");
     let text = squash(&out.stdout);
     assert!(
         text.contains("- setting \"work_mem\" { ~ value = \"1GB\" -> \"4MB\" }"),
         "{text}"
     );
-    assert!(apply(&cluster, dir.path()).success());
-    assert_eq!(plan(&cluster, dir.path()).code, Some(0));
+    assert!(cluster.apply_in(dir.path()).success());
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
     let conf = String::from_utf8_lossy(&auto_conf(&cluster)).into_owned();
     assert!(!conf.contains("work_mem"), "{conf}");
     assert!(conf.contains("log_statement = 'ddl'"), "{conf}");

@@ -102,3 +102,15 @@ impl TestCluster {
         })
     }
 }
+
+impl TestCluster {
+    /// `pgfort plan --detailed-exitcode` of the configuration in `dir`.
+    pub fn plan_in(&self, dir: &std::path::Path) -> super::PgfortOutput {
+        self.pgfort_in(dir, &["plan", "--detailed-exitcode", "--no-color", "."])
+    }
+
+    /// `pgfort apply --auto-approve` of the configuration in `dir`.
+    pub fn apply_in(&self, dir: &std::path::Path) -> super::PgfortOutput {
+        self.pgfort_in(dir, &["apply", "--auto-approve", "--no-color", "."])
+    }
+}
