@@ -18,5 +18,6 @@ pub mod plan;
 pub mod render;
 pub mod sandbox;
 pub mod sql;
+pub mod tls;
 pub mod tune;
 pub use error::{Error, ErrorKind};

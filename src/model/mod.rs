@@ -10,6 +10,7 @@ mod role;
 mod secret;
 mod settings;
 mod table;
+mod tls;
 pub mod units;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +31,10 @@ pub use secret::{REDACTED, Secret};
 pub use settings::{
     ConfiguredValue, Context, FileError, Parameter, PendingRestart, ServerSettings, SettingsScope,
     VarType,
+};
+pub use tls::{
+    Authority, CertFacts, ClientCertificate, InstalledSsl, KeyType, Lifetime, SERVER_CA_FILE,
+    SERVER_CERT_FILE, SERVER_KEY_FILE, ServerCertificate, ServerInstall, Tls, TlsWork,
 };
 pub use table::{Expression, Policy, PolicyCommand, PolicyKey, RowLevelSecurity, Table, TableName};
 
@@ -56,6 +61,9 @@ pub struct ServerState {
     /// pg_hba.conf (desired: when an `hba` block is written; live: when
     /// the file could be read).
     pub hba: Option<Hba>,
+    /// Certificates (desired: declared; live: what the server has
+    /// installed, read only when a server certificate is declared).
+    pub tls: Tls,
 }
 
 /// What one database holds that pgfort manages or needs to know.
