@@ -40,6 +40,7 @@ pub(crate) fn validate(decoded: &Decoded) -> Result<()> {
     }
     check_membership_cycles(&decoded.role_refs)?;
     super::blocks::validate_tables(&decoded.tables)?;
+    super::blocks::validate_certificates(decoded)?;
     if let Some(location) = &decoded.prune_location
         && decoded.config.manage.reassign_owned_to.is_none()
     {

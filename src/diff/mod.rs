@@ -1,6 +1,7 @@
 //! desired × live → changes. Pure and synchronous: no I/O, no formatting
 //! beyond the values a change displays.
 
+mod certificates;
 mod databases;
 mod extensions;
 mod grants;
@@ -16,7 +17,7 @@ mod settings;
 mod tables;
 mod validate;
 
-use crate::model::{HbaWrite, ManagePolicy, PendingRestart, ServerFacts, ServerState};
+use crate::model::{HbaWrite, ManagePolicy, PendingRestart, ServerFacts, ServerState, TlsWork};
 use crate::plan::Change;
 
 pub use hba::run_checks as run_hba_checks;
@@ -42,6 +43,8 @@ pub struct Diff {
     pub notes: Vec<String>,
     /// The pg_hba.conf rewrite, when one is planned.
     pub hba: Option<HbaWrite>,
+    /// Certificates to generate, install and verify.
+    pub tls: TlsWork,
 }
 
 /// A desired state that cannot be reached safely.
@@ -71,6 +74,7 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     grants::diff_grants(&input, &mut out)?;
     extensions::diff_extensions(&input, &mut out)?;
     server_settings::diff_server_settings(&input, &mut out)?;
+    certificates::diff_certificates(&input, &mut out)?;
     tables::diff_tables(&input, &mut out)?;
     policies::diff_policies(&input, &mut out);
     hba::diff_hba(&input, &mut out)?;

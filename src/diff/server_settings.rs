@@ -128,7 +128,36 @@ fn wanted(input: &DiffInput<'_>, warnings: &mut Vec<String>) -> BTreeMap<String,
         }
     }
     add_preload(input, &mut wanted);
+    add_ssl(input, &mut wanted);
     wanted
+}
+
+/// What a declared server certificate needs: SSL on, pgfort's files, and
+/// the minimum protocol.
+fn add_ssl(input: &DiffInput<'_>, wanted: &mut BTreeMap<String, Wanted>) {
+    use crate::model::{SERVER_CA_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE};
+    let Some(server) = &input.desired.tls.server else {
+        return;
+    };
+    let live = &input.live.settings;
+    for (name, value) in [
+        ("ssl", "on"),
+        ("ssl_cert_file", SERVER_CERT_FILE),
+        ("ssl_key_file", SERVER_KEY_FILE),
+        ("ssl_ca_file", SERVER_CA_FILE),
+        (
+            "ssl_min_protocol_version",
+            server.min_protocol_version.as_str(),
+        ),
+    ] {
+        wanted.insert(
+            name.to_owned(),
+            Wanted {
+                value: write_form(live.parameters.get(name), value),
+                reasons: vec!["server_certificate needs it".to_owned()],
+            },
+        );
+    }
 }
 
 /// What declared extensions need (see [`preload`]).

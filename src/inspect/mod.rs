@@ -21,6 +21,7 @@ mod schemas;
 mod scope;
 mod settings;
 mod sql;
+mod ssl;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -192,13 +193,28 @@ pub async fn inspect(
             false => Ok(None),
         }
     };
-    let (facts, roles, (databases, database_privileges, contents), settings, extensions, hba) = futures_util::try_join!(
+    let installed_ssl = async {
+        match scope.ssl {
+            true => ssl::read(db).await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let (
+        facts,
+        roles,
+        (databases, database_privileges, contents),
+        settings,
+        extensions,
+        hba,
+        installed_ssl,
+    ) = futures_util::try_join!(
         facts::read(db),
         roles::read(db),
         databases_and_contents,
         settings::read(db),
         extensions::available(db),
         hba,
+        installed_ssl,
     )?;
     let state = ServerState {
         roles,
@@ -208,6 +224,10 @@ pub async fn inspect(
         settings,
         extensions,
         hba,
+        tls: crate::model::Tls {
+            installed: installed_ssl,
+            ..Default::default()
+        },
         ..Default::default()
     };
     Ok(Live {

@@ -21,6 +21,8 @@ pub struct InspectScope {
     pub tables: BTreeMap<String, Vec<TableName>>,
     /// Whether pg_hba.conf is managed (and so read).
     pub hba: bool,
+    /// Whether a server certificate is managed (so the installed one is read).
+    pub ssl: bool,
 }
 
 impl InspectScope {
@@ -45,6 +47,7 @@ impl InspectScope {
                 .map(|(db, catalog)| (db.clone(), catalog.tables.keys().cloned().collect()))
                 .collect(),
             hba: desired.hba.is_some(),
+            ssl: desired.tls.server.is_some(),
         }
     }
 }

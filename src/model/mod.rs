@@ -32,11 +32,11 @@ pub use settings::{
     ConfiguredValue, Context, FileError, Parameter, PendingRestart, ServerSettings, SettingsScope,
     VarType,
 };
+pub use table::{Expression, Policy, PolicyCommand, PolicyKey, RowLevelSecurity, Table, TableName};
 pub use tls::{
     Authority, CertFacts, ClientCertificate, InstalledSsl, KeyType, Lifetime, SERVER_CA_FILE,
     SERVER_CERT_FILE, SERVER_KEY_FILE, ServerCertificate, ServerInstall, Tls, TlsWork,
 };
-pub use table::{Expression, Policy, PolicyCommand, PolicyKey, RowLevelSecurity, Table, TableName};
 
 /// Everything pgfort manages on one server.
 ///

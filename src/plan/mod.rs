@@ -12,7 +12,7 @@ pub use phase::{Phase, Target, execution_order};
 pub use statement::Statement;
 
 use crate::diff::Diff;
-use crate::model::{HbaWrite, PendingRestart};
+use crate::model::{HbaWrite, PendingRestart, TlsWork};
 
 /// A computed plan.
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +32,9 @@ pub struct Plan {
     /// The pg_hba.conf rewrite apply performs (with its safety checks).
     #[serde(skip)]
     pub hba: Option<HbaWrite>,
+    /// Certificates apply generates, installs and verifies.
+    #[serde(skip)]
+    pub tls: TlsWork,
 }
 
 /// Counts for the summary line (a replacement counts on both sides).
@@ -53,6 +56,7 @@ impl Plan {
             pending_restart: diff.pending_restart,
             notes: diff.notes,
             hba: diff.hba,
+            tls: diff.tls,
             fingerprint,
         }
     }

@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
 use time::OffsetDateTime;
 
@@ -181,8 +181,8 @@ mod tests {
 
     #[test]
     fn server_certificate_carries_names_and_chains_to_its_authority() {
-        let ca = generate_authority("Test CA", KeyType::EcdsaP256, Lifetime::days(3650), NOW)
-            .unwrap();
+        let ca =
+            generate_authority("Test CA", KeyType::EcdsaP256, Lifetime::days(3650), NOW).unwrap();
         let server = issue_server(
             "db.example.com",
             &["db.example.com".to_owned(), "localhost".to_owned()],
@@ -205,8 +205,8 @@ mod tests {
         let key = load_key(server.key_pem.expose()).unwrap();
         assert!(key_matches(&facts, &key));
 
-        let other = generate_authority("Other", KeyType::EcdsaP256, Lifetime::days(10), NOW)
-            .unwrap();
+        let other =
+            generate_authority("Other", KeyType::EcdsaP256, Lifetime::days(10), NOW).unwrap();
         let other_facts = first_certificate(&other.cert_pem).unwrap();
         assert!(!issued_by(&facts, &other_facts));
         let other_key = load_key(other.key_pem.expose()).unwrap();

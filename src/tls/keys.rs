@@ -16,7 +16,8 @@ pub fn generate_key(key_type: KeyType) -> Result<KeyPair, TlsError> {
     };
     let bits = match key_type {
         KeyType::EcdsaP256 => {
-            return KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| failed(e.to_string()));
+            return KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+                .map_err(|e| failed(e.to_string()));
         }
         KeyType::Ed25519 => {
             return KeyPair::generate_for(&PKCS_ED25519).map_err(|e| failed(e.to_string()));
@@ -48,7 +49,8 @@ pub fn load_key(pem: &str) -> Result<KeyPair, TlsError> {
             "the key is encrypted; pgfort needs an unencrypted PKCS#8 key".to_owned(),
         ));
     }
-    KeyPair::from_pem(pem).map_err(|e| TlsError::InvalidKey(format!("not a usable private key: {e}")))
+    KeyPair::from_pem(pem)
+        .map_err(|e| TlsError::InvalidKey(format!("not a usable private key: {e}")))
 }
 
 #[cfg(test)]

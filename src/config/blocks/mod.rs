@@ -1,6 +1,7 @@
 //! The top-level block types and their decoders. Adding a kind of object is
 //! adding a file here and a line to [`BLOCK_TYPES`].
 
+mod certificates;
 mod common;
 mod connection;
 mod database;
@@ -28,6 +29,7 @@ use super::eval::Evaluator;
 use super::reader::BlockReader;
 use super::source::SourceFile;
 use super::suggest::did_you_mean;
+pub(crate) use certificates::validate as validate_certificates;
 use common::check_name;
 pub(crate) use table::validate as validate_tables;
 
@@ -43,6 +45,16 @@ pub(crate) struct BlockType {
 }
 
 pub(crate) const BLOCK_TYPES: &[BlockType] = &[
+    BlockType {
+        name: "certificate_authority",
+        labels: &["name"],
+        decode: Some(certificates::decode_authority),
+    },
+    BlockType {
+        name: "client_certificate",
+        labels: &["role"],
+        decode: Some(certificates::decode_client),
+    },
     BlockType {
         name: "connection",
         labels: &[],
@@ -92,6 +104,11 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         name: "schema",
         labels: &["name"],
         decode: Some(schema::decode),
+    },
+    BlockType {
+        name: "server_certificate",
+        labels: &[],
+        decode: Some(certificates::decode_server),
     },
     BlockType {
         name: "settings",
@@ -166,8 +183,10 @@ pub(crate) struct Decoded {
 
 impl Decoded {
     pub fn new(dir: PathBuf) -> Self {
+        let mut config = Config::default();
+        config.desired.tls.now = crate::tls::unix_now();
         Decoded {
-            config: Config::default(),
+            config,
             dir,
             singletons: BTreeMap::new(),
             role_locations: BTreeMap::new(),

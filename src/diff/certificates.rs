@@ -1,0 +1,273 @@
+//! Certificates: authorities to generate, the server certificate to issue
+//! and install, client certificates to issue. A certificate is kept while
+//! it is issued by the declared authority, carries the declared names and
+//! has more than `renew_before` left; otherwise the change says why.
+
+use super::{Diff, DiffError, DiffInput};
+use crate::model::{
+    Authority, CertFacts, ClientCertificate, InstalledSsl, SERVER_CA_FILE, SERVER_CERT_FILE,
+    ServerCertificate, ServerInstall, Tls,
+};
+use crate::plan::{Action, AttributeChange, Change};
+use crate::tls::issued_by;
+
+const DAY: i64 = 86_400;
+
+pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
+    let desired = &input.desired.tls;
+    for authority in desired.authorities.values() {
+        if authority.existing.is_none() {
+            out.changes.push(authority_change(authority));
+            out.tls.generate_authorities.push(authority.clone());
+        }
+    }
+    for client in desired.clients.values() {
+        let Some(authority) = desired.authorities.get(&client.ca) else {
+            continue;
+        };
+        let reasons = client_reasons(client, authority, desired.now);
+        if !reasons.is_empty() {
+            out.changes.push(client_change(client, reasons));
+            out.tls.clients.push((client.clone(), authority.clone()));
+        }
+    }
+    if let Some(server) = &desired.server
+        && let Some(authority) = desired.authorities.get(&server.ca)
+    {
+        let installed = input.live.tls.installed.clone().unwrap_or_default();
+        if !installed.files_accessible {
+            return Err(DiffError {
+                message: "server_certificate needs a superuser connection: pgfort reads the installed certificate and writes the new files in the data directory".to_owned(),
+                hint: Some("connect as a superuser, or remove the server_certificate block".to_owned()),
+            });
+        }
+        let install = server_install(server, authority, &installed, desired);
+        let ssl_settings_change = out
+            .changes
+            .iter()
+            .any(|c| c.address.starts_with("setting.ssl"));
+        if let Some((install, change)) = install {
+            out.changes.push(change);
+            out.tls.server = Some(install);
+        }
+        if out.tls.server.is_some() || ssl_settings_change {
+            out.tls.verify = Some((server.clone(), authority.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn authority_change(authority: &Authority) -> Change {
+    let mut change = Change::new(
+        format!("certificate_authority.{}", authority.name),
+        Action::Create,
+    );
+    let attributes = [
+        ("common_name", authority.common_name.clone()),
+        ("key_type", authority.key_type.name().to_owned()),
+        ("validity", authority.validity.to_string()),
+        ("cert_file", authority.cert_file.display().to_string()),
+        ("key_file", authority.key_file.display().to_string()),
+    ];
+    for (name, value) in attributes {
+        change.attributes.push(AttributeChange::new(
+            name,
+            None,
+            Some(format!("\"{value}\"")),
+        ));
+    }
+    change.reasons.push(
+        "neither file exists: a new authority is generated on this machine (key file mode 0600)"
+            .to_owned(),
+    );
+    change
+}
+
+/// Why a certificate must be reissued (empty: keep it).
+fn leaf_reasons(
+    cert: &CertFacts,
+    authority: &Authority,
+    renew_before: crate::model::Lifetime,
+    now: i64,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    match &authority.existing {
+        None => reasons.push(format!(
+            "issued by another CA (certificate_authority.{} is new)",
+            authority.name
+        )),
+        Some(ca) if !issued_by(cert, ca) => reasons.push(format!(
+            "issued by another CA (not certificate_authority.{})",
+            authority.name
+        )),
+        Some(_) => {}
+    }
+    let left = cert.not_after - now;
+    if left <= 0 {
+        reasons.push(format!("expired {} days ago", (-left) / DAY));
+    } else if left <= renew_before.0 {
+        reasons.push(format!(
+            "expires in {} days (renew_before {renew_before})",
+            left / DAY
+        ));
+    }
+    reasons
+}
+
+fn server_install(
+    server: &ServerCertificate,
+    authority: &Authority,
+    installed: &InstalledSsl,
+    tls: &Tls,
+) -> Option<(ServerInstall, Change)> {
+    let ours = |setting: &str, file: &str| {
+        setting == file || setting == format!("{}/{file}", installed.data_directory)
+    };
+    let mut reasons = Vec::new();
+    match &installed.certificate {
+        None if ours(&installed.cert_file, SERVER_CERT_FILE) => {
+            reasons.push("no certificate is installed".to_owned())
+        }
+        None => reasons.push(format!(
+            "the server uses {}, not pgfort's {SERVER_CERT_FILE}",
+            installed.cert_file
+        )),
+        Some(_) if !ours(&installed.cert_file, SERVER_CERT_FILE) => reasons.push(format!(
+            "the server uses {}, not pgfort's {SERVER_CERT_FILE}",
+            installed.cert_file
+        )),
+        Some(cert) => {
+            reasons.extend(leaf_reasons(cert, authority, server.renew_before, tls.now));
+            if cert.common_name.as_deref() != Some(server.common_name.as_str()) {
+                reasons.push(format!(
+                    "common name is {}, not {}",
+                    cert.common_name.as_deref().unwrap_or("(none)"),
+                    server.common_name
+                ));
+            }
+            for name in &server.dns_names {
+                if !cert.dns_names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                    reasons.push(format!("missing DNS name {name}"));
+                }
+            }
+            for ip in &server.ip_addresses {
+                if !cert.ip_addresses.contains(ip) {
+                    reasons.push(format!("missing IP address {ip}"));
+                }
+            }
+        }
+    }
+    let issue = !reasons.is_empty();
+    let installed_ca = installed
+        .ca_pem
+        .as_deref()
+        .and_then(|pem| crate::tls::first_certificate(pem).ok());
+    let write_ca = issue
+        || !ours(&installed.ca_file, SERVER_CA_FILE)
+        || match (&authority.existing, installed_ca) {
+            (Some(ca), Some(live)) => ca.sha256 != live.sha256,
+            _ => true,
+        };
+    if !issue && !write_ca {
+        return None;
+    }
+    if !issue {
+        reasons.push(format!(
+            "{SERVER_CA_FILE} does not hold certificate_authority.{}",
+            authority.name
+        ));
+    }
+    let action = if installed.certificate.is_some() {
+        Action::Update
+    } else {
+        Action::Create
+    };
+    let mut change = Change::new("server_certificate", action);
+    change.reasons = reasons;
+    if issue {
+        let before = installed.certificate.as_ref();
+        let list = |items: Vec<String>| format!("[{}]", items.join(", "));
+        change.attributes.push(AttributeChange::new(
+            "dns_names",
+            before.map(|c| list(c.dns_names.clone())),
+            Some(list(server.dns_names.clone())),
+        ));
+        change.attributes.push(AttributeChange::new(
+            "ip_addresses",
+            before.map(|c| list(c.ip_addresses.iter().map(ToString::to_string).collect())),
+            Some(list(
+                server
+                    .ip_addresses
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            )),
+        ));
+        change.attributes.push(AttributeChange::new(
+            "expires",
+            before.map(|c| expiry(c.not_after - tls.now)),
+            Some(format!("in {} days", server.validity.0 / DAY)),
+        ));
+        change.attributes.retain(|a| a.before != a.after);
+    }
+    let install = ServerInstall {
+        spec: server.clone(),
+        authority: authority.clone(),
+        data_directory: installed.data_directory.clone(),
+        issue,
+        write_ca,
+    };
+    Some((install, change))
+}
+
+fn expiry(left: i64) -> String {
+    if left < 0 {
+        format!("{} days ago", (-left) / DAY)
+    } else {
+        format!("in {} days", left / DAY)
+    }
+}
+
+fn client_reasons(client: &ClientCertificate, authority: &Authority, now: i64) -> Vec<String> {
+    let Some(cert) = &client.existing else {
+        return vec![format!("{} does not exist", client.cert_path().display())];
+    };
+    let mut reasons = leaf_reasons(cert, authority, client.renew_before, now);
+    if cert.common_name.as_deref() != Some(client.role.as_str()) {
+        reasons.push(format!(
+            "common name is {}, not {}",
+            cert.common_name.as_deref().unwrap_or("(none)"),
+            client.role
+        ));
+    }
+    if !client.key_matches {
+        reasons.push(format!(
+            "{} is missing or is not the certificate's key",
+            client.key_path().display()
+        ));
+    }
+    reasons
+}
+
+fn client_change(client: &ClientCertificate, reasons: Vec<String>) -> Change {
+    let action = if client.existing.is_some() {
+        Action::Update
+    } else {
+        Action::Create
+    };
+    let mut change = Change::new(format!("client_certificate.{}", client.role), action);
+    change.attributes.push(AttributeChange::new(
+        "files",
+        None,
+        Some(format!(
+            "\"{}\", \"{}\"",
+            client.cert_path().display(),
+            client.key_path().display()
+        )),
+    ));
+    change.reasons = reasons;
+    change
+}
+
+#[cfg(test)]
+mod tests;
