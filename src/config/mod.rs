@@ -41,6 +41,9 @@ pub struct ConnectionBlock {
     pub sslmode: Option<String>,
     /// Resolved against the configuration directory.
     pub sslrootcert: Option<PathBuf>,
+    /// A client certificate and key (resolved like `sslrootcert`).
+    pub sslcert: Option<PathBuf>,
+    pub sslkey: Option<PathBuf>,
 }
 
 /// A fully evaluated and validated configuration.

@@ -15,7 +15,19 @@ use super::{ConnectError, ConnectionSettings, SslMode, tls};
 /// UTC (set in the startup packet, so it costs no round trip) so that
 /// timestamps read from the catalog do not depend on the server's zone.
 pub async fn connect(settings: &ConnectionSettings) -> Result<Client, ConnectError> {
-    connect_once(settings)
+    connect_once(settings, None)
+        .await
+        .map_err(|failure| failure.into_error(settings))
+}
+
+/// [`connect`], where the server must present exactly `certificate` (DER)
+/// and pass `settings`' verification: proof that a certificate just
+/// installed is the one in use.
+pub async fn connect_presenting(
+    settings: &ConnectionSettings,
+    certificate: &[u8],
+) -> Result<Client, ConnectError> {
+    connect_once(settings, Some(certificate))
         .await
         .map_err(|failure| failure.into_error(settings))
 }
@@ -27,7 +39,7 @@ pub async fn connect_interactive(
     settings: &ConnectionSettings,
     prompt_allowed: bool,
 ) -> Result<Client, ConnectError> {
-    match connect_once(settings).await {
+    match connect_once(settings, None).await {
         Ok(client) => Ok(client),
         Err(failure)
             if failure.password_missing()
@@ -97,7 +109,10 @@ impl Failure {
     }
 }
 
-async fn connect_once(settings: &ConnectionSettings) -> Result<Client, Failure> {
+async fn connect_once(
+    settings: &ConnectionSettings,
+    pin: Option<&[u8]>,
+) -> Result<Client, Failure> {
     let hosts: Vec<&str> = settings.hosts().collect();
     if hosts.is_empty() {
         return Err(Failure::Setup(ConnectError::Invalid(
@@ -107,7 +122,7 @@ async fn connect_once(settings: &ConnectionSettings) -> Result<Client, Failure> 
     let tls = if hosts.iter().all(|h| ConnectionSettings::is_socket(h)) {
         None
     } else {
-        tls::connector(settings).map_err(Failure::Setup)?
+        tls::connector(settings, pin).map_err(Failure::Setup)?
     };
     let mut errors = Vec::new();
     for host in hosts {
@@ -140,6 +155,11 @@ fn config_for(settings: &ConnectionSettings, host: &str) -> Config {
         .options("-c TimeZone=UTC");
     if let Some(password) = &settings.password {
         config.password(password.expose());
+    }
+    if let Some(address) = settings.hostaddr
+        && !ConnectionSettings::is_socket(host)
+    {
+        config.hostaddr(address);
     }
     // libpq never uses TLS on Unix sockets, whatever sslmode says.
     let mode = match settings.sslmode {

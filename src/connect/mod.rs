@@ -20,7 +20,7 @@ mod settings_tests;
 #[cfg(test)]
 mod tests;
 
-pub use client::{connect, connect_interactive, prompt_password};
+pub use client::{connect, connect_interactive, connect_presenting, prompt_password};
 
 /// The port libpq uses when none is given.
 pub const DEFAULT_PORT: u16 = 5432;
@@ -93,6 +93,12 @@ pub struct ConnectionSettings {
     pub dbname: String,
     pub sslmode: SslMode,
     pub sslrootcert: Option<PathBuf>,
+    /// libpq's `hostaddr`: the address to connect to, while `host` stays
+    /// the name the server's certificate must carry.
+    pub hostaddr: Option<std::net::IpAddr>,
+    /// A client certificate and its key, for `cert` authentication.
+    pub sslcert: Option<PathBuf>,
+    pub sslkey: Option<PathBuf>,
 }
 
 /// Why a connection could not be made or configured.
@@ -155,6 +161,9 @@ impl ConnectionSettings {
             password: merged.password,
             sslmode: merged.sslmode.unwrap_or_default(),
             sslrootcert: merged.sslrootcert,
+            hostaddr: merged.hostaddr,
+            sslcert: merged.sslcert,
+            sslkey: merged.sslkey,
         };
         if settings.password.is_none() {
             let passfile = merged.passfile.or_else(|| default_passfile(env));
@@ -229,6 +238,9 @@ impl fmt::Debug for ConnectionSettings {
             .field("dbname", &self.dbname)
             .field("sslmode", &self.sslmode)
             .field("sslrootcert", &self.sslrootcert)
+            .field("hostaddr", &self.hostaddr)
+            .field("sslcert", &self.sslcert)
+            .field("sslkey", &self.sslkey)
             .finish()
     }
 }

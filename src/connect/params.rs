@@ -38,6 +38,9 @@ pub(super) struct Partial {
     pub dbname: Option<String>,
     pub sslmode: Option<SslMode>,
     pub sslrootcert: Option<PathBuf>,
+    pub hostaddr: Option<std::net::IpAddr>,
+    pub sslcert: Option<PathBuf>,
+    pub sslkey: Option<PathBuf>,
     pub passfile: Option<PathBuf>,
 }
 
@@ -52,6 +55,9 @@ impl Partial {
             dbname: self.dbname.or(lower.dbname),
             sslmode: self.sslmode.or(lower.sslmode),
             sslrootcert: self.sslrootcert.or(lower.sslrootcert),
+            hostaddr: self.hostaddr.or(lower.hostaddr),
+            sslcert: self.sslcert.or(lower.sslcert),
+            sslkey: self.sslkey.or(lower.sslkey),
             passfile: self.passfile.or(lower.passfile),
         }
     }
@@ -72,6 +78,17 @@ impl Partial {
             "dbname" => self.dbname = value,
             "sslmode" => self.sslmode = value.map(|v| parse_sslmode(source, &v)).transpose()?,
             "sslrootcert" => self.sslrootcert = value.map(PathBuf::from),
+            "sslcert" => self.sslcert = value.map(PathBuf::from),
+            "sslkey" => self.sslkey = value.map(PathBuf::from),
+            "hostaddr" => {
+                self.hostaddr = value
+                    .map(|v| {
+                        v.parse().map_err(|_| {
+                            invalid(source, format!("hostaddr \"{v}\" is not an IP address"))
+                        })
+                    })
+                    .transpose()?
+            }
             "passfile" => self.passfile = value.map(PathBuf::from),
             _ if IGNORED.contains(&key) => {
                 tracing::debug!(parameter = key, "ignoring connection parameter");
@@ -98,6 +115,9 @@ pub(super) fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Partial, 
         ("PGDATABASE", "dbname"),
         ("PGSSLMODE", "sslmode"),
         ("PGSSLROOTCERT", "sslrootcert"),
+        ("PGSSLCERT", "sslcert"),
+        ("PGSSLKEY", "sslkey"),
+        ("PGHOSTADDR", "hostaddr"),
         ("PGPASSFILE", "passfile"),
     ] {
         if let Some(value) = env(var) {
@@ -120,6 +140,9 @@ pub(super) fn from_block(block: &ConnectionBlock) -> Result<Partial, ConnectErro
             .map(|v| parse_sslmode("connection block", &v))
             .transpose()?,
         sslrootcert: block.sslrootcert.clone(),
+        hostaddr: None,
+        sslcert: block.sslcert.clone(),
+        sslkey: block.sslkey.clone(),
         passfile: None,
     })
 }

@@ -119,6 +119,9 @@ mod tests {
             dbname: dbname.into(),
             sslmode: SslMode::Prefer,
             sslrootcert: None,
+            hostaddr: None,
+            sslcert: None,
+            sslkey: None,
         }
     }
 

@@ -38,6 +38,8 @@ fn block() -> ConnectionBlock {
         dbname: Some("block_db".into()),
         sslmode: Some("verify-full".into()),
         sslrootcert: Some("/block/ca.crt".into()),
+        sslcert: Some("/block/client.crt".into()),
+        sslkey: Some("/block/client.key".into()),
     }
 }
 

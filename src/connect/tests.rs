@@ -130,6 +130,9 @@ impl Server {
             dbname: "postgres".into(),
             sslmode,
             sslrootcert: None,
+            hostaddr: None,
+            sslcert: None,
+            sslkey: None,
         }
     }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{WebPkiServerVerifier, verify_server_cert_signed_by_trust_anchor};
 use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -28,9 +28,11 @@ const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/cert.pem",
 ];
 
-/// The connector for `settings`, or `None` when TLS is disabled.
+/// The connector for `settings`, or `None` when TLS is disabled. With
+/// `pin`, the server must also present exactly that certificate (DER).
 pub(super) fn connector(
     settings: &ConnectionSettings,
+    pin: Option<&[u8]>,
 ) -> Result<Option<MakeRustlsConnect>, ConnectError> {
     if settings.sslmode == SslMode::Disable {
         return Ok(None);
@@ -46,12 +48,24 @@ pub(super) fn connector(
         }
         roots => Arc::new(LaxVerifier { roots, algorithms }),
     };
-    let mut config = ClientConfig::builder_with_provider(provider)
+    let verifier: Arc<dyn ServerCertVerifier> = match pin {
+        Some(expected) => Arc::new(PinnedVerifier {
+            expected: expected.to_vec(),
+            inner: verifier,
+        }),
+        None => verifier,
+    };
+    let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| ConnectError::Invalid(format!("TLS configuration: {e}")))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match client_identity(settings)? {
+        Some((certs, key)) => builder
+            .with_client_auth_cert(certs, key)
+            .map_err(|e| ConnectError::Invalid(format!("sslcert/sslkey: {e}")))?,
+        None => builder.with_no_client_auth(),
+    };
     // What libpq 17 sends; servers before 17 ignore it.
     config.alpn_protocols = vec![b"postgresql".to_vec()];
     Ok(Some(MakeRustlsConnect::new(config)))
@@ -87,6 +101,96 @@ fn trusted_roots(settings: &ConnectionSettings) -> Result<Option<RootCertStore>,
             "no home directory to find ~/.postgresql/root.crt; set sslrootcert".into(),
         )),
         _ => Ok(None),
+    }
+}
+
+/// The client certificate chain and key of `sslcert` / `sslkey`, when
+/// both are given. The key is read into memory and never shown.
+type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn client_identity(settings: &ConnectionSettings) -> Result<Option<Identity>, ConnectError> {
+    let (cert, key) = match (&settings.sslcert, &settings.sslkey) {
+        (None, None) => return Ok(None),
+        (Some(cert), Some(key)) => (cert, key),
+        _ => {
+            return Err(ConnectError::Invalid(
+                "sslcert and sslkey go together: give both (PGSSLCERT, PGSSLKEY)".into(),
+            ));
+        }
+    };
+    let open = |path: &Path, what: &str| {
+        std::fs::File::open(path)
+            .map(BufReader::new)
+            .map_err(|e| ConnectError::Invalid(format!("{what} \"{}\": {e}", path.display())))
+    };
+    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut open(cert, "sslcert")?)
+        .collect::<Result<_, _>>()
+        .map_err(|e| ConnectError::Invalid(format!("sslcert \"{}\": {e}", cert.display())))?;
+    if certs.is_empty() {
+        return Err(ConnectError::Invalid(format!(
+            "sslcert \"{}\": no PEM certificate found",
+            cert.display()
+        )));
+    }
+    let private = rustls_pemfile::private_key(&mut open(key, "sslkey")?)
+        .ok()
+        .flatten()
+        .ok_or_else(|| {
+            ConnectError::Invalid(format!(
+                "sslkey \"{}\": no PEM private key found",
+                key.display()
+            ))
+        })?;
+    Ok(Some((certs, private)))
+}
+
+/// Accepts only the expected certificate, then checks it as `inner` does:
+/// proves that a server presents the certificate pgfort just installed,
+/// not the one it ran with before a reload it did not take.
+#[derive(Debug)]
+struct PinnedVerifier {
+    expected: Vec<u8>,
+    inner: Arc<dyn ServerCertVerifier>,
+}
+
+impl ServerCertVerifier for PinnedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() != self.expected.as_slice() {
+            return Err(rustls::Error::General(
+                "the server presents another certificate than the one just installed".into(),
+            ));
+        }
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
     }
 }
 

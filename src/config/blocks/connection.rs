@@ -40,5 +40,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         connection.sslmode = Some(mode);
     }
     connection.sslrootcert = reader.string("sslrootcert")?.map(|path| out.dir.join(path));
+    connection.sslcert = reader.string("sslcert")?.map(|path| out.dir.join(path));
+    connection.sslkey = reader.string("sslkey")?.map(|path| out.dir.join(path));
     Ok(())
 }
