@@ -35,10 +35,14 @@ pub async fn compute_plan_counted(
 ) -> Result<(Plan, u64), Error> {
     let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
     let live = inspect::inspect(db, settings, &scope).await?;
-    let (desired, policy_round_trips) =
+    let (mut desired, policy_round_trips) =
         inspect::canonicalize_policies(db, settings, &config.desired, &live)
             .await
             .map_err(Box::new)?;
+    let tls = &config.desired.tls;
+    if !tls.authorities.is_empty() || !tls.clients.is_empty() {
+        desired.to_mut().tls = crate::config::refresh_certificates(config)?;
+    }
     let input = DiffInput {
         desired: &desired,
         live: &live.state,

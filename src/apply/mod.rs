@@ -1,6 +1,7 @@
 //! The only writer to servers: runs a plan's statements in transactions, in
 //! batches (one round trip per batch), one transaction per target.
 
+mod certificates;
 mod hba;
 pub mod lock;
 pub mod restart;
@@ -121,6 +122,8 @@ pub async fn apply_with(
         .partition(|statement| system::handles(statement.phase));
     let total = statements.len() + system_statements.len();
     let mut report = ApplyReport::default();
+    // Files on this machine first: a failure here changes no server.
+    let prepared = certificates::prepare(&plan.tls)?;
     let mut others: BTreeMap<String, Db> = BTreeMap::new();
     for unit in units(&statements) {
         let db = match unit.target {
@@ -141,13 +144,77 @@ pub async fn apply_with(
         run_unit(db, &unit, &mut report, total, progress).await?;
     }
     // Server settings come last in execution order: catalog work first.
-    system::apply(main, &system_statements, &mut report, total, progress).await?;
+    // Certificate files go in just before the settings that point at them.
+    let files = match &prepared.server {
+        Some(material) => {
+            Some(certificates::server::install(main, material, options.local_files).await?)
+        }
+        None => None,
+    };
+    let settings_before =
+        match system::apply(main, &system_statements, &mut report, total, progress).await {
+            Ok(before) => before,
+            Err(err) => return Err(put_back_files(main, files.as_ref(), err).await),
+        };
+    if let Some((spec, authority)) = &plan.tls.verify {
+        let expected = prepared
+            .server
+            .as_ref()
+            .and_then(|m| m.cert_pem.as_deref())
+            .and_then(|pem| crate::tls::pem_to_der(pem).ok())
+            .and_then(|ders| ders.into_iter().next());
+        let verified =
+            certificates::server::verify(main, settings, spec, authority, expected.as_deref())
+                .await;
+        if let Err(err) = verified {
+            let err = put_back_files(main, files.as_ref(), err).await;
+            return Err(roll_back_settings(main, settings_before.as_ref(), err).await);
+        }
+    }
     // pg_hba.conf last: new rules may name roles created above.
     if let Some(write) = &plan.hba {
         hba::apply(main, settings, write, options.local_files, &mut report).await?;
     }
     report.round_trips = main.round_trips() + others.values().map(Db::round_trips).sum::<u64>();
     Ok(report)
+}
+
+async fn put_back_files(
+    db: &Db,
+    files: Option<&certificates::server::Backup>,
+    err: ApplyError,
+) -> ApplyError {
+    match files {
+        Some(backup) => certificates::server::restore(db, backup, err).await,
+        None => err,
+    }
+}
+
+/// Puts the settings back after the certificate check failed, and reloads
+/// (also when no setting changed: the restored files must be loaded).
+async fn roll_back_settings(
+    db: &Db,
+    before: Option<&system::Snapshot>,
+    mut err: ApplyError,
+) -> ApplyError {
+    let outcome = match before {
+        Some(before) => system::roll_back(db, before).await,
+        None => certificates::server::reload(db)
+            .await
+            .map(drop)
+            .map_err(|e| e.message),
+    };
+    let note = match outcome {
+        Ok(()) => "the previous SSL settings were restored and reloaded".to_owned(),
+        Err(why) => format!(
+            "restoring the previous SSL settings failed ({why}): check postgresql.auto.conf"
+        ),
+    };
+    err.hint = Some(match err.hint.take() {
+        Some(hint) => format!("{hint}\n{note}"),
+        None => note,
+    });
+    err
 }
 
 /// One transaction: `BEGIN` rides on the first batch and `COMMIT` on the

@@ -26,7 +26,7 @@ pub(super) fn handles(phase: Phase) -> bool {
 }
 
 /// What the configuration files hold at one moment.
-struct Snapshot {
+pub(super) struct Snapshot {
     /// postgresql.auto.conf's entries.
     auto_conf: BTreeMap<String, String>,
     /// Refused entries as (file, name, error); lines move, so they are left out.
@@ -64,16 +64,17 @@ async fn snapshot(db: &Db) -> Result<Snapshot, ApplyError> {
 }
 
 /// Writes the settings, checks them, reloads; on any failure puts
-/// postgresql.auto.conf back as it was and reloads nothing.
+/// postgresql.auto.conf back as it was and reloads nothing. Returns what
+/// postgresql.auto.conf held before, for [`roll_back`].
 pub(super) async fn apply(
     db: &Db,
     statements: &[&Statement],
     report: &mut ApplyReport,
     total: usize,
     progress: &dyn Fn(usize, usize),
-) -> Result<(), ApplyError> {
+) -> Result<Option<Snapshot>, ApplyError> {
     if statements.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let before = snapshot(db).await?;
     let (writes, reloads): (Vec<&Statement>, Vec<&Statement>) = statements
@@ -117,7 +118,17 @@ pub(super) async fn apply(
         report.statements += 1;
         progress(report.statements, total);
     }
-    Ok(())
+    Ok(Some(before))
+}
+
+/// After a later step failed: puts postgresql.auto.conf back as `before`
+/// and reloads.
+pub(super) async fn roll_back(db: &Db, before: &Snapshot) -> Result<(), String> {
+    let now = snapshot(db).await.map_err(|err| err.message)?;
+    restore_entries(db, before, &now.auto_conf).await?;
+    execute(db, "SELECT pg_catalog.pg_reload_conf()")
+        .await
+        .map_err(|err| crate::inspect::describe(&err))
 }
 
 async fn execute(db: &Db, sql: &str) -> Result<(), tokio_postgres::Error> {

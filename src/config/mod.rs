@@ -112,6 +112,12 @@ pub fn load(
     load::load_with_env(dir, inputs, prompter, load::process_env())
 }
 
+/// The declared certificates with their files on this machine read again
+/// (plan right after an apply that generated some sees them).
+pub fn refresh_certificates(config: &Config) -> Result<crate::model::Tls, ConfigError> {
+    blocks::refresh_certificates(config)
+}
+
 /// The canonical layout of one file's text (`pgfort fmt`). Fails, with a
 /// location, on a file that does not parse. `file` names it in errors.
 pub fn format_source(source: &str, file: &Path) -> Result<String, ConfigError> {

@@ -145,15 +145,17 @@ fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut
     if change.needs_restart {
         let _ = writeln!(out, "{}", super::restart::REQUIRES_RESTART);
     }
-    let (kind, name) = change
-        .address
-        .split_once('.')
-        .unwrap_or((change.address.as_str(), ""));
+    // `role.app` reads as `role "app"`; a block without a label
+    // (`server_certificate`) as itself.
+    let heading = match change.address.split_once('.') {
+        Some((kind, name)) => format!("{kind} \"{name}\""),
+        None => change.address.clone(),
+    };
     let symbol = style.symbol(change.action);
     if change.attributes.is_empty() {
-        let _ = writeln!(out, "  {symbol} {kind} \"{name}\"");
+        let _ = writeln!(out, "  {symbol} {heading}");
     } else {
-        let _ = writeln!(out, "  {symbol} {kind} \"{name}\" {{");
+        let _ = writeln!(out, "  {symbol} {heading} {{");
         let width = change
             .attributes
             .iter()

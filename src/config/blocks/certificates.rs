@@ -362,6 +362,44 @@ fn read_client_files(client: &mut ClientCertificate, at: &Location) -> Result<()
     Ok(())
 }
 
+/// The declared certificates with their local files read again, as they
+/// are now (after an apply wrote some, or when time has passed).
+pub(crate) fn refresh(config: &crate::config::Config) -> Result<crate::model::Tls> {
+    let mut tls = config.desired.tls.clone();
+    tls.now = tls::unix_now();
+    for authority in tls.authorities.values_mut() {
+        let at = config
+            .locations
+            .get(&format!("certificate_authority.{}", authority.name))
+            .cloned()
+            .unwrap_or_else(|| file_start(&authority.cert_file));
+        authority.existing = existing_authority(
+            &(authority.cert_file.clone(), at.clone()),
+            &(authority.key_file.clone(), at),
+            tls.now,
+        )?;
+    }
+    for client in tls.clients.values_mut() {
+        let at = config
+            .locations
+            .get(&format!("client_certificate.{}", client.role))
+            .cloned()
+            .unwrap_or_else(|| file_start(&client.out_dir));
+        client.existing = None;
+        client.key_matches = false;
+        read_client_files(client, &at)?;
+    }
+    Ok(tls)
+}
+
+fn file_start(path: &Path) -> Location {
+    Location {
+        file: path.to_path_buf(),
+        line: 1,
+        column: 1,
+    }
+}
+
 /// Settings a server certificate decides; written in `settings` too they
 /// could only disagree.
 const DERIVED_SETTINGS: &[&str] = &[

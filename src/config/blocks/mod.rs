@@ -29,7 +29,7 @@ use super::eval::Evaluator;
 use super::reader::BlockReader;
 use super::source::SourceFile;
 use super::suggest::did_you_mean;
-pub(crate) use certificates::validate as validate_certificates;
+pub(crate) use certificates::{refresh as refresh_certificates, validate as validate_certificates};
 use common::check_name;
 pub(crate) use table::validate as validate_tables;
 
