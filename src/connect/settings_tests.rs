@@ -71,6 +71,30 @@ fn block_is_used_when_nothing_else_is_set() {
     assert_eq!(s.dbname, "block_db");
     assert_eq!(s.sslmode, SslMode::VerifyFull);
     assert_eq!(s.sslrootcert.as_deref(), Some(Path::new("/block/ca.crt")));
+    assert_eq!(s.sslcert.as_deref(), Some(Path::new("/block/client.crt")));
+    assert_eq!(s.sslkey.as_deref(), Some(Path::new("/block/client.key")));
+}
+
+#[test]
+fn client_certificates_and_hostaddr_follow_libpq_precedence() {
+    let env = [
+        ("PGSSLCERT", "/env/c.crt"),
+        ("PGSSLKEY", "/env/c.key"),
+        ("PGHOSTADDR", "10.0.0.1"),
+    ];
+    let s = resolve(None, &env, &block());
+    assert_eq!(s.sslcert.as_deref(), Some(Path::new("/env/c.crt")));
+    assert_eq!(s.sslkey.as_deref(), Some(Path::new("/env/c.key")));
+    assert_eq!(s.hostaddr, Some("10.0.0.1".parse().unwrap()));
+    let s = resolve(
+        Some("host=db.example.com hostaddr=::1 sslcert=/u/c.crt sslkey=/u/c.key"),
+        &env,
+        &block(),
+    );
+    assert_eq!(s.host, "db.example.com");
+    assert_eq!(s.hostaddr, Some("::1".parse().unwrap()));
+    assert_eq!(s.sslcert.as_deref(), Some(Path::new("/u/c.crt")));
+    assert_eq!(s.sslkey.as_deref(), Some(Path::new("/u/c.key")));
 }
 
 #[test]
@@ -168,9 +192,14 @@ fn url_errors_name_the_source() {
     assert!(e.contains("different ports"), "{e}");
     let e = resolve_err(Some("postgres://h/d?sslmode=sometimes"), &[], &none);
     assert!(e.contains("invalid sslmode \"sometimes\""), "{e}");
-    let e = resolve_err(Some("postgres://h/d?sslcert=/x"), &[], &none);
+    let e = resolve_err(Some("postgres://h/d?sslcrl=/x"), &[], &none);
     assert!(
-        e.contains("unsupported connection parameter \"sslcert\""),
+        e.contains("unsupported connection parameter \"sslcrl\""),
+        "{e}"
+    );
+    let e = resolve_err(Some("postgres://h/d?hostaddr=db.local"), &[], &none);
+    assert!(
+        e.contains("hostaddr \"db.local\" is not an IP address"),
         "{e}"
     );
     let e = resolve_err(Some("postgres://[::1/d"), &[], &none);

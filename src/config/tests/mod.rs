@@ -1,5 +1,6 @@
 //! Loading whole configurations from temporary directories.
 
+mod certificates;
 mod databases;
 mod errors;
 mod full;
