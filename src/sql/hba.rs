@@ -20,12 +20,30 @@ pub fn writable(text: &str) -> bool {
 /// `COPY` that writes `text` to `path` on the server. Check [`writable`]
 /// first; the caller confirms the bytes with `pg_read_file` afterwards.
 pub fn copy_to_file(path: &str, text: &str) -> String {
+    copy_lines(text, &literal(path))
+}
+
+/// [`copy_to_file`] for a file only the server's user may read (a private
+/// key): `COPY … TO` creates files with mode 0644, so the bytes go through
+/// a shell with umask 077 instead (`TO PROGRAM`, superuser only), and an
+/// existing file is made 0600 too.
+pub fn copy_to_private_file(path: &str, text: &str) -> String {
+    let quoted = shell_quote(path);
+    let command = format!("umask 077 && cat > {quoted} && chmod 600 {quoted}");
+    copy_lines(text, &format!("PROGRAM {}", literal(&command)))
+}
+
+fn copy_lines(text: &str, destination: &str) -> String {
     let lines = text.lines().count();
     format!(
-        "COPY (SELECT NULLIF(line, '') FROM unnest(string_to_array(convert_from(decode({}, 'base64'), 'UTF8'), E'\\n')) WITH ORDINALITY AS t(line, n) WHERE n <= {lines} ORDER BY n) TO {} WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')",
+        "COPY (SELECT NULLIF(line, '') FROM unnest(string_to_array(convert_from(decode({}, 'base64'), 'UTF8'), E'\\n')) WITH ORDINALITY AS t(line, n) WHERE n <= {lines} ORDER BY n) TO {destination} WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')",
         literal(&B64.encode(text.as_bytes())),
-        literal(path)
     )
+}
+
+/// A POSIX shell word: single-quoted, embedded quotes closed and escaped.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// Reads a server file's text (superuser or pg_read_server_files).
@@ -47,5 +65,13 @@ mod tests {
         assert!(
             sql.contains("'YQo='") && sql.contains("n <= 1") && sql.contains("'/d/pg_hba.conf'")
         );
+        let private = copy_to_private_file("/d/server.key", "k\n");
+        assert!(
+            private.contains(
+                "TO PROGRAM 'umask 077 && cat > ''/d/server.key'' && chmod 600 ''/d/server.key'''"
+            ),
+            "{private}"
+        );
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

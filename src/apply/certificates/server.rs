@@ -17,7 +17,7 @@ use crate::inspect::Db;
 use crate::model::{
     Authority, SERVER_CA_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE, Secret, ServerCertificate,
 };
-use crate::sql::hba::copy_to_file;
+use crate::sql::hba::{copy_to_file, copy_to_private_file};
 use crate::sql::quote::literal;
 
 /// Session settings that keep a statement out of logs and statistics.
@@ -100,7 +100,11 @@ async fn write_all(db: &Db, files: &[File<'_>], local: bool) -> Result<(), Apply
         execute(db, QUIET, "preparing the session").await?;
         for file in files {
             // The statement holds the key: never attached to an error.
-            let sql = copy_to_file(&file.path, file.text);
+            let sql = if file.key {
+                copy_to_private_file(&file.path, file.text)
+            } else {
+                copy_to_file(&file.path, file.text)
+            };
             db.count();
             if let Err(err) = db.client.batch_execute(&sql).await {
                 let _ = execute(db, LOUD, "").await;
