@@ -1,7 +1,6 @@
 # The shipped modules composed into one configuration: a read-only group
-# role for each of two databases, an application login, a monitoring login
-# with pg_stat_statements, and the hardened baseline. Apply it to the local
-# sandbox:
+# role for each of two databases, an application login, and a monitoring
+# login with pg_stat_statements. Apply it to the local sandbox:
 #
 #   cargo run --release -- apply --sandbox --auto-approve examples/modules
 #
@@ -39,6 +38,11 @@ database "crm" {
   owner = "app_owner"
 }
 
+schema "sales" {
+  database = "crm"
+  owner    = "app_owner"
+}
+
 # The same module twice, with different inputs.
 module "shop_readers" {
   source   = "../../modules/readonly-role"
@@ -51,6 +55,7 @@ module "crm_readers" {
   source   = "../../modules/readonly-role"
   name     = "crm_reader"
   database = "crm"
+  schemas  = ["sales"]
   owners   = ["app_owner"]
 }
 
@@ -67,13 +72,6 @@ module "monitoring" {
   source   = "../../modules/monitoring"
   database = "shop"
   password = var.monitoring_password
-}
-
-# PUBLIC loses CREATE on schema public of database postgres; logging and
-# authentication settings.
-module "baseline" {
-  source       = "../../modules/hardened-baseline"
-  schema_owner = "app_owner"
 }
 
 # Module outputs are read as module.NAME.OUTPUT.
