@@ -309,7 +309,9 @@ fn validate_and_fmt_accept_modules_and_outputs() {
 #[test]
 fn validate_reports_module_errors_where_they_are() {
     let readonly = repo("modules/readonly-role");
-    let cases: [(&[(&str, &str)], &[&str]); 5] = [
+    // (files of the configuration, texts its error output must hold)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case<'_>; 5] = [
         (
             &[(
                 "main.hcl",

@@ -6,6 +6,7 @@ mod full;
 mod grant_errors;
 mod grants;
 mod hba;
+mod module_errors;
 mod modules;
 mod rls;
 mod sensitive;
