@@ -202,6 +202,9 @@ impl Loader {
         }
         self.stack.pop();
 
+        // The called modules have decoded their blocks by now; this
+        // directory's come after them, so a name declared here and in a
+        // module is reported here, naming the module's place as the first.
         self.instances += 1;
         self.decoded.instance = if module_name.is_some() {
             self.instances
@@ -219,9 +222,7 @@ impl Loader {
         }
         outputs::evaluate(&parts.outputs, &evaluator, module_name.as_deref())
     }
-}
 
-impl Loader {
     /// Refuses a call of a directory that is already being loaded: it
     /// would include itself forever.
     fn check_recursion(&self, call: &ModuleCall<'_>, label: &str) -> Result<()> {
