@@ -73,6 +73,15 @@ impl Error {
         }
     }
 
+    /// Lines of context to print after the error (for a configuration
+    /// error inside a module: the `module` blocks that led there).
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Error::Config(e) => &e.notes,
+            _ => &[],
+        }
+    }
+
     /// Lines to print after the error, each a way forward.
     pub fn hints(&self) -> Vec<String> {
         let mut hints = Vec::new();

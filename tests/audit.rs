@@ -261,13 +261,13 @@ fn unprivileged_role_skips_instead_of_passing() {
 fn hardened_baseline_module_makes_its_controls_pass() {
     let cluster = TestCluster::start();
     cluster.exec("GRANT CREATE ON SCHEMA public TO PUBLIC");
+    // The example that calls the module.
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("modules")
-        .join("hardened-baseline");
-    let dir = dir.display().to_string();
-    let out = cluster.pgfort(&["apply", "--auto-approve", "--no-color", &dir]);
+        .join("examples")
+        .join("hardened-server");
+    let out = cluster.apply_in(&dir);
     assert_eq!(out.code, Some(0), "{out:?}");
-    let plan = cluster.pgfort(&["plan", "--detailed-exitcode", "--no-color", &dir]);
+    let plan = cluster.plan_in(&dir);
     assert_eq!(plan.code, Some(0), "not converged: {plan:?}");
     let deadline = Instant::now() + Duration::from_secs(5);
     while cluster.query_value("SHOW log_statement").as_deref() != Some("ddl") {

@@ -1,14 +1,29 @@
 # Server settings and PUBLIC privileges that make the logging,
 # authentication and privilege controls of `pgfort audit` pass.
 #
-#   pgfort apply modules/hardened-baseline
-#   pgfort audit
+#   role "app_owner" {}
 #
-# For another database, rename the `database` block and the grants' database.
+#   module "baseline" {
+#     source       = "../modules/hardened-baseline"
+#     database     = "myapp"
+#     schema_owner = "app_owner"
+#   }
+
+variable "database" {
+  description = "Database whose PUBLIC privileges are locked down (declared here)"
+  type        = string
+  default     = "postgres"
+}
+
+variable "database_owner" {
+  description = "Owner of that database (default: left as it is)"
+  type        = string
+  default     = null
+}
 
 variable "schema_owner" {
-  description = "Role that keeps CREATE on schema public"
-  default     = "app_owner"
+  description = "Role that keeps CREATE on schema public (declared elsewhere)"
+  type        = string
 }
 
 settings {
@@ -48,24 +63,30 @@ manage {
   public_privileges = true
 }
 
-database "postgres" {}
-
-role "app_owner" {}
+database "hardened" {
+  name  = var.database
+  owner = var.database_owner
+}
 
 grant {
   to         = ["public"]
   privileges = ["CONNECT", "TEMPORARY"]
-  on         = { database = "postgres" }
+  on         = { database = var.database }
 }
 
 grant {
   to         = ["public"]
   privileges = ["USAGE"]
-  on         = { database = "postgres", schema = "public" }
+  on         = { database = var.database, schema = "public" }
 }
 
 grant {
   to         = [var.schema_owner]
   privileges = ["USAGE", "CREATE"]
-  on         = { database = "postgres", schema = "public" }
+  on         = { database = var.database, schema = "public" }
+}
+
+output "database" {
+  description = "The database whose PUBLIC privileges are managed"
+  value       = var.database
 }

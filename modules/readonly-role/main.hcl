@@ -1,10 +1,22 @@
-# A group role that can read every table and sequence of some schemas,
-# including tables created later by the schemas' owner.
+# A NOLOGIN group role that reads every table and sequence of some schemas
+# of one database, including those the owners create later.
 #
-#   pgfort apply -var database=myapp -var 'schemas=["app"]' modules/readonly-role
+#   module "reporting" {
+#     source   = "../modules/readonly-role"
+#     name     = "reporting"
+#     database = "myapp"
+#     schemas  = ["app"]
+#     owners   = ["app_owner"]
+#   }
+
+variable "name" {
+  description = "Name of the group role"
+  type        = string
+}
 
 variable "database" {
   description = "Database the role reads"
+  type        = string
 }
 
 variable "schemas" {
@@ -13,39 +25,55 @@ variable "schemas" {
   default     = ["public"]
 }
 
-variable "owner" {
-  description = "Role that owns the schemas' tables (their future tables are covered too)"
-  default     = "app_owner"
+variable "owners" {
+  description = "Roles whose future tables and sequences are covered too (declared elsewhere)"
+  type        = list(string)
+  default     = []
 }
 
-role "app_owner" {}
+variable "comment" {
+  description = "Comment on the role (default: what it reads)"
+  type        = string
+  default     = null
+}
 
-role "readonly" {
-  comment = "reads ${var.database}"
+role "reader" {
+  name    = var.name
+  comment = var.comment == null ? "reads ${var.database}" : var.comment
 }
 
 grant {
-  to         = ["readonly"]
+  to         = [var.name]
   privileges = ["CONNECT"]
   on         = { database = var.database }
 }
 
 grant {
-  to         = ["readonly"]
+  to         = [var.name]
   privileges = ["USAGE"]
   on         = { database = var.database, schemas = var.schemas }
 }
 
 grant {
-  to         = ["readonly"]
+  to         = [var.name]
   privileges = ["SELECT"]
-  owners     = [var.owner]
+  owners     = var.owners
   on         = { database = var.database, schemas = var.schemas, all = "tables" }
 }
 
 grant {
-  to         = ["readonly"]
+  to         = [var.name]
   privileges = ["SELECT"]
-  owners     = [var.owner]
+  owners     = var.owners
   on         = { database = var.database, schemas = var.schemas, all = "sequences" }
+}
+
+output "role" {
+  description = "Name of the group role, for member_of and grants"
+  value       = var.name
+}
+
+output "database" {
+  description = "The database it reads"
+  value       = var.database
 }

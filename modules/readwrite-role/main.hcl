@@ -1,10 +1,23 @@
-# A group role that can read and write every table, and use every sequence, of some schemas,
-# including tables created later by the schemas' owner.
+# A NOLOGIN group role that reads and writes every table, and uses every
+# sequence, of some schemas of one database, including those the owners
+# create later. It is the readonly-role module plus the write privileges.
 #
-#   pgfort apply -var database=myapp -var 'schemas=["app"]' modules/readwrite-role
+#   module "app_rw" {
+#     source   = "../modules/readwrite-role"
+#     name     = "app_readwrite"
+#     database = "myapp"
+#     schemas  = ["app"]
+#     owners   = ["app_owner"]
+#   }
+
+variable "name" {
+  description = "Name of the group role"
+  type        = string
+}
 
 variable "database" {
   description = "Database the role reads and writes"
+  type        = string
 }
 
 variable "schemas" {
@@ -13,39 +26,48 @@ variable "schemas" {
   default     = ["public"]
 }
 
-variable "owner" {
-  description = "Role that owns the schemas' tables (their future tables are covered too)"
-  default     = "app_owner"
+variable "owners" {
+  description = "Roles whose future tables and sequences are covered too (declared elsewhere)"
+  type        = list(string)
+  default     = []
 }
 
-role "app_owner" {}
+variable "comment" {
+  description = "Comment on the role (default: what it reads and writes)"
+  type        = string
+  default     = null
+}
 
-role "readwrite" {
-  comment = "reads and writes ${var.database}"
+# CONNECT, USAGE and SELECT on tables and sequences.
+module "read" {
+  source   = "../readonly-role"
+  name     = var.name
+  database = var.database
+  schemas  = var.schemas
+  owners   = var.owners
+  comment  = var.comment == null ? "reads and writes ${var.database}" : var.comment
 }
 
 grant {
-  to         = ["readwrite"]
-  privileges = ["CONNECT"]
-  on         = { database = var.database }
-}
-
-grant {
-  to         = ["readwrite"]
-  privileges = ["USAGE"]
-  on         = { database = var.database, schemas = var.schemas }
-}
-
-grant {
-  to         = ["readwrite"]
-  privileges = ["SELECT", "INSERT", "UPDATE", "DELETE"]
-  owners     = [var.owner]
+  to         = [module.read.role]
+  privileges = ["INSERT", "UPDATE", "DELETE"]
+  owners     = var.owners
   on         = { database = var.database, schemas = var.schemas, all = "tables" }
 }
 
 grant {
-  to         = ["readwrite"]
-  privileges = ["USAGE", "SELECT", "UPDATE"]
-  owners     = [var.owner]
+  to         = [module.read.role]
+  privileges = ["USAGE", "UPDATE"]
+  owners     = var.owners
   on         = { database = var.database, schemas = var.schemas, all = "sequences" }
+}
+
+output "role" {
+  description = "Name of the group role, for member_of and grants"
+  value       = module.read.role
+}
+
+output "database" {
+  description = "The database it reads and writes"
+  value       = var.database
 }

@@ -45,6 +45,9 @@ pub fn print_error(error: &Error) {
         }
         source = cause.source();
     }
+    for note in error.notes() {
+        eprintln!("  {note}");
+    }
     for hint in error.hints() {
         eprintln!("  hint: {hint}");
     }

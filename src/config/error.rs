@@ -25,6 +25,10 @@ pub struct ConfigError {
     pub location: Option<Location>,
     pub message: String,
     pub hint: Option<String>,
+    /// Where the error was reached from, innermost first: for an error in
+    /// a module's files, the `module` blocks that called it, since the
+    /// same file may be loaded several times with different inputs.
+    pub notes: Vec<String>,
 }
 
 impl ConfigError {
@@ -34,6 +38,7 @@ impl ConfigError {
             location: None,
             message: message.into(),
             hint: None,
+            notes: Vec::new(),
         }
     }
 
@@ -43,11 +48,18 @@ impl ConfigError {
             location: Some(location),
             message: message.into(),
             hint: None,
+            notes: Vec::new(),
         }
     }
 
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Adds a line of context, after those already there.
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
         self
     }
 

@@ -1,6 +1,9 @@
-//! The loading pipeline: read the files, parse them, resolve variables,
-//! evaluate locals, decode the blocks, validate the whole.
+//! The loading pipeline: for the root directory and, recursively, every
+//! module it calls: read the files, parse them, resolve variables, evaluate
+//! locals and module calls in dependency order, decode the blocks into the
+//! one configuration, evaluate outputs. Then validate the whole.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -8,7 +11,10 @@ use hcl_edit::structure::{Block, Body, Structure};
 
 use super::blocks::{self, BlockType, Decoded};
 use super::error::{ConfigError, Result};
-use super::eval::{Env, Evaluator, FuncEnv};
+use super::eval::{Bound, Env, Evaluator, FuncEnv};
+use super::module::{self, Input, ModuleCall};
+use super::order::{self, Step};
+use super::outputs::{self, OutputDecl};
 use super::source::SourceFile;
 use super::variables::{self, VariableDecl};
 use super::{Config, Prompter, VariableInputs, locals, validate};
@@ -56,11 +62,41 @@ pub(crate) fn process_env() -> Env {
         .collect()
 }
 
-/// A block to decode once variables and locals are known.
+/// A block to decode once variables, locals and modules are known.
 struct Pending<'a> {
     block: &'a Block,
     block_type: &'static BlockType,
     src: &'a SourceFile,
+}
+
+/// How a directory is loaded: as the root configuration, whose variables
+/// come from the command line, files, environment and prompt, or as a
+/// module, whose variables come from the calling block only.
+enum Caller<'c> {
+    Root {
+        inputs: &'c VariableInputs,
+        prompter: &'c dyn Prompter,
+    },
+    Module {
+        call: &'c ModuleCall<'c>,
+        inputs: Vec<Input>,
+    },
+}
+
+/// A directory being loaded, to detect a module that includes itself.
+struct Frame {
+    dir: PathBuf,
+    /// How the chain in messages names it.
+    label: String,
+}
+
+/// State shared by the whole tree of directories.
+struct Loader {
+    env: Arc<Env>,
+    decoded: Decoded,
+    files: Vec<PathBuf>,
+    stack: Vec<Frame>,
+    instances: usize,
 }
 
 /// [`super::load`] with an explicit environment, so tests control it.
@@ -70,25 +106,163 @@ pub(crate) fn load_with_env(
     prompter: &dyn Prompter,
     env: Env,
 ) -> Result<Config> {
-    let paths = hcl_files(dir)?;
-    let mut sources = Vec::with_capacity(paths.len());
-    for path in &paths {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            ConfigError::general(format!("cannot read {}: {err}", path.display()))
-        })?;
-        sources.push(SourceFile::new(path.clone(), text));
-    }
-    let bodies = sources.iter().map(parse).collect::<Result<Vec<_>>>()?;
-
-    let functions = FuncEnv {
-        dir: dir.to_path_buf(),
+    let mut loader = Loader {
         env: Arc::new(env),
+        decoded: Decoded::new(dir.to_path_buf()),
+        files: Vec::new(),
+        stack: Vec::new(),
+        instances: 0,
     };
-    let constant = Evaluator::without_references(functions.clone());
-    let mut declared: Vec<VariableDecl> = Vec::new();
-    let mut local_defs = Vec::new();
-    let mut pending = Vec::new();
-    for (src, body) in sources.iter().zip(&bodies) {
+    let label = dir.display().to_string();
+    loader.load_dir(dir, label, Caller::Root { inputs, prompter })?;
+    validate::validate(&loader.decoded)?;
+    let mut config = loader.decoded.config;
+    config.files = loader.files;
+    Ok(config)
+}
+
+impl Loader {
+    /// Loads `dir` and every module it calls; returns its outputs.
+    fn load_dir(
+        &mut self,
+        dir: &Path,
+        label: String,
+        caller: Caller<'_>,
+    ) -> Result<BTreeMap<String, Bound>> {
+        let paths = hcl_files(dir).map_err(|err| match &caller {
+            Caller::Module { call, .. } => {
+                ConfigError::at(call.source_location.clone(), err.message)
+            }
+            Caller::Root { .. } => err,
+        })?;
+        let mut sources = Vec::with_capacity(paths.len());
+        for path in &paths {
+            let text = std::fs::read_to_string(path).map_err(|err| {
+                ConfigError::general(format!("cannot read {}: {err}", path.display()))
+            })?;
+            sources.push(SourceFile::new(path.clone(), text));
+            if !self.files.contains(path) {
+                self.files.push(path.clone());
+            }
+        }
+        let bodies = sources.iter().map(parse).collect::<Result<Vec<_>>>()?;
+
+        let functions = FuncEnv {
+            dir: dir.to_path_buf(),
+            env: Arc::clone(&self.env),
+        };
+        let constant = Evaluator::without_references(functions.clone());
+        let mut parts = Parts::default();
+        for (src, body) in sources.iter().zip(&bodies) {
+            parts.collect(src, body, &constant)?;
+        }
+
+        let mut evaluator = Evaluator::new(functions.clone());
+        let module_name = match &caller {
+            Caller::Module { call, .. } => Some(call.name.clone()),
+            Caller::Root { .. } => None,
+        };
+        let resolved = match caller {
+            Caller::Root { inputs, prompter } => variables::resolve(
+                &parts.variables,
+                inputs,
+                &functions.env,
+                prompter,
+                &constant,
+            )?,
+            Caller::Module { call, inputs } => module::bind(call, inputs, &parts.variables)?,
+        };
+        for resolved in resolved {
+            evaluator.set_variable(&resolved.name, resolved.value, resolved.sensitive);
+        }
+
+        self.stack.push(Frame {
+            dir: canonical(dir),
+            label,
+        });
+        let calls = &parts.calls;
+        for step in order::order(&parts.locals, calls)? {
+            match step {
+                Step::Local(i) => {
+                    let def = &parts.locals[i];
+                    let node = evaluator.eval(def.expr, def.src)?;
+                    evaluator.set_local(&def.name, &node);
+                }
+                Step::Module(i) => {
+                    let call = &calls[i];
+                    let label = format!("module.{} ({})", call.name, call.dir.display());
+                    self.check_recursion(call, &label)?;
+                    let inputs = call.evaluate_inputs(&evaluator)?;
+                    let outputs = self
+                        .load_dir(&call.dir, label, Caller::Module { call, inputs })
+                        .map_err(|err| err.with_note(call.note()))?;
+                    evaluator.set_module(&call.name, outputs);
+                }
+            }
+        }
+        self.stack.pop();
+
+        // The called modules have decoded their blocks by now; this
+        // directory's come after them, so a name declared here and in a
+        // module is reported here, naming the module's place as the first.
+        self.instances += 1;
+        self.decoded.instance = if module_name.is_some() {
+            self.instances
+        } else {
+            0
+        };
+        for item in &parts.pending {
+            blocks::decode(
+                item.block,
+                item.block_type,
+                item.src,
+                &evaluator,
+                &mut self.decoded,
+            )?;
+        }
+        outputs::evaluate(&parts.outputs, &evaluator, module_name.as_deref())
+    }
+
+    /// Refuses a call of a directory that is already being loaded: it
+    /// would include itself forever.
+    fn check_recursion(&self, call: &ModuleCall<'_>, label: &str) -> Result<()> {
+        let dir = canonical(&call.dir);
+        if !self.stack.iter().any(|frame| frame.dir == dir) {
+            return Ok(());
+        }
+        let mut chain: Vec<&str> = self.stack.iter().map(|f| f.label.as_str()).collect();
+        chain.push(label);
+        Err(ConfigError::at(
+            call.source_location.clone(),
+            format!(
+                "module \"{}\" includes itself: {}",
+                call.name,
+                chain.join(" -> ")
+            ),
+        )
+        .with_hint(
+            "a module cannot call the directory it is in, directly or through other modules",
+        ))
+    }
+}
+
+/// The path that identifies a directory however it was reached.
+fn canonical(dir: &Path) -> PathBuf {
+    dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// The blocks of one directory, sorted by what is done with them.
+#[derive(Default)]
+struct Parts<'a> {
+    variables: Vec<VariableDecl>,
+    locals: Vec<locals::LocalDef<'a>>,
+    calls: Vec<ModuleCall<'a>>,
+    outputs: Vec<OutputDecl<'a>>,
+    pending: Vec<Pending<'a>>,
+}
+
+impl<'a> Parts<'a> {
+    fn collect(&mut self, src: &'a SourceFile, body: &'a Body, constant: &Evaluator) -> Result<()> {
         for structure in body.iter() {
             let block = match structure {
                 Structure::Block(block) => block,
@@ -106,43 +280,32 @@ pub(crate) fn load_with_env(
             let block_type = blocks::block_type(block, src)?;
             match block_type.name {
                 "variable" => {
-                    let decl = variables::decode(block, src, &constant)?;
-                    if let Some(first) = declared.iter().find(|d| d.name == decl.name) {
+                    let decl = variables::decode(block, src, constant)?;
+                    if let Some(first) = self.variables.iter().find(|d| d.name == decl.name) {
                         let message = format!(
                             "variable \"{}\" is already declared at {}",
                             decl.name, first.location
                         );
                         return Err(ConfigError::at(decl.location, message));
                     }
-                    declared.push(decl);
+                    self.variables.push(decl);
                 }
-                "locals" => locals::collect(block, src, &mut local_defs)?,
-                _ => pending.push(Pending {
+                "locals" => locals::collect(block, src, &mut self.locals)?,
+                "module" => {
+                    let call = module::collect(block, src, constant, &self.calls)?;
+                    self.calls.push(call);
+                }
+                "output" => {
+                    let output = outputs::collect(block, src, constant, &self.outputs)?;
+                    self.outputs.push(output);
+                }
+                _ => self.pending.push(Pending {
                     block,
                     block_type,
                     src,
                 }),
             }
         }
+        Ok(())
     }
-
-    let mut evaluator = Evaluator::new(functions.clone());
-    for resolved in variables::resolve(&declared, inputs, &functions.env, prompter, &constant)? {
-        evaluator.set_variable(&resolved.name, resolved.value, resolved.sensitive);
-    }
-    locals::evaluate(&local_defs, &mut evaluator)?;
-
-    let mut decoded = Decoded::new(dir.to_path_buf());
-    for item in &pending {
-        blocks::decode(
-            item.block,
-            item.block_type,
-            item.src,
-            &evaluator,
-            &mut decoded,
-        )?;
-    }
-    validate::validate(&decoded)?;
-    decoded.config.files = paths;
-    Ok(decoded.config)
 }

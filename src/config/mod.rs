@@ -1,6 +1,7 @@
-//! HCL configuration: load every `*.hcl` file of a directory, evaluate
-//! variables, locals and functions, and decode into typed values with
-//! file:line:column on every error. No network access here.
+//! HCL configuration: load every `*.hcl` file of a directory and of the
+//! modules it calls, evaluate variables, locals, module outputs and
+//! functions, and decode into typed values with file:line:column on every
+//! error. No network access here.
 //!
 //! Files are parsed with hcl-edit, which keeps spans, and decoded by hand
 //! (not through serde) so that every value keeps its location.
@@ -11,7 +12,10 @@ mod eval;
 mod fmt;
 mod load;
 mod locals;
+mod module;
 mod normalize;
+mod order;
+mod outputs;
 mod reader;
 mod source;
 pub(crate) mod suggest;

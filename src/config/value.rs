@@ -15,7 +15,8 @@ use crate::model::Secret;
 pub(crate) struct Node {
     pub kind: NodeKind,
     pub location: Location,
-    /// The sensitive variable this value derives from, if any.
+    /// What this value derives from that is sensitive, if anything, as
+    /// messages name it after "the sensitive" (`variable "pw"`).
     pub sensitive: Option<String>,
 }
 
@@ -111,11 +112,9 @@ impl Node {
     pub fn require_plain(&self, what: &str) -> Result<()> {
         match &self.sensitive {
             None => Ok(()),
-            Some(variable) => Err(ConfigError::at(
+            Some(origin) => Err(ConfigError::at(
                 self.location.clone(),
-                format!(
-                    "{what} cannot take a value derived from the sensitive variable \"{variable}\""
-                ),
+                format!("{what} cannot take a value derived from the sensitive {origin}"),
             )
             .with_hint("only password attributes accept sensitive values")),
         }
@@ -228,14 +227,17 @@ mod tests {
 
     #[test]
     fn sensitive_values_stay_out_of_messages() {
-        let secret = node(Value::from("hunter2"), Some("pw"));
+        let secret = node(Value::from("hunter2"), Some("variable \"pw\""));
         let err = secret.to_text("comment").unwrap_err();
         assert!(!err.to_string().contains("hunter2"));
         assert!(err.message.contains("sensitive variable \"pw\""));
         let err = secret.to_bool("login").unwrap_err();
         assert!(!err.to_string().contains("hunter2"));
         assert_eq!(secret.to_secret("password").unwrap().expose(), "hunter2");
-        let list = node(Value::Array(vec![Value::from("hunter2")]), Some("pw"));
+        let list = node(
+            Value::Array(vec![Value::from("hunter2")]),
+            Some("variable \"pw\""),
+        );
         let err = list.to_secret("password").unwrap_err();
         assert_eq!(err.message, "password must be a string, got a list");
     }

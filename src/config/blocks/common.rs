@@ -1,6 +1,7 @@
 //! Checks shared by several blocks: identifier names and lists of names.
 
 use crate::config::error::{ConfigError, Location, Result};
+use crate::config::reader::BlockReader;
 use crate::config::value::{Node, NodeKind};
 
 /// PostgreSQL truncates longer identifiers (NAMEDATALEN - 1).
@@ -25,6 +26,30 @@ pub(crate) fn check_name(kind: &str, name: &str, location: &Location) -> Result<
         ));
     }
     Ok(())
+}
+
+/// The name of the object a labelled block declares: its `name` attribute
+/// when written, else its label. HCL labels are literal strings (a
+/// `"${var.x}"` label does not parse), so `name = var.x` is how a module
+/// names what it declares after its inputs; the label then only names the
+/// block in messages. The location returned is the label's, where the
+/// object is declared; a bad name is reported where it was written.
+pub(crate) fn declared_name(
+    reader: &mut BlockReader<'_>,
+    kind: &str,
+) -> Result<(String, Location)> {
+    let (label, location) = reader.label(0);
+    match reader.node("name")? {
+        Some(node) => {
+            let text = node.to_text("name")?;
+            check_name(kind, &text, &node.location)?;
+            Ok((text, location))
+        }
+        None => {
+            check_name(kind, &label, &location)?;
+            Ok((label, location))
+        }
+    }
 }
 
 /// One non-empty name, checked like a declared object's.

@@ -16,7 +16,14 @@ const SSLMODES: &[&str] = &[
 ];
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
-    out.claim_singleton("connection", reader.location())?;
+    if out.in_module() {
+        return Err(ConfigError::at(
+            reader.location(),
+            "a connection block is only allowed in the root configuration, not in a module",
+        )
+        .with_hint("where to connect is the caller's choice: move it to the root configuration"));
+    }
+    out.claim_per_directory("connection", reader.location())?;
     let connection = &mut out.config.connection;
     connection.host = reader.string("host")?;
     connection.port = reader

@@ -1,8 +1,8 @@
 //! `database "name" { }`: one database, its owner, creation options,
 //! settings and comment. Undeclared options keep the server's choice.
 
-use super::common::name;
-use super::{Decoded, RefContext, RoleRef, check_name};
+use super::common::{declared_name, name};
+use super::{Decoded, RefContext, RoleRef};
 use crate::config::error::{ConfigError, Result};
 use crate::config::normalize::{encoding, settings};
 use crate::config::reader::BlockReader;
@@ -10,8 +10,7 @@ use crate::config::suggest::did_you_mean;
 use crate::model::Database;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
-    let (db_name, location) = reader.label(0);
-    check_name("database", &db_name, &location)?;
+    let (db_name, location) = declared_name(reader, "database")?;
     if let Some(first) = out.database_locations.get(&db_name) {
         return Err(ConfigError::at(
             location,

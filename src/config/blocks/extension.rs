@@ -3,15 +3,14 @@
 //! EXTENSION` (`auto_explain`) are declared the same way, without
 //! attributes. Availability is checked at plan time, against the server.
 
-use super::common::name;
-use super::{Decoded, check_name};
+use super::Decoded;
+use super::common::{declared_name, name};
 use crate::config::error::{ConfigError, Result};
 use crate::config::reader::BlockReader;
 use crate::model::{Extension, preload};
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
-    let (ext_name, location) = reader.label(0);
-    check_name("extension", &ext_name, &location)?;
+    let (ext_name, location) = declared_name(reader, "extension")?;
     let database = reader.node("database")?;
     let schema = reader.node("schema")?;
     let version = reader.node("version")?;

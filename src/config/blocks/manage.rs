@@ -1,26 +1,31 @@
 //! `manage { }`: what pgfort may change beyond the declared objects.
+//!
+//! The root configuration and each module may have one manage block; they
+//! merge, each attribute set at most once in the whole tree, so that a
+//! module (the hardened baseline's `public_privileges`) and the root
+//! (`prune_roles`) can each say what they need.
 
 use super::{Decoded, RefContext, RoleRef};
 use crate::config::error::{ConfigError, Result};
 use crate::config::reader::BlockReader;
 use crate::config::suggest::did_you_mean;
-use crate::config::value::NodeKind;
+use crate::config::value::{Node, NodeKind};
 use crate::model::SettingsScope;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
-    out.claim_singleton("manage", reader.location())?;
-    if let Some(node) = reader.node("prune_roles")? {
+    out.claim_per_directory("manage", reader.location())?;
+    if let Some(node) = claimed(reader, out, "prune_roles")? {
         let prune = node.to_bool("prune_roles")?;
         out.config.manage.prune_roles = prune;
         out.prune_location = prune.then_some(node.location);
     }
-    if let Some(patterns) = globs(reader, "ignore_roles")? {
-        out.config.manage.ignore_roles = patterns;
+    if let Some(node) = claimed(reader, out, "ignore_roles")? {
+        out.config.manage.ignore_roles = globs(&node, "ignore_roles")?;
     }
-    if let Some(patterns) = globs(reader, "ignore_databases")? {
-        out.config.manage.ignore_databases = patterns;
+    if let Some(node) = claimed(reader, out, "ignore_databases")? {
+        out.config.manage.ignore_databases = globs(&node, "ignore_databases")?;
     }
-    if let Some(node) = reader.node("reassign_owned_to")? {
+    if let Some(node) = claimed(reader, out, "reassign_owned_to")? {
         let role = node.to_text("reassign_owned_to")?;
         out.role_refs.push(RoleRef {
             name: role.clone(),
@@ -29,13 +34,13 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         });
         out.config.manage.reassign_owned_to = Some(role);
     }
-    if let Some(prune) = reader.bool("prune_databases")? {
-        out.config.manage.prune_databases = prune;
+    if let Some(node) = claimed(reader, out, "prune_databases")? {
+        out.config.manage.prune_databases = node.to_bool("prune_databases")?;
     }
-    if let Some(public) = reader.bool("public_privileges")? {
-        out.config.manage.public_privileges = public;
+    if let Some(node) = claimed(reader, out, "public_privileges")? {
+        out.config.manage.public_privileges = node.to_bool("public_privileges")?;
     }
-    if let Some(node) = reader.node("settings")? {
+    if let Some(node) = claimed(reader, out, "settings")? {
         let scope = node.to_text("settings")?;
         out.config.manage.settings = match scope.as_str() {
             "declared" => SettingsScope::Declared,
@@ -51,17 +56,36 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
             }
         };
     }
-    if let Some(prune) = reader.bool("prune_extensions")? {
-        out.config.manage.prune_extensions = prune;
+    if let Some(node) = claimed(reader, out, "prune_extensions")? {
+        out.config.manage.prune_extensions = node.to_bool("prune_extensions")?;
     }
     Ok(())
 }
 
-/// A list of glob patterns, each checked for syntax.
-fn globs(reader: &mut BlockReader<'_>, name: &'static str) -> Result<Option<Vec<String>>> {
+/// The value of attribute `name`, if written; fails when another manage
+/// block (of the root or of a module) already set it.
+fn claimed(
+    reader: &mut BlockReader<'_>,
+    out: &mut Decoded,
+    name: &'static str,
+) -> Result<Option<Node>> {
     let Some(node) = reader.node(name)? else {
         return Ok(None);
     };
+    let key = format!("manage.{name}");
+    if let Some(first) = out.config.locations.get(&key) {
+        return Err(ConfigError::at(
+            node.location.clone(),
+            format!("manage.{name} is already set at {first}"),
+        )
+        .with_hint("the manage blocks of the root and of modules merge: set each attribute once"));
+    }
+    out.config.locations.insert(key, node.location.clone());
+    Ok(Some(node))
+}
+
+/// A list of glob patterns, each checked for syntax.
+fn globs(node: &Node, name: &str) -> Result<Vec<String>> {
     node.require_plain(name)?;
     let NodeKind::List(items) = &node.kind else {
         return Err(node.type_error(name, "a list of glob patterns"));
@@ -77,5 +101,5 @@ fn globs(reader: &mut BlockReader<'_>, name: &'static str) -> Result<Option<Vec<
         }
         patterns.push(pattern);
     }
-    Ok(Some(patterns))
+    Ok(patterns)
 }

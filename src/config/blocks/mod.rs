@@ -91,6 +91,16 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         decode: Some(manage::decode),
     },
     BlockType {
+        name: "module",
+        labels: &["name"],
+        decode: None,
+    },
+    BlockType {
+        name: "output",
+        labels: &["name"],
+        decode: None,
+    },
+    BlockType {
         name: "policy",
         labels: &["name"],
         decode: Some(policy::decode),
@@ -163,13 +173,19 @@ impl RefContext {
 }
 
 /// The configuration being built, with what validation needs to know
-/// about where things were written.
+/// about where things were written. The root configuration and every
+/// module called from it decode into the same one.
 pub(crate) struct Decoded {
     pub config: Config,
-    /// The configuration directory; relative paths are relative to it.
+    /// The root configuration directory; relative paths in root-only
+    /// blocks (`connection`) are relative to it.
     pub dir: PathBuf,
-    /// Where each block type that may appear once was first seen.
-    singletons: BTreeMap<&'static str, Location>,
+    /// Which loaded directory the blocks being decoded come from: 0 for the
+    /// root configuration, then one number per module call.
+    pub instance: usize,
+    /// Where each block type that may appear once was first seen, by
+    /// block type and by instance for those allowed once per directory.
+    singletons: BTreeMap<(&'static str, usize), Location>,
     pub role_locations: BTreeMap<String, Location>,
     pub database_locations: BTreeMap<String, Location>,
     /// By (database, schema).
@@ -188,6 +204,7 @@ impl Decoded {
         Decoded {
             config,
             dir,
+            instance: 0,
             singletons: BTreeMap::new(),
             role_locations: BTreeMap::new(),
             database_locations: BTreeMap::new(),
@@ -198,15 +215,36 @@ impl Decoded {
         }
     }
 
-    /// Records a block that may appear only once; fails the second time.
+    /// Whether the blocks being decoded come from a module.
+    pub fn in_module(&self) -> bool {
+        self.instance != 0
+    }
+
+    /// Records a block that may appear only once in the whole
+    /// configuration, modules included; fails the second time.
     fn claim_singleton(&mut self, name: &'static str, location: Location) -> Result<()> {
-        if let Some(first) = self.singletons.get(name) {
+        self.claim(name, 0, location).map_err(|err| {
+            err.with_hint(format!(
+                "a {name} block applies to the whole server: declare it once, in the root \
+                 configuration or in one module"
+            ))
+        })
+    }
+
+    /// Records a block that may appear once per configuration directory
+    /// (the root's or a module's); each loaded directory may have its own.
+    fn claim_per_directory(&mut self, name: &'static str, location: Location) -> Result<()> {
+        self.claim(name, self.instance, location)
+    }
+
+    fn claim(&mut self, name: &'static str, scope: usize, location: Location) -> Result<()> {
+        if let Some(first) = self.singletons.get(&(name, scope)) {
             return Err(ConfigError::at(
                 location,
                 format!("only one {name} block is allowed; the first is at {first}"),
             ));
         }
-        self.singletons.insert(name, location);
+        self.singletons.insert((name, scope), location);
         Ok(())
     }
 }

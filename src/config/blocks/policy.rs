@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::common::{check_unique, name, name_list};
+use super::common::{check_unique, declared_name, name, name_list};
 use super::expression;
 use super::table::PolicyTable;
 use super::{Decoded, RefContext, RoleRef, check_name};
@@ -15,8 +15,7 @@ use crate::config::value::Node;
 use crate::model::{Expression, PUBLIC, Policy, PolicyCommand, TableName};
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
-    let (policy_name, location) = reader.label(0);
-    check_name("policy", &policy_name, &location)?;
+    let (policy_name, location) = declared_name(reader, "policy")?;
     let database_node = reader.node("database")?;
     let table_node = reader.node("table")?;
     let command_node = reader.node("command")?;

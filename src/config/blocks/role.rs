@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Decoded, RefContext, RoleRef, check_name};
+use super::common::declared_name;
+use super::{Decoded, RefContext, RoleRef};
 use crate::config::error::{ConfigError, Result};
 use crate::config::normalize::{settings, timestamp};
 use crate::config::reader::{BlockReader, MapReader};
@@ -11,8 +12,7 @@ use crate::config::value::{Node, NodeKind};
 use crate::model::{Membership, Password, Role};
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
-    let (name, location) = reader.label(0);
-    check_name("role", &name, &location)?;
+    let (name, location) = declared_name(reader, "role")?;
     if let Some(first) = out.role_locations.get(&name) {
         return Err(ConfigError::at(
             location,

@@ -1,15 +1,14 @@
 //! `schema "name" { database = "db" }`: one schema of one database. The
 //! same name may be declared in several databases.
 
-use super::common::name;
-use super::{Decoded, RefContext, RoleRef, check_name};
+use super::common::{declared_name, name};
+use super::{Decoded, RefContext, RoleRef};
 use crate::config::error::{ConfigError, Result};
 use crate::config::reader::BlockReader;
 use crate::model::Schema;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
-    let (schema_name, location) = reader.label(0);
-    check_name("schema", &schema_name, &location)?;
+    let (schema_name, location) = declared_name(reader, "schema")?;
     if schema_name.starts_with("pg_") {
         return Err(ConfigError::at(
             location,

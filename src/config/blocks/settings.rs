@@ -3,6 +3,10 @@
 //! knows them (and accepts the value) is checked at plan time, against
 //! `pg_settings`, which is why every entry's location is recorded.
 //!
+//! The root configuration and each module may have one settings block;
+//! they merge, and a setting may be set only once in the whole tree (so
+//! that a baseline module and the root can each bring their own settings).
+//!
 //! HCL names cannot contain dots, so an extension's settings are written
 //! as a map: `pg_stat_statements = { track = "all" }` is
 //! `pg_stat_statements.track`.
@@ -14,7 +18,7 @@ use crate::config::reader::BlockReader;
 use crate::config::value::{MapEntry, Node, NodeKind};
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
-    out.claim_singleton("settings", reader.location())?;
+    out.claim_per_directory("settings", reader.location())?;
     for (key, location, node) in reader.all_attributes()? {
         match &node.kind {
             NodeKind::Map(entries) => {

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::common::name;
-use super::{Decoded, RefContext, RoleRef, check_name};
+use super::common::{declared_name, name};
+use super::{Decoded, RefContext, RoleRef};
 use crate::config::error::{ConfigError, Location, Result};
 use crate::config::reader::BlockReader;
 use crate::config::value::{Node, NodeKind};
@@ -31,8 +31,7 @@ pub(crate) struct PolicyTable {
 }
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
-    let (table_name, location) = reader.label(0);
-    check_name("table", &table_name, &location)?;
+    let (table_name, location) = declared_name(reader, "table")?;
     let database_node = reader.node("database")?;
     let schema_node = reader.node("schema")?;
     let rls_node = reader.node("row_level_security")?;

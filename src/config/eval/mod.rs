@@ -15,22 +15,24 @@ use hcl_edit::Span;
 use hcl_edit::expr::{Expression, ObjectKey};
 
 pub(crate) use functions::{Env, FuncEnv};
-use refs::{Namespace, Uses};
+use refs::{Namespace, Reference, Uses};
 
-use super::error::{ConfigError, Result};
+use super::error::{ConfigError, Location, Result};
 use super::source::SourceFile;
 use super::suggest::did_you_mean;
 use super::value::{MapEntry, Node, NodeKind};
 
-/// A variable's or local's value as seen by expressions.
+/// A variable's, local's or module output's value as seen by expressions.
 #[derive(Debug, Clone)]
-struct Bound {
-    value: Value,
-    /// The sensitive variable it derives from.
-    sensitive: Option<String>,
+pub(crate) struct Bound {
+    pub value: Value,
+    /// What makes it sensitive, as messages name it after "the sensitive"
+    /// (`variable "pw"`, `output "password" of module "app"`).
+    pub sensitive: Option<String>,
 }
 
-/// Evaluates expressions against resolved variables and locals.
+/// Evaluates expressions against resolved variables, locals and the
+/// outputs of called modules.
 pub(crate) struct Evaluator {
     functions: FuncEnv,
     /// `false` for variable defaults and -var-file values, which are
@@ -38,6 +40,8 @@ pub(crate) struct Evaluator {
     references_allowed: bool,
     variables: BTreeMap<String, Bound>,
     locals: BTreeMap<String, Bound>,
+    /// Outputs by module name, then output name.
+    modules: BTreeMap<String, BTreeMap<String, Bound>>,
     /// Rebuilt lazily after a variable or local is added.
     context: RefCell<Option<Context<'static>>>,
 }
@@ -49,6 +53,7 @@ impl Evaluator {
             references_allowed: true,
             variables: BTreeMap::new(),
             locals: BTreeMap::new(),
+            modules: BTreeMap::new(),
             context: RefCell::new(None),
         }
     }
@@ -64,7 +69,7 @@ impl Evaluator {
     pub fn set_variable(&mut self, name: &str, value: Value, sensitive: bool) {
         let bound = Bound {
             value,
-            sensitive: sensitive.then(|| name.to_string()),
+            sensitive: sensitive.then(|| format!("variable \"{name}\"")),
         };
         self.variables.insert(name.to_string(), bound);
         self.context.replace(None);
@@ -79,6 +84,12 @@ impl Evaluator {
         self.context.replace(None);
     }
 
+    /// Makes `module.NAME.OUTPUT` readable.
+    pub fn set_module(&mut self, name: &str, outputs: BTreeMap<String, Bound>) {
+        self.modules.insert(name.to_string(), outputs);
+        self.context.replace(None);
+    }
+
     /// Evaluates `expr`, found in `src`.
     pub fn eval(&self, expr: &Expression, src: &SourceFile) -> Result<Node> {
         let uses = refs::collect(expr);
@@ -86,8 +97,8 @@ impl Evaluator {
         self.build(expr, src, sensitive, &uses)
     }
 
-    /// Rejects what can never evaluate, and returns the sensitive variable
-    /// the expression derives from, if any.
+    /// Rejects what can never evaluate, and returns what makes the value
+    /// sensitive, if anything.
     fn check(&self, uses: &Uses, src: &SourceFile) -> Result<Option<String>> {
         if let Some(problem) = uses.problems.first() {
             return Err(ConfigError::at(
@@ -99,37 +110,27 @@ impl Evaluator {
         let mut sensitive = None;
         for reference in &uses.references {
             let location = src.locate_span(reference.span.clone());
-            let (kind, table) = match reference.namespace {
-                Namespace::Var => ("variable", &self.variables),
-                Namespace::Local => ("local", &self.locals),
-            };
             if !self.references_allowed {
+                let kind = match reference.namespace {
+                    Namespace::Var => "variable",
+                    Namespace::Local => "local",
+                    Namespace::Module => "module",
+                };
                 return Err(ConfigError::at(
                     location,
                     format!("cannot refer to {kind} \"{}\" here", reference.name),
                 )
-                .with_hint("variable defaults and -var-file values must be constant"));
+                .with_hint(
+                    "variable defaults, -var-file values and module sources must be constant",
+                ));
             }
-            let Some(bound) = table.get(&reference.name) else {
-                let hint =
-                    did_you_mean(&reference.name, table.keys().map(String::as_str)).or_else(|| {
-                        Some(match reference.namespace {
-                            Namespace::Var => {
-                                format!("declare it: variable \"{}\" {{}}", reference.name)
-                            }
-                            Namespace::Local => {
-                                format!("define it in a locals block: {} = ...", reference.name)
-                            }
-                        })
-                    });
-                return Err(ConfigError::at(
-                    location,
-                    format!("undefined {kind} \"{}\"", reference.name),
-                )
-                .with_optional_hint(hint));
+            let origin = match reference.namespace {
+                Namespace::Var => bound(&self.variables, reference, location, "variable")?,
+                Namespace::Local => bound(&self.locals, reference, location, "local")?,
+                Namespace::Module => self.module_output(reference, location)?,
             };
             if sensitive.is_none() {
-                sensitive.clone_from(&bound.sensitive);
+                sensitive = origin;
             }
         }
         for function in &uses.functions {
@@ -147,6 +148,36 @@ impl Evaluator {
             }
         }
         Ok(sensitive)
+    }
+
+    /// What makes `module.NAME[.OUTPUT]` sensitive; fails on a module not
+    /// called here or an output it does not declare.
+    fn module_output(&self, reference: &Reference, location: Location) -> Result<Option<String>> {
+        let name = &reference.name;
+        let Some(outputs) = self.modules.get(name) else {
+            let hint = did_you_mean(name, self.modules.keys().map(String::as_str))
+                .unwrap_or_else(|| format!("call it: module \"{name}\" {{ source = \"DIR\" }}"));
+            return Err(
+                ConfigError::at(location, format!("undefined module \"{name}\"")).with_hint(hint),
+            );
+        };
+        let Some(output) = &reference.attribute else {
+            return Ok(outputs.values().find_map(|bound| bound.sensitive.clone()));
+        };
+        match outputs.get(output) {
+            Some(bound) => Ok(bound.sensitive.clone()),
+            None => {
+                let hint =
+                    did_you_mean(output, outputs.keys().map(String::as_str)).unwrap_or_else(|| {
+                        format!("declare it in the module: output \"{output}\" {{ value = ... }}")
+                    });
+                Err(ConfigError::at(
+                    location,
+                    format!("module \"{name}\" has no output \"{output}\""),
+                )
+                .with_hint(hint))
+            }
+        }
     }
 
     fn build(
@@ -232,8 +263,8 @@ impl Evaluator {
             // hcl-rs quotes operand values in its messages; hide them when
             // one could be a secret.
             let message = match sensitive {
-                Some(variable) => format!(
-                    "cannot evaluate this expression (details hidden: it uses the sensitive variable \"{variable}\")"
+                Some(origin) => format!(
+                    "cannot evaluate this expression (details hidden: it uses the sensitive {origin})"
                 ),
                 None => err.kind().to_string(),
             };
@@ -253,8 +284,39 @@ impl Evaluator {
         };
         ctx.declare_var("var", object(&self.variables));
         ctx.declare_var("local", object(&self.locals));
+        ctx.declare_var(
+            "module",
+            Value::Object(
+                self.modules
+                    .iter()
+                    .map(|(name, outputs)| (name.clone(), object(outputs)))
+                    .collect(),
+            ),
+        );
         functions::declare(&mut ctx);
         ctx
+    }
+}
+
+/// What makes `var.NAME` or `local.NAME` sensitive; fails when undefined.
+fn bound(
+    table: &BTreeMap<String, Bound>,
+    reference: &Reference,
+    location: Location,
+    kind: &str,
+) -> Result<Option<String>> {
+    let name = &reference.name;
+    match table.get(name) {
+        Some(bound) => Ok(bound.sensitive.clone()),
+        None => {
+            let hint = did_you_mean(name, table.keys().map(String::as_str)).unwrap_or_else(|| {
+                match reference.namespace {
+                    Namespace::Var => format!("declare it: variable \"{name}\" {{}}"),
+                    _ => format!("define it in a locals block: {name} = ..."),
+                }
+            });
+            Err(ConfigError::at(location, format!("undefined {kind} \"{name}\"")).with_hint(hint))
+        }
     }
 }
 
@@ -332,7 +394,7 @@ mod tests {
             panic!()
         };
         assert!(items[0].sensitive.is_none());
-        assert_eq!(items[1].sensitive.as_deref(), Some("secret"));
+        assert_eq!(items[1].sensitive.as_deref(), Some("variable \"secret\""));
         let err = eval(&ev, "var.secret + 1").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
         let err = eval(&ev, "join(\",\", var.secret)").unwrap_err();

@@ -1,7 +1,8 @@
 //! A static walk over an expression before it is evaluated: which variables,
-//! locals and functions it uses, and where. This is what gives undefined
-//! references and unknown functions an exact location, orders locals by
-//! their dependencies, and marks values derived from sensitive variables.
+//! locals, module outputs and functions it uses, and where. This is what
+//! gives undefined references and unknown functions an exact location,
+//! orders locals and module calls by their dependencies, and marks values
+//! derived from sensitive variables.
 
 use std::ops::Range;
 
@@ -10,11 +11,14 @@ use hcl_edit::expr::{Expression, ForExpr, FuncCall, Traversal, TraversalOperator
 use hcl_edit::template::ForTemplateExpr;
 use hcl_edit::visit::{self, Visit};
 
-/// The two namespaces a configuration can refer to.
+/// The namespaces a configuration can refer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Namespace {
     Var,
     Local,
+    /// `module.NAME.OUTPUT`: an output of a module called from the same
+    /// configuration directory.
+    Module,
 }
 
 impl Namespace {
@@ -22,15 +26,19 @@ impl Namespace {
         match self {
             Namespace::Var => "var",
             Namespace::Local => "local",
+            Namespace::Module => "module",
         }
     }
 }
 
-/// `var.NAME` or `local.NAME`, with the span of the whole reference.
+/// `var.NAME`, `local.NAME` or `module.NAME[.OUTPUT]`, with the span of the
+/// whole reference (the output included).
 #[derive(Debug, Clone)]
 pub(crate) struct Reference {
     pub namespace: Namespace,
     pub name: String,
+    /// The attribute after the name: for modules, the output read.
+    pub attribute: Option<String>,
     pub span: Option<Range<usize>>,
 }
 
@@ -72,7 +80,7 @@ struct Walker {
     bound: Vec<String>,
 }
 
-const REFERENCE_HINT: &str = "refer to variables as var.NAME and to locals as local.NAME";
+const REFERENCE_HINT: &str = "refer to variables as var.NAME, to locals as local.NAME and to module outputs as module.NAME.OUTPUT";
 
 impl Walker {
     fn problem(&mut self, span: Option<Range<usize>>, message: String, hint: Option<&str>) {
@@ -87,6 +95,7 @@ impl Walker {
         match name {
             "var" => Some(Namespace::Var),
             "local" => Some(Namespace::Local),
+            "module" => Some(Namespace::Module),
             _ => None,
         }
     }
@@ -137,11 +146,22 @@ impl Visit for Walker {
         let mut operators = node.operators.iter();
         match operators.next().map(|op| op.value()) {
             Some(TraversalOperator::GetAttr(name)) => {
+                let mut last = 0;
+                let mut attribute = None;
+                if namespace == Namespace::Module
+                    && let Some(TraversalOperator::GetAttr(output)) =
+                        node.operators.get(1).map(|op| op.value())
+                {
+                    attribute = Some(output.as_str().to_string());
+                    last = 1;
+                    operators.next();
+                }
                 let start = node.expr.span().map(|span| span.start);
-                let end = node.operators[0].span().map(|span| span.end);
+                let end = node.operators[last].span().map(|span| span.end);
                 self.uses.references.push(Reference {
                     namespace,
                     name: name.as_str().to_string(),
+                    attribute,
                     span: start.zip(end).map(|(start, end)| start..end),
                 });
             }
@@ -228,6 +248,20 @@ mod tests {
         assert_eq!(found.references[1].span, Some(18..25));
         assert_eq!(found.functions[0].name, "upper");
         assert!(found.problems.is_empty());
+    }
+
+    #[test]
+    fn module_references_name_the_output() {
+        let found = uses(r#""${module.app.role}-${module.db}" == local.x"#);
+        assert_eq!(names(&found), ["module.app", "module.db", "local.x"]);
+        assert_eq!(found.references[0].attribute.as_deref(), Some("role"));
+        assert_eq!(found.references[0].span, Some(3..18));
+        assert_eq!(found.references[1].attribute, None);
+        let found = uses("module");
+        assert_eq!(
+            found.problems[0].message,
+            "\"module\" must be followed by an attribute name, as in module.NAME"
+        );
     }
 
     #[test]

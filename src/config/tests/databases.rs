@@ -194,7 +194,7 @@ fn database_values() {
     );
     refused(
         "database \"a\" {\n  ownr = \"x\"\n}\n",
-        "2:3: unknown attribute \"ownr\" in database \"a\", expected one of: owner, encoding, locale, \
+        "2:3: unknown attribute \"ownr\" in database \"a\", expected one of: name, owner, encoding, locale, \
          template, connection_limit, allow_connections, is_template, settings, comment",
         Some("did you mean \"owner\"?"),
     );
@@ -219,7 +219,7 @@ fn schema_values() {
     );
     refused(
         "schema \"s\" {\n  databse = \"app\"\n}\n",
-        "2:3: unknown attribute \"databse\" in schema \"s\", expected one of: database, owner, comment",
+        "2:3: unknown attribute \"databse\" in schema \"s\", expected one of: name, database, owner, comment",
         Some("did you mean \"database\"?"),
     );
     refused(

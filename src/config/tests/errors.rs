@@ -16,7 +16,7 @@ fn syntax_error() {
 fn unknown_block_type() {
     refused(
         "role \"a\" {}\n\nrloe \"b\" {}\n",
-        "3:1: unknown block type \"rloe\", expected one of: certificate_authority, client_certificate, connection, database, extension, grant, hba, locals, manage, policy, role, schema, server_certificate, settings, table, tune, variable",
+        "3:1: unknown block type \"rloe\", expected one of: certificate_authority, client_certificate, connection, database, extension, grant, hba, locals, manage, module, output, policy, role, schema, server_certificate, settings, table, tune, variable",
         Some("did you mean \"role\"?"),
     );
 }
@@ -25,7 +25,7 @@ fn unknown_block_type() {
 fn unknown_attribute() {
     refused(
         "role \"a\" {\n  login = true\n  logn  = true\n}\n",
-        "3:3: unknown attribute \"logn\" in role \"a\", expected one of: login, superuser, createdb, createrole, \
+        "3:3: unknown attribute \"logn\" in role \"a\", expected one of: name, login, superuser, createdb, createrole, \
          inherit, replication, bypassrls, connection_limit, valid_until, password, member_of, settings, \
          database_settings, comment",
         Some("did you mean \"login\"?"),
@@ -90,7 +90,7 @@ fn undefined_variable_and_local() {
     refused(
         "locals {\n  a = local.b\n}\n",
         "2:7: undefined local \"b\"",
-        None,
+        Some("define it in a locals block: b = ..."),
     );
 }
 
@@ -268,7 +268,7 @@ fn block_shapes() {
     refused(
         "variable \"v\" {\n  default = var.w\n}\n",
         "2:13: cannot refer to variable \"w\" here",
-        Some("variable defaults and -var-file values must be constant"),
+        Some("variable defaults, -var-file values and module sources must be constant"),
     );
 }
 
@@ -297,7 +297,10 @@ fn functions() {
     refused(
         "role \"a\" {\n  comment = nope\n}\n",
         "2:13: unknown name \"nope\"",
-        Some("refer to variables as var.NAME and to locals as local.NAME"),
+        Some(
+            "refer to variables as var.NAME, to locals as local.NAME and to module outputs as \
+             module.NAME.OUTPUT",
+        ),
     );
 }
 

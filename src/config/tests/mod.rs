@@ -7,6 +7,8 @@ mod full;
 mod grant_errors;
 mod grants;
 mod hba;
+mod module_errors;
+mod modules;
 mod rls;
 mod sensitive;
 mod settings;
