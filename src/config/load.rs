@@ -11,7 +11,7 @@ use super::error::{ConfigError, Result};
 use super::eval::{Env, Evaluator, FuncEnv};
 use super::source::SourceFile;
 use super::variables::{self, VariableDecl};
-use super::{Config, Prompter, VariableInputs, locals, validate};
+use super::{Config, Prompter, VariableInputs, digest, locals, validate};
 
 /// Parses one file, turning a syntax error into a located error.
 pub(crate) fn parse(src: &SourceFile) -> Result<Body> {
@@ -127,7 +127,9 @@ pub(crate) fn load_with_env(
     }
 
     let mut evaluator = Evaluator::new(functions.clone());
-    for resolved in variables::resolve(&declared, inputs, &functions.env, prompter, &constant)? {
+    let resolved = variables::resolve(&declared, inputs, &functions.env, prompter, &constant)?;
+    let config_digest = digest::digest(&sources, &resolved);
+    for resolved in resolved {
         evaluator.set_variable(&resolved.name, resolved.value, resolved.sensitive);
     }
     locals::evaluate(&local_defs, &mut evaluator)?;
@@ -144,5 +146,6 @@ pub(crate) fn load_with_env(
     }
     validate::validate(&decoded)?;
     decoded.config.files = paths;
+    decoded.config.digest = config_digest;
     Ok(decoded.config)
 }
