@@ -9,7 +9,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{DatabaseCatalog, Password, ServerSettings, ServerState};
+use crate::model::{DatabaseCatalog, Parameter, Password, ServerSettings, ServerState};
+
+/// `pg_settings.source` values that describe the connection, not the server.
+const SESSION_SOURCES: &[&str] = &["client", "session"];
 
 /// Subject (`role.app_user`, `grant.app_user.myapp`, `setting.work_mem`)
 /// → SHA-256 of what the server showed of it.
@@ -202,7 +205,19 @@ fn settings_groups(settings: &ServerSettings, groups: &mut Groups) {
         groups.add(format!("setting.{name}"), value);
     }
     for (name, parameter) in parameters {
-        groups.add(format!("setting.{name}"), parameter);
+        // A value the client chose for its session (PGAPPNAME, PGOPTIONS,
+        // the driver's DateStyle) is not server state: applying a plan
+        // from another shell must not call it a change.
+        if SESSION_SOURCES.contains(&parameter.source.as_str()) {
+            let server_side = Parameter {
+                setting: String::new(),
+                source: String::new(),
+                ..parameter.clone()
+            };
+            groups.add(format!("setting.{name}"), &server_side);
+        } else {
+            groups.add(format!("setting.{name}"), parameter);
+        }
     }
     groups.add(
         "configuration files".to_owned(),
@@ -259,6 +274,36 @@ mod tests {
                 "role.other disappeared",
                 "setting.work_mem changed"
             ]
+        );
+    }
+
+    #[test]
+    fn values_the_client_chose_are_not_server_state() {
+        let with = |source: &str, setting: &str| {
+            let mut state = state();
+            let parameter = Parameter {
+                name: "application_name".to_owned(),
+                vartype: crate::model::VarType::String,
+                unit: None,
+                min: None,
+                max: None,
+                enumvals: Vec::new(),
+                context: crate::model::Context::User,
+                setting: setting.to_owned(),
+                boot_val: None,
+                source: source.to_owned(),
+                pending_restart: false,
+            };
+            state
+                .settings
+                .parameters
+                .insert(parameter.name.clone(), parameter);
+            LiveDigests::of(&state)
+        };
+        assert_eq!(with("client", "psql"), with("client", "pgfort"));
+        assert_ne!(
+            with("configuration file", "a"),
+            with("configuration file", "b")
         );
     }
 
