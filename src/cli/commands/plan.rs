@@ -22,8 +22,13 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
         rotate_passwords: args.options.rotate_passwords,
     };
     let plan = crate::pipeline::compute_plan(&db, &settings, &config, options).await?;
+    let mut target = SavedTarget::of(&settings);
+    // A saved plan may be applied from another directory.
+    target.sslrootcert = target
+        .sslrootcert
+        .map(|path| path.canonicalize().unwrap_or(path));
     let origin = PlanOrigin {
-        target: SavedTarget::of(&settings),
+        target,
         configuration: SavedConfiguration {
             directory: args.dir.display().to_string(),
             digest: config.digest.clone(),

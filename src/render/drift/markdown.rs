@@ -41,6 +41,9 @@ pub fn render_markdown(report: &DriftReport) -> String {
                 .map(|d| cell(&d.describe()))
                 .collect();
             what.extend(object.reasons.iter().map(|r| cell(&format!("because {r}"))));
+            if what.is_empty() {
+                what.push("the whole object".to_owned());
+            }
             let _ = writeln!(
                 out,
                 "| {} | {} | {} |",
