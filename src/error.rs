@@ -6,6 +6,7 @@ use crate::config::ConfigError;
 use crate::connect::ConnectError;
 use crate::diff::DiffError;
 use crate::inspect::{InspectError, PolicyCheckError};
+use crate::plan::saved::SavedPlanError;
 use crate::sandbox::SandboxError;
 
 /// What kind of failure, for exit codes and the error's heading.
@@ -37,6 +38,8 @@ pub enum Error {
     Apply(#[from] ApplyError),
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
+    #[error(transparent)]
+    SavedPlan(#[from] SavedPlanError),
     #[error("{message}")]
     Usage {
         message: String,
@@ -62,9 +65,11 @@ impl Error {
 
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Config(_) | Error::Usage { .. } | Error::Io { .. } | Error::Diff(_) => {
-                ErrorKind::Usage
-            }
+            Error::Config(_)
+            | Error::Usage { .. }
+            | Error::Io { .. }
+            | Error::Diff(_)
+            | Error::SavedPlan(_) => ErrorKind::Usage,
             Error::Connect(_) | Error::Sandbox(_) => ErrorKind::Connection,
             Error::Inspect(_) | Error::Apply(_) => ErrorKind::Server,
             Error::Internal(_) => ErrorKind::Internal,
@@ -91,6 +96,7 @@ impl Error {
             Error::Diff(e) => hints.extend(e.hint.clone()),
             Error::Policy(e) => hints.extend(e.hints()),
             Error::Usage { hint, .. } => hints.extend(hint.clone()),
+            Error::SavedPlan(e) => hints.extend(e.hint()),
             Error::Apply(e) => {
                 if let Some(statement) = &e.statement {
                     hints.push(format!("statement: {statement}"));

@@ -17,6 +17,8 @@ pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod sandbox;
+#[cfg(test)]
+pub(crate) mod schema_check;
 pub mod sql;
 pub mod tls;
 pub mod tune;

@@ -6,7 +6,7 @@ use crate::config::{Config, ConfigError};
 use crate::connect::ConnectionSettings;
 use crate::diff::{self, DiffInput, DiffOptions};
 use crate::inspect::{self, Db};
-use crate::plan::{self, Plan};
+use crate::plan::{LiveDigests, Plan};
 
 /// Inspects `db` (and the databases the configuration names, connecting
 /// with `settings`) and computes the plan that makes it match `config`.
@@ -53,7 +53,7 @@ pub async fn compute_plan_counted(
     diff::check(&input).map_err(|problem| located(config, problem))?;
     let diff = diff::diff(input)?;
     Ok((
-        Plan::new(diff, plan::fingerprint(&live.state)),
+        Plan::from_live(diff, LiveDigests::of(&live.state)),
         live.round_trips + policy_round_trips,
     ))
 }

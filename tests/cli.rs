@@ -204,3 +204,43 @@ fn without_pg_authid_passwords_are_set_on_create_and_with_rotate() {
     assert_eq!(rotated.code, Some(0), "{rotated:?}");
     cluster.check_login("svc", "second-pw");
 }
+
+#[test]
+fn completions_for_each_shell_and_a_manual_page() {
+    let dir = workdir();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef pgfort"),
+        ("fish", "complete -c pgfort"),
+    ] {
+        let out = pgfort(dir.path(), &["completions", shell]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert!(out.stdout.contains(marker), "{shell}:\n{}", out.stdout);
+        for command in ["plan", "apply", "show", "drift"] {
+            assert!(out.stdout.contains(command), "{shell} lacks {command}");
+        }
+    }
+    let man = pgfort(dir.path(), &["man"]);
+    assert_eq!(man.code, Some(0), "{man:?}");
+    assert!(
+        man.stdout.starts_with(".ie"),
+        "{}",
+        &man.stdout[..man.stdout.len().min(200)]
+    );
+    assert!(man.stdout.contains(".TH pgfort"), "{}", man.stdout);
+}
+
+#[test]
+fn apply_refuses_a_file_that_is_not_a_saved_plan() {
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", "role \"a\" {}\n")]);
+    let out = pgfort(dir.path(), &["apply", "--auto-approve", "main.hcl"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("main.hcl is a file but not a saved pgfort plan"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("plan -out FILE"), "{}", out.stderr);
+}

@@ -36,8 +36,13 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Show what apply would change. Changes nothing.
     Plan(PlanArgs),
-    /// Make the server match the configuration.
+    /// Make the server match the configuration, or apply a saved plan.
     Apply(ApplyArgs),
+    /// Print a plan saved with `plan -out FILE`.
+    Show(ShowArgs),
+    /// Report what differs on the server from the configuration, by kind
+    /// of object. Changes nothing; exit 0 without drift, 2 with, 1 on error.
+    Drift(DriftArgs),
     /// Rewrite *.hcl files in canonical layout (comments are kept).
     Fmt(FmtArgs),
     /// Print the settings pgtune's formulas give for a machine, as HCL.
@@ -48,6 +53,11 @@ pub enum Command {
     /// Check the server against hardening controls. Read-only; exit 3 when
     /// a control at or above --fail-on fails.
     Audit(AuditArgs),
+    /// Print a shell completion script (e.g. `pgfort completions bash >
+    /// /etc/bash_completion.d/pgfort`).
+    Completions(CompletionsArgs),
+    /// Print the manual page, in roff (e.g. `pgfort man | man -l -`).
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -147,12 +157,18 @@ pub struct PlanArgs {
     /// Print the plan as a JSON document instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also save the plan to FILE (mode 0600, passwords only as SCRAM
+    /// verifiers), for `pgfort apply FILE` to run exactly. Also -out FILE.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Directory holding the *.hcl files.
-    #[arg(default_value = ".")]
+    /// Directory holding the *.hcl files, or a plan file saved with
+    /// `plan -out FILE` (applied exactly, refused if the server changed
+    /// since).
+    #[arg(default_value = ".", value_name = "DIR|PLAN")]
     pub dir: PathBuf,
     #[command(flatten)]
     pub vars: VarArgs,
@@ -174,6 +190,48 @@ pub struct ApplyArgs {
     /// local pg_ctl (--pg-bin or the one found) by --restart-if-needed.
     #[arg(long, value_name = "DIR", requires = "restart_if_needed")]
     pub pgdata: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan file saved with `plan -out FILE`.
+    pub file: PathBuf,
+    /// Print the plan as a JSON document (as `plan --json`) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Show the SQL each change runs (passwords redacted).
+    #[arg(long)]
+    pub show_sql: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Directory holding the *.hcl files.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// How to print the report (markdown suits CI job summaries).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, value_name = "FORMAT")]
+    pub format: ReportFormat,
+}
+
+/// Output formats of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    #[value(alias = "md")]
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -260,15 +318,16 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(seconds))
 }
 
-/// Terraform spells variables `-var` and `-var-file`; clap wants two dashes.
+/// Terraform's flags with one dash that pgfort shares; clap wants two.
+const TERRAFORM_FLAGS: &[&str] = &["-var", "-var-file", "-out"];
+
+/// Terraform spells `-var`, `-var-file` and `-out` with one dash; clap
+/// wants two.
 pub fn normalise_terraform_flags(args: impl IntoIterator<Item = String>) -> Vec<String> {
     args.into_iter()
         .map(|arg| {
-            if arg == "-var"
-                || arg.starts_with("-var=")
-                || arg == "-var-file"
-                || arg.starts_with("-var-file=")
-            {
+            let name = arg.split_once('=').map_or(arg.as_str(), |(name, _)| name);
+            if TERRAFORM_FLAGS.contains(&name) {
                 format!("-{arg}")
             } else {
                 arg
@@ -299,11 +358,43 @@ mod tests {
     #[test]
     fn terraform_style_var_flags() {
         let args = normalise_terraform_flags(
-            ["pgfort", "plan", "-var", "a=1", "-var-file=x.hcl", "-v"].map(String::from),
+            [
+                "pgfort",
+                "plan",
+                "-var",
+                "a=1",
+                "-var-file=x.hcl",
+                "-v",
+                "-out",
+                "p",
+                "-out=q",
+            ]
+            .map(String::from),
         );
         assert_eq!(
             args,
-            ["pgfort", "plan", "--var", "a=1", "--var-file=x.hcl", "-v"]
+            [
+                "pgfort",
+                "plan",
+                "--var",
+                "a=1",
+                "--var-file=x.hcl",
+                "-v",
+                "--out",
+                "p",
+                "--out=q"
+            ]
+        );
+        let cli = Cli::try_parse_from(normalise_terraform_flags(
+            ["pgfort", "plan", "-out", "saved.plan"].map(String::from),
+        ))
+        .unwrap();
+        let Command::Plan(plan) = cli.command else {
+            panic!("not plan");
+        };
+        assert_eq!(
+            plan.out.as_deref(),
+            Some(std::path::Path::new("saved.plan"))
         );
     }
 }

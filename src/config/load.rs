@@ -17,7 +17,7 @@ use super::order::{self, Step};
 use super::outputs::{self, OutputDecl};
 use super::source::SourceFile;
 use super::variables::{self, VariableDecl};
-use super::{Config, Prompter, VariableInputs, locals, validate};
+use super::{Config, Prompter, VariableInputs, digest, locals, validate};
 
 /// Parses one file, turning a syntax error into a located error.
 pub(crate) fn parse(src: &SourceFile) -> Result<Body> {
@@ -97,6 +97,10 @@ struct Loader {
     files: Vec<PathBuf>,
     stack: Vec<Frame>,
     instances: usize,
+    /// Every file read (modules' too) and the root's variables: what the
+    /// configuration digest covers.
+    sources: Vec<SourceFile>,
+    root_variables: Vec<variables::Resolved>,
 }
 
 /// [`super::load`] with an explicit environment, so tests control it.
@@ -112,12 +116,15 @@ pub(crate) fn load_with_env(
         files: Vec::new(),
         stack: Vec::new(),
         instances: 0,
+        sources: Vec::new(),
+        root_variables: Vec::new(),
     };
     let label = dir.display().to_string();
     loader.load_dir(dir, label, Caller::Root { inputs, prompter })?;
     validate::validate(&loader.decoded)?;
     let mut config = loader.decoded.config;
     config.files = loader.files;
+    config.digest = digest::digest(&loader.sources, &loader.root_variables);
     Ok(config)
 }
 
@@ -144,6 +151,9 @@ impl Loader {
             if !self.files.contains(path) {
                 self.files.push(path.clone());
             }
+            if let Some(source) = sources.last() {
+                self.sources.push(source.clone());
+            }
         }
         let bodies = sources.iter().map(parse).collect::<Result<Vec<_>>>()?;
 
@@ -162,6 +172,7 @@ impl Loader {
             Caller::Module { call, .. } => Some(call.name.clone()),
             Caller::Root { .. } => None,
         };
+        let is_root = matches!(caller, Caller::Root { .. });
         let resolved = match caller {
             Caller::Root { inputs, prompter } => variables::resolve(
                 &parts.variables,
@@ -172,6 +183,9 @@ impl Loader {
             )?,
             Caller::Module { call, inputs } => module::bind(call, inputs, &parts.variables)?,
         };
+        if is_root {
+            self.root_variables = resolved.clone();
+        }
         for resolved in resolved {
             evaluator.set_variable(&resolved.name, resolved.value, resolved.sensitive);
         }

@@ -7,6 +7,7 @@
 //! (not through serde) so that every value keeps its location.
 
 mod blocks;
+mod digest;
 mod error;
 mod eval;
 mod fmt;
@@ -62,6 +63,9 @@ pub struct Config {
     /// (`settings.work_mem`, `role.app.settings.work_mem`,
     /// `extension.app.pg_trgm`), so plan-time errors point at them.
     pub locations: BTreeMap<String, Location>,
+    /// SHA-256 of the files' text and the resolved variable values
+    /// (sensitive ones only through a slow hash), recorded in saved plans.
+    pub digest: String,
 }
 
 /// Values for `variable` blocks given outside the files.

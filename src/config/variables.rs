@@ -281,6 +281,7 @@ fn read_var_files(
 }
 
 /// A resolved variable.
+#[derive(Clone)]
 pub(crate) struct Resolved {
     pub name: String,
     pub value: Value,

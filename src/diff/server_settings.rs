@@ -56,6 +56,7 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
         ));
         change.reasons.extend(wanted.reasons.iter().cloned());
         change.needs_restart = restart_only(param);
+        change.touches_access = touches_access(name);
         change.statements.push(sql::set(name, &wanted.value));
         changes.push(change);
     }
@@ -241,6 +242,7 @@ fn reset(name: &str, value: &str, live: &ServerSettings) -> Change {
         .reasons
         .push("it is not declared and manage.settings is \"authoritative\"".to_owned());
     change.needs_restart = restart_only(param);
+    change.touches_access = touches_access(name);
     change.statements.push(sql::reset(name));
     change
 }
@@ -296,6 +298,19 @@ fn pending_restarts(live: &ServerSettings) -> Vec<PendingRestart> {
             })
         })
         .collect()
+}
+
+/// Settings that decide who can connect and how: TLS, where the server
+/// listens, which authentication files it reads, how passwords are hashed.
+/// Changing one can lock clients out, so the plan flags it.
+fn touches_access(name: &str) -> bool {
+    name.starts_with("ssl")
+        || name.starts_with("unix_socket_")
+        || name.starts_with("krb_")
+        || matches!(
+            name,
+            "listen_addresses" | "port" | "hba_file" | "ident_file" | "password_encryption"
+        )
 }
 
 #[cfg(test)]

@@ -3,10 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::{ManagePolicy, ServerState, TableName};
 
-/// What to read beyond roles.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What to read beyond roles. Saved plans keep it, to inspect the same
+/// things again when they are applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InspectScope {
     /// Declared role names: only privileges held by these (and PUBLIC when
     /// `include_public`) are read.

@@ -7,7 +7,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The first column of a rule: which connections it is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -341,7 +341,7 @@ impl HbaRule {
 
 /// A planned rewrite of pg_hba.conf: what apply writes, what it restores
 /// on failure, and which rule is on which line (to name a refused one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HbaWrite {
     pub file: String,
     pub before: String,

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::tune::TuneProfile;
 
@@ -171,7 +171,7 @@ pub enum SettingsScope {
 }
 
 /// A restart-only setting whose configured value is not the running one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingRestart {
     pub setting: String,
     /// What the running server uses, as `SHOW` would print it.

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// A table's row-level security switch (`relrowsecurity`,
 /// `relforcerowsecurity`).
@@ -38,7 +38,7 @@ impl RowLevelSecurity {
 }
 
 /// A table's schema and name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TableName {
     pub schema: String,
     pub name: String,

@@ -7,10 +7,10 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A key algorithm for a generated key.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeyType {
     #[default]
@@ -48,7 +48,7 @@ impl KeyType {
 }
 
 /// A length of time written as `365d` or `12h`, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Lifetime(pub i64);
 
 impl Lifetime {
@@ -86,7 +86,7 @@ impl fmt::Display for Lifetime {
 }
 
 /// What a certificate says, as far as pgfort compares it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertFacts {
     /// SHA-256 of the DER encoding, lowercase hex.
     pub sha256: String,
@@ -104,7 +104,7 @@ pub struct CertFacts {
 
 /// `certificate_authority "name"`: local files; generated when both are
 /// missing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Authority {
     pub name: String,
     pub cert_file: PathBuf,
@@ -118,7 +118,7 @@ pub struct Authority {
 
 /// `server_certificate`: issued by an authority, installed in the data
 /// directory, and switched on with the `ssl*` settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerCertificate {
     pub ca: String,
     pub common_name: String,
@@ -131,7 +131,7 @@ pub struct ServerCertificate {
 }
 
 /// `client_certificate "role"`: local files for `cert` authentication.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientCertificate {
     pub role: String,
     pub ca: String,
@@ -156,7 +156,7 @@ impl ClientCertificate {
 }
 
 /// The server's SSL files and settings as it runs now.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstalledSsl {
     pub ssl: bool,
     pub cert_file: String,
@@ -173,7 +173,7 @@ pub struct InstalledSsl {
 
 /// Certificates. Desired: `authorities`, `server`, `clients` and `now`;
 /// live: `installed` (read only when a server certificate is declared).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tls {
     pub authorities: BTreeMap<String, Authority>,
     pub server: Option<ServerCertificate>,
@@ -192,7 +192,7 @@ pub const SERVER_CA_FILE: &str = "root.crt";
 
 /// Certificate work apply does beyond SQL: generating locally, installing
 /// on the server, then proving a verified connection.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsWork {
     /// Authorities to generate (both files missing).
     pub generate_authorities: Vec<Authority>,
@@ -215,7 +215,7 @@ impl TlsWork {
 
 /// Installing the server certificate (and the authority's certificate as
 /// `ssl_ca_file`) in the data directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerInstall {
     pub spec: ServerCertificate,
     pub authority: Authority,

@@ -1,11 +1,11 @@
 //! One change to one object: what the plan shows and what apply runs.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Statement;
 
 /// What happens to an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Create,
@@ -16,7 +16,7 @@ pub enum Action {
 
 /// One attribute's old and new value, already formatted for display.
 /// Sensitive values are never stored here in clear: they hold `(sensitive)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttributeChange {
     pub name: String,
     pub before: Option<String>,
@@ -36,28 +36,63 @@ impl AttributeChange {
 }
 
 /// A change to one object, addressed like `role.app_user`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
+///
+/// `S` is how its statements are held: [`Statement`] while planning and
+/// applying (passwords still in clear, hashed at execution), and
+/// [`SealedStatement`](super::SealedStatement) in a saved plan file, where
+/// passwords are already SCRAM verifiers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change<S = Statement> {
     pub address: String,
     pub action: Action,
     pub attributes: Vec<AttributeChange>,
     /// Why, in words (`because the password was changed outside pgfort`).
     pub reasons: Vec<String>,
-    pub statements: Vec<Statement>,
+    pub statements: Vec<S>,
     /// Every object behind a summarised attribute (`SELECT granted on:
     /// app.t1, app.t2, …`), shown with `-v`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<String>,
     /// Loses data or access that cannot be restored by another apply.
     pub destructive: bool,
     /// Contains a value that must not be displayed.
     pub sensitive: bool,
     /// Takes effect only when PostgreSQL restarts (restart-only settings).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub needs_restart: bool,
+    /// Changes who may connect or how (pg_hba.conf, SSL and listening
+    /// settings): a mistake here can lock users, or pgfort, out.
+    pub touches_access: bool,
     /// A unified diff of a file the change rewrites (pg_hba.conf).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub file_diff: Vec<String>,
+}
+
+impl<S> Change<S> {
+    /// The same change with its statements converted (sealed for a saved
+    /// plan, or unsealed to apply one).
+    pub fn map_statements<T>(self, convert: impl FnMut(S) -> T) -> Change<T> {
+        Change {
+            address: self.address,
+            action: self.action,
+            attributes: self.attributes,
+            reasons: self.reasons,
+            statements: self.statements.into_iter().map(convert).collect(),
+            details: self.details,
+            destructive: self.destructive,
+            sensitive: self.sensitive,
+            needs_restart: self.needs_restart,
+            touches_access: self.touches_access,
+            file_diff: self.file_diff,
+        }
+    }
+
+    /// The kind of object, the first part of the address (`role`,
+    /// `grant`, `setting`, `hba`), by which reports group changes.
+    pub fn kind(&self) -> &str {
+        self.address
+            .split_once('.')
+            .map_or(self.address.as_str(), |(kind, _)| kind)
+    }
 }
 
 impl Change {
@@ -72,6 +107,7 @@ impl Change {
             destructive: action == Action::Delete,
             sensitive: false,
             needs_restart: false,
+            touches_access: false,
             file_diff: Vec::new(),
         }
     }

@@ -2,14 +2,17 @@
 //! were computed from. Never executes anything.
 
 mod change;
+mod digest;
 mod phase;
+pub mod saved;
 mod statement;
 
 use serde::Serialize;
 
 pub use change::{Action, AttributeChange, Change};
+pub use digest::{Difference, LiveDigests, StateDifference};
 pub use phase::{Phase, Target, execution_order};
-pub use statement::Statement;
+pub use statement::{SealedFragment, SealedStatement, Statement};
 
 use crate::diff::Diff;
 use crate::model::{HbaWrite, PendingRestart, TlsWork};
@@ -35,6 +38,10 @@ pub struct Plan {
     /// Certificates apply generates, installs and verifies.
     #[serde(skip)]
     pub tls: TlsWork,
+    /// The per-object digests behind `fingerprint`, kept by saved plans
+    /// to name what changed (empty when not computed from a server).
+    #[serde(skip)]
+    pub digests: LiveDigests,
 }
 
 /// Counts for the summary line (a replacement counts on both sides).
@@ -46,6 +53,14 @@ pub struct Summary {
 }
 
 impl Plan {
+    /// A plan of `diff`, computed from the live state these digests
+    /// describe.
+    pub fn from_live(diff: Diff, digests: LiveDigests) -> Self {
+        let mut plan = Plan::new(diff, digests.fingerprint());
+        plan.digests = digests;
+        plan
+    }
+
     pub fn new(diff: Diff, fingerprint: String) -> Self {
         let mut changes = diff.changes;
         changes.sort_by(|a, b| a.address.cmp(&b.address));
@@ -58,6 +73,7 @@ impl Plan {
             hba: diff.hba,
             tls: diff.tls,
             fingerprint,
+            digests: LiveDigests::default(),
         }
     }
 

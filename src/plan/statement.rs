@@ -1,6 +1,6 @@
 //! SQL statements whose sensitive parts are only rendered at execution.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Phase, Target};
 use crate::model::{REDACTED, Secret};
@@ -13,6 +13,9 @@ enum Fragment {
     /// A password, sent as a SCRAM-SHA-256 verifier computed when the
     /// statement is executed; shown as `(sensitive)` everywhere else.
     PasswordVerifier(Secret),
+    /// A SCRAM-SHA-256 verifier computed when the plan was saved: sent as
+    /// it is, shown as `(sensitive)` like a password.
+    Verifier(Secret),
 }
 
 /// One SQL statement, where it runs and in which phase.
@@ -51,29 +54,98 @@ impl Statement {
     pub fn is_sensitive(&self) -> bool {
         self.fragments
             .iter()
-            .any(|f| matches!(f, Fragment::PasswordVerifier(_)))
+            .any(|f| matches!(f, Fragment::PasswordVerifier(_) | Fragment::Verifier(_)))
     }
 
     /// The text to show to people: passwords as `'(sensitive)'`.
     pub fn redacted(&self) -> String {
-        self.render(|_| quote::literal(REDACTED))
+        self.render(|_| quote::literal(REDACTED), |_| quote::literal(REDACTED))
     }
 
     /// The text to send to the server. Passwords become fresh SCRAM
     /// verifiers, so the clear text never leaves this process.
     pub fn for_execution(&self) -> String {
-        self.render(|secret| quote::literal(&crate::password::make_verifier(secret)))
+        self.render(
+            |secret| quote::literal(&crate::password::make_verifier(secret)),
+            |verifier| quote::literal(verifier.expose()),
+        )
     }
 
-    fn render(&self, password: impl Fn(&Secret) -> String) -> String {
+    fn render(
+        &self,
+        password: impl Fn(&Secret) -> String,
+        verifier: impl Fn(&Secret) -> String,
+    ) -> String {
         self.fragments
             .iter()
             .map(|fragment| match fragment {
                 Fragment::Text(text) => text.clone(),
                 Fragment::PasswordVerifier(secret) => password(secret),
+                Fragment::Verifier(hashed) => verifier(hashed),
             })
             .collect()
     }
+
+    /// The form a saved plan stores: passwords hashed now into SCRAM
+    /// verifiers (with fresh salts), so the file never holds clear text
+    /// and applying it later sends exactly these verifiers.
+    pub fn seal(&self) -> SealedStatement {
+        let fragments = self
+            .fragments
+            .iter()
+            .map(|fragment| match fragment {
+                Fragment::Text(text) => SealedFragment::Sql(text.clone()),
+                Fragment::PasswordVerifier(secret) => {
+                    SealedFragment::ScramVerifier(crate::password::make_verifier(secret))
+                }
+                Fragment::Verifier(hashed) => {
+                    SealedFragment::ScramVerifier(hashed.expose().to_owned())
+                }
+            })
+            .collect();
+        SealedStatement {
+            phase: self.phase,
+            target: self.target.clone(),
+            fragments,
+        }
+    }
+
+    /// A statement read back from a saved plan.
+    pub fn unseal(sealed: SealedStatement) -> Statement {
+        Statement {
+            phase: sealed.phase,
+            target: sealed.target,
+            fragments: sealed
+                .fragments
+                .into_iter()
+                .map(|fragment| match fragment {
+                    SealedFragment::Sql(text) => Fragment::Text(text),
+                    SealedFragment::ScramVerifier(hashed) => {
+                        Fragment::Verifier(Secret::new(hashed))
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A statement as a saved plan file holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedStatement {
+    pub phase: Phase,
+    pub target: Target,
+    pub fragments: Vec<SealedFragment>,
+}
+
+/// A piece of a [`SealedStatement`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SealedFragment {
+    /// SQL text, sent as it is.
+    Sql(String),
+    /// A password's SCRAM-SHA-256 verifier (never the password), sent
+    /// quoted as a literal.
+    ScramVerifier(String),
 }
 
 impl Serialize for Statement {
@@ -100,5 +172,34 @@ mod tests {
         assert!(!format!("{stmt:?}").contains("hunter2"));
         assert!(!serde_json::to_string(&stmt).unwrap().contains("hunter2"));
         assert!(stmt.is_sensitive());
+    }
+
+    #[test]
+    fn sealing_hashes_passwords_once_and_keeps_them_sensitive() {
+        let stmt = Statement::new(
+            Phase::AlterRoles,
+            Target::Database("app".into()),
+            "ALTER ROLE a PASSWORD ",
+        )
+        .push_password(&Secret::new("hunter2"))
+        .push(" VALID UNTIL 'infinity'");
+        let sealed = stmt.seal();
+        let json = serde_json::to_string(&sealed).unwrap();
+        assert!(!json.contains("hunter2"), "{json}");
+        let SealedFragment::ScramVerifier(verifier) = &sealed.fragments[1] else {
+            panic!("the password became {:?}", sealed.fragments[1]);
+        };
+        assert!(crate::password::matches(verifier, &Secret::new("hunter2")));
+
+        let back = Statement::unseal(serde_json::from_str(&json).unwrap());
+        assert!(back.is_sensitive());
+        assert_eq!(back.redacted(), stmt.redacted());
+        assert!(!format!("{back:?}").contains(verifier.as_str()));
+        // Executing a sealed statement sends the saved verifier, unchanged.
+        assert_eq!(
+            back.for_execution(),
+            format!("ALTER ROLE a PASSWORD '{verifier}' VALID UNTIL 'infinity'")
+        );
+        assert_eq!(back.seal(), sealed);
     }
 }

@@ -3,10 +3,14 @@
 use serde::Serialize;
 
 use crate::model::PendingRestart;
+use crate::plan::saved::{SavedConfiguration, SavedTarget};
 use crate::plan::{Change, Plan, Summary};
 
 /// Bumped whenever the shape of [`PlanDoc`] changes.
-pub const FORMAT_VERSION: &str = "2";
+///
+/// 3: every change carries `needs_restart` and `touches_access`; the
+/// document may carry its `origin` (target and configuration digest).
+pub const FORMAT_VERSION: &str = "3";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanDoc<'a> {
@@ -14,6 +18,10 @@ pub struct PlanDoc<'a> {
     pub pgfort_version: &'static str,
     /// SHA-256 of the live state the plan was computed from.
     pub fingerprint: &'a str,
+    /// Where the plan applies and which configuration it came from (left
+    /// out when unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<PlanOrigin>,
     pub changes: &'a [Change],
     pub unmanaged_roles: &'a [String],
     pub warnings: &'a [String],
@@ -24,12 +32,21 @@ pub struct PlanDoc<'a> {
     pub summary: Summary,
 }
 
+/// The server a plan was made for (no password) and the configuration it
+/// was computed from.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanOrigin {
+    pub target: SavedTarget,
+    pub configuration: SavedConfiguration,
+}
+
 impl<'a> PlanDoc<'a> {
     pub fn new(plan: &'a Plan) -> Self {
         PlanDoc {
             format_version: FORMAT_VERSION,
             pgfort_version: env!("CARGO_PKG_VERSION"),
             fingerprint: &plan.fingerprint,
+            origin: None,
             changes: &plan.changes,
             unmanaged_roles: &plan.unmanaged_roles,
             warnings: &plan.warnings,
@@ -37,5 +54,11 @@ impl<'a> PlanDoc<'a> {
             notes: &plan.notes,
             summary: plan.summary(),
         }
+    }
+
+    /// The same document, saying where it applies.
+    pub fn with_origin(mut self, origin: PlanOrigin) -> Self {
+        self.origin = Some(origin);
+        self
     }
 }

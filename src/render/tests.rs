@@ -5,7 +5,7 @@ use crate::diff::{DiffInput, DiffOptions, diff};
 use crate::model::{ManagePolicy, Membership, Password, Role, Secret, ServerFacts, ServerState};
 use crate::plan::Plan;
 
-fn sample_plan() -> Plan {
+pub(super) fn sample_plan() -> Plan {
     let facts = ServerFacts {
         version_num: 150000,
         session_user: "postgres".into(),
@@ -153,4 +153,25 @@ fn plan_json_conforms_to_its_published_schema() {
     let mut stray = document.clone();
     stray["unexpected"] = serde_json::Value::Bool(true);
     assert!(crate::audit::report::tests::conforms(&schema, &schema, &stray, "$").is_err());
+    // With its origin, as `plan --json` and `show --json` print it.
+    let plan = sample_plan();
+    let doc = PlanDoc::new(&plan).with_origin(PlanOrigin {
+        target: crate::plan::saved::SavedTarget {
+            host: "/run/postgresql".into(),
+            port: 5432,
+            user: "postgres".into(),
+            dbname: "postgres".into(),
+            sslmode: "prefer".into(),
+            sslrootcert: None,
+            sslcert: None,
+            sslkey: None,
+        },
+        configuration: crate::plan::saved::SavedConfiguration {
+            directory: ".".into(),
+            digest: "ab".repeat(32),
+        },
+    });
+    let document: serde_json::Value = serde_json::from_str(&render_doc_json(&doc)).unwrap();
+    assert_eq!(document["origin"]["target"]["user"], "postgres");
+    crate::audit::report::tests::conforms(&schema, &schema, &document, "$").unwrap();
 }

@@ -16,9 +16,19 @@ use crate::config::Config;
 use crate::connect::ConnectionSettings;
 use crate::diff::DiffOptions;
 use crate::plan::Plan;
+use crate::plan::saved::{self, SavedPlanError};
 use crate::render::{self, PlanDoc, TextOptions};
 
 pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+    if saved::is_saved_plan(&args.dir) {
+        return super::apply_saved::run(args, ui).await;
+    }
+    if args.dir.is_file() {
+        return Err(SavedPlanError::NotAPlan {
+            path: args.dir.clone(),
+        }
+        .into());
+    }
     let config = load_config(&args.dir, &args.vars)?;
     if !args.auto_approve && !stdin_is_terminal() {
         return Err(Error::usage(
@@ -108,7 +118,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
 
 /// The server `--restart-if-needed` may restart; refused up front (before
 /// anything changes) when pgfort does not control one here.
-fn local_server(args: &ApplyArgs) -> Result<Option<LocalServer>, Error> {
+pub(super) fn local_server(args: &ApplyArgs) -> Result<Option<LocalServer>, Error> {
     if !args.restart_if_needed {
         return Ok(None);
     }
@@ -188,7 +198,7 @@ async fn restart_if_pending(
 }
 
 /// A bar on stderr for long applies; hidden when stderr is not a terminal.
-fn progress_bar(total: usize) -> ProgressBar {
+pub(super) fn progress_bar(total: usize) -> ProgressBar {
     let bar = ProgressBar::new(total as u64);
     if let Ok(style) = ProgressStyle::with_template("  applying {bar:30} {pos}/{len} statements") {
         bar.set_style(style);

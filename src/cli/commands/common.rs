@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::Error;
 use crate::cli::args::{ConnectionArgs, VarArgs};
 use crate::cli::prompt::{TerminalPrompter, stdin_is_terminal};
-use crate::config::{self, Config, VariableInputs};
+use crate::config::{self, Config, ConnectionBlock, VariableInputs};
 use crate::connect::{self, ConnectionSettings};
 use crate::inspect::Db;
 use crate::sandbox::{Sandbox, SandboxOptions};
@@ -44,6 +44,15 @@ pub fn load_config(dir: &Path, vars: &VarArgs) -> Result<Config, Error> {
 /// Resolves where to connect: the sandbox, or flags > PG* variables > the
 /// connection block.
 pub fn resolve_target(args: &ConnectionArgs, config: &Config) -> Result<ConnectionSettings, Error> {
+    resolve_target_from(args, &config.connection)
+}
+
+/// [`resolve_target`] with `block` as the lowest-precedence source (the
+/// target a saved plan recorded, when one is applied).
+pub fn resolve_target_from(
+    args: &ConnectionArgs,
+    block: &ConnectionBlock,
+) -> Result<ConnectionSettings, Error> {
     let mut settings = if args.sandbox {
         let sandbox = ensure_sandbox(&args.sandbox_dir, args.pg_bin.as_deref())?;
         let vars = sandbox.env_vars();
@@ -55,7 +64,7 @@ pub fn resolve_target(args: &ConnectionArgs, config: &Config) -> Result<Connecti
         ConnectionSettings::resolve(None, &lookup, &Default::default())?
     } else {
         let lookup = |name: &str| std::env::var(name).ok();
-        ConnectionSettings::resolve(args.database_url.as_deref(), &lookup, &config.connection)?
+        ConnectionSettings::resolve(args.database_url.as_deref(), &lookup, block)?
     };
     if args.password_prompt {
         settings.password = Some(connect::prompt_password(&settings.user)?);

@@ -1,11 +1,15 @@
 //! One file per subcommand.
 
 mod apply;
+mod apply_saved;
 mod audit;
 mod common;
+mod completions;
+mod drift;
 mod fmt;
 mod plan;
 mod sandbox;
+mod show;
 mod tune;
 mod validate;
 
@@ -22,5 +26,9 @@ pub fn dispatch(command: Command, ui: Ui) -> Result<Outcome, Error> {
         Command::Tune(args) => tune::run(&args),
         Command::Sandbox(command) => sandbox::run(command),
         Command::Audit(args) => common::block_on(audit::run(&args, ui)),
+        Command::Show(args) => show::run(&args, ui),
+        Command::Drift(args) => common::block_on(drift::run(&args)),
+        Command::Completions(args) => completions::completions(args.shell),
+        Command::Man => completions::man(),
     }
 }

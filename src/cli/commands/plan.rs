@@ -1,11 +1,18 @@
-//! `pgfort plan`: show what apply would change.
+//! `pgfort plan`: show what apply would change; with `-out FILE`, also
+//! save the plan for `pgfort apply FILE`.
+
+use std::path::Path;
 
 use super::common::{connect_db, load_config, resolve_target};
 use crate::Error;
 use crate::cli::args::PlanArgs;
 use crate::cli::{Outcome, Ui};
+use crate::config::Config;
 use crate::diff::DiffOptions;
-use crate::render::{self, PlanDoc, TextOptions};
+use crate::inspect::InspectScope;
+use crate::plan::Plan;
+use crate::plan::saved::{self, SavedConfiguration, SavedPlan, SavedTarget};
+use crate::render::{self, PlanDoc, PlanOrigin, TextOptions};
 
 pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let config = load_config(&args.dir, &args.vars)?;
@@ -15,8 +22,21 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
         rotate_passwords: args.options.rotate_passwords,
     };
     let plan = crate::pipeline::compute_plan(&db, &settings, &config, options).await?;
+    let mut target = SavedTarget::of(&settings);
+    // A saved plan may be applied from another directory.
+    target.sslrootcert = target
+        .sslrootcert
+        .map(|path| path.canonicalize().unwrap_or(path));
+    let origin = PlanOrigin {
+        target,
+        configuration: SavedConfiguration {
+            directory: args.dir.display().to_string(),
+            digest: config.digest.clone(),
+        },
+    };
     if args.json {
-        println!("{}", render::render_json(&plan));
+        let doc = PlanDoc::new(&plan).with_origin(origin.clone());
+        println!("{}", render::render_doc_json(&doc));
     } else {
         let text = render::render_text(
             &PlanDoc::new(&plan),
@@ -29,9 +49,31 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
         print!("{text}");
     }
     tracing::info!("plan used {} queries", db.round_trips());
+    if let Some(file) = &args.out {
+        save(file, &plan, origin, &config)?;
+        let message = format!(
+            "\nSaved the plan to {}.\nTo make exactly these changes, run:\n    pgfort apply {}",
+            file.display(),
+            file.display()
+        );
+        // Keep stdout a single JSON document when --json is given.
+        if args.json {
+            eprintln!("{message}");
+        } else {
+            println!("{message}");
+        }
+    }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         Outcome::Changes
     } else {
         Outcome::Success
     })
+}
+
+/// Writes the saved plan (passwords hashed into verifiers on the way).
+fn save(file: &Path, plan: &Plan, origin: PlanOrigin, config: &Config) -> Result<(), Error> {
+    let scope = InspectScope::from_desired(&config.desired, &config.manage);
+    let saved = SavedPlan::new(plan, origin.target, origin.configuration, scope);
+    saved::write(file, &saved)?;
+    Ok(())
 }

@@ -85,6 +85,7 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
     }
     change.file_diff = file_diff(&write.file, &before, &write.after);
     change.destructive = true;
+    change.touches_access = true;
     change.statements.push(Statement::new(
         Phase::HbaFile,
         Target::NonTransactional,

@@ -459,3 +459,19 @@ fn values_the_server_computes_are_not_pending_unless_it_says_so() {
     assert_eq!(d.pending_restart.len(), 1, "{:?}", d.pending_restart);
     assert_eq!(d.pending_restart[0].running, "4MB");
 }
+
+#[test]
+fn settings_deciding_who_connects_touch_access() {
+    for name in [
+        "ssl",
+        "ssl_cert_file",
+        "listen_addresses",
+        "password_encryption",
+        "hba_file",
+    ] {
+        assert!(super::touches_access(name), "{name}");
+    }
+    for name in ["work_mem", "shared_buffers", "log_connections"] {
+        assert!(!super::touches_access(name), "{name}");
+    }
+}

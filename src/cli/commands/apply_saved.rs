@@ -1,0 +1,150 @@
+//! `pgfort apply FILE`: apply a saved plan exactly. The configuration is
+//! not read again; the server is inspected again (the same scope as when
+//! the plan was made) and the plan is refused, naming what changed, when
+//! the server is no longer in the state the plan was computed from.
+
+use std::time::Instant;
+
+use super::apply::{local_server, progress_bar};
+use super::common::{connect_db, resolve_target_from};
+use crate::Error;
+use crate::apply::{self, lock};
+use crate::cli::args::ApplyArgs;
+use crate::cli::prompt::{confirm, stdin_is_terminal};
+use crate::cli::{Outcome, Ui};
+use crate::inspect::{self, Db};
+use crate::plan::LiveDigests;
+use crate::plan::saved::{self, SavedPlan};
+use crate::render::{self, PlanDoc, TextOptions};
+
+pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+    refuse_planning_flags(args)?;
+    let saved = saved::read(&args.dir)?;
+    if !args.auto_approve && !stdin_is_terminal() {
+        return Err(Error::usage(
+            "refusing to apply without confirmation: stdin is not a terminal",
+            Some("review the plan with `pgfort show FILE`, then pass --auto-approve"),
+        ));
+    }
+    let restart = local_server(args)?;
+    let settings = resolve_target_from(&args.connection, &saved.target.as_block())?;
+    saved.target.check(&settings)?;
+    let db = connect_db(&settings).await?;
+    if let Some(server) = &restart {
+        server.check_is_connected(&db).await?;
+    }
+    lock::acquire(&db, args.lock_timeout).await?;
+    // Checked under the lock, so no other pgfort run changes the server
+    // between this check and the statements.
+    if let Err(error) = check_fresh(&db, &settings, &saved).await {
+        lock::release(&db).await;
+        return Err(error);
+    }
+    let plan = saved.to_plan();
+    let text_options = TextOptions {
+        color: ui.color,
+        show_sql: args.options.show_sql,
+        verbose: ui.verbose,
+    };
+    print!(
+        "{}",
+        render::render_text(&PlanDoc::new(&plan), text_options)
+    );
+    if plan.is_empty() {
+        lock::release(&db).await;
+        return Ok(Outcome::Success);
+    }
+    if !args.auto_approve && !confirm("\nDo you want to perform these actions?") {
+        lock::release(&db).await;
+        println!("\nApply cancelled.");
+        return Ok(Outcome::Failure);
+    }
+    let started = Instant::now();
+    let bar = progress_bar(plan.statements().len());
+    let report = apply::apply_with(
+        &db,
+        &settings,
+        &plan,
+        &|done, _| bar.set_position(done as u64),
+        apply::ApplyOptions {
+            local_files: args.connection.sandbox || args.pgdata.is_some(),
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    lock::release(&db).await;
+    let report = report?;
+    let summary = plan.summary();
+    println!(
+        "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
+        summary.add, summary.change, summary.destroy
+    );
+    tracing::info!(
+        "applied {} statements of a saved plan in {} transaction(s), {:.2?}",
+        report.statements,
+        report.transactions,
+        started.elapsed()
+    );
+    drop(db);
+    let restarts: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.needs_restart)
+        .map(|c| c.address.as_str())
+        .collect();
+    if restarts.is_empty() {
+        return Ok(Outcome::Success);
+    }
+    match &restart {
+        Some(server) => {
+            println!(
+                "\nRestarting {} for {}…",
+                server.describe(),
+                restarts.join(", ")
+            );
+            server.restart()?;
+            println!("Restart complete.");
+        }
+        None => println!(
+            "Needs restart: {} take effect only after PostgreSQL restarts. Restart the server \
+             the way it is managed, or apply with --restart-if-needed and --sandbox or --pgdata DIR \
+             on its host.",
+            restarts.join(", ")
+        ),
+    }
+    Ok(Outcome::Success)
+}
+
+/// A saved plan is applied as it was made: options that change planning
+/// have no effect on it, so they are refused rather than ignored.
+fn refuse_planning_flags(args: &ApplyArgs) -> Result<(), Error> {
+    let given: Vec<&str> = [
+        (!args.vars.vars.is_empty(), "-var"),
+        (!args.vars.var_files.is_empty(), "-var-file"),
+        (args.options.rotate_passwords, "--rotate-passwords"),
+    ]
+    .into_iter()
+    .filter_map(|(set, flag)| set.then_some(flag))
+    .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(
+        format!(
+            "{} cannot be used when applying a saved plan: it is applied exactly as it was made",
+            given.join(", ")
+        ),
+        Some("pass them to `pgfort plan -out FILE` instead, or apply the configuration directory"),
+    ))
+}
+
+/// Inspects what the plan inspected and compares the digests.
+async fn check_fresh(
+    db: &Db,
+    settings: &crate::connect::ConnectionSettings,
+    saved: &SavedPlan,
+) -> Result<(), Error> {
+    let live = inspect::inspect(db, settings, &saved.live.scope).await?;
+    saved.check_fresh(&LiveDigests::of(&live.state))?;
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! `pgfort drift`: what differs on the server from the configuration,
+//! grouped by kind. Exit 0 without drift, 2 with drift, 1 on error, so a
+//! scheduled CI job can fail (or open an issue) on drift.
+
+use super::common::{connect_db, load_config, resolve_target};
+use crate::Error;
+use crate::cli::Outcome;
+use crate::cli::args::{DriftArgs, ReportFormat};
+use crate::diff::DiffOptions;
+use crate::render::drift::{self, DriftReport};
+
+pub async fn run(args: &DriftArgs) -> Result<Outcome, Error> {
+    let config = load_config(&args.dir, &args.vars)?;
+    let settings = resolve_target(&args.connection, &config)?;
+    let db = connect_db(&settings).await?;
+    let plan =
+        crate::pipeline::compute_plan(&db, &settings, &config, DiffOptions::default()).await?;
+    let report = DriftReport::new(&plan, settings.redacted_target());
+    let text = match args.format {
+        ReportFormat::Text => drift::render_text(&report),
+        ReportFormat::Json => drift::render_json(&report) + "\n",
+        ReportFormat::Markdown => drift::render_markdown(&report),
+    };
+    print!("{text}");
+    Ok(if report.drifted {
+        Outcome::Changes
+    } else {
+        Outcome::Success
+    })
+}

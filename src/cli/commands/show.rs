@@ -1,0 +1,33 @@
+//! `pgfort show FILE`: print a saved plan, as text or as the JSON plan
+//! document. Reads the file only: no configuration, no server.
+
+use crate::Error;
+use crate::cli::args::ShowArgs;
+use crate::cli::{Outcome, Ui};
+use crate::plan::saved;
+use crate::render::{self, PlanDoc, PlanOrigin, TextOptions};
+
+pub fn run(args: &ShowArgs, ui: Ui) -> Result<Outcome, Error> {
+    let saved = saved::read(&args.file)?;
+    let plan = saved.to_plan();
+    if args.json {
+        let doc = PlanDoc::new(&plan).with_origin(PlanOrigin {
+            target: saved.target.clone(),
+            configuration: saved.configuration.clone(),
+        });
+        println!("{}", render::render_doc_json(&doc));
+        return Ok(Outcome::Success);
+    }
+    let file = args.file.display().to_string();
+    print!("{}", render::render_saved_header(&saved, &file));
+    let text = render::render_text(
+        &PlanDoc::new(&plan),
+        TextOptions {
+            color: ui.color,
+            show_sql: args.show_sql,
+            verbose: ui.verbose,
+        },
+    );
+    print!("{text}");
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,184 @@
+//! Drift reports: what differs on the server from the configuration, i.e.
+//! what changed behind pgfort's back since the last apply, grouped by kind
+//! of object. Built from a plan (the changes that would undo the drift)
+//! and drawn as text, JSON or Markdown (for CI job summaries), one file per
+//! format.
+
+mod json;
+mod markdown;
+mod text;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use json::render_json;
+pub use markdown::render_markdown;
+pub use text::render_text;
+
+use crate::plan::{Action, AttributeChange, Change, Plan};
+
+/// Bumped whenever the JSON shape of [`DriftReport`] changes.
+pub const FORMAT_VERSION: &str = "1";
+
+/// What `pgfort drift` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftReport {
+    pub format_version: &'static str,
+    /// `user@host:port/dbname` of the server inspected.
+    pub target: String,
+    /// Whether anything differs (the exit code says the same: 2).
+    pub drifted: bool,
+    /// How many objects differ.
+    pub total: usize,
+    /// By kind, in name order.
+    pub kinds: Vec<DriftKind>,
+}
+
+/// The objects of one kind (`role`, `grant`, `setting`, `hba`, …) that
+/// differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftKind {
+    pub kind: String,
+    pub objects: Vec<DriftObject>,
+}
+
+/// One object that differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftObject {
+    pub address: String,
+    pub state: DriftState,
+    /// Attribute by attribute, the server's value and the configured one
+    /// (for changed objects; empty for missing and unexpected ones).
+    pub differences: Vec<DriftDifference>,
+    /// Why, in words, when the plan says (e.g. a password changed outside
+    /// pgfort).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+/// How an object differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftState {
+    /// Configured, but not on the server.
+    Missing,
+    /// On the server with other attributes.
+    Changed,
+    /// On the server, and the configuration says it should not be.
+    Unexpected,
+}
+
+/// One attribute's two sides. Sensitive values read `(sensitive)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftDifference {
+    pub attribute: String,
+    pub server: Option<String>,
+    pub configured: Option<String>,
+    pub sensitive: bool,
+}
+
+impl DriftReport {
+    /// The drift a plan undoes. `target` names the server for people.
+    pub fn new(plan: &Plan, target: impl Into<String>) -> Self {
+        let mut kinds: BTreeMap<&str, Vec<DriftObject>> = BTreeMap::new();
+        for change in &plan.changes {
+            kinds
+                .entry(change.kind())
+                .or_default()
+                .push(DriftObject::of(change));
+        }
+        DriftReport {
+            format_version: FORMAT_VERSION,
+            target: target.into(),
+            drifted: !plan.changes.is_empty(),
+            total: plan.changes.len(),
+            kinds: kinds
+                .into_iter()
+                .map(|(kind, objects)| DriftKind {
+                    kind: kind.to_owned(),
+                    objects,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl DriftObject {
+    fn of(change: &Change) -> Self {
+        let state = match change.action {
+            Action::Create => DriftState::Missing,
+            Action::Update | Action::Replace => DriftState::Changed,
+            Action::Delete => DriftState::Unexpected,
+        };
+        // A missing or unexpected object differs as a whole: listing each
+        // of its attributes would bury the objects that really changed.
+        let differences = match state {
+            DriftState::Changed => change.attributes.iter().map(DriftDifference::of).collect(),
+            DriftState::Missing | DriftState::Unexpected => Vec::new(),
+        };
+        DriftObject {
+            address: change.address.clone(),
+            state,
+            differences,
+            reasons: change.reasons.clone(),
+        }
+    }
+}
+
+impl DriftDifference {
+    fn of(attribute: &AttributeChange) -> Self {
+        DriftDifference {
+            attribute: attribute.name.clone(),
+            server: attribute.before.clone(),
+            configured: attribute.after.clone(),
+            sensitive: attribute.sensitive,
+        }
+    }
+
+    /// One line for people: `connection_limit: 99 on the server, 10
+    /// configured`. Sensitive values are never compared in words.
+    pub fn describe(&self) -> String {
+        if self.sensitive {
+            return format!("{} differs (sensitive value)", self.attribute);
+        }
+        match (&self.server, &self.configured) {
+            (None, Some(configured)) => {
+                format!(
+                    "{}: not set on the server, {configured} configured",
+                    self.attribute
+                )
+            }
+            (Some(server), None) => {
+                format!("{}: {server} on the server, not configured", self.attribute)
+            }
+            (Some(server), Some(configured)) => format!(
+                "{}: {server} on the server, {configured} configured",
+                self.attribute
+            ),
+            (None, None) => format!("{} differs", self.attribute),
+        }
+    }
+}
+
+impl DriftState {
+    /// The plan symbol for the change that undoes it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            DriftState::Missing => "+",
+            DriftState::Changed => "~",
+            DriftState::Unexpected => "-",
+        }
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            DriftState::Missing => "missing on the server",
+            DriftState::Changed => "changed on the server",
+            DriftState::Unexpected => "on the server, not in the configuration",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
