@@ -96,6 +96,7 @@ fn scope(databases: &[&str], include_public: bool) -> InspectScope {
         databases: databases.iter().map(|d| d.to_string()).collect(),
         tables: Default::default(),
         hba: false,
+        rls_tables: false,
     }
 }
 

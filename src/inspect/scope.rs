@@ -21,6 +21,10 @@ pub struct InspectScope {
     pub tables: BTreeMap<String, Vec<TableName>>,
     /// Whether pg_hba.conf is managed (and so read).
     pub hba: bool,
+    /// Also read every table of the databases in scope whose row-level
+    /// security is on or that has a policy, declared or not: what
+    /// `pgfort export` describes. Planning reads only declared tables.
+    pub rls_tables: bool,
 }
 
 impl InspectScope {
@@ -45,6 +49,7 @@ impl InspectScope {
                 .map(|(db, catalog)| (db.clone(), catalog.tables.keys().cloned().collect()))
                 .collect(),
             hba: desired.hba.is_some(),
+            rls_tables: false,
         }
     }
 }
