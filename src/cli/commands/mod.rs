@@ -3,6 +3,7 @@
 mod apply;
 mod audit;
 mod common;
+mod export;
 mod fmt;
 mod plan;
 mod sandbox;
@@ -22,5 +23,6 @@ pub fn dispatch(command: Command, ui: Ui) -> Result<Outcome, Error> {
         Command::Tune(args) => tune::run(&args),
         Command::Sandbox(command) => sandbox::run(command),
         Command::Audit(args) => common::block_on(audit::run(&args, ui)),
+        Command::Export(args) => common::block_on(export::run(&args)),
     }
 }
