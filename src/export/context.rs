@@ -78,7 +78,8 @@ impl<'a> Context<'a> {
 
 /// Every role but the predefined ones; the bootstrap superuser only when
 /// an exported role is a member of it, it owns default privileges of an
-/// exported role, or a policy names it. Declaring it would make its own
+/// exported role in a schema (grants name it in `owners`), or a policy
+/// names it. Declaring it would make its own
 /// grants and memberships authoritative for no gain otherwise.
 fn exported_roles(context: &Context<'_>) -> BTreeSet<String> {
     let state = context.state;
@@ -99,7 +100,7 @@ fn exported_roles(context: &Context<'_>) -> BTreeSet<String> {
             catalog
                 .default_privileges
                 .iter()
-                .any(|d| d.owner == bootstrap && roles.contains(&d.grantee))
+                .any(|d| d.owner == bootstrap && d.schema.is_some() && roles.contains(&d.grantee))
         });
     let in_policies = context.includes(Kind::Policies)
         && catalogs.iter().any(|catalog| {

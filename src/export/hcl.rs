@@ -226,19 +226,38 @@ fn indent(out: &mut String, level: usize) {
     }
 }
 
+/// Writes `text` as `#` lines, wrapped at word boundaries to fit
+/// [`INLINE_WIDTH`]; a wrapped `- item` line continues under its text.
 fn write_comment(out: &mut String, text: &str, level: usize) {
+    let width = INLINE_WIDTH.saturating_sub(level * 2 + 2).max(20);
     for line in text.lines() {
-        indent(out, level);
         let line: String = line
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         let line = line.trim_end();
         if line.is_empty() {
-            out.push_str("#\n");
-        } else {
-            let _ = writeln!(out, "# {line}");
+            indent(out, level);
+            out.push_str(
+                "#
+",
+            );
+            continue;
         }
+        let hanging = if line.starts_with("- ") { "  " } else { "" };
+        let mut current = String::new();
+        for word in line.split(' ') {
+            if !current.is_empty() && current.len() + 1 + word.len() > width {
+                indent(out, level);
+                let _ = writeln!(out, "# {}", current.trim_end());
+                current = hanging.to_owned();
+            } else if !current.is_empty() && current != hanging {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        indent(out, level);
+        let _ = writeln!(out, "# {}", current.trim_end());
     }
 }
 

@@ -151,3 +151,19 @@ fn awkward_text_reads_back_unchanged() {
             .unwrap_or_else(|e| panic!("{e}\n{rendered}"));
     }
 }
+
+#[test]
+fn long_comments_wrap_at_words() {
+    let mut body = Body::new();
+    body.comment(
+        "Not exported:\n- a note long enough to need two lines when it is written out in \
+         full, word by word, with nothing cut",
+    );
+    assert_eq!(
+        body.render(),
+        "# Not exported:
+# - a note long enough to need two lines when it is written out in full, word by
+#   word, with nothing cut
+"
+    );
+}

@@ -89,7 +89,7 @@ impl Kind {
         match self {
             Kind::Roles => "Roles",
             Kind::Databases => "Databases and schemas",
-            Kind::Grants => "Privileges of the exported roles",
+            Kind::Grants => "Grants",
             Kind::Policies => "Row-level security",
             Kind::Settings => "Server settings",
             Kind::Hba => "pg_hba.conf",
