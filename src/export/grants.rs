@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Section;
 use super::collapse::{Tokens, collapse};
-use super::context::Context;
+use super::context::{Context, DATABASE_OWNER};
 use super::grant_blocks::{GrantList, split};
 use crate::model::{DatabaseCatalog, DefaultKind, GrantTarget, ObjectKind, ObjectRef};
 
@@ -147,7 +147,7 @@ impl<'a> Index<'a> {
             .filter(|(_, s, _)| s == schema)
             .map(|place| {
                 let defaults = self.defaults.get(place).unwrap_or(&empty);
-                let owner = owner.filter(|o| *o != place.0);
+                let owner = creator(owner, &place.0);
                 collapse(&self.held_at(place), defaults, owner, |r| {
                     context.nameable(r)
                 })
@@ -156,6 +156,12 @@ impl<'a> Index<'a> {
             })
             .sum()
     }
+}
+
+/// The schema owner as a creator of the grantee's future objects: not
+/// the grantee itself, nor `pg_database_owner`, which creates nothing.
+fn creator<'o>(schema_owner: Option<&'o str>, grantee: &str) -> Option<&'o str> {
+    schema_owner.filter(|owner| *owner != grantee && *owner != DATABASE_OWNER)
 }
 
 /// `grants.hcl`.
@@ -258,9 +264,7 @@ fn object_grants(
     let (grantee, schema, kind) = place;
     let empty = BTreeMap::new();
     let defaults = index.defaults.get(place).unwrap_or(&empty);
-    let owner = context
-        .schema_owner(database, schema)
-        .filter(|owner| owner != grantee);
+    let owner = creator(context.schema_owner(database, schema), grantee);
     let result = collapse(&index.held_at(place), defaults, owner, |r| {
         context.nameable(r)
     });

@@ -526,3 +526,29 @@ fn databases_are_chosen_among_those_that_accept_connections() {
         Err(ExportError::UnknownDatabase(_))
     ));
 }
+
+#[test]
+fn pg_database_owner_creates_nothing() {
+    let mut state = state();
+    let catalog = state.catalogs.get_mut("app").unwrap();
+    let documents = object(ObjectKind::Table, "public", "documents");
+    catalog
+        .privileges
+        .insert(privilege(&documents, "readers", "SELECT"));
+    catalog
+        .default_privileges
+        .insert(default("manager", Some("public"), "readers", "SELECT"));
+    let (files, notes) = export_of(&state, &all());
+    let grants = &files.iter().find(|f| f.name == "grants.hcl").unwrap().text;
+    assert!(
+        grants.contains(
+            "  on         = { database = \"app\", schema = \"public\", all = \"tables\" }\n  owners     = [\"manager\"]"
+        ),
+        "{grants}"
+    );
+    assert_eq!(
+        notes.len(),
+        1,
+        "only the global default privileges: {notes:?}"
+    );
+}
