@@ -186,10 +186,39 @@ pub(super) fn section(context: &Context<'_>) -> Section {
             ));
         }
     }
+    notes.extend(elsewhere(context));
     Section {
         body: grants.render(),
         notes,
     }
+}
+
+/// Privileges on databases are one cluster-wide catalog, authoritative for
+/// every declared role: those on databases left out of the export would be
+/// revoked by the next plan.
+fn elsewhere(context: &Context<'_>) -> Vec<String> {
+    let mut holders: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for p in &context.state.database_privileges {
+        if context.roles.contains(&p.grantee)
+            && !context.databases.contains(&p.object.name.as_str())
+        {
+            holders
+                .entry(p.object.name.as_str())
+                .or_default()
+                .insert(p.grantee.as_str());
+        }
+    }
+    holders
+        .into_iter()
+        .map(|(database, grantees)| {
+            let grantees: Vec<&str> = grantees.into_iter().collect();
+            format!(
+                "database \"{database}\" is not exported, but privileges on it are held by {}: \
+                 the next plan revokes them (add --database {database})",
+                grantees.join(", ")
+            )
+        })
+        .collect()
 }
 
 /// USAGE and CREATE on schemas (schemas with the same privileges in one

@@ -552,3 +552,22 @@ fn pg_database_owner_creates_nothing() {
         "only the global default privileges: {notes:?}"
     );
 }
+
+#[test]
+fn privileges_on_databases_left_out_are_noted() {
+    let state = state();
+    let (_, notes) = render(&Source {
+        state: &state,
+        facts: &facts(),
+        include: &all(),
+        databases: &["postgres".to_owned()],
+        connection: None,
+    })
+    .unwrap();
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "database \"app\" is not exported, but privileges on it are held by app_user"
+        )),
+        "{notes:?}"
+    );
+}
