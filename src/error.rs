@@ -5,6 +5,7 @@ use crate::apply::ApplyError;
 use crate::config::ConfigError;
 use crate::connect::ConnectError;
 use crate::diff::DiffError;
+use crate::export::ExportError;
 use crate::inspect::{InspectError, PolicyCheckError};
 use crate::plan::saved::SavedPlanError;
 use crate::sandbox::SandboxError;
@@ -40,6 +41,8 @@ pub enum Error {
     Sandbox(#[from] SandboxError),
     #[error(transparent)]
     SavedPlan(#[from] SavedPlanError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
     #[error("{message}")]
     Usage {
         message: String,
@@ -74,6 +77,9 @@ impl Error {
             Error::Inspect(_) | Error::Apply(_) => ErrorKind::Server,
             Error::Internal(_) => ErrorKind::Internal,
             Error::Policy(e) if e.is_usage() => ErrorKind::Usage,
+            Error::Export(e) if e.is_usage() => ErrorKind::Usage,
+            Error::Export(ExportError::Invalid { .. }) => ErrorKind::Internal,
+            Error::Export(_) => ErrorKind::Usage,
             Error::Policy(_) => ErrorKind::Server,
         }
     }
@@ -97,6 +103,7 @@ impl Error {
             Error::Policy(e) => hints.extend(e.hints()),
             Error::Usage { hint, .. } => hints.extend(hint.clone()),
             Error::SavedPlan(e) => hints.extend(e.hint()),
+            Error::Export(e) => hints.extend(e.hint()),
             Error::Apply(e) => {
                 if let Some(statement) = &e.statement {
                     hints.push(format!("statement: {statement}"));

@@ -10,6 +10,7 @@ pub mod config;
 pub mod connect;
 pub mod diff;
 pub mod error;
+pub mod export;
 pub mod inspect;
 pub mod model;
 pub mod password;

@@ -97,6 +97,7 @@ fn scope(databases: &[&str], include_public: bool) -> InspectScope {
         tables: Default::default(),
         hba: false,
         ssl: false,
+        rls_tables: false,
     }
 }
 

@@ -58,6 +58,30 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page, in roff (e.g. `pgfort man | man -l -`).
     Man,
+    /// Write the live server as *.hcl files, to adopt it: a plan of them
+    /// against the same server is empty. Read-only; passwords are never
+    /// written.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Directory to write the *.hcl files into (created if needed).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// A database to describe (repeatable). Default: every database that
+    /// accepts connections, templates aside.
+    #[arg(long = "database", value_name = "NAME")]
+    pub databases: Vec<String>,
+    /// What to export, comma-separated: roles, databases, grants, policies,
+    /// settings, hba, extensions. Default: all of them.
+    #[arg(long, value_delimiter = ',', value_name = "KINDS")]
+    pub include: Vec<crate::export::Kind>,
+    /// Overwrite the exported files when DIR already holds *.hcl files.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 #[derive(Debug, Args)]

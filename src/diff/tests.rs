@@ -172,6 +172,40 @@ fn password_changed_behind_our_back_is_reset_and_md5_is_upgraded() {
 }
 
 #[test]
+fn kept_passwords_are_never_set_nor_removed() {
+    let (mut desired, mut live) = app_user();
+    desired.password = Password::Unmanaged;
+    for stored in [
+        Password::Stored(Secret::new("SCRAM-SHA-256$4096:c2FsdA==$eA==:eQ==")),
+        Password::None,
+        Password::Unreadable,
+    ] {
+        live.password = stored;
+        let d = run(
+            &state([desired.clone(), Role::new("app_rw")]),
+            &state([live.clone(), Role::new("app_rw")]),
+            &ManagePolicy::default(),
+            150000,
+        );
+        assert!(d.changes.is_empty(), "{:?}", d.changes);
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    }
+    let created = run(
+        &state([desired, Role::new("app_rw")]),
+        &state([Role::new("app_rw")]),
+        &ManagePolicy::default(),
+        150000,
+    );
+    assert!(created.changes.iter().all(|c| !c.sensitive));
+    let statements = sql(&created);
+    let create = statements
+        .iter()
+        .find(|s| s.starts_with("CREATE ROLE app_user"))
+        .unwrap_or_else(|| panic!("{statements:?}"));
+    assert!(!create.contains("PASSWORD"), "{create}");
+}
+
+#[test]
 fn unreadable_passwords_warn_unless_rotating() {
     let (desired, mut live) = app_user();
     live.password = Password::Unreadable;

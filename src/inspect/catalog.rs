@@ -75,7 +75,8 @@ pub(super) async fn read_all(
 }
 
 /// Reads one database's contents on `db` (connected to it): seven queries,
-/// nine when tables are declared in it, pipelined.
+/// nine when tables are declared in it (or every table under row-level
+/// security is asked for), pipelined.
 async fn read(
     db: &Db,
     database: &str,

@@ -26,6 +26,10 @@ pub struct InspectScope {
     pub hba: bool,
     /// Whether a server certificate is managed (so the installed one is read).
     pub ssl: bool,
+    /// Also read every table of the databases in scope whose row-level
+    /// security is on or that has a policy, declared or not: what
+    /// `pgfort export` describes. Planning reads only declared tables.
+    pub rls_tables: bool,
 }
 
 impl InspectScope {
@@ -51,6 +55,7 @@ impl InspectScope {
                 .collect(),
             hba: desired.hba.is_some(),
             ssl: desired.tls.server.is_some(),
+            rls_tables: false,
         }
     }
 }

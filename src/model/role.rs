@@ -88,6 +88,11 @@ pub enum Password {
     Stored(Secret),
     /// Live: a password may be set, but pgfort may not read `pg_authid`.
     Unreadable,
+    /// Desired: whatever password the role has is left alone, never set,
+    /// changed nor removed (`keep_password = true`, as `pgfort export`
+    /// writes for roles whose password it cannot and must not copy). A role
+    /// created from it has none.
+    Unmanaged,
 }
 
 /// Membership options. `inherit` and `set` are PostgreSQL 16+ options; `None`

@@ -6,6 +6,7 @@ mod audit;
 mod common;
 mod completions;
 mod drift;
+mod export;
 mod fmt;
 mod plan;
 mod sandbox;
@@ -30,5 +31,6 @@ pub fn dispatch(command: Command, ui: Ui) -> Result<Outcome, Error> {
         Command::Drift(args) => common::block_on(drift::run(&args)),
         Command::Completions(args) => completions::completions(args.shell),
         Command::Man => completions::man(),
+        Command::Export(args) => common::block_on(export::run(&args)),
     }
 }

@@ -52,6 +52,18 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
     if let Some(secret) = reader.secret("password")? {
         role.password = Password::Clear(secret);
     }
+    if let Some(node) = reader.node("keep_password")?
+        && node.to_bool("keep_password")?
+    {
+        if role.password != Password::None {
+            return Err(ConfigError::at(
+                node.location,
+                "keep_password = true leaves the role's password alone, so password cannot be set too",
+            )
+            .with_hint("remove password, or keep_password to manage the password"));
+        }
+        role.password = Password::Unmanaged;
+    }
     if let Some(node) = reader.node("member_of")? {
         role.member_of = member_of(&node, &name, out)?;
     }

@@ -26,8 +26,8 @@ fn unknown_attribute() {
     refused(
         "role \"a\" {\n  login = true\n  logn  = true\n}\n",
         "3:3: unknown attribute \"logn\" in role \"a\", expected one of: name, login, superuser, createdb, createrole, \
-         inherit, replication, bypassrls, connection_limit, valid_until, password, member_of, settings, \
-         database_settings, comment",
+         inherit, replication, bypassrls, connection_limit, valid_until, password, keep_password, \
+         member_of, settings, database_settings, comment",
         Some("did you mean \"login\"?"),
     );
 }

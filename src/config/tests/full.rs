@@ -301,3 +301,21 @@ fn literal_password_and_null_values() {
     assert_eq!(config.desired.roles["r"].attributes.valid_until, None);
     assert_eq!(config.desired.roles["s"].password, Password::None);
 }
+
+#[test]
+fn keep_password_leaves_the_password_alone() {
+    let config =
+        super::load_text("role \"r\" {\n  login         = true\n  keep_password = true\n}\n")
+            .unwrap();
+    assert_eq!(config.desired.roles["r"].password, Password::Unmanaged);
+    let off = super::load_text("role \"r\" {\n  keep_password = false\n}\n").unwrap();
+    assert_eq!(off.desired.roles["r"].password, Password::None);
+    let both =
+        super::load_text("role \"r\" {\n  password      = \"x\"\n  keep_password = true\n}\n")
+            .unwrap_err();
+    assert!(
+        both.to_string().contains("password cannot be set too"),
+        "{both}"
+    );
+    assert!(both.to_string().contains(":3:"), "{both}");
+}
