@@ -366,3 +366,81 @@ fn an_ssl_configuration_the_server_refuses_is_rolled_back() {
     }
     assert_eq!(cluster.plan_in(dir.path()).code, Some(2), "still to do");
 }
+
+/// The shipped example, applied as it is: TLS everywhere, `reporting` in
+/// by certificate only.
+#[test]
+fn the_ssl_everywhere_example_applies_and_admits_its_certificate_login() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ssl-everywhere");
+    let text = std::fs::read_to_string(example.join("main.hcl")).unwrap();
+    write_files(dir.path(), &[("main.hcl", &text)]);
+    let applied = cluster.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}");
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
+    assert_eq!(
+        cluster
+            .query_value("SHOW ssl_min_protocol_version")
+            .as_deref(),
+        Some("TLSv1.3")
+    );
+    let certs = dir.path().join("certs");
+    let reporting = format!(
+        "{} sslcert={} sslkey={}",
+        verify_full(dir.path(), "localhost"),
+        certs.join("reporting.crt").display(),
+        certs.join("reporting.key").display()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match try_session(&conninfo(&cluster, "reporting", &reporting)) {
+            Ok(session) => {
+                assert_eq!(session, ("reporting".to_owned(), true));
+                break;
+            }
+            Err(e) if Instant::now() > deadline => panic!("reporting: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    // Unencrypted connections are rejected by the last rule.
+    let plain = try_session(&conninfo(
+        &cluster,
+        "reporting",
+        "host=127.0.0.1 sslmode=disable",
+    ));
+    assert!(plain.is_err(), "{plain:?}");
+}
+
+/// A saved plan carries the certificate work (names and paths, no keys):
+/// applying it generates, installs and verifies like a direct apply.
+#[test]
+fn a_saved_plan_installs_certificates_too() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[("main.hcl", &server_config("", "365d", "30d"))],
+    );
+    let saved = cluster.pgfort_in(dir.path(), &["plan", "-out", "plan.pgfort", "."]);
+    assert!(saved.success(), "{saved:?}");
+    let text = std::fs::read_to_string(dir.path().join("plan.pgfort")).unwrap();
+    assert!(!text.contains("PRIVATE KEY"), "no key is made at plan time");
+    assert!(!dir.path().join("certs/ca.key").exists());
+    // Applied from another directory: the plan holds absolute paths.
+    let elsewhere = workdir();
+    let plan_file = dir.path().join("plan.pgfort");
+    let applied = cluster.pgfort_in(
+        elsewhere.path(),
+        &["apply", "--auto-approve", plan_file.to_str().unwrap()],
+    );
+    assert!(applied.success(), "{applied:?}");
+    assert_eq!(mode(&dir.path().join("certs/ca.key")), 0o600);
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
+    let session = try_session(&conninfo(
+        &cluster,
+        "postgres",
+        &verify_full(dir.path(), "localhost"),
+    ));
+    assert_eq!(session, Ok(("postgres".to_owned(), true)));
+}

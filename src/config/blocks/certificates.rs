@@ -32,10 +32,18 @@ pub(super) fn decode_authority(reader: &mut BlockReader<'_>, out: &mut Decoded) 
             format!("certificate_authority \"{name}\" is already declared at {first}"),
         ));
     }
-    let cert_file = path(reader, "cert_file", &out.dir)?
-        .unwrap_or_else(|| (out.dir.join(format!("{name}.crt")), location.clone()));
-    let key_file = path(reader, "key_file", &out.dir)?
-        .unwrap_or_else(|| (out.dir.join(format!("{name}.key")), location.clone()));
+    let cert_file = path(reader, "cert_file", &out.dir)?.unwrap_or_else(|| {
+        (
+            absolute(&out.dir.join(format!("{name}.crt"))),
+            location.clone(),
+        )
+    });
+    let key_file = path(reader, "key_file", &out.dir)?.unwrap_or_else(|| {
+        (
+            absolute(&out.dir.join(format!("{name}.key"))),
+            location.clone(),
+        )
+    });
     let common_name = reader
         .string("common_name")?
         .unwrap_or_else(|| format!("{name} certificate authority"));
@@ -105,7 +113,7 @@ pub(super) fn decode_client(reader: &mut BlockReader<'_>, out: &mut Decoded) -> 
         ));
     }
     let ca = authority_ref(reader, out, &format!("{key}.ca"))?;
-    let out_dir = path(reader, "out_dir", &out.dir)?.map_or_else(|| out.dir.clone(), |(p, _)| p);
+    let out_dir = path(reader, "out_dir", &out.dir)?.map_or_else(|| absolute(&out.dir), |(p, _)| p);
     let (validity, renew_before) = validity_pair(reader)?;
     let key_type = key_type(reader)?;
     let mut client = ClientCertificate {
@@ -149,7 +157,12 @@ fn path(
             format!("{name} cannot be empty"),
         ));
     }
-    Ok(Some((dir.join(text), node.location)))
+    Ok(Some((absolute(&dir.join(text)), node.location)))
+}
+
+/// Paths are kept absolute: a saved plan may be applied from elsewhere.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn lifetime(
