@@ -70,6 +70,22 @@ fn is_host(rule: &HbaRuleFact) -> bool {
     rule.kind.starts_with("host")
 }
 
+/// A rule whose every address is a loopback one (127.0.0.0/8, ::1): its
+/// connections never cross a network, so neither eavesdropping nor a
+/// remote login is possible through it.
+fn loopback_only(rule: &HbaRuleFact) -> bool {
+    let (Some(address), Some(netmask)) = (&rule.address, &rule.netmask) else {
+        return false;
+    };
+    let (Ok(address), Some(prefix)) = (address.parse::<IpAddr>(), prefix_len(netmask)) else {
+        return false;
+    };
+    match address {
+        IpAddr::V4(v4) => v4.octets()[0] == 127 && prefix >= 8,
+        IpAddr::V6(v6) => v6.is_loopback() && prefix == 128,
+    }
+}
+
 fn admits(rule: &HbaRuleFact) -> bool {
     rule.method != "reject"
 }
@@ -103,7 +119,9 @@ fn ssl_bypass(facts: &AuditFacts) -> Check {
     none_of(
         rules
             .iter()
-            .filter(|r| matches!(r.kind.as_str(), "host" | "hostnossl") && admits(r))
+            .filter(|r| {
+                matches!(r.kind.as_str(), "host" | "hostnossl") && admits(r) && !loopback_only(r)
+            })
             .map(describe)
             .collect(),
         "every TCP rule that admits requires SSL",
@@ -124,7 +142,12 @@ fn superuser_remote(facts: &AuditFacts) -> Check {
     };
     offending(
         facts,
-        |r| is_host(r) && admits(r) && r.users.iter().any(|u| names_superuser(u)),
+        |r| {
+            is_host(r)
+                && admits(r)
+                && !loopback_only(r)
+                && r.users.iter().any(|u| names_superuser(u))
+        },
         "no host rule admits a superuser",
     )
 }
@@ -188,7 +211,7 @@ pub const CONTROLS: &[Control] = &[
         area: Area::Authentication,
         title: "no non-SSL host rule admits clients when hostssl rules exist",
         severity: Severity::Medium,
-        rationale: "A host rule next to hostssl rules lets clients fall back to plain TCP.",
+        rationale: "A host rule next to hostssl rules lets clients fall back to plain TCP. Loopback-only rules are exempt: their traffic never leaves the host.",
         remedy: "Edit pg_hba.conf: turn host/hostnossl rules into hostssl or reject, and reload.",
         check: ssl_bypass,
     },
@@ -251,7 +274,7 @@ pub const CONTROLS: &[Control] = &[
         area: Area::Authentication,
         title: "no host rule admits a superuser remotely",
         severity: Severity::High,
-        rationale: "Superusers should connect only through the local socket.",
+        rationale: "Superusers should connect only from the server itself (the local socket or loopback), never over the network.",
         remedy: "Edit pg_hba.conf: add `host all <superuser> 0.0.0.0/0 reject` and `host all <superuser> ::/0 reject` before broader rules, and reload.",
         check: superuser_remote,
     },
@@ -287,6 +310,25 @@ mod tests {
             }
         }
         assert!(matches!(superuser_remote(&facts), Check::Fail(_)));
+    }
+
+    #[test]
+    fn loopback_rules_are_not_remote() {
+        let mut facts = crate::audit::fixtures::hardened();
+        let mut local = rule("127.0.0.1", "255.255.255.255");
+        local.users = vec!["postgres".to_owned()];
+        let mut ssl = rule("10.0.0.0", "255.255.255.0");
+        ssl.kind = "hostssl".to_owned();
+        ssl.users = vec!["app".to_owned()];
+        facts.hba_rules = Some(vec![local.clone(), ssl.clone()]);
+        assert!(matches!(superuser_remote(&facts), Check::Pass(_)));
+        assert!(matches!(ssl_bypass(&facts), Check::Pass(_)));
+        let mut wide = local;
+        wide.address = Some("127.0.0.0".to_owned());
+        wide.netmask = Some("254.0.0.0".to_owned());
+        facts.hba_rules = Some(vec![wide, ssl]);
+        assert!(matches!(superuser_remote(&facts), Check::Fail(_)));
+        assert!(matches!(ssl_bypass(&facts), Check::Fail(_)));
     }
 
     #[test]

@@ -450,9 +450,13 @@ pub(crate) fn validate(decoded: &Decoded) -> Result<()> {
         }
         .with_hint(hint));
     }
-    if tls.server.is_some() {
+    if let Some(server) = &tls.server {
         for name in DERIVED_SETTINGS {
-            if config.desired.settings.values.contains_key(*name) {
+            let declared = config.desired.settings.values.get(*name);
+            // The same minimum in both places (a baseline module's) agrees.
+            let agrees = *name == "ssl_min_protocol_version"
+                && declared.is_some_and(|v| v.eq_ignore_ascii_case(&server.min_protocol_version));
+            if declared.is_some() && !agrees {
                 let message = format!(
                     "{name} is set by server_certificate and cannot also be written in settings"
                 );

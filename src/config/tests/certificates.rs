@@ -196,3 +196,16 @@ fn key_text_never_appears_in_errors() {
     let err = load_in(dir.path(), &VariableInputs::default(), Default::default()).unwrap_err();
     assert!(!format!("{err} {:?}", err.hint).contains("SECRETSECRET"));
 }
+
+#[test]
+fn a_minimum_protocol_in_settings_must_agree() {
+    let server = "server_certificate {\n  ca = \"main\"\n  dns_names = [\"a\"]\n}\n";
+    let same =
+        format!("{AUTHORITY}{server}settings {{\n  ssl_min_protocol_version = \"TLSv1.2\"\n}}\n");
+    let dir = dir_with(&[("main.hcl", &same)]);
+    assert!(load_in(dir.path(), &VariableInputs::default(), Default::default()).is_ok());
+    refused(
+        &format!("{AUTHORITY}{server}settings {{\n  ssl_min_protocol_version = \"TLSv1.3\"\n}}\n"),
+        "7:3: ssl_min_protocol_version is set by server_certificate and cannot also be written in settings",
+    );
+}
