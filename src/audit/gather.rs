@@ -54,7 +54,9 @@ const SYSTEM_SCHEMAS: &str =
     "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
 
 /// Table privileges granted to PUBLIC (grantee 0), and grant options held
-/// by anyone but the owner, outside system schemas.
+/// by anyone but the owner, outside system schemas. Objects an extension
+/// created keep the privileges its script gives them (pg_stat_statements'
+/// views are readable by PUBLIC by design), so they are left out.
 fn table_privileges_sql() -> String {
     format!(
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname),
@@ -65,6 +67,9 @@ fn table_privileges_sql() -> String {
          CROSS JOIN LATERAL aclexplode(c.relacl) a
          WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p', 'S') AND {SYSTEM_SCHEMAS}
            AND (a.grantee = 0 OR (a.is_grantable AND a.grantee <> c.relowner))
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                           WHERE d.classid = 'pg_catalog.pg_class'::regclass
+                             AND d.objid = c.oid AND d.deptype = 'e')
          ORDER BY 1, 2, 3"
     )
 }

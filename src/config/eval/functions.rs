@@ -23,7 +23,7 @@ pub(crate) struct FuncEnv {
 }
 
 /// The names of all functions, for "unknown function" messages.
-pub(crate) const NAMES: &[&str] = &["env", "file", "join", "lower", "upper"];
+pub(crate) const NAMES: &[&str] = &["cidrhost", "env", "file", "join", "lower", "upper"];
 
 /// A hint for an error raised inside a function, where one helps.
 pub(crate) fn hint(function: &str, env: &FuncEnv) -> Option<String> {
@@ -72,6 +72,10 @@ fn current() -> Result<FuncEnv, String> {
 pub(crate) fn declare(ctx: &mut Context<'_>) {
     let any = || ParamType::Any;
     ctx.declare_func(
+        "cidrhost",
+        FuncDef::builder().params([any(), any()]).build(cidrhost),
+    );
+    ctx.declare_func(
         "env",
         FuncDef::builder()
             .param(any())
@@ -108,6 +112,43 @@ fn env(args: FuncArgs) -> Result<Value, String> {
         Some(default) => Ok(default.clone()),
         None => Err(format!("environment variable {name} is not set")),
     }
+}
+
+/// `cidrhost("10.0.1.0/24", 20)` is `"10.0.1.20"`, as in Terraform: the
+/// n-th address of a network (negative counts from the end).
+fn cidrhost(args: FuncArgs) -> Result<Value, String> {
+    let prefix = string_arg(&args, 0, "the network")?;
+    let network: ipnet::IpNet = prefix
+        .parse()
+        .map_err(|_| format!("\"{prefix}\" is not a network like 10.0.1.0/24"))?;
+    let number = args
+        .get(1)
+        .and_then(Value::as_i64)
+        .ok_or_else(|| "the host number must be a whole number".to_string())?;
+    let bits = u32::from(network.max_prefix_len() - network.prefix_len());
+    let size: i128 = if bits >= 127 {
+        i128::MAX
+    } else {
+        1i128 << bits
+    };
+    let offset = if number < 0 {
+        size + i128::from(number)
+    } else {
+        i128::from(number)
+    };
+    if offset < 0 || offset >= size {
+        return Err(format!("host number {number} is outside {prefix}"));
+    }
+    let address = match network.network() {
+        std::net::IpAddr::V4(base) => {
+            let value = u128::from(u32::from(base)) + offset as u128;
+            std::net::IpAddr::V4(std::net::Ipv4Addr::from(value as u32))
+        }
+        std::net::IpAddr::V6(base) => {
+            std::net::IpAddr::V6(std::net::Ipv6Addr::from(u128::from(base) + offset as u128))
+        }
+    };
+    Ok(Value::String(address.to_string()))
 }
 
 fn file(args: FuncArgs) -> Result<Value, String> {

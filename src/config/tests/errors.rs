@@ -290,8 +290,13 @@ fn functions() {
             .starts_with("paths are relative to the configuration directory ")
     );
     refused(
+        "role \"a\" {\n  comment = cidrhost(\"10.0.1.0/24\", 256)\n}\n",
+        "2:13: error calling function `cidrhost`: host number 256 is outside 10.0.1.0/24",
+        None,
+    );
+    refused(
         "role \"a\" {\n  comment = trim(\"x\")\n}\n",
-        "2:13: unknown function \"trim\", expected one of: env, file, join, lower, upper",
+        "2:13: unknown function \"trim\", expected one of: cidrhost, env, file, join, lower, upper",
         None,
     );
     refused(

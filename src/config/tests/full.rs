@@ -319,3 +319,15 @@ fn keep_password_leaves_the_password_alone() {
     );
     assert!(both.to_string().contains(":3:"), "{both}");
 }
+
+#[test]
+fn cidrhost_numbers_addresses_of_a_network() {
+    let config = super::load_text(
+        "role \"a\" {\n  comment = join(\",\", [cidrhost(\"10.0.1.0/24\", 20), cidrhost(\"10.0.1.0/24\", -2), cidrhost(\"fd00::/64\", 5)])\n}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.desired.roles["a"].comment.as_deref(),
+        Some("10.0.1.20,10.0.1.254,fd00::5")
+    );
+}
