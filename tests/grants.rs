@@ -438,3 +438,42 @@ fn undeclared_databases_are_dropped_only_when_pruning() {
     assert_eq!(exists("keep_archive").as_deref(), Some("1"));
     assert_converged(&cluster, dir.path());
 }
+
+/// PUBLIC's default privileges on a database created by the same apply
+/// are revoked there and then (there was no live catalog to read them
+/// from), so the check after apply and the next plan find nothing to do.
+#[test]
+fn public_privileges_on_a_database_created_in_the_same_apply() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[(
+            "main.hcl",
+            r#"
+manage {
+  public_privileges = true
+}
+
+database "fresh" {}
+
+grant {
+  to         = ["public"]
+  privileges = ["CONNECT"]
+  on         = { database = "fresh" }
+}
+"#,
+        )],
+    );
+    let applied = cluster.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}");
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
+    let acl = cluster
+        .query_value("SELECT datacl::text FROM pg_database WHERE datname = 'fresh'")
+        .unwrap();
+    assert!(acl.contains("=c/"), "PUBLIC keeps CONNECT: {acl}");
+    assert!(
+        !acl.contains("=Tc/") && !acl.contains("=cT/"),
+        "TEMPORARY revoked: {acl}"
+    );
+}

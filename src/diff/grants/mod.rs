@@ -162,6 +162,13 @@ fn live_in_scope(input: &DiffInput<'_>) -> PrivilegeSets {
             );
         }
     }
+    if input.manage.public_privileges {
+        for database in input.desired.databases.keys() {
+            if !input.live.databases.contains_key(database) {
+                created_database_defaults(database, input.facts.version_num, &mut sets);
+            }
+        }
+    }
     for d in catalogs.flat_map(|c| c.default_privileges.iter()) {
         if d.grantee != PUBLIC && input.desired.roles.contains_key(&d.grantee) {
             let key = DefaultKey {
@@ -176,6 +183,30 @@ fn live_in_scope(input: &DiffInput<'_>) -> PrivilegeSets {
         }
     }
     sets
+}
+
+/// What PUBLIC holds on a database `CREATE DATABASE` makes (CONNECT and
+/// TEMPORARY) and on its schema public (USAGE, and CREATE before
+/// PostgreSQL 15): there is no live catalog to read yet, but what is not
+/// declared must still be revoked in the same apply.
+fn created_database_defaults(database: &str, version_num: u32, sets: &mut PrivilegeSets) {
+    let object = |kind: ObjectKind, name: &str| ObjectRef {
+        kind,
+        database: database.to_owned(),
+        schema: None,
+        name: name.to_owned(),
+        column: None,
+    };
+    let mut add = |object: ObjectRef, privilege: &str| {
+        sets.privileges
+            .insert((object, PUBLIC.to_owned(), privilege.to_owned()), false);
+    };
+    add(object(ObjectKind::Database, database), "CONNECT");
+    add(object(ObjectKind::Database, database), "TEMPORARY");
+    add(object(ObjectKind::Schema, "public"), "USAGE");
+    if version_num < 150_000 {
+        add(object(ObjectKind::Schema, "public"), "CREATE");
+    }
 }
 
 #[cfg(test)]

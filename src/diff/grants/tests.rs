@@ -467,3 +467,32 @@ fn grant_options_and_columns() {
         ]
     );
 }
+
+#[test]
+fn public_defaults_of_a_database_created_in_the_same_apply_are_revoked() {
+    let live = live();
+    let mut desired = desired(vec![]);
+    desired
+        .databases
+        .insert("fresh".into(), Database::new("fresh"));
+    let manage = ManagePolicy {
+        public_privileges: true,
+        ..Default::default()
+    };
+    let d = run_with(&desired, &live, &manage, &facts(140000, true)).unwrap();
+    let sql = grant_sql(&d);
+    for expected in [
+        "REVOKE CONNECT, TEMPORARY ON DATABASE fresh FROM PUBLIC",
+        "REVOKE CREATE, USAGE ON SCHEMA public FROM PUBLIC",
+    ] {
+        assert!(sql.iter().any(|s| s == expected), "{expected}: {sql:?}");
+    }
+    let d = run_with(&desired, &live, &manage, &facts(150000, true)).unwrap();
+    assert!(
+        grant_sql(&d)
+            .iter()
+            .any(|s| s == "REVOKE USAGE ON SCHEMA public FROM PUBLIC"),
+        "{:?}",
+        grant_sql(&d)
+    );
+}
