@@ -82,9 +82,16 @@ fn shadows(earlier: &HbaRule, later: &HbaRule) -> bool {
     let types = earlier.conn_type == later.conn_type
         || (earlier.conn_type == ConnType::Host && later.conn_type != ConnType::Local);
     types
-        && covers(&earlier.databases, &later.databases)
+        && databases_cover(&earlier.databases, &later.databases)
         && covers(&earlier.users, &later.users)
         && address_covers(&earlier.address, &later.address)
+}
+
+/// As [`covers`], but `all` does not match replication connections: only
+/// a `replication` entry does.
+fn databases_cover(earlier: &[String], later: &[String]) -> bool {
+    let replication = |list: &[String]| list.iter().any(|d| d == "replication");
+    (!replication(later) || replication(earlier)) && covers(earlier, later)
 }
 
 fn covers(earlier: &[String], later: &[String]) -> bool {
@@ -111,6 +118,27 @@ fn net_contains(outer: &IpNet, inner: &IpNet) -> bool {
 mod tests {
     use super::*;
     use crate::diff::hba::simulate::tests::rule;
+
+    #[test]
+    fn all_does_not_shadow_replication() {
+        let all = rule(
+            ConnType::Host,
+            "all",
+            "all",
+            "127.0.0.1/32",
+            "scram-sha-256",
+        );
+        let replication = rule(
+            ConnType::Host,
+            "replication",
+            "all",
+            "127.0.0.1/32",
+            "scram-sha-256",
+        );
+        assert!(!shadows(&all, &replication));
+        assert!(shadows(&replication, &replication.clone()));
+        assert!(shadows(&all, &all.clone()));
+    }
 
     #[test]
     fn flags_weak_open_and_shadowed_rules() {
