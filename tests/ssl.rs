@@ -223,11 +223,28 @@ fn ssl_turns_on_without_restart_is_verified_and_drift_is_named() {
     assert_eq!(session, Ok(("postgres".to_owned(), true)));
 }
 
+/// RSA for the authority and Ed25519 for the server: other key types
+/// than the default, which the server's OpenSSL and rustls both take.
+fn other_key_types(config: String) -> String {
+    config
+        .replace(
+            "common_name = \"test CA\"",
+            "common_name = \"test CA\"\n  key_type    = \"rsa-2048\"",
+        )
+        .replace(
+            "renew_before = ",
+            "key_type     = \"ed25519\"\n  renew_before = ",
+        )
+}
+
 #[test]
 fn a_certificate_close_to_expiry_is_renewed() {
     let cluster = TestCluster::start();
     let dir = workdir();
-    write_files(dir.path(), &[("main.hcl", &server_config("", "10d", "5d"))]);
+    write_files(
+        dir.path(),
+        &[("main.hcl", &other_key_types(server_config("", "10d", "5d")))],
+    );
     let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}");
     assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
@@ -254,6 +271,14 @@ fn a_certificate_close_to_expiry_is_renewed() {
         .unwrap();
     assert_ne!(first, second, "a new certificate is installed");
     assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
+    let ca_key = std::fs::read_to_string(dir.path().join("certs/ca.key")).unwrap();
+    assert!(pgfort::tls::load_key(&ca_key).unwrap().algorithm() == &rcgen::PKCS_RSA_SHA256);
+    let session = try_session(&conninfo(
+        &cluster,
+        "postgres",
+        &verify_full(dir.path(), "localhost"),
+    ));
+    assert_eq!(session, Ok(("postgres".to_owned(), true)));
 }
 
 const CERT_LOGIN: &str = r#"

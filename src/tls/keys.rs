@@ -20,7 +20,14 @@ pub fn generate_key(key_type: KeyType) -> Result<KeyPair, TlsError> {
                 .map_err(|e| failed(e.to_string()));
         }
         KeyType::Ed25519 => {
-            return KeyPair::generate_for(&PKCS_ED25519).map_err(|e| failed(e.to_string()));
+            let key = KeyPair::generate_for(&PKCS_ED25519).map_err(|e| failed(e.to_string()))?;
+            let v1 = ed25519_pkcs8_v1(key.serialized_der())
+                .ok_or_else(|| failed("unexpected key encoding".to_owned()))?;
+            return KeyPair::from_pkcs8_der_and_sign_algo(
+                &PrivatePkcs8KeyDer::from(v1.as_slice()),
+                &PKCS_ED25519,
+            )
+            .map_err(|e| failed(e.to_string()));
         }
         KeyType::Rsa2048 => 2048,
         KeyType::Rsa3072 => 3072,
@@ -34,6 +41,24 @@ pub fn generate_key(key_type: KeyType) -> Result<KeyPair, TlsError> {
         &PKCS_RSA_SHA256,
     )
     .map_err(|e| failed(e.to_string()))
+}
+
+/// ring writes Ed25519 keys as PKCS#8 v2 (RFC 5958, with the public key),
+/// which OpenSSL 3 refuses as a server key ("unsupported"); RFC 8410's v1
+/// form holds only the 32-byte seed and is read everywhere.
+fn ed25519_pkcs8_v1(v2: &[u8]) -> Option<Vec<u8>> {
+    const V2_PREFIX: [u8; 16] = [
+        0x30, 0x51, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    const V1_PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    let seed = v2.strip_prefix(&V2_PREFIX)?.get(..32)?;
+    let mut v1 = V1_PREFIX.to_vec();
+    v1.extend_from_slice(seed);
+    Some(v1)
 }
 
 /// A key from PEM text. Only PKCS#8 (`BEGIN PRIVATE KEY`) is read; the
@@ -64,6 +89,14 @@ mod tests {
             let again = load_key(&key.serialize_pem()).unwrap();
             assert_eq!(key.public_key_raw(), again.public_key_raw(), "{key_type:?}");
         }
+    }
+
+    #[test]
+    fn ed25519_keys_are_written_in_the_form_openssl_reads() {
+        let key = generate_key(KeyType::Ed25519).unwrap();
+        let der = key.serialized_der();
+        assert_eq!(der.len(), 48, "PKCS#8 v1: prefix and seed only");
+        assert_eq!(&der[..5], &[0x30, 0x2e, 0x02, 0x01, 0x00]);
     }
 
     #[test]
