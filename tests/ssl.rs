@@ -61,6 +61,19 @@ fn try_session(settings: &ConnectionSettings) -> Result<(String, bool), String> 
     })
 }
 
+/// [`try_session`], retried for a while: pg_hba.conf reloads
+/// asynchronously after an apply.
+fn eventually_session(settings: &ConnectionSettings) -> (String, bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match try_session(settings) {
+            Ok(session) => return session,
+            Err(e) if Instant::now() > deadline => panic!("{}: {e}", settings.user),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
 fn verify_full(dir: &Path, host: &str) -> String {
     format!(
         "host={host} sslmode=verify-full sslrootcert={}",
@@ -333,14 +346,7 @@ fn a_cert_rule_admits_the_client_certificate_and_nothing_else() {
         certs.join("app.key").display()
     );
     // pg_hba.conf reloads asynchronously: retry briefly.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let admitted = loop {
-        match try_session(&conninfo(&cluster, "app", &with_cert)) {
-            Ok(session) => break session,
-            Err(e) if Instant::now() > deadline => panic!("app with its certificate: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    };
+    let admitted = eventually_session(&conninfo(&cluster, "app", &with_cert));
     assert_eq!(admitted, ("app".to_owned(), true));
     let without = try_session(&conninfo(
         &cluster,
@@ -417,17 +423,8 @@ fn the_ssl_everywhere_example_applies_and_admits_its_certificate_login() {
         certs.join("reporting.crt").display(),
         certs.join("reporting.key").display()
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match try_session(&conninfo(&cluster, "reporting", &reporting)) {
-            Ok(session) => {
-                assert_eq!(session, ("reporting".to_owned(), true));
-                break;
-            }
-            Err(e) if Instant::now() > deadline => panic!("reporting: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
+    let session = eventually_session(&conninfo(&cluster, "reporting", &reporting));
+    assert_eq!(session, ("reporting".to_owned(), true));
     // Unencrypted connections are rejected by the last rule.
     let plain = try_session(&conninfo(
         &cluster,

@@ -14,7 +14,6 @@
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use super::{ApplyError, ApplyReport};
 use crate::connect::ConnectionSettings;
@@ -22,7 +21,6 @@ use crate::inspect::Db;
 use crate::model::HbaWrite;
 use crate::plan::Phase;
 use crate::sql::hba as sql;
-use crate::sql::quote;
 
 /// Suffix of the copy of the previous file.
 pub const BACKUP_SUFFIX: &str = ".pgfort-backup";
@@ -80,7 +78,7 @@ pub(super) async fn apply(
     if let Err(err) = validate(db, write).await {
         return Err(restore(db, writer, write, err, false).await);
     }
-    let signalled = match reload(db).await {
+    let signalled = match super::reload::signal(db).await {
         Ok(at) => at,
         Err(err) => return Err(restore(db, writer, write, err, true).await),
     };
@@ -91,44 +89,18 @@ pub(super) async fn apply(
     Ok(())
 }
 
-/// How long the postmaster may take to act on the reload signal.
-const RELOAD_WAIT: Duration = Duration::from_secs(10);
-
-/// Opens fresh connections until one is served by a postmaster that has
-/// reloaded since `signalled` (the reload is asynchronous: a connection
-/// made too early would be judged by the old rules).
+/// A fresh connection must get in under the new rules once they are live.
 async fn try_new_connection(
     settings: &ConnectionSettings,
     signalled: &str,
 ) -> Result<(), ApplyError> {
-    let deadline = Instant::now() + RELOAD_WAIT;
-    let query = format!(
-        "SELECT pg_catalog.pg_conf_load_time() >= {}::timestamptz",
-        quote::literal(signalled)
-    );
-    loop {
-        let client = crate::connect::connect(settings).await.map_err(|err| {
-            failure(
-                &format!("a new connection was refused under the new pg_hba.conf: {err}"),
-                "the rules admit pgfort's session on paper but not in practice (a host name, samenet, group or credential the server sees differently)",
-            )
-        })?;
-        let reloaded = client
-            .query_one(&query, &[])
-            .await
-            .map(|row| row.get::<_, bool>(0))
-            .map_err(|err| ApplyError::from_db("checking the reload", &err, None))?;
-        if reloaded {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(failure(
-                "the server did not reload pg_hba.conf in time",
-                "check the server log",
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    super::reload::wait_until_reloaded(settings, signalled, "pg_hba.conf", |err| {
+        failure(
+            &format!("a new connection was refused under the new pg_hba.conf: {err}"),
+            "the rules admit pgfort's session on paper but not in practice (a host name, samenet, group or credential the server sees differently)",
+        )
+    })
+    .await
 }
 
 fn failure(message: &str, hint: &str) -> ApplyError {
@@ -223,19 +195,6 @@ async fn validate(db: &Db, write: &HbaWrite) -> Result<(), ApplyError> {
     ))
 }
 
-/// Signals a reload; returns the server's clock just before, as text.
-async fn reload(db: &Db) -> Result<String, ApplyError> {
-    db.count();
-    db.client
-        .query_one(
-            "SELECT clock_timestamp()::text, pg_catalog.pg_reload_conf()",
-            &[],
-        )
-        .await
-        .map(|row| row.get::<_, String>(0))
-        .map_err(|err| ApplyError::from_db("reloading the configuration", &err, None))
-}
-
 /// Puts the previous text back (and reloads when the new file was live),
 /// saying in the error whether that worked.
 async fn restore(
@@ -247,7 +206,7 @@ async fn restore(
 ) -> ApplyError {
     let mut outcome = put(db, writer, &write.file, &write.before, false).await;
     if outcome.is_ok() && reload_after {
-        outcome = reload(db).await.map(drop);
+        outcome = super::reload::signal(db).await.map(drop);
     }
     let note = match outcome {
         Ok(()) => "the previous pg_hba.conf was put back".to_owned(),

@@ -4,6 +4,7 @@
 mod certificates;
 mod hba;
 pub mod lock;
+mod reload;
 pub mod restart;
 mod system;
 

@@ -9,7 +9,6 @@
 
 use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use super::{ApplyError, ServerMaterial, failure};
 use crate::connect::{ConnectionSettings, SslMode};
@@ -27,9 +26,6 @@ SET pg_stat_statements.track = 'none'; SET pg_stat_statements.track_utility = of
 const LOUD: &str = "RESET log_statement; RESET log_min_duration_statement; \
 RESET log_min_error_statement; RESET log_duration; RESET pg_stat_statements.track; \
 RESET pg_stat_statements.track_utility";
-
-/// How long the postmaster may take to act on the reload signal.
-const RELOAD_WAIT: Duration = Duration::from_secs(10);
 
 /// The files as they were before, to put back.
 pub(in crate::apply) struct Backup {
@@ -229,7 +225,13 @@ pub(in crate::apply) async fn verify(
     expected: Option<&[u8]>,
 ) -> Result<(), ApplyError> {
     let signalled = reload(db).await?;
-    wait_for_reload(settings, &signalled).await?;
+    crate::apply::reload::wait_until_reloaded(settings, &signalled, "its configuration", |err| {
+        failure(
+            format!("a new connection failed after the reload: {err}"),
+            "check the server log",
+        )
+    })
+    .await?;
     let check = verification_settings(settings, spec, authority).await?;
     let connected = match expected {
         Some(der) => crate::connect::connect_presenting(&check, der).await,
@@ -261,50 +263,9 @@ pub(in crate::apply) async fn verify(
     Ok(())
 }
 
-/// Signals a reload; returns the server's clock just before, as text.
+/// Signals a reload (see [`crate::apply::reload`]).
 pub(in crate::apply) async fn reload(db: &Db) -> Result<String, ApplyError> {
-    db.count();
-    db.client
-        .query_one(
-            "SELECT clock_timestamp()::text, pg_catalog.pg_reload_conf()",
-            &[],
-        )
-        .await
-        .map(|row| row.get::<_, String>(0))
-        .map_err(|err| ApplyError::from_db("reloading the configuration", &err, None))
-}
-
-/// New connections are served by the postmaster's configuration once it
-/// has acted on the signal.
-async fn wait_for_reload(settings: &ConnectionSettings, signalled: &str) -> Result<(), ApplyError> {
-    let deadline = Instant::now() + RELOAD_WAIT;
-    let query = format!(
-        "SELECT pg_catalog.pg_conf_load_time() >= {}::timestamptz",
-        literal(signalled)
-    );
-    loop {
-        let client = crate::connect::connect(settings).await.map_err(|err| {
-            failure(
-                format!("a new connection failed after the reload: {err}"),
-                "check the server log",
-            )
-        })?;
-        let reloaded = client
-            .query_one(&query, &[])
-            .await
-            .map(|row| row.get::<_, bool>(0))
-            .map_err(|err| ApplyError::from_db("checking the reload", &err, None))?;
-        if reloaded {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(failure(
-                "the server did not reload its configuration in time".to_owned(),
-                "check the server log",
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    crate::apply::reload::signal(db).await
 }
 
 /// pgfort's own settings, with `verify-full` against the authority. The
