@@ -7,7 +7,7 @@ use std::io::Write as _;
 use crate::Error;
 use crate::cli::Outcome;
 use crate::cli::args::SchemaArgs;
-use crate::schema::{self, Document};
+use crate::schema::{self, Document, SchemaError};
 
 pub fn run(args: &SchemaArgs) -> Result<Outcome, Error> {
     let named = args
@@ -19,8 +19,7 @@ pub fn run(args: &SchemaArgs) -> Result<Outcome, Error> {
     match (&args.out, named) {
         (Some(dir), named) => {
             let documents = named.map_or(Document::ALL.to_vec(), |document| vec![document]);
-            let written = schema::write(dir, &documents)
-                .map_err(|err| Error::usage(err.to_string(), None))?;
+            let written = schema::write(dir, &documents).map_err(io_error)?;
             for path in written {
                 println!("{}", path.display());
             }
@@ -31,6 +30,19 @@ pub fn run(args: &SchemaArgs) -> Result<Outcome, Error> {
             "name a schema to print, or --out DIR to write them all",
             Some("pgfort schema config > pgfort.schema.json"),
         )),
+    }
+}
+
+fn io_error(err: SchemaError) -> Error {
+    match err {
+        SchemaError::CreateDir { path, source } => Error::Io {
+            context: format!("creating {}", path.display()),
+            source,
+        },
+        SchemaError::Write { path, source } => Error::Io {
+            context: format!("writing {}", path.display()),
+            source,
+        },
     }
 }
 
