@@ -20,7 +20,11 @@ pub fn conforms(root: &Value, schema: &Value, value: &Value, path: &str) -> Resu
         Value::Bool(true) => return Ok(()),
         Value::Bool(false) => return Err(format!("{path}: no value is allowed here")),
         Value::Object(schema) => schema,
-        _ => return Err(format!("{path}: the schema is neither an object nor a bool")),
+        _ => {
+            return Err(format!(
+                "{path}: the schema is neither an object nor a bool"
+            ));
+        }
     };
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
         let target = reference

@@ -101,7 +101,9 @@ impl Phase {
 }
 
 /// Where a statement runs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(tag = "kind", content = "database", rename_all = "snake_case")]
 pub enum Target {
     /// The main connection, inside the cluster-wide transaction.
