@@ -185,8 +185,8 @@ fn body<'a>(root: &'a Value, path: &[&str]) -> &'a Value {
     schema
 }
 
-/// Block types with a label (the loader's error for a missing label says
-/// which; here they only steer the walk through the schema).
+/// Block types with a label: they steer the walk through the schema, and
+/// the loader confirms them (a block written without its label is refused).
 const LABELLED: &[&str] = &[
     "certificate_authority",
     "client_certificate",
@@ -218,6 +218,20 @@ fn every_block_type_is_in_the_schema_and_no_other() {
     assert_eq!(schema["additionalProperties"], Value::Bool(false));
     let covered: BTreeSet<String> = CASES.iter().map(|c| c.path[0].to_owned()).collect();
     assert_eq!(covered, block_types, "every block type needs a case");
+    for block_type in &block_types {
+        let unlabelled = load_error(&format!("{block_type} {{}}"), &[]).unwrap_or_default();
+        assert_eq!(
+            unlabelled.contains("needs a label"),
+            LABELLED.contains(&block_type.as_str()),
+            "{block_type}: {unlabelled}"
+        );
+        let labelled = &schema["properties"][block_type.as_str()];
+        assert_eq!(
+            labelled.get("properties").is_none() && labelled["additionalProperties"].is_object(),
+            LABELLED.contains(&block_type.as_str()) || block_type == "settings",
+            "{block_type}: a labelled block type is a map of bodies by label"
+        );
+    }
 }
 
 #[test]
