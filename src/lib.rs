@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod sandbox;
+pub mod schema;
 #[cfg(test)]
 pub(crate) mod schema_check;
 pub mod sql;

@@ -244,3 +244,31 @@ fn apply_refuses_a_file_that_is_not_a_saved_plan() {
     );
     assert!(out.stderr.contains("plan -out FILE"), "{}", out.stderr);
 }
+
+#[test]
+fn schema_prints_one_or_writes_them_all() {
+    let dir = workdir();
+    let config = pgfort(dir.path(), &["schema", "config"]);
+    assert_eq!(config.code, Some(0), "{config:?}");
+    let parsed: serde_json::Value = serde_json::from_str(&config.stdout).expect("JSON");
+    assert_eq!(parsed["title"], "pgfort configuration");
+
+    let out = pgfort(dir.path(), &["schema", "--out", "schemas"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema");
+    for name in ["config", "plan", "drift", "audit"] {
+        let file = format!("{name}.schema.json");
+        let written = std::fs::read_to_string(dir.path().join("schemas").join(&file)).unwrap();
+        assert_eq!(
+            written,
+            std::fs::read_to_string(committed.join(&file)).unwrap(),
+            "{file} is stale: run `cargo run -- schema --out schema`"
+        );
+        assert!(out.stdout.contains(&file), "{}", out.stdout);
+    }
+
+    let neither = pgfort(dir.path(), &["schema"]);
+    assert_eq!(neither.code, Some(2), "{neither:?}");
+    let unknown = pgfort(dir.path(), &["schema", "plans"]);
+    assert_eq!(unknown.code, Some(2), "{unknown:?}");
+}

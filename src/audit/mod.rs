@@ -11,13 +11,15 @@ pub mod report;
 #[cfg(test)]
 pub mod fixtures;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 pub use facts::AuditFacts;
 pub use report::{Format, Report};
 
-/// How bad a failing control is. Ordered: `Info` < … < `Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// How bad a failing control is. Ordered: info < low < medium < high <
+/// critical.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -48,7 +50,7 @@ impl Severity {
 }
 
 /// Where a control belongs, for grouping the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Area {
     Authentication,
@@ -86,7 +88,7 @@ pub enum Check {
 
 /// Whether a remedy is pgfort HCL to paste, or a manual step (files,
 /// pg_hba.conf, restarts) that a `settings` block cannot express.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RemedyKind {
     Hcl,
@@ -112,7 +114,7 @@ pub fn remedy_kind(remedy: &str) -> RemedyKind {
 }
 
 /// The status of a finding, for the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -133,18 +135,26 @@ pub struct Control {
 }
 
 /// One control's outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Finding {
+    /// Stable control id, e.g. `3.1.20` or `5.12-ext`.
     pub id: &'static str,
     pub area: Area,
     pub title: &'static str,
     pub severity: Severity,
     pub status: Status,
+    /// Why the control matters.
     pub rationale: &'static str,
+    /// pgfort HCL (or a manual step) that fixes a failure.
     pub remedy: &'static str,
     pub remedy_kind: RemedyKind,
+    /// What the control saw: values, rule lines, role names (never secrets).
     pub evidence: Vec<String>,
+    /// Why the control could not be judged (present when skipped), e.g.
+    /// `needs superuser`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub skip_reason: Option<String>,
 }
 

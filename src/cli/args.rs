@@ -62,6 +62,9 @@ pub enum Command {
     /// against the same server is empty. Read-only; passwords are never
     /// written.
     Export(ExportArgs),
+    /// Print a JSON Schema: of the configuration (for editors), or of the
+    /// plan, drift or audit JSON documents; --out writes them all.
+    Schema(SchemaArgs),
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +252,21 @@ pub enum ReportFormat {
     Json,
     #[value(alias = "md")]
     Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema to print: config, plan, drift or audit.
+    #[arg(
+        value_name = "SCHEMA",
+        value_parser = ["config", "plan", "drift", "audit"],
+        required_unless_present = "out"
+    )]
+    pub document: Option<String>,
+    /// Write the schema (every schema when none is named) into DIR, as
+    /// NAME.schema.json, instead of printing it.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

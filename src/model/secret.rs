@@ -1,6 +1,9 @@
 //! A value that must never be displayed, logged or serialized in clear.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 /// Holds a secret (a clear-text password). `Display`, `Debug` and
 /// `Serialize` all print `(sensitive)`; the only way to the clear text is
@@ -40,6 +43,26 @@ impl serde::Serialize for Secret {
     }
 }
 
+/// A secret is written as the redacted text and nothing else, which is
+/// what its schema says: a document can never hold the clear text.
+impl JsonSchema for Secret {
+    fn schema_name() -> Cow<'static, str> {
+        "Secret".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "const": REDACTED,
+            "description": "A sensitive value, always written redacted."
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +74,12 @@ mod tests {
         assert_eq!(format!("{secret:?}"), REDACTED);
         assert_eq!(serde_json::to_string(&secret).unwrap(), "\"(sensitive)\"");
         assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn its_schema_admits_only_the_redacted_text() {
+        let schema = schemars::schema_for!(Secret).to_value();
+        let written = serde_json::to_value(Secret::new("hunter2")).unwrap();
+        assert_eq!(schema["const"], written);
     }
 }

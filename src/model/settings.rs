@@ -171,8 +171,10 @@ pub enum SettingsScope {
 }
 
 /// A restart-only setting whose configured value is not the running one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PendingRestart {
+    /// The setting's name.
     pub setting: String,
     /// What the running server uses, as `SHOW` would print it.
     pub running: String,

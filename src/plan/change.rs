@@ -1,11 +1,14 @@
 //! One change to one object: what the plan shows and what apply runs.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Statement;
 
 /// What happens to an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Create,
@@ -16,11 +19,15 @@ pub enum Action {
 
 /// One attribute's old and new value, already formatted for display.
 /// Sensitive values are never stored here in clear: they hold `(sensitive)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct AttributeChange {
     pub name: String,
+    /// The value now (`null`: not set, or the object does not exist yet).
     pub before: Option<String>,
+    /// The value after the change (`null`: not set, or the object goes).
     pub after: Option<String>,
+    /// The values read `(sensitive)`.
     pub sensitive: bool,
 }
 
@@ -41,13 +48,21 @@ impl AttributeChange {
 /// applying (passwords still in clear, hashed at execution), and
 /// [`SealedStatement`](super::SealedStatement) in a saved plan file, where
 /// passwords are already SCRAM verifiers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    rename = "Change",
+    deny_unknown_fields,
+    description = "A change to one object: what it does, why, and the SQL it runs."
+)]
 pub struct Change<S = Statement> {
+    /// Where the object is, e.g. `role.app_user`,
+    /// `grant.app_user.myapp.public.tables`.
     pub address: String,
     pub action: Action,
     pub attributes: Vec<AttributeChange>,
     /// Why, in words (`because the password was changed outside pgfort`).
     pub reasons: Vec<String>,
+    /// The SQL the change runs, in the order it runs.
     pub statements: Vec<S>,
     /// Every object behind a summarised attribute (`SELECT granted on:
     /// app.t1, app.t2, …`), shown with `-v`.

@@ -45,10 +45,14 @@ pub struct Plan {
 }
 
 /// Counts for the summary line (a replacement counts on both sides).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Summary {
+    /// Objects created (replacements included).
     pub add: usize,
+    /// Objects updated in place.
     pub change: usize,
+    /// Objects dropped (replacements included).
     pub destroy: usize,
 }
 

@@ -1,13 +1,16 @@
 //! The order in which statements run, as a type rather than as the order of
 //! calls in the diff.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Phases in execution order. Every statement belongs to one; the plan sorts
 /// by them, so a membership grant never runs before its group exists, a
 /// database exists before its schemas, and a role is dropped only after its
 /// objects were handed over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// `CREATE ROLE`.
@@ -98,7 +101,9 @@ impl Phase {
 }
 
 /// Where a statement runs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(tag = "kind", content = "database", rename_all = "snake_case")]
 pub enum Target {
     /// The main connection, inside the cluster-wide transaction.

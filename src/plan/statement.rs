@@ -1,5 +1,8 @@
 //! SQL statements whose sensitive parts are only rendered at execution.
 
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::{Phase, Target};
@@ -148,15 +151,46 @@ pub enum SealedFragment {
     ScramVerifier(String),
 }
 
+// What a `Statement` serializes as: both its `Serialize` and its JSON
+// Schema go through this one type, so the published schema cannot
+// describe another shape than the one written. (Its doc comment is the
+// schema's description.)
+/// One SQL statement, where it runs and in which phase.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Statement", deny_unknown_fields)]
+struct StatementView<'a> {
+    phase: Phase,
+    target: &'a Target,
+    /// The SQL text; passwords appear as `'(sensitive)'`.
+    sql: String,
+    /// Whether the statement carries a password (shown redacted).
+    sensitive: bool,
+}
+
+impl<'a> From<&'a Statement> for StatementView<'a> {
+    fn from(statement: &'a Statement) -> Self {
+        StatementView {
+            phase: statement.phase,
+            target: &statement.target,
+            sql: statement.redacted(),
+            sensitive: statement.is_sensitive(),
+        }
+    }
+}
+
 impl Serialize for Statement {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Statement", 4)?;
-        s.serialize_field("phase", &self.phase)?;
-        s.serialize_field("target", &self.target)?;
-        s.serialize_field("sql", &self.redacted())?;
-        s.serialize_field("sensitive", &self.is_sensitive())?;
-        s.end()
+        StatementView::from(self).serialize(serializer)
+    }
+}
+
+impl JsonSchema for Statement {
+    fn schema_name() -> Cow<'static, str> {
+        StatementView::schema_name()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        StatementView::json_schema(generator)
     }
 }
 

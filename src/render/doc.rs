@@ -1,5 +1,6 @@
 //! The versioned plan document that both renderers read.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::model::PendingRestart;
@@ -12,29 +13,41 @@ use crate::plan::{Change, Plan, Summary};
 /// document may carry its `origin` (target and configuration digest).
 pub const FORMAT_VERSION: &str = "3";
 
-#[derive(Debug, Clone, Serialize)]
+/// The document `pgfort plan --json` and `pgfort show --json` print; its
+/// JSON Schema (`pgfort schema plan`) is generated from this type.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PlanDoc<'a> {
+    /// The shape of this document; any change of shape bumps it.
+    #[schemars(extend("enum" = [FORMAT_VERSION]))]
     pub format_version: &'static str,
+    /// The pgfort that made the plan.
     pub pgfort_version: &'static str,
     /// SHA-256 of the live state the plan was computed from.
     pub fingerprint: &'a str,
     /// Where the plan applies and which configuration it came from (left
     /// out when unknown).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "PlanOrigin")]
     pub origin: Option<PlanOrigin>,
+    /// The changes, by address.
     pub changes: &'a [Change],
+    /// Live roles that are neither declared nor reserved, left alone.
     pub unmanaged_roles: &'a [String],
+    /// Things worth fixing that do not stop the plan.
     pub warnings: &'a [String],
     /// Restart-only settings waiting for a restart (left out when none).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub pending_restart: &'a [PendingRestart],
+    /// Information lines: nothing to do, worth knowing.
     pub notes: &'a [String],
     pub summary: Summary,
 }
 
 /// The server a plan was made for (no password) and the configuration it
 /// was computed from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PlanOrigin {
     pub target: SavedTarget,
     pub configuration: SavedConfiguration,

@@ -12,6 +12,7 @@ pub(crate) mod tests;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 
 use super::{AuditFacts, Finding, Severity, Status};
@@ -61,15 +62,18 @@ impl FromStr for Severity {
 }
 
 /// Which server was audited, as the user and database (no host, no secrets).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "AuditTarget", deny_unknown_fields)]
 pub struct Target {
+    /// e.g. `17.2`.
     pub server_version: String,
     pub user: String,
     pub database: String,
 }
 
 /// Passed, failed and skipped controls.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Counts {
     pub passed: usize,
     pub failed: usize,
@@ -87,19 +91,42 @@ impl Counts {
 }
 
 /// The score: totals, per severity, and the share of judged controls passed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "AuditSummary", deny_unknown_fields)]
 pub struct Summary {
     #[serde(flatten)]
     pub total: Counts,
+    /// The counts of each severity that had controls.
+    #[schemars(schema_with = "by_severity_schema")]
     pub by_severity: BTreeMap<&'static str, Counts>,
     /// Percent of passed among passed and failed (skips do not count).
+    #[schemars(range(max = 100))]
     pub score: u32,
 }
 
+/// `by_severity` is keyed by severity names: the schema lists them as the
+/// only properties, each optional (severities with no control are left out).
+fn by_severity_schema(generator: &mut SchemaGenerator) -> Schema {
+    let counts = generator.subschema_for::<Counts>();
+    let properties: serde_json::Map<String, serde_json::Value> = Severity::ALL
+        .iter()
+        .map(|severity| (severity.as_str().to_owned(), counts.clone().to_value()))
+        .collect();
+    json_schema!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false
+    })
+}
+
 /// Everything a renderer needs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "AuditReport", deny_unknown_fields)]
 pub struct Report {
+    /// The shape of this document; any change of shape bumps it.
+    #[schemars(extend("const" = FORMAT_VERSION))]
     pub format_version: u32,
+    #[schemars(extend("const" = "pgfort"))]
     pub tool: &'static str,
     pub target: Target,
     pub summary: Summary,

@@ -10,6 +10,7 @@ mod export;
 mod fmt;
 mod plan;
 mod sandbox;
+mod schema;
 mod show;
 mod tune;
 mod validate;
@@ -32,5 +33,6 @@ pub fn dispatch(command: Command, ui: Ui) -> Result<Outcome, Error> {
         Command::Completions(args) => completions::completions(args.shell),
         Command::Man => completions::man(),
         Command::Export(args) => common::block_on(export::run(&args)),
+        Command::Schema(args) => schema::run(&args),
     }
 }

@@ -55,13 +55,19 @@ pub struct SavedPlan {
 /// Where a saved plan applies: resolved when it was made, used as the
 /// connection settings of last resort when it is applied (flags and PG*
 /// variables still win, and must lead to the same server).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(
+    deny_unknown_fields,
+    description = "The connection the plan was made with; never a password."
+)]
 pub struct SavedTarget {
+    /// A host name, an address, or a Unix-socket directory.
     pub host: String,
     pub port: u16,
     pub user: String,
     pub dbname: String,
     pub sslmode: String,
+    /// The CA certificate the server's is checked against (a path).
     pub sslrootcert: Option<PathBuf>,
     /// A client certificate and key (paths only).
     #[serde(default)]
@@ -71,11 +77,13 @@ pub struct SavedTarget {
 }
 
 /// Which configuration the plan was computed from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SavedConfiguration {
     /// The directory, as given on the command line (for people).
     pub directory: String,
-    /// SHA-256 of the files and resolved variable values.
+    /// SHA-256 of the files and resolved variable values (sensitive values
+    /// only through a slow hash).
     pub digest: String,
 }
 

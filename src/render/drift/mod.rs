@@ -10,6 +10,7 @@ mod text;
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 pub use json::render_json;
@@ -22,8 +23,11 @@ use crate::plan::{Action, AttributeChange, Change, Plan};
 pub const FORMAT_VERSION: &str = "1";
 
 /// What `pgfort drift` reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DriftReport {
+    /// The shape of this document; any change of shape bumps it.
+    #[schemars(extend("enum" = [FORMAT_VERSION]))]
     pub format_version: &'static str,
     /// `user@host:port/dbname` of the server inspected.
     pub target: String,
@@ -37,15 +41,20 @@ pub struct DriftReport {
 
 /// The objects of one kind (`role`, `grant`, `setting`, `hba`, …) that
 /// differ.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DriftKind {
+    /// The first part of the addresses: role, database, schema, grant,
+    /// table, policy, extension, setting, hba.
     pub kind: String,
     pub objects: Vec<DriftObject>,
 }
 
 /// One object that differs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DriftObject {
+    /// Where the object is, e.g. `role.app_user`.
     pub address: String,
     pub state: DriftState,
     /// Attribute by attribute, the server's value and the configured one
@@ -58,7 +67,7 @@ pub struct DriftObject {
 }
 
 /// How an object differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DriftState {
     /// Configured, but not on the server.
@@ -70,11 +79,15 @@ pub enum DriftState {
 }
 
 /// One attribute's two sides. Sensitive values read `(sensitive)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DriftDifference {
     pub attribute: String,
+    /// The server's value (`null`: not set there).
     pub server: Option<String>,
+    /// The configured value (`null`: not configured).
     pub configured: Option<String>,
+    /// The values read `(sensitive)`.
     pub sensitive: bool,
 }
 
