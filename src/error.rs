@@ -8,6 +8,7 @@ use crate::diff::DiffError;
 use crate::export::ExportError;
 use crate::inspect::{InspectError, PolicyCheckError};
 use crate::plan::saved::SavedPlanError;
+use crate::plan::{GuardError, TargetError};
 use crate::sandbox::SandboxError;
 
 /// What kind of failure, for exit codes and the error's heading.
@@ -43,6 +44,10 @@ pub enum Error {
     SavedPlan(#[from] SavedPlanError),
     #[error(transparent)]
     Export(#[from] ExportError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    Guard(#[from] Box<GuardError>),
     #[error("{message}")]
     Usage {
         message: String,
@@ -72,7 +77,9 @@ impl Error {
             | Error::Usage { .. }
             | Error::Io { .. }
             | Error::Diff(_)
-            | Error::SavedPlan(_) => ErrorKind::Usage,
+            | Error::SavedPlan(_)
+            | Error::Target(_)
+            | Error::Guard(_) => ErrorKind::Usage,
             Error::Connect(_) | Error::Sandbox(_) => ErrorKind::Connection,
             Error::Inspect(_) | Error::Apply(_) => ErrorKind::Server,
             Error::Internal(_) => ErrorKind::Internal,
@@ -104,6 +111,8 @@ impl Error {
             Error::Usage { hint, .. } => hints.extend(hint.clone()),
             Error::SavedPlan(e) => hints.extend(e.hint()),
             Error::Export(e) => hints.extend(e.hint()),
+            Error::Target(e) => hints.extend(e.hint()),
+            Error::Guard(e) => hints.extend(e.hints()),
             Error::Apply(e) => {
                 if let Some(statement) = &e.statement {
                     hints.push(format!("statement: {statement}"));

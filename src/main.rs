@@ -1,10 +1,8 @@
-use clap::Parser;
-
-use pgfort::cli::{self, Cli};
+use pgfort::cli;
 
 fn main() {
     let args = cli::normalise_terraform_flags(std::env::args());
-    let cli = Cli::parse_from(args);
+    let cli = cli::parse(args).unwrap_or_else(|error| error.exit());
     cli::init_tracing(cli.verbose);
     let code = match cli::run(cli) {
         Ok(outcome) => outcome.exit_code(),

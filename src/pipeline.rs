@@ -6,7 +6,7 @@ use crate::config::{Config, ConfigError};
 use crate::connect::ConnectionSettings;
 use crate::diff::{self, DiffInput, DiffOptions};
 use crate::inspect::{self, Db};
-use crate::plan::{LiveDigests, Plan};
+use crate::plan::{LiveDigests, Plan, Targets, address, guard, target};
 
 /// Inspects `db` (and the databases the configuration names, connecting
 /// with `settings`) and computes the plan that makes it match `config`.
@@ -58,6 +58,16 @@ pub async fn compute_plan_counted(
     ))
 }
 
+/// The plan to show, save or apply: limited to `targets` (all of it
+/// without), then refused when it would destroy an object the
+/// configuration protects, before anything is changed.
+pub fn select_and_guard(plan: Plan, config: &Config, targets: &Targets) -> Result<Plan, Error> {
+    let declared = address::declared(&config.desired);
+    let plan = target::restrict(plan, targets, &declared)?;
+    guard::check(&plan.changes, &config.guards)?;
+    Ok(plan)
+}
+
 /// A problem only the server could reveal, pointed at the configuration
 /// value it is about (or the closest enclosing one that has a location).
 fn located(config: &Config, problem: diff::InputProblem) -> ConfigError {
@@ -79,18 +89,20 @@ fn located(config: &Config, problem: diff::InputProblem) -> ConfigError {
 }
 
 /// Re-inspects after an apply: anything left to do is a bug, never silent.
-/// Returns the (empty) plan, which lists restarts still pending.
+/// Returns the plan, which lists restarts still pending: empty, or after a
+/// targeted apply holding only changes the targets do not select.
 pub async fn verify(
     db: &Db,
     settings: &ConnectionSettings,
     config: &Config,
+    targets: &Targets,
 ) -> Result<Plan, Error> {
     let plan = compute_plan(db, settings, config, DiffOptions::default()).await?;
-    if plan.is_empty() {
+    if target::is_done(&plan, targets) {
         return Ok(plan);
     }
-    let left: Vec<String> = plan
-        .changes
+    let left: Vec<String> = target::select(plan.changes, targets)
+        .selected
         .iter()
         .map(|c| {
             let attrs: Vec<&str> = c.attributes.iter().map(|a| a.name.as_str()).collect();

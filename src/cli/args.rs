@@ -123,11 +123,18 @@ pub struct ValidateArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct VarArgs {
     /// Set a variable: -var name=value (repeatable; also PGFORT_VAR_name).
+    /// With -var-file, the later on the command line wins.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
     /// Read variables from an HCL file of `name = value` lines (repeatable).
+    /// pgfort.pgfortvars and *.auto.pgfortvars in the directory are read
+    /// without asking, before these.
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
+    /// For each of `var_files`, how many `-var`s come before it on the
+    /// command line (filled in by [`parse`]), so that the later wins.
+    #[arg(skip)]
+    pub var_file_positions: Vec<usize>,
 }
 
 /// Where to connect.
@@ -159,6 +166,12 @@ pub struct ConnectionArgs {
 /// Plan options shared by plan and apply.
 #[derive(Debug, Args, Clone, Default)]
 pub struct PlanOptions {
+    /// Plan only the changes to this object (or the objects under it, or
+    /// inside it for a database or schema) and what they need, e.g.
+    /// -target role.app or -target grant.app_user (repeatable; `*` and `?`
+    /// match). Also -target ADDRESS. For exceptions, not routine use.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
     /// Set passwords even where the stored ones cannot be read to compare.
     #[arg(long)]
     pub rotate_passwords: bool,
@@ -243,6 +256,10 @@ pub struct DriftArgs {
     /// How to print the report (markdown suits CI job summaries).
     #[arg(long, value_enum, default_value_t = ReportFormat::Text, value_name = "FORMAT")]
     pub format: ReportFormat,
+    /// Report only on this object and what is under or inside it
+    /// (repeatable), as `plan -target` selects.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
 }
 
 /// Output formats of reports.
@@ -361,10 +378,10 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// Terraform's flags with one dash that pgfort shares; clap wants two.
-const TERRAFORM_FLAGS: &[&str] = &["-var", "-var-file", "-out"];
+const TERRAFORM_FLAGS: &[&str] = &["-var", "-var-file", "-out", "-target"];
 
-/// Terraform spells `-var`, `-var-file` and `-out` with one dash; clap
-/// wants two.
+/// Terraform spells `-var`, `-var-file`, `-out` and `-target` with one
+/// dash; clap wants two.
 pub fn normalise_terraform_flags(args: impl IntoIterator<Item = String>) -> Vec<String> {
     args.into_iter()
         .map(|arg| {
@@ -376,6 +393,44 @@ pub fn normalise_terraform_flags(args: impl IntoIterator<Item = String>) -> Vec<
             }
         })
         .collect()
+}
+
+/// Parses the (normalised) command line. Beyond clap's derive, records
+/// where each `-var-file` stands among the `-var`s: like Terraform, the
+/// one given later wins, whichever kind it is.
+pub fn parse(args: Vec<String>) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let Some((_, sub)) = matches.subcommand()
+        && let Some(vars) = cli.command.var_args_mut()
+    {
+        let index = |id: &str| -> Vec<usize> {
+            sub.indices_of(id)
+                .map(Iterator::collect)
+                .unwrap_or_default()
+        };
+        let var_indices = index("vars");
+        vars.var_file_positions = index("var_files")
+            .into_iter()
+            .map(|file| var_indices.iter().filter(|v| **v < file).count())
+            .collect();
+    }
+    Ok(cli)
+}
+
+impl Command {
+    /// The variable flags of the commands that take them.
+    fn var_args_mut(&mut self) -> Option<&mut VarArgs> {
+        match self {
+            Command::Validate(args) => Some(&mut args.vars),
+            Command::Plan(args) => Some(&mut args.vars),
+            Command::Apply(args) => Some(&mut args.vars),
+            Command::Drift(args) => Some(&mut args.vars),
+            Command::Audit(args) => Some(&mut args.vars),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -395,6 +450,47 @@ mod tests {
         assert_eq!(parse_duration("5").unwrap().as_secs(), 5);
         assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn var_files_know_their_place_among_vars() {
+        let parsed = |args: &[&str]| {
+            let cli = parse(normalise_terraform_flags(
+                args.iter().map(|a| a.to_string()),
+            ))
+            .unwrap();
+            let Command::Plan(plan) = cli.command else {
+                panic!("not plan");
+            };
+            plan
+        };
+        let plan = parsed(&[
+            "pgfort",
+            "plan",
+            "-var-file",
+            "a",
+            "-var",
+            "x=1",
+            "-var-file=b",
+            "-var",
+            "y=2",
+            "-var",
+            "z=3",
+            "-var-file",
+            "c",
+            "-target",
+            "role.app",
+            "-target=grant.app",
+        ]);
+        assert_eq!(plan.vars.vars, ["x=1", "y=2", "z=3"]);
+        assert_eq!(plan.vars.var_file_positions, [0, 1, 3]);
+        assert_eq!(plan.options.targets, ["role.app", "grant.app"]);
+        assert!(
+            parsed(&["pgfort", "plan"])
+                .vars
+                .var_file_positions
+                .is_empty()
+        );
     }
 
     #[test]

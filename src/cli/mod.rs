@@ -6,7 +6,7 @@ mod commands;
 mod output;
 mod prompt;
 
-pub use args::{Cli, normalise_terraform_flags};
+pub use args::{Cli, normalise_terraform_flags, parse};
 pub use output::{init_tracing, print_error};
 
 use crate::Error;

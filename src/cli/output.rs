@@ -25,6 +25,15 @@ pub fn init_tracing(verbose: u8) {
         .try_init();
 }
 
+/// A configuration problem that did not stop loading: `warning: …` and
+/// its hint, on stderr (stdout may be a JSON document).
+pub fn print_config_warning(warning: &crate::config::ConfigError) {
+    eprintln!("warning: {warning}");
+    if let Some(hint) = &warning.hint {
+        eprintln!("  hint: {hint}");
+    }
+}
+
 /// `error: …` then the causes and `hint:` lines, on stderr.
 pub fn print_error(error: &Error) {
     let heading = match error.kind() {

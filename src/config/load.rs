@@ -174,13 +174,20 @@ impl Loader {
         };
         let is_root = matches!(caller, Caller::Root { .. });
         let resolved = match caller {
-            Caller::Root { inputs, prompter } => variables::resolve(
-                &parts.variables,
-                inputs,
-                &functions.env,
-                prompter,
-                &constant,
-            )?,
+            Caller::Root { inputs, prompter } => {
+                let sources = variables::Sources {
+                    dir,
+                    inputs,
+                    env: &functions.env,
+                    prompter,
+                };
+                variables::resolve(
+                    &parts.variables,
+                    &sources,
+                    &constant,
+                    &mut self.decoded.config.warnings,
+                )?
+            }
             Caller::Module { call, inputs } => module::bind(call, inputs, &parts.variables)?,
         };
         if is_root {

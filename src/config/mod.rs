@@ -22,6 +22,7 @@ mod source;
 pub(crate) mod suggest;
 mod validate;
 mod value;
+mod varfiles;
 mod variables;
 
 #[cfg(test)]
@@ -66,15 +67,26 @@ pub struct Config {
     /// SHA-256 of the files' text and the resolved variable values
     /// (sensitive ones only through a slow hash), recorded in saved plans.
     pub digest: String,
+    /// What plans must not destroy: `lifecycle { prevent_destroy }` of
+    /// declared objects and `manage { prevent_destroy }` patterns.
+    pub guards: crate::plan::DestroyGuards,
+    /// Problems worth saying that do not stop loading (a variables file
+    /// setting an undeclared variable), each with its location.
+    pub warnings: Vec<ConfigError>,
 }
 
-/// Values for `variable` blocks given outside the files.
+/// Values for `variable` blocks given for one run, outside the
+/// configuration directory.
 #[derive(Debug, Clone, Default)]
 pub struct VariableInputs {
     /// `-var name=value`, in command-line order (later wins).
     pub cli: Vec<(String, String)>,
-    /// `-var-file FILE`, in command-line order (later wins, `-var` beats files).
+    /// `-var-file FILE`, in command-line order (later wins).
     pub files: Vec<PathBuf>,
+    /// For each of `files`, how many of `cli` come before it on the
+    /// command line: between a `-var` and a `-var-file` the later wins.
+    /// Missing entries count as 0 (the file before every `-var`).
+    pub file_positions: Vec<usize>,
 }
 
 /// Asks the user for a variable that has no value (only on a terminal).
@@ -110,7 +122,9 @@ impl FormattedFile {
 
 /// Reads and evaluates every `*.hcl` file in `dir`.
 ///
-/// Variable values come from, highest first: `inputs.cli`, `inputs.files`,
+/// Variable values come from, highest first: `inputs.cli` and
+/// `inputs.files` (the later on the command line wins),
+/// `*.auto.pgfortvars` and then `pgfort.pgfortvars` in `dir`,
 /// `PGFORT_VAR_<name>`, the declared default, then `prompter`.
 pub fn load(
     dir: &Path,

@@ -195,6 +195,12 @@ impl<'a> BlockReader<'a> {
             );
             if self.asked_attributes.contains(&name) {
                 err = err.with_hint(format!("{name} is an attribute: write {name} = ..."));
+            } else if name == "lifecycle" {
+                err = err.with_hint(format!(
+                    "lifecycle {{ prevent_destroy = true }} is accepted in {} blocks; \
+                     to protect other addresses, use manage {{ prevent_destroy = [...] }}",
+                    super::blocks::LIFECYCLE_BLOCKS
+                ));
             }
             return Err(err);
         }

@@ -1,20 +1,24 @@
 //! `variable` blocks and where their values come from. Precedence, highest
-//! first: `-var`, `-var-file` (later files win), `PGFORT_VAR_<name>`, the
-//! default, the prompt. Values given as text are converted to the declared
-//! type; messages never quote the value of a sensitive variable.
+//! first, as Terraform's: `-var` and `-var-file` (the later on the command
+//! line wins), `*.auto.pgfortvars` (later names win), `pgfort.pgfortvars`,
+//! `PGFORT_VAR_<name>`, the default, the prompt. Values given as text are
+//! converted to the declared type; messages never quote the value of a
+//! sensitive variable.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 
 use hcl::{Number, Value};
 use hcl_edit::expr::Expression;
-use hcl_edit::structure::{Block, Structure};
+use hcl_edit::structure::Block;
 
 use super::error::{ConfigError, Location, Result};
 use super::eval::{Env, Evaluator};
 use super::reader::BlockReader;
 use super::source::SourceFile;
 use super::suggest::did_you_mean;
+use super::varfiles::{self, DEFAULT_FILE, Undeclared};
 use super::{Prompter, VariableInputs};
 
 /// The declared type of a variable.
@@ -233,53 +237,6 @@ fn from_text(text: &str, var_type: &VarType, constant: &Evaluator) -> Result<Val
     }
 }
 
-/// Reads the `-var-file`s: each is `name = value` lines, later files win.
-fn read_var_files(
-    inputs: &VariableInputs,
-    declared: &BTreeMap<&str, &VariableDecl>,
-    constant: &Evaluator,
-) -> Result<BTreeMap<String, Value>> {
-    let mut values = BTreeMap::new();
-    for path in &inputs.files {
-        let text = std::fs::read_to_string(path).map_err(|err| {
-            ConfigError::general(format!("cannot read -var-file {}: {err}", path.display()))
-        })?;
-        let src = SourceFile::new(path.clone(), text);
-        let body = super::load::parse(&src)?;
-        for structure in body.iter() {
-            let attribute = match structure {
-                Structure::Attribute(attribute) => attribute,
-                Structure::Block(block) => {
-                    return Err(ConfigError::at(
-                        src.locate(&block.ident),
-                        "a -var-file holds only name = value lines",
-                    ));
-                }
-            };
-            let name = attribute.key.as_str();
-            let Some(decl) = declared.get(name) else {
-                return Err(ConfigError::at(
-                    src.locate(&attribute.key),
-                    format!("no variable \"{name}\" is declared"),
-                )
-                .with_optional_hint(did_you_mean(name, declared.keys().copied())));
-            };
-            let node = constant.eval(&attribute.value, &src)?;
-            let value = coerce(node.to_value(), &decl.var_type).map_err(|mismatch| {
-                ConfigError::at(
-                    node.location.clone(),
-                    format!(
-                        "variable \"{name}\" must be {}, got {}",
-                        decl.var_type, mismatch.got
-                    ),
-                )
-            })?;
-            values.insert(name.to_string(), value);
-        }
-    }
-    Ok(values)
-}
-
 /// A resolved variable.
 #[derive(Clone)]
 pub(crate) struct Resolved {
@@ -288,19 +245,86 @@ pub(crate) struct Resolved {
     pub sensitive: bool,
 }
 
-/// Finds every declared variable's value, by precedence.
+/// A value given for this run, on the command line or in a `-var-file`.
+enum Given {
+    /// `-var name=value`: text, converted to the declared type.
+    Text(String),
+    /// A `-var-file` line: already an HCL value of the declared type.
+    Value(Value),
+}
+
+/// The `-var`s and `-var-file`s, the later on the command line winning.
+/// A file without a recorded position counts as given before every
+/// `-var`.
+fn explicit_values(
+    inputs: &VariableInputs,
+    declared: &BTreeMap<&str, &VariableDecl>,
+    constant: &Evaluator,
+    warnings: &mut Vec<ConfigError>,
+) -> Result<BTreeMap<String, Given>> {
+    let mut files = Vec::with_capacity(inputs.files.len());
+    for (i, path) in inputs.files.iter().enumerate() {
+        let position = inputs.file_positions.get(i).copied().unwrap_or(0);
+        let values = varfiles::read(path, declared, constant, Undeclared::Error, warnings)?;
+        files.push((position.min(inputs.cli.len()), values));
+    }
+    let mut given = BTreeMap::new();
+    for k in 0..=inputs.cli.len() {
+        for (_, values) in files.iter().filter(|(position, _)| *position == k) {
+            for (name, value) in values {
+                given.insert(name.clone(), Given::Value(value.clone()));
+            }
+        }
+        if let Some((name, text)) = inputs.cli.get(k) {
+            given.insert(name.clone(), Given::Text(text.clone()));
+        }
+    }
+    Ok(given)
+}
+
+/// The values of `pgfort.pgfortvars` and `*.auto.pgfortvars` in `dir`,
+/// later files winning.
+fn auto_values(
+    dir: &Path,
+    declared: &BTreeMap<&str, &VariableDecl>,
+    constant: &Evaluator,
+    warnings: &mut Vec<ConfigError>,
+) -> Result<BTreeMap<String, Value>> {
+    let mut values = BTreeMap::new();
+    for path in varfiles::auto_files(dir)? {
+        values.extend(varfiles::read(
+            &path,
+            declared,
+            constant,
+            Undeclared::Warn,
+            warnings,
+        )?);
+    }
+    Ok(values)
+}
+
+/// What a root variable's value may come from, besides its declaration.
+pub(crate) struct Sources<'a> {
+    /// The configuration directory, for its variables files.
+    pub dir: &'a Path,
+    pub inputs: &'a VariableInputs,
+    pub env: &'a Env,
+    pub prompter: &'a dyn Prompter,
+}
+
+/// Finds every declared variable's value, by precedence; problems that
+/// do not stop loading go to `warnings`.
 pub(crate) fn resolve(
     decls: &[VariableDecl],
-    inputs: &VariableInputs,
-    env: &Env,
-    prompter: &dyn Prompter,
+    sources: &Sources<'_>,
     constant: &Evaluator,
+    warnings: &mut Vec<ConfigError>,
 ) -> Result<Vec<Resolved>> {
     let declared: BTreeMap<&str, &VariableDecl> = decls
         .iter()
         .map(|decl| (decl.name.as_str(), decl))
         .collect();
-    for (name, _) in &inputs.cli {
+    for (name, _) in &sources.inputs.cli {
         if !declared.contains_key(name.as_str()) {
             let hint = did_you_mean(name, declared.keys().copied())
                 .unwrap_or_else(|| format!("declare it: variable \"{name}\" {{}}"));
@@ -310,10 +334,11 @@ pub(crate) fn resolve(
             .with_hint(hint));
         }
     }
-    let files = read_var_files(inputs, &declared, constant)?;
+    let explicit = explicit_values(sources.inputs, &declared, constant, warnings)?;
+    let auto = auto_values(sources.dir, &declared, constant, warnings)?;
     let mut resolved = Vec::with_capacity(decls.len());
     for decl in decls {
-        let value = value_of(decl, inputs, &files, env, prompter, constant)?;
+        let value = value_of(decl, &explicit, &auto, sources, constant)?;
         resolved.push(Resolved {
             name: decl.name.clone(),
             value,
@@ -325,10 +350,9 @@ pub(crate) fn resolve(
 
 fn value_of(
     decl: &VariableDecl,
-    inputs: &VariableInputs,
-    files: &BTreeMap<String, Value>,
-    env: &Env,
-    prompter: &dyn Prompter,
+    explicit: &BTreeMap<String, Given>,
+    auto: &BTreeMap<String, Value>,
+    sources: &Sources<'_>,
     constant: &Evaluator,
 ) -> Result<Value> {
     let name = &decl.name;
@@ -344,17 +368,15 @@ fn value_of(
             ConfigError::general(message)
         })
     };
-    if let Some((_, text)) = inputs
-        .cli
-        .iter()
-        .rev()
-        .find(|(cli_name, _)| cli_name == name)
-    {
-        return convert(text, TextSource::Cli);
+    match explicit.get(name) {
+        Some(Given::Text(text)) => return convert(text, TextSource::Cli),
+        Some(Given::Value(value)) => return Ok(value.clone()),
+        None => {}
     }
-    if let Some(value) = files.get(name) {
+    if let Some(value) = auto.get(name) {
         return Ok(value.clone());
     }
+    let (env, prompter) = (sources.env, sources.prompter);
     let env_name = format!("PGFORT_VAR_{name}");
     if let Some(text) = env.get(&env_name) {
         return convert(text, TextSource::Env(&env_name));
@@ -370,6 +392,7 @@ fn value_of(
         format!("no value for variable \"{name}\""),
     )
     .with_hint(format!(
-        "set it with -var {name}=VALUE, in a -var-file, or in the environment variable {env_name}"
+        "set it with -var {name}=VALUE, in a -var-file or {DEFAULT_FILE}, or in the environment \
+         variable {env_name}"
     )))
 }

@@ -8,10 +8,13 @@ use crate::model::{
     Authority, CertFacts, ClientCertificate, InstalledSsl, SERVER_CA_FILE, SERVER_CERT_FILE,
     ServerCertificate, ServerInstall, Tls,
 };
-use crate::plan::{Action, AttributeChange, Change};
+use crate::plan::{Action, AttributeChange, Change, Need, address};
 use crate::tls::issued_by;
 
 const DAY: i64 = 86_400;
+
+/// The address of the server certificate's change.
+const SERVER_CERTIFICATE: &str = "server_certificate";
 
 pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
     let desired = &input.desired.tls;
@@ -27,7 +30,9 @@ pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result
         };
         let reasons = client_reasons(client, authority, desired.now);
         if !reasons.is_empty() {
-            out.changes.push(client_change(client, reasons));
+            let mut change = client_change(client, reasons);
+            change.need(Need::names(address::authority(&client.ca)));
+            out.changes.push(change);
             out.tls.clients.push((client.clone(), authority.clone()));
         }
     }
@@ -46,7 +51,16 @@ pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result
             .changes
             .iter()
             .any(|c| c.address.starts_with("setting.ssl"));
-        if let Some((install, change)) = install {
+        if let Some((install, mut change)) = install {
+            change.need(Need::names(address::authority(&server.ca)));
+            // The new certificate is verified with the ssl settings in
+            // place: a targeted plan takes them together.
+            for setting in out.changes.iter_mut() {
+                if setting.address.starts_with("setting.ssl") {
+                    setting.need(Need::together(SERVER_CERTIFICATE));
+                    change.need(Need::together(setting.address.clone()));
+                }
+            }
             out.changes.push(change);
             out.tls.server = Some(install);
         }
@@ -182,7 +196,7 @@ fn server_install(
     } else {
         Action::Create
     };
-    let mut change = Change::new("server_certificate", action);
+    let mut change = Change::new(SERVER_CERTIFICATE, action);
     change.reasons = reasons;
     if issue {
         let before = installed.certificate.as_ref();

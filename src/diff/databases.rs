@@ -7,7 +7,7 @@ use super::roles::glob_matches;
 use super::settings::{diff_settings, quoted};
 use super::{Diff, DiffError, DiffInput};
 use crate::model::{Database, Parameter};
-use crate::plan::{Action, AttributeChange, Change};
+use crate::plan::{Action, AttributeChange, Change, Need, address};
 use crate::sql::databases as sql;
 
 /// Databases pgfort never drops.
@@ -19,7 +19,12 @@ pub(super) fn diff_databases(input: &DiffInput<'_>, out: &mut Diff) -> Result<()
             None => Some(create(desired)),
             Some(live) => update(desired, live, &input.live.settings.parameters)?,
         };
-        out.changes.extend(change);
+        out.changes.extend(change.map(|mut change| {
+            if let Some(owner) = &desired.owner {
+                change.need(Need::names(address::role(owner)));
+            }
+            change
+        }));
     }
     if input.manage.prune_databases {
         for (name, live) in &input.live.databases {

@@ -8,7 +8,7 @@ use super::preload::LIBRARIES;
 use super::settings::quoted;
 use super::{Diff, DiffError, DiffInput};
 use crate::model::{Extension, preload};
-use crate::plan::{Action, AttributeChange, Change};
+use crate::plan::{Action, AttributeChange, Change, Need, address};
 use crate::sql::extensions as sql;
 
 /// Installed in every database and needed by PL/pgSQL functions.
@@ -22,7 +22,13 @@ pub(super) fn diff_extensions(input: &DiffInput<'_>, out: &mut Diff) -> Result<(
                 None => Some(create(input, wanted, installed)),
                 Some(live) => update(wanted, live),
             };
-            out.changes.extend(change);
+            out.changes.extend(change.map(|mut change| {
+                change.need(Need::inside(address::database(database)));
+                if let Some(schema) = &wanted.schema {
+                    change.need(Need::inside(address::schema(database, schema)));
+                }
+                change
+            }));
         }
     }
     if input.manage.prune_extensions {
@@ -159,6 +165,10 @@ fn prune(input: &DiffInput<'_>, out: &mut Diff) {
             change
                 .reasons
                 .push("the extension is not declared and prune_extensions is on".to_owned());
+            // One statement drops them all: a targeted plan takes all or none.
+            for other in doomed.iter().filter(|other| *other != name) {
+                change.need(Need::together(format!("extension.{database}.{other}")));
+            }
             if name == first {
                 change.statements.push(sql::drop(database, &doomed));
             } else {

@@ -20,7 +20,9 @@ mod validate;
 use crate::model::{HbaWrite, ManagePolicy, PendingRestart, ServerFacts, ServerState, TlsWork};
 use crate::plan::Change;
 
+pub use hba::ADDRESS as HBA_ADDRESS;
 pub use hba::run_checks as run_hba_checks;
+pub(crate) use roles::glob_matches;
 pub use validate::{InputProblem, check};
 
 /// Switches that change what the diff proposes.

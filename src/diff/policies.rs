@@ -10,8 +10,8 @@
 
 use super::settings::quoted;
 use super::{Diff, DiffInput};
-use crate::model::{Expression, Policy};
-use crate::plan::{Action, AttributeChange, Change};
+use crate::model::{Expression, PUBLIC, Policy};
+use crate::plan::{Action, AttributeChange, Change, Need, address};
 use crate::sql::policies::{self as sql, PolicyAlteration};
 
 pub(super) fn diff_policies(input: &DiffInput<'_>, out: &mut Diff) {
@@ -22,14 +22,19 @@ pub(super) fn diff_policies(input: &DiffInput<'_>, out: &mut Diff) {
                 None => Some(create(desired)),
                 Some(current) => update(desired, current),
             };
-            out.changes.extend(change);
+            out.changes.extend(change.map(|mut change| {
+                record_needs(desired, &mut change);
+                change
+            }));
         }
         let Some(live) = live else {
             continue;
         };
         for (key, current) in &live.policies {
             if catalog.tables.contains_key(&key.0) && !catalog.policies.contains_key(key) {
-                out.changes.push(delete(current));
+                let mut change = delete(current);
+                record_needs(current, &mut change);
+                out.changes.push(change);
             }
         }
     }
@@ -49,6 +54,20 @@ fn shown_as(permissive: bool) -> String {
         "restrictive"
     }
     .to_owned()
+}
+
+/// The database and schema the policy's table is in, and the roles it
+/// applies to (created along with it in a targeted plan).
+fn record_needs(policy: &Policy, change: &mut Change) {
+    let database = &policy.database;
+    change.need(Need::inside(address::database(database)));
+    change.need(Need::inside(address::schema(
+        database,
+        &policy.table.schema,
+    )));
+    for role in policy.roles.iter().filter(|role| *role != PUBLIC) {
+        change.need(Need::names(address::role(role)));
+    }
 }
 
 fn shown_roles(policy: &Policy) -> String {

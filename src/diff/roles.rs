@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::settings::{diff_settings, quoted};
 use super::{Diff, DiffError, DiffInput, memberships};
 use crate::model::{Parameter, Password, REDACTED, Role, RoleAttributes};
-use crate::plan::{Action, AttributeChange, Change};
+use crate::plan::{Action, AttributeChange, Change, Need, address};
 use crate::sql::roles as sql;
 
 pub(super) fn diff_roles(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
@@ -22,12 +22,24 @@ pub(super) fn diff_roles(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Di
                 out,
             ),
         };
-        if let Some(change) = change {
+        if let Some(mut change) = change {
+            record_needs(desired, &mut change);
             out.changes.push(change);
         }
     }
     prune(input, out)?;
     Ok(())
+}
+
+/// The groups the role joins and the databases its per-database settings
+/// are set in: a targeted plan creates them along with the role.
+fn record_needs(desired: &Role, change: &mut Change) {
+    for group in desired.member_of.keys() {
+        change.need(Need::names(address::role(group)));
+    }
+    for database in desired.database_settings.keys() {
+        change.need(Need::names(address::database(database)));
+    }
 }
 
 /// Refuses desired states that would lock pgfort or the server out.
@@ -397,13 +409,14 @@ fn prune(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
             ));
         }
         change.statements = sql::drop_role(name, heir, &databases);
+        change.need(Need::names(address::role(heir)));
         out.changes.push(change);
     }
     Ok(())
 }
 
 /// Shell-style glob with `*` and `?`.
-pub(super) fn glob_matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn glob_matches(pattern: &str, name: &str) -> bool {
     fn go(p: &[char], n: &[char]) -> bool {
         match (p.first(), n.first()) {
             (None, None) => true,

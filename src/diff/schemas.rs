@@ -2,7 +2,7 @@
 
 use super::settings::quoted;
 use super::{Diff, DiffError, DiffInput};
-use crate::plan::{Action, AttributeChange, Change};
+use crate::plan::{Action, AttributeChange, Change, Need, address};
 use crate::sql::databases as sql;
 
 pub(super) fn diff_schemas(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
@@ -20,9 +20,18 @@ pub(super) fn diff_schemas(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), 
         let live = input.live.catalogs.get(database);
         for (name, desired) in &catalog.schemas {
             let address = format!("schema.{database}.{name}");
+            // The database it is in, and its owner.
+            let mut needs = vec![Need::inside(address::database(database))];
+            needs.extend(
+                desired
+                    .owner
+                    .iter()
+                    .map(|owner| Need::names(address::role(owner))),
+            );
             match live.and_then(|c| c.schemas.get(name)) {
                 None => {
                     let mut change = Change::new(address, Action::Create);
+                    change.needs = needs;
                     change.attributes.push(AttributeChange::new(
                         "owner",
                         None,
@@ -43,6 +52,7 @@ pub(super) fn diff_schemas(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), 
                 }
                 Some(current) => {
                     let mut change = Change::new(address, Action::Update);
+                    change.needs = needs;
                     if let Some(owner) = &desired.owner
                         && current.owner.as_ref() != Some(owner)
                     {

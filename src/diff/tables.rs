@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::settings::quoted;
 use super::{Diff, DiffError, DiffInput};
 use crate::model::{Role, RowLevelSecurity, Table};
-use crate::plan::{Action, AttributeChange, Change};
+use crate::plan::{Action, AttributeChange, Change, Need, address};
 use crate::sql::policies as sql;
 
 pub(super) fn diff_tables(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
@@ -21,7 +21,14 @@ pub(super) fn diff_tables(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), D
             let Some(live) = live_catalog.tables.get(name) else {
                 continue;
             };
-            out.changes.extend(update(desired, live));
+            out.changes.extend(update(desired, live).map(|mut change| {
+                change.need(Need::inside(address::database(database)));
+                change.need(Need::inside(address::schema(database, &name.schema)));
+                if let Some(owner) = &desired.owner {
+                    change.need(Need::names(address::role(owner)));
+                }
+                change
+            }));
             let rls = desired.row_level_security.or(live.row_level_security);
             let has_policies = catalog.policies.keys().any(|(table, _)| table == name);
             if rls == Some(RowLevelSecurity::Disabled) && has_policies {

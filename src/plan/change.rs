@@ -80,6 +80,54 @@ pub struct Change<S = Statement> {
     /// A unified diff of a file the change rewrites (pg_hba.conf).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub file_diff: Vec<String>,
+    /// The other objects this change's statements need, by address, so
+    /// that a targeted plan (`-target`) can bring in their creation. Only
+    /// used while planning: never shown, serialized or saved.
+    #[serde(skip)]
+    pub needs: Vec<Need>,
+}
+
+/// An object a change needs, by address (`role.app`, `schema.db.app`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Need {
+    pub address: String,
+    pub kind: NeedKind,
+}
+
+/// How a change depends on another object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NeedKind {
+    /// The object lives in it (a database, or a schema of one): a target
+    /// naming the container selects the change too.
+    Inside,
+    /// Its statements name it: an owner, a grantee, a group, an authority.
+    Names,
+    /// It is applied as one unit with it (one statement drops both, or one
+    /// check verifies both): a targeted plan takes both or neither.
+    Together,
+}
+
+impl Need {
+    pub fn inside(address: impl Into<String>) -> Self {
+        Need {
+            address: address.into(),
+            kind: NeedKind::Inside,
+        }
+    }
+
+    pub fn names(address: impl Into<String>) -> Self {
+        Need {
+            address: address.into(),
+            kind: NeedKind::Names,
+        }
+    }
+
+    pub fn together(address: impl Into<String>) -> Self {
+        Need {
+            address: address.into(),
+            kind: NeedKind::Together,
+        }
+    }
 }
 
 impl<S> Change<S> {
@@ -98,6 +146,7 @@ impl<S> Change<S> {
             needs_restart: self.needs_restart,
             touches_access: self.touches_access,
             file_diff: self.file_diff,
+            needs: self.needs,
         }
     }
 
@@ -111,6 +160,13 @@ impl<S> Change<S> {
 }
 
 impl Change {
+    /// Records that this change needs `need` (once).
+    pub fn need(&mut self, need: Need) {
+        if !self.needs.contains(&need) {
+            self.needs.push(need);
+        }
+    }
+
     pub fn new(address: impl Into<String>, action: Action) -> Self {
         Change {
             address: address.into(),
@@ -124,6 +180,7 @@ impl Change {
             needs_restart: false,
             touches_access: false,
             file_diff: Vec::new(),
+            needs: Vec::new(),
         }
     }
 }

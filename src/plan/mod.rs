@@ -1,18 +1,23 @@
 //! Changes in execution order, with a fingerprint of the live state they
 //! were computed from. Never executes anything.
 
+pub mod address;
 mod change;
 mod digest;
+pub mod guard;
 mod phase;
 pub mod saved;
 mod statement;
+pub mod target;
 
 use serde::Serialize;
 
-pub use change::{Action, AttributeChange, Change};
+pub use change::{Action, AttributeChange, Change, Need, NeedKind};
 pub use digest::{Difference, LiveDigests, StateDifference};
+pub use guard::{DestroyGuards, GuardError};
 pub use phase::{Phase, Target, execution_order};
 pub use statement::{SealedFragment, SealedStatement, Statement};
+pub use target::{TargetError, Targets};
 
 use crate::diff::Diff;
 use crate::model::{HbaWrite, PendingRestart, TlsWork};

@@ -15,8 +15,8 @@ use crate::cli::{Outcome, Ui};
 use crate::config::Config;
 use crate::connect::ConnectionSettings;
 use crate::diff::DiffOptions;
-use crate::plan::Plan;
 use crate::plan::saved::{self, SavedPlanError};
+use crate::plan::{Plan, Targets};
 use crate::render::{self, PlanDoc, TextOptions};
 
 pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -29,6 +29,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         }
         .into());
     }
+    let targets = Targets::parse(&args.options.targets)?;
     let config = load_config(&args.dir, &args.vars)?;
     if !args.auto_approve && !stdin_is_terminal() {
         return Err(Error::usage(
@@ -47,6 +48,13 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         rotate_passwords: args.options.rotate_passwords,
     };
     let plan = crate::pipeline::compute_plan(&db, &settings, &config, options).await?;
+    let plan = match crate::pipeline::select_and_guard(plan, &config, &targets) {
+        Ok(plan) => plan,
+        Err(error) => {
+            lock::release(&db).await;
+            return Err(error);
+        }
+    };
     let text_options = TextOptions {
         color: ui.color,
         show_sql: args.options.show_sql,
@@ -60,8 +68,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         restart_if_pending(
             &plan,
             restart.as_ref(),
-            &settings,
-            &config,
+            (&settings, &config, &targets),
             text_options,
             false,
         )
@@ -89,13 +96,19 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     .await;
     bar.finish_and_clear();
     let report = report?;
-    let verified = crate::pipeline::verify(&db, &settings, &config).await?;
+    let verified = crate::pipeline::verify(&db, &settings, &config, &targets).await?;
     lock::release(&db).await;
     let summary = plan.summary();
     println!(
         "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
         summary.add, summary.change, summary.destroy
     );
+    if !targets.is_empty() {
+        println!(
+            "\nThe apply was targeted (-target), so the server may still differ from the \
+             configuration: run `pgfort plan` without -target to see what is left."
+        );
+    }
     tracing::info!(
         "applied {} statements in {} transaction(s), {} round trips, {:.2?}",
         report.statements,
@@ -107,8 +120,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     restart_if_pending(
         &verified,
         restart.as_ref(),
-        &settings,
-        &config,
+        (&settings, &config, &targets),
         text_options,
         true,
     )
@@ -147,8 +159,7 @@ pub(super) fn local_server(args: &ApplyArgs) -> Result<Option<LocalServer>, Erro
 async fn restart_if_pending(
     plan: &Plan,
     restart: Option<&LocalServer>,
-    settings: &ConnectionSettings,
-    config: &Config,
+    (settings, config, targets): (&ConnectionSettings, &Config, &Targets),
     text_options: TextOptions,
     applied: bool,
 ) -> Result<(), Error> {
@@ -183,7 +194,7 @@ async fn restart_if_pending(
     );
     server.restart()?;
     let db = connect_db(settings).await?;
-    let after = crate::pipeline::verify(&db, settings, config).await?;
+    let after = crate::pipeline::verify(&db, settings, config, targets).await?;
     if after.pending_restart.is_empty() {
         println!("Restart complete: the server runs with the configured settings.");
         return Ok(());

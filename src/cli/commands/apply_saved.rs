@@ -122,6 +122,7 @@ fn refuse_planning_flags(args: &ApplyArgs) -> Result<(), Error> {
         (!args.vars.vars.is_empty(), "-var"),
         (!args.vars.var_files.is_empty(), "-var-file"),
         (args.options.rotate_passwords, "--rotate-passwords"),
+        (!args.options.targets.is_empty(), "-target"),
     ]
     .into_iter()
     .filter_map(|(set, flag)| set.then_some(flag))

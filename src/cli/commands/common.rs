@@ -37,8 +37,13 @@ pub fn load_config(dir: &Path, vars: &VarArgs) -> Result<Config, Error> {
     let inputs = VariableInputs {
         cli,
         files: vars.var_files.clone(),
+        file_positions: vars.var_file_positions.clone(),
     };
-    Ok(config::load(dir, &inputs, &TerminalPrompter)?)
+    let config = config::load(dir, &inputs, &TerminalPrompter)?;
+    for warning in &config.warnings {
+        crate::cli::output::print_config_warning(warning);
+    }
+    Ok(config)
 }
 
 /// Resolves where to connect: the sandbox, or flags > PG* variables > the

@@ -7,14 +7,20 @@ use crate::Error;
 use crate::cli::Outcome;
 use crate::cli::args::{DriftArgs, ReportFormat};
 use crate::diff::DiffOptions;
+use crate::plan::{Targets, address, target};
 use crate::render::drift::{self, DriftReport};
 
 pub async fn run(args: &DriftArgs) -> Result<Outcome, Error> {
+    let targets = Targets::parse(&args.targets)?;
     let config = load_config(&args.dir, &args.vars)?;
     let settings = resolve_target(&args.connection, &config)?;
     let db = connect_db(&settings).await?;
     let plan =
         crate::pipeline::compute_plan(&db, &settings, &config, DiffOptions::default()).await?;
+    // The same selection as `plan -target`; but a report applies nothing,
+    // so the destroy guards do not stop it.
+    let declared = address::declared(&config.desired);
+    let plan = target::restrict(plan, &targets, &declared)?;
     let report = DriftReport::new(&plan, settings.redacted_target());
     let text = match args.format {
         ReportFormat::Text => drift::render_text(&report),

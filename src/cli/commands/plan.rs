@@ -10,11 +10,12 @@ use crate::cli::{Outcome, Ui};
 use crate::config::Config;
 use crate::diff::DiffOptions;
 use crate::inspect::InspectScope;
-use crate::plan::Plan;
 use crate::plan::saved::{self, SavedConfiguration, SavedPlan, SavedTarget};
+use crate::plan::{Plan, Targets};
 use crate::render::{self, PlanDoc, PlanOrigin, TextOptions};
 
 pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
+    let targets = Targets::parse(&args.options.targets)?;
     let config = load_config(&args.dir, &args.vars)?;
     let settings = resolve_target(&args.connection, &config)?;
     let db = connect_db(&settings).await?;
@@ -22,6 +23,7 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
         rotate_passwords: args.options.rotate_passwords,
     };
     let plan = crate::pipeline::compute_plan(&db, &settings, &config, options).await?;
+    let plan = crate::pipeline::select_and_guard(plan, &config, &targets)?;
     let mut target = SavedTarget::of(&settings);
     // A saved plan may be applied from another directory.
     target.sslrootcert = target

@@ -8,6 +8,7 @@ use crate::config::normalize::{encoding, settings};
 use crate::config::reader::BlockReader;
 use crate::config::suggest::did_you_mean;
 use crate::model::Database;
+use crate::plan::address;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
     let (db_name, location) = declared_name(reader, "database")?;
@@ -53,6 +54,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         super::settings::record_locations(out, &prefix, node.to_map("settings")?);
     }
     database.comment = reader.string("comment")?;
+    super::lifecycle::read(reader, out, &address::database(&db_name))?;
     out.database_locations.insert(db_name.clone(), location);
     out.config.desired.databases.insert(db_name, database);
     Ok(())

@@ -81,6 +81,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
             .locations
             .insert(format!("{key}.version"), node.location.clone());
     }
+    super::lifecycle::read(reader, out, &key)?;
     out.config.locations.insert(key, location);
     out.config
         .desired

@@ -6,11 +6,12 @@
 //! (`prune_roles`) can each say what they need.
 
 use super::{Decoded, RefContext, RoleRef};
-use crate::config::error::{ConfigError, Result};
+use crate::config::error::{ConfigError, Location, Result};
 use crate::config::reader::BlockReader;
 use crate::config::suggest::did_you_mean;
 use crate::config::value::{Node, NodeKind};
 use crate::model::SettingsScope;
+use crate::plan::target::KINDS;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
     out.claim_per_directory("manage", reader.location())?;
@@ -59,7 +60,40 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
     if let Some(node) = claimed(reader, out, "prune_extensions")? {
         out.config.manage.prune_extensions = node.to_bool("prune_extensions")?;
     }
+    if let Some(node) = claimed(reader, out, "prevent_destroy")? {
+        out.config.guards.patterns = address_patterns(&node, "prevent_destroy")?;
+    }
     Ok(())
+}
+
+/// Address patterns (`role.app_*`, `database.*`), each starting with a
+/// kind of object so that a misspelt kind does not silently protect
+/// nothing.
+fn address_patterns(node: &Node, name: &str) -> Result<Vec<(String, Location)>> {
+    let patterns = globs(node, name)?;
+    let NodeKind::List(items) = &node.kind else {
+        return Err(node.type_error(name, "a list of address patterns"));
+    };
+    let mut out = Vec::new();
+    for (pattern, item) in patterns.into_iter().zip(items) {
+        let kind = pattern.split('.').next().unwrap_or_default();
+        if !KINDS.contains(&kind) && !kind.contains(['*', '?']) {
+            return Err(ConfigError::at(
+                item.location.clone(),
+                format!("\"{pattern}\" does not start with a kind of object"),
+            )
+            .with_hint(
+                did_you_mean(kind, KINDS.iter().copied()).unwrap_or_else(|| {
+                    format!(
+                        "write e.g. \"role.app_*\" or \"database.*\"; kinds: {}",
+                        KINDS.join(", ")
+                    )
+                }),
+            ));
+        }
+        out.push((pattern, item.location.clone()));
+    }
+    Ok(out)
 }
 
 /// The value of attribute `name`, if written; fails when another manage

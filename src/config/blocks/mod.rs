@@ -10,6 +10,7 @@ mod extension;
 mod grant;
 mod grant_on;
 mod hba;
+mod lifecycle;
 mod manage;
 mod policy;
 mod role;
@@ -31,6 +32,7 @@ use super::source::SourceFile;
 use super::suggest::did_you_mean;
 pub(crate) use certificates::{refresh as refresh_certificates, validate as validate_certificates};
 use common::check_name;
+pub(crate) use lifecycle::BLOCKS as LIFECYCLE_BLOCKS;
 pub(crate) use table::validate as validate_tables;
 
 /// Decodes one block into the configuration being built.

@@ -51,6 +51,8 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         .map(|node| expression(&node, "with_check", command.allows_with_check(), command))
         .transpose()?;
 
+    let address = format!("policy.{database}.{table}.{policy_name}");
+    super::lifecycle::read(reader, out, &address)?;
     let key = (table.clone(), policy_name.clone());
     let catalog = out
         .config

@@ -10,6 +10,7 @@ use crate::config::normalize::{settings, timestamp};
 use crate::config::reader::{BlockReader, MapReader};
 use crate::config::value::{Node, NodeKind};
 use crate::model::{Membership, Password, Role};
+use crate::plan::address;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
     let (name, location) = declared_name(reader, "role")?;
@@ -88,6 +89,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         }
     }
     role.comment = reader.string("comment")?;
+    super::lifecycle::read(reader, out, &address::role(&name))?;
     out.role_locations.insert(name.clone(), location);
     out.config.desired.roles.insert(name, role);
     Ok(())

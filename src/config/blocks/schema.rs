@@ -6,6 +6,7 @@ use super::{Decoded, RefContext, RoleRef};
 use crate::config::error::{ConfigError, Result};
 use crate::config::reader::BlockReader;
 use crate::model::Schema;
+use crate::plan::address;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
     let (schema_name, location) = declared_name(reader, "schema")?;
@@ -43,6 +44,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         });
         owner = Some(role);
     }
+    super::lifecycle::read(reader, out, &address::schema(&database, &schema_name))?;
     out.schema_locations.insert(key, location);
     out.config
         .desired

@@ -100,8 +100,8 @@ fn missing_variable_without_prompter() {
         "variable \"app_password\" {\n  sensitive = true\n}\n",
         "1:10: no value for variable \"app_password\"",
         Some(
-            "set it with -var app_password=VALUE, in a -var-file, or in the environment variable \
-             PGFORT_VAR_app_password",
+            "set it with -var app_password=VALUE, in a -var-file or pgfort.pgfortvars, or in the \
+             environment variable PGFORT_VAR_app_password",
         ),
     );
 }
@@ -329,6 +329,7 @@ fn bad_inputs() {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         files: vec![],
+        ..Default::default()
     };
     let err = input_error(cli(&[("port", "5432"), ("nmae", "y")]), &[]);
     assert_eq!(
@@ -351,6 +352,7 @@ fn bad_inputs() {
     let files = VariableInputs {
         cli: vec![],
         files: vec!["bad.vars".into()],
+        ..Default::default()
     };
     let err = input_error(files, &[]);
     let location = err.location.unwrap();

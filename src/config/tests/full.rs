@@ -160,6 +160,7 @@ fn loads_a_full_configuration() {
             ("app_password".to_string(), "from-cli".to_string()),
         ],
         files: vec![var_file_1, var_file_2],
+        ..Default::default()
     };
     let env = env(&[
         ("PGFORT_VAR_from_env", "true"),
@@ -229,6 +230,7 @@ fn variable_precedence() {
                 vec![]
             },
             files: if files { vec![file.clone()] } else { vec![] },
+            ..Default::default()
         };
         let env = if from_env {
             env(&[("PGFORT_VAR_v", "env")])
@@ -279,6 +281,7 @@ role "b" {}
             ("opts".to_string(), r#"{ work_mem = 64 }"#.to_string()),
         ],
         files: vec![],
+        ..Default::default()
     };
     let config = load_in(dir.path(), &inputs, env(&[])).unwrap();
     let role = &config.desired.roles["r"];

@@ -7,11 +7,13 @@ mod full;
 mod grant_errors;
 mod grants;
 mod hba;
+mod lifecycle;
 mod module_errors;
 mod modules;
 mod rls;
 mod sensitive;
 mod settings;
+mod varfiles;
 
 use std::cell::RefCell;
 use std::path::Path;

@@ -18,6 +18,7 @@ fn error_text(body: &str, pw_type: &str) -> String {
     let inputs = VariableInputs {
         cli: vec![("pw".to_string(), SECRET.to_string())],
         files: vec![],
+        ..Default::default()
     };
     let env = env(&[(SECRET, "set"), ("PGFORT_VAR_pw", SECRET)]);
     let err = load_in(dir.path(), &inputs, env).expect_err(body);

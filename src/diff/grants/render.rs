@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{DefaultKey, Group, GroupKey, PrivilegeMap};
-use crate::model::{ObjectKind, ObjectRef};
-use crate::plan::{Action, AttributeChange, Change, Statement};
+use crate::model::{ObjectKind, ObjectRef, PUBLIC};
+use crate::plan::{Action, AttributeChange, Change, Need, Statement, address};
 use crate::sql::grants::{self as sql, DefaultScope, OBJECTS_PER_STATEMENT};
 
 /// Names shown per attribute before "…".
@@ -96,7 +96,24 @@ pub(super) fn change(key: &GroupKey, group: &Group, version_num: u32) -> Option<
             .push(AttributeChange::new(&name, before, after));
     }
     default_statements(&default_moves, &mut change);
+    record_needs(key, group, &mut change);
     Some(change)
+}
+
+/// The grantee, the database and schema the objects are in, and the
+/// owners whose future objects the default privileges cover: a targeted
+/// grant creates them along with it.
+fn record_needs(key: &GroupKey, group: &Group, change: &mut Change) {
+    change.need(Need::inside(address::database(&key.database)));
+    if let Some(schema) = &key.schema {
+        change.need(Need::inside(address::schema(&key.database, schema)));
+    }
+    if key.grantee != PUBLIC {
+        change.need(Need::names(address::role(&key.grantee)));
+    }
+    for (default, _) in group.desired_defaults.keys() {
+        change.need(Need::names(address::role(&default.owner)));
+    }
 }
 
 /// One attribute per privilege: how many objects hold it before and after,

@@ -45,6 +45,8 @@ pub struct Role {
     /// Settings for the role's sessions in one database, by database.
     pub database_settings: Option<std::collections::BTreeMap<String, SettingsMap>>,
     pub comment: Option<String>,
+    /// Guards against destroying the object (a plan that would fails).
+    pub lifecycle: Option<Lifecycle>,
 }
 
 /// An entry of `member_of`.
@@ -94,6 +96,8 @@ pub struct Database {
     /// Settings for sessions in this database (ALTER DATABASE … SET).
     pub settings: Option<SettingsMap>,
     pub comment: Option<String>,
+    /// Guards against destroying the object (a plan that would fails).
+    pub lifecycle: Option<Lifecycle>,
 }
 
 /// A schema of one database. The same name may be declared in several
@@ -109,6 +113,8 @@ pub struct Schema {
     /// The owning role.
     pub owner: Option<String>,
     pub comment: Option<String>,
+    /// Guards against destroying the object (a plan that would fails).
+    pub lifecycle: Option<Lifecycle>,
 }
 
 /// Privileges for roles on one target. For every managed role the
@@ -173,6 +179,8 @@ pub struct Table {
     pub row_level_security: Option<RowLevelSecurity>,
     pub owner: Option<String>,
     pub comment: Option<String>,
+    /// Guards against destroying the object (a plan that would fails).
+    pub lifecycle: Option<Lifecycle>,
 }
 
 /// Row-level security of a table.
@@ -209,6 +217,8 @@ pub struct Policy {
     /// The SQL condition new rows must meet.
     pub with_check: Option<String>,
     pub comment: Option<String>,
+    /// Guards against destroying the object (a plan that would fails).
+    pub lifecycle: Option<Lifecycle>,
 }
 
 /// An extension in one database; a library that is only preloaded (no
@@ -228,4 +238,15 @@ pub struct Extension {
     pub version: Option<String>,
     /// Also creates the extensions it needs.
     pub cascade: Option<bool>,
+    /// Guards against destroying the object (a plan that would fails).
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// `lifecycle { prevent_destroy = true }`: a plan that would destroy or
+/// replace the object fails before anything changes.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = allow_expressions)]
+pub struct Lifecycle {
+    pub prevent_destroy: Option<bool>,
 }

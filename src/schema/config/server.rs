@@ -62,6 +62,9 @@ pub struct Manage {
     pub settings: Option<String>,
     /// Drops extensions that are not declared, in managed databases.
     pub prune_extensions: Option<bool>,
+    /// Address patterns (`role.app_*`, `database.*`) no plan may destroy
+    /// or replace: what protects undeclared objects from pruning.
+    pub prevent_destroy: Option<Vec<String>>,
 }
 
 /// Server settings (`name = value`), written with ALTER SYSTEM. Names and

@@ -56,11 +56,17 @@ const CASES: &[Case] = &[
         "certificate_authority \"main\" {}\nclient_certificate \"app\" {\n  ca = \"main\"\n#probe\n}",
     ),
     case(&["connection"], "connection {\n#probe\n}"),
-    case(&["database"], "database \"app\" {\n#probe\n}"),
-    case(
-        &["extension"],
-        "extension \"pg_trgm\" {\n  database = \"app\"\n#probe\n}",
-    ),
+    Case {
+        nested: &["lifecycle"],
+        ..case(&["database"], "database \"app\" {\n#probe\n}")
+    },
+    Case {
+        nested: &["lifecycle"],
+        ..case(
+            &["extension"],
+            "extension \"pg_trgm\" {\n  database = \"app\"\n#probe\n}",
+        )
+    },
     case(
         &["grant"],
         "grant {\n  to = [\"PUBLIC\"]\n  privileges = [\"CONNECT\"]\n  on = { database = \"app\" }\n#probe\n}",
@@ -92,25 +98,41 @@ const CASES: &[Case] = &[
         ..case(&["module"], "module \"m\" {\n  source = \"./m\"\n#probe\n}")
     },
     case(&["output"], "output \"o\" {\n  value = 1\n#probe\n}"),
-    case(
-        &["policy"],
-        "table \"t\" {\n  database = \"app\"\n}\npolicy \"p\" {\n  database = \"app\"\n  table = \"t\"\n#probe\n}",
-    ),
-    case(&["role"], "role \"app\" {\n#probe\n}"),
+    Case {
+        nested: &["lifecycle"],
+        ..case(
+            &["policy"],
+            "table \"t\" {\n  database = \"app\"\n}\npolicy \"p\" {\n  database = \"app\"\n  table = \"t\"\n#probe\n}",
+        )
+    },
+    Case {
+        nested: &["lifecycle"],
+        ..case(&["role"], "role \"app\" {\n#probe\n}")
+    },
     case(
         &["role", "member_of"],
         "role \"group\" {}\nrole \"app\" {\n  member_of = [{\n    role = \"group\"\n#probe\n  }]\n}",
     ),
+    Case {
+        nested: &["lifecycle"],
+        ..case(
+            &["schema"],
+            "schema \"s\" {\n  database = \"app\"\n#probe\n}",
+        )
+    },
     case(
-        &["schema"],
-        "schema \"s\" {\n  database = \"app\"\n#probe\n}",
+        &["role", "lifecycle"],
+        "role \"app\" {\n  lifecycle {\n#probe\n  }\n}",
     ),
     case(
         &["server_certificate"],
         "certificate_authority \"main\" {}\nserver_certificate {\n  ca = \"main\"\n  dns_names = [\"db.example.com\"]\n#probe\n}",
     ),
     case(&["settings"], "settings {\n#probe\n}"),
-    case(&["table"], "table \"t\" {\n  database = \"app\"\n#probe\n}"),
+    Case {
+        nested: &["lifecycle"],
+        ..case(&["table"], "table \"t\" {\n  database = \"app\"\n#probe\n}")
+    },
     case(&["tune"], "tune {\n  memory = \"1GB\"\n#probe\n}"),
     case(&["variable"], "variable \"v\" {\n  default = 1\n#probe\n}"),
 ];
