@@ -368,7 +368,8 @@ fn a_cert_rule_admits_the_client_certificate_and_nothing_else() {
 fn an_ssl_configuration_the_server_refuses_is_rolled_back() {
     let cluster = TestCluster::start();
     let dir = workdir();
-    let settings = "settings {\n  ssl_ciphers = \"NO-SUCH-CIPHER\"\n}\n";
+    // A file the SSL context needs and cannot load, on every OpenSSL.
+    let settings = "settings {\n  ssl_crl_file = \"/nonexistent/revoked.crl\"\n}\n";
     write_files(
         dir.path(),
         &[("main.hcl", &server_config(settings, "365d", "30d"))],
