@@ -5,8 +5,8 @@
 
 use super::{Diff, DiffError, DiffInput};
 use crate::model::{
-    Authority, CertFacts, ClientCertificate, InstalledSsl, SERVER_CA_FILE, SERVER_CERT_FILE,
-    ServerCertificate, ServerInstall, Tls,
+    Authority, CertFacts, ClientCertificate, InstalledSsl, KeyType, SERVER_CA_FILE,
+    SERVER_CERT_FILE, ServerCertificate, ServerInstall, Tls,
 };
 use crate::plan::{Action, AttributeChange, Change, Need, address};
 use crate::tls::issued_by;
@@ -19,9 +19,12 @@ const SERVER_CERTIFICATE: &str = "server_certificate";
 pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
     let desired = &input.desired.tls;
     for authority in desired.authorities.values() {
-        if authority.existing.is_none() {
-            out.changes.push(authority_change(authority));
-            out.tls.generate_authorities.push(authority.clone());
+        match &authority.existing {
+            None => {
+                out.changes.push(authority_change(authority));
+                out.tls.generate_authorities.push(authority.clone());
+            }
+            Some(ca) => out.warnings.extend(outlived_by(authority, ca, desired)),
         }
     }
     for client in desired.clients.values() {
@@ -71,6 +74,31 @@ pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result
     Ok(())
 }
 
+/// A certificate issued now would outlive its authority: clients stop
+/// trusting it when the authority expires, whatever its own date says.
+fn outlived_by(authority: &Authority, ca: &CertFacts, tls: &Tls) -> Option<String> {
+    let longest = tls
+        .server
+        .iter()
+        .filter(|s| s.ca == authority.name)
+        .map(|s| s.validity)
+        .chain(
+            tls.clients
+                .values()
+                .filter(|c| c.ca == authority.name)
+                .map(|c| c.validity),
+        )
+        .max()?;
+    let left = ca.not_after - tls.now;
+    (left < longest.0).then(|| {
+        format!(
+            "certificate_authority.{} expires in {} days, before a certificate it issues now ({longest}) would: replace the authority (remove both files to generate a new one) or shorten validity",
+            authority.name,
+            left / DAY
+        )
+    })
+}
+
 fn authority_change(authority: &Authority) -> Change {
     let mut change = Change::new(
         format!("certificate_authority.{}", authority.name),
@@ -101,10 +129,16 @@ fn authority_change(authority: &Authority) -> Change {
 fn leaf_reasons(
     cert: &CertFacts,
     authority: &Authority,
+    key_type: KeyType,
     renew_before: crate::model::Lifetime,
     now: i64,
 ) -> Vec<String> {
     let mut reasons = Vec::new();
+    if let Some(actual) = cert.key_type
+        && actual != key_type
+    {
+        reasons.push(format!("key is {}, not {}", actual.name(), key_type.name()));
+    }
     match &authority.existing {
         None => reasons.push(format!(
             "issued by another CA (certificate_authority.{} is new)",
@@ -151,7 +185,13 @@ fn server_install(
             installed.cert_file
         )),
         Some(cert) => {
-            reasons.extend(leaf_reasons(cert, authority, server.renew_before, tls.now));
+            reasons.extend(leaf_reasons(
+                cert,
+                authority,
+                server.key_type,
+                server.renew_before,
+                tls.now,
+            ));
             if cert.common_name.as_deref() != Some(server.common_name.as_str()) {
                 reasons.push(format!(
                     "common name is {}, not {}",
@@ -246,7 +286,7 @@ fn client_reasons(client: &ClientCertificate, authority: &Authority, now: i64) -
     let Some(cert) = &client.existing else {
         return vec![format!("{} does not exist", client.cert_path().display())];
     };
-    let mut reasons = leaf_reasons(cert, authority, client.renew_before, now);
+    let mut reasons = leaf_reasons(cert, authority, client.key_type, client.renew_before, now);
     if cert.common_name.as_deref() != Some(client.role.as_str()) {
         reasons.push(format!(
             "common name is {}, not {}",
@@ -257,6 +297,11 @@ fn client_reasons(client: &ClientCertificate, authority: &Authority, now: i64) -
     if !client.key_matches {
         reasons.push(format!(
             "{} is missing or is not the certificate's key",
+            client.key_path().display()
+        ));
+    } else if !client.key_private {
+        reasons.push(format!(
+            "{} is readable by others than its owner",
             client.key_path().display()
         ));
     }

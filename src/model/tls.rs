@@ -97,6 +97,9 @@ pub struct CertFacts {
     pub not_before: i64,
     pub not_after: i64,
     pub is_ca: bool,
+    /// The key's algorithm, when it is one pgfort generates.
+    #[serde(default)]
+    pub key_type: Option<KeyType>,
     /// The DER encoding, to check who signed it.
     #[serde(skip)]
     pub der: Vec<u8>,
@@ -143,6 +146,10 @@ pub struct ClientCertificate {
     pub existing: Option<CertFacts>,
     /// Whether `role.key` exists and belongs to `role.crt`.
     pub key_matches: bool,
+    /// Whether `role.key` is readable by its owner only (libpq refuses
+    /// others).
+    #[serde(default)]
+    pub key_private: bool,
 }
 
 impl ClientCertificate {

@@ -201,6 +201,8 @@ mod tests {
         assert_eq!(facts.ip_addresses, ["127.0.0.1".parse::<IpAddr>().unwrap()]);
         assert_eq!(facts.not_after, NOW + 365 * 86_400);
         assert!(ca_facts.is_ca && !facts.is_ca);
+        assert_eq!(facts.key_type, Some(KeyType::Ed25519));
+        assert_eq!(ca_facts.key_type, Some(KeyType::EcdsaP256));
         assert!(issued_by(&facts, &ca_facts));
         let key = load_key(server.key_pem.expose()).unwrap();
         assert!(key_matches(&facts, &key));
@@ -227,6 +229,8 @@ mod tests {
         .unwrap();
         let facts = first_certificate(&client.cert_pem).unwrap();
         assert_eq!(facts.common_name.as_deref(), Some("app_user"));
+        let ca_facts = first_certificate(&ca.cert_pem).unwrap();
+        assert_eq!(ca_facts.key_type, Some(KeyType::Rsa2048));
         assert!(issued_by(&facts, &first_certificate(&ca.cert_pem).unwrap()));
         assert!(!format!("{:?}", client.key_pem.expose().len()).is_empty());
         assert_eq!(format!("{}", client.key_pem), crate::model::REDACTED);

@@ -5,9 +5,10 @@ use std::io::BufReader;
 
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::public_key::PublicKey;
 
 use super::TlsError;
-use crate::model::CertFacts;
+use crate::model::{CertFacts, KeyType};
 
 /// The DER of every certificate in PEM text.
 pub fn pem_to_der(pem: &str) -> Result<Vec<Vec<u8>>, TlsError> {
@@ -57,6 +58,7 @@ fn facts(der: Vec<u8>) -> Result<CertFacts, TlsError> {
             }
         }
     }
+    let key_type = key_type(&cert);
     let validity = cert.validity();
     let digest = ring::digest::digest(&ring::digest::SHA256, &der);
     let facts = CertFacts {
@@ -67,10 +69,32 @@ fn facts(der: Vec<u8>) -> Result<CertFacts, TlsError> {
         not_before: validity.not_before.timestamp(),
         not_after: validity.not_after.timestamp(),
         is_ca: cert.is_ca(),
+        key_type,
         der: Vec::new(),
     };
     Ok(CertFacts { der, ..facts })
 }
+
+/// The key algorithm, for the kinds pgfort generates.
+fn key_type(cert: &X509Certificate<'_>) -> Option<KeyType> {
+    let spki = cert.public_key();
+    if spki.algorithm.algorithm.to_id_string() == ED25519_OID {
+        return Some(KeyType::Ed25519);
+    }
+    match spki.parsed().ok()? {
+        PublicKey::RSA(rsa) => match rsa.key_size() {
+            2048 => Some(KeyType::Rsa2048),
+            3072 => Some(KeyType::Rsa3072),
+            4096 => Some(KeyType::Rsa4096),
+            _ => None,
+        },
+        PublicKey::EC(point) if point.key_size() == 256 => Some(KeyType::EcdsaP256),
+        _ => None,
+    }
+}
+
+/// id-Ed25519 (RFC 8410).
+const ED25519_OID: &str = "1.3.101.112";
 
 /// Whether `authority` signed `cert`: the issuer name is the authority's
 /// subject and the signature verifies with its key.

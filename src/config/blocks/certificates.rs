@@ -125,6 +125,7 @@ pub(super) fn decode_client(reader: &mut BlockReader<'_>, out: &mut Decoded) -> 
         key_type,
         existing: None,
         key_matches: false,
+        key_private: false,
     };
     read_client_files(&mut client, &location)?;
     out.config.locations.insert(key, location);
@@ -367,7 +368,10 @@ fn read_client_files(client: &mut ClientCertificate, at: &Location) -> Result<()
         )
     })?;
     client.existing = tls::first_certificate(&text).ok();
-    let key = std::fs::read_to_string(client.key_path()).ok();
+    let key_path = client.key_path();
+    client.key_private = std::fs::metadata(&key_path)
+        .is_ok_and(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 == 0);
+    let key = std::fs::read_to_string(&key_path).ok();
     client.key_matches = match (&client.existing, key.and_then(|k| tls::load_key(&k).ok())) {
         (Some(facts), Some(key)) => tls::key_matches(facts, &key),
         _ => false,
@@ -400,6 +404,7 @@ pub(crate) fn refresh(config: &crate::config::Config) -> Result<crate::model::Tl
             .unwrap_or_else(|| file_start(&client.out_dir));
         client.existing = None;
         client.key_matches = false;
+        client.key_private = false;
         read_client_files(client, &at)?;
     }
     Ok(tls)

@@ -206,6 +206,33 @@ fn a_new_authority_is_generated_and_everything_it_signs_reissued() {
 }
 
 #[test]
+fn an_authority_expiring_before_what_it_would_issue_is_a_warning() {
+    let mut main = ca("Main");
+    if let Some(existing) = main.authority.existing.as_mut() {
+        existing.not_after = NOW + 100 * DAY;
+    }
+    let d = run(
+        &desired(&main),
+        Some(installed(&main, &["db.example.com"], 365)),
+    )
+    .unwrap();
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.starts_with("certificate_authority.main expires in 100 days, before a certificate it issues now (365d) would")),
+        "{:?}",
+        d.warnings
+    );
+    let main = ca("Main");
+    let d = run(
+        &desired(&main),
+        Some(installed(&main, &["db.example.com"], 365)),
+    )
+    .unwrap();
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+}
+
+#[test]
 fn without_superuser_the_files_cannot_be_managed() {
     let main = ca("Main");
     let mut live = installed(&main, &["db.example.com"], 365);
@@ -237,6 +264,7 @@ fn client_certificates_follow_the_same_rules() {
         key_type: KeyType::EcdsaP256,
         existing: Some(first_certificate(&cert.cert_pem).unwrap()),
         key_matches: true,
+        key_private: true,
     };
     state.tls.clients.insert("app".into(), client.clone());
     let d = run(&state, None).unwrap();
@@ -253,6 +281,22 @@ fn client_certificates_follow_the_same_rules() {
         ["/certs/app.key is missing or is not the certificate's key"]
     );
     client.key_matches = true;
+    client.key_private = false;
+    state.tls.clients.insert("app".into(), client.clone());
+    let d = run(&state, None).unwrap();
+    assert_eq!(
+        reasons(&d, "client_certificate.app"),
+        ["/certs/app.key is readable by others than its owner"]
+    );
+    client.key_private = true;
+    client.key_type = KeyType::Ed25519;
+    state.tls.clients.insert("app".into(), client.clone());
+    let d = run(&state, None).unwrap();
+    assert_eq!(
+        reasons(&d, "client_certificate.app"),
+        ["key is ecdsa-p256, not ed25519"]
+    );
+    client.key_type = KeyType::EcdsaP256;
     state.tls.clients.insert("app".into(), client);
     assert!(run(&state, None).unwrap().changes.is_empty());
 }
