@@ -130,6 +130,9 @@ fn ssl_turns_on_without_restart_is_verified_and_drift_is_named() {
     let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}");
     assert_eq!(cluster.query_value("SHOW ssl").as_deref(), Some("on"));
+    // Over loopback the key never leaves the host: no warning.
+    let shown = format!("{}{}", applied.stdout, applied.stderr);
+    assert!(!shown.contains("neither encrypted nor local"), "{shown}");
     assert_eq!(
         start_time(&cluster),
         started,

@@ -55,6 +55,12 @@ pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result
             .iter()
             .any(|c| c.address.starts_with("setting.ssl"));
         if let Some((install, mut change)) = install {
+            if install.issue && !installed.private_session {
+                out.warnings.push(
+                    "the new server key is sent over this connection, which is neither encrypted nor local: unless pgfort runs on the server's host (--pgdata), connect with sslmode=require, over a Unix socket, or through an SSH tunnel"
+                        .to_owned(),
+                );
+            }
             change.need(Need::names(address::authority(&server.ca)));
             // The new certificate is verified with the ssl settings in
             // place: a targeted plan takes them together.

@@ -11,6 +11,8 @@ use crate::model::InstalledSsl;
 const SSL: &str = "\
 SELECT current_setting('ssl') = 'on' AS ssl,
        a.ok AS accessible,
+       COALESCE((SELECT s.ssl FROM pg_catalog.pg_stat_ssl s WHERE s.pid = pg_catalog.pg_backend_pid()), false)
+         OR inet_client_addr() IS NULL OR host(inet_client_addr()) IN ('127.0.0.1', '::1') AS private_session,
        CASE WHEN a.ok THEN current_setting('ssl_cert_file') END AS cert_file,
        CASE WHEN a.ok THEN current_setting('ssl_key_file') END AS key_file,
        CASE WHEN a.ok THEN current_setting('ssl_ca_file') END AS ca_file,
@@ -30,6 +32,7 @@ pub(super) async fn read(db: &Db) -> Result<InstalledSsl, InspectError> {
     Ok(InstalledSsl {
         ssl: row.get("ssl"),
         files_accessible: row.get("accessible"),
+        private_session: row.get("private_session"),
         cert_file: text("cert_file"),
         key_file: text("key_file"),
         ca_file: text("ca_file"),

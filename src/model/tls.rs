@@ -172,6 +172,10 @@ pub struct InstalledSsl {
     pub data_directory: String,
     /// Whether the role may read (and write) server files.
     pub files_accessible: bool,
+    /// Whether pgfort's own session is encrypted or never leaves the host
+    /// (Unix socket, loopback): a key written over SQL crosses it.
+    #[serde(default)]
+    pub private_session: bool,
     /// The first certificate of `ssl_cert_file`.
     pub certificate: Option<CertFacts>,
     /// The text of `ssl_ca_file`.

@@ -65,6 +65,7 @@ fn installed(by: &Ca, names: &[&str], days: i64) -> InstalledSsl {
         ca_file: "root.crt".into(),
         data_directory: "/data".into(),
         files_accessible: true,
+        private_session: true,
         certificate: Some(first_certificate(&cert.cert_pem).unwrap()),
         ca_pem: Some(by.cert_pem.clone()),
     }
@@ -141,6 +142,18 @@ fn every_reason_to_reissue_is_named() {
     );
     assert!(d.tls.server.as_ref().is_some_and(|s| s.issue));
     assert!(d.tls.verify.is_some());
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+
+    let mut exposed = installed(&main, &["db.example.com"], 12);
+    exposed.private_session = false;
+    let d = run(&desired(&main), Some(exposed)).unwrap();
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.starts_with("the new server key is sent over this connection")),
+        "{:?}",
+        d.warnings
+    );
 
     let d = run(
         &desired(&main),
