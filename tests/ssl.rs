@@ -81,6 +81,17 @@ fn verify_full(dir: &Path, host: &str) -> String {
     )
 }
 
+/// verify-full to localhost, presenting `role`'s certificate from certs/.
+fn with_client_certificate(dir: &Path, role: &str) -> String {
+    let certs = dir.join("certs");
+    format!(
+        "{} sslcert={} sslkey={}",
+        verify_full(dir, "localhost"),
+        certs.join(format!("{role}.crt")).display(),
+        certs.join(format!("{role}.key")).display()
+    )
+}
+
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
@@ -342,12 +353,7 @@ fn a_cert_rule_admits_the_client_certificate_and_nothing_else() {
     assert_eq!(mode(&certs.join("app.key")), 0o600);
     assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
 
-    let with_cert = format!(
-        "{} sslcert={} sslkey={}",
-        verify_full(dir.path(), "localhost"),
-        certs.join("app.crt").display(),
-        certs.join("app.key").display()
-    );
+    let with_cert = with_client_certificate(dir.path(), "app");
     // pg_hba.conf reloads asynchronously: retry briefly.
     let admitted = eventually_session(&conninfo(&cluster, "app", &with_cert));
     assert_eq!(admitted, ("app".to_owned(), true));
@@ -420,13 +426,7 @@ fn the_ssl_everywhere_example_applies_and_admits_its_certificate_login() {
             .as_deref(),
         Some("TLSv1.3")
     );
-    let certs = dir.path().join("certs");
-    let reporting = format!(
-        "{} sslcert={} sslkey={}",
-        verify_full(dir.path(), "localhost"),
-        certs.join("reporting.crt").display(),
-        certs.join("reporting.key").display()
-    );
+    let reporting = with_client_certificate(dir.path(), "reporting");
     let session = eventually_session(&conninfo(&cluster, "reporting", &reporting));
     assert_eq!(session, ("reporting".to_owned(), true));
     // Unencrypted connections are rejected by the last rule.

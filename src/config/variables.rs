@@ -75,7 +75,8 @@ impl fmt::Display for TextSource<'_> {
     }
 }
 
-fn is_identifier(name: &str) -> bool {
+/// An HCL identifier: what `var.NAME` and `module.NAME` can refer to.
+pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

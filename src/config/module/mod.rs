@@ -52,15 +52,6 @@ pub(crate) struct Input {
     pub node: Node,
 }
 
-/// Module names are read as `module.NAME`, so they must be identifiers.
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
 /// Reads a module block; `constant` evaluates `source`, which may not
 /// refer to anything (the module must be found before anything runs).
 pub(crate) fn collect<'a>(
@@ -73,7 +64,8 @@ pub(crate) fn collect<'a>(
         Some(label) => (label.as_str().to_string(), src.locate(label)),
         None => (String::new(), src.locate(&block.ident)),
     };
-    if !is_identifier(&name) {
+    // Read as `module.NAME`, so the name must be an identifier.
+    if !super::variables::is_identifier(&name) {
         return Err(
             ConfigError::at(label_location, format!("invalid module name \"{name}\""))
                 .with_hint("use letters, digits, _ and -, starting with a letter or _"),
