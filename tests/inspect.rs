@@ -63,17 +63,8 @@ ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO writer WITH GRANT OPTION;
 RESET ROLE;
 ";
 
-/// pgfort's own connection settings for the cluster (database `postgres`).
 fn settings(cluster: &TestCluster) -> ConnectionSettings {
-    let vars = cluster.env_vars();
-    let lookup = |name: &str| {
-        vars.iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.clone())
-    };
-    ConnectionSettings::resolve(None, &lookup, &Default::default())
-        .unwrap_or_else(|e| panic!("connection settings: {e}"))
-        .with_dbname("postgres")
+    cluster.connection_settings()
 }
 
 async fn inspect_with(cluster: &TestCluster, scope: &InspectScope) -> Live {

@@ -153,9 +153,7 @@ async fn put(
         }),
         Writer::Sql => {
             let statement = sql::copy_to_file(path, text);
-            db.count();
-            db.client
-                .batch_execute(&statement)
+            db.execute_one(&statement)
                 .await
                 .map_err(|err| ApplyError::from_db(&format!("writing {path}"), &err, None))
         }

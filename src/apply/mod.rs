@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::connect::ConnectionSettings;
 use crate::inspect::Db;
+use crate::inspect::pipeline::first_error;
 use crate::plan::{Plan, Statement, Target};
 
 /// Statements sent per round trip at most.
@@ -220,7 +221,9 @@ async fn roll_back_settings(
 
 /// One transaction: `BEGIN` rides on the first batch and `COMMIT` on the
 /// last, so a unit of N statements costs ceil(N / batch) round trips.
-/// A non-transactional unit is one statement sent alone.
+/// Every statement is its own protocol message (see
+/// [`crate::inspect::pipeline`]), so none can carry a second one. A
+/// non-transactional unit is one statement sent alone.
 async fn run_unit(
     db: &Db,
     unit: &Unit<'_>,
@@ -230,9 +233,7 @@ async fn run_unit(
 ) -> Result<(), ApplyError> {
     if *unit.target == Target::NonTransactional {
         for statement in &unit.statements {
-            db.count();
-            db.client
-                .batch_execute(&statement.for_execution())
+            db.execute_one(&statement.for_execution())
                 .await
                 .map_err(|err| {
                     ApplyError::from_db("applying changes", &err, Some(statement.redacted()))
@@ -245,23 +246,30 @@ async fn run_unit(
     let batches = batches(&unit.statements);
     let last = batches.len().saturating_sub(1);
     for (index, batch) in batches.iter().enumerate() {
-        let mut sql = String::new();
+        let mut texts: Vec<String> = Vec::with_capacity(batch.len() + 2);
+        let offset = usize::from(index == 0);
         if index == 0 {
-            sql.push_str("BEGIN;\n");
+            texts.push("BEGIN".to_owned());
         }
-        for text in render_for_execution(batch) {
-            sql.push_str(&text);
-            sql.push_str(";\n");
-        }
+        texts.extend(render_for_execution(batch));
         if index == last {
-            sql.push_str("COMMIT;");
+            texts.push("COMMIT".to_owned());
         }
-        db.count();
-        if let Err(err) = db.client.batch_execute(&sql).await {
-            drop(sql);
-            db.count();
-            let _ = db.client.batch_execute("ROLLBACK").await;
-            return Err(locate_failure(db, &unit.statements, &err).await);
+        let results = db.pipeline_texts(&texts).await;
+        drop(texts);
+        if let Some((position, err)) = first_error(&results) {
+            // A COMMIT after an error rolls back by itself; otherwise the
+            // transaction is still open (and aborted).
+            let _ = db.execute_one("ROLLBACK").await;
+            let statement = position
+                .checked_sub(offset)
+                .and_then(|i| batch.get(i))
+                .map(|s| s.redacted());
+            return Err(ApplyError::from_db(
+                "applying changes (rolled back)",
+                err,
+                statement,
+            ));
         }
         report.statements += batch.len();
         progress(report.statements, total);
@@ -287,36 +295,6 @@ fn batches<'a>(statements: &[&'a Statement]) -> Vec<Vec<&'a Statement>> {
         }
     }
     batches
-}
-
-/// The batch failed and was rolled back. Replays the unit one statement at
-/// a time in a transaction that is rolled back, to name the statement that
-/// fails.
-async fn locate_failure(
-    db: &Db,
-    statements: &[&Statement],
-    original: &tokio_postgres::Error,
-) -> ApplyError {
-    let fallback = ApplyError::from_db("applying changes (rolled back)", original, None);
-    db.count();
-    if db.client.batch_execute("BEGIN").await.is_err() {
-        return fallback;
-    }
-    let mut found = fallback;
-    for statement in statements {
-        db.count();
-        if let Err(err) = db.client.batch_execute(&statement.for_execution()).await {
-            found = ApplyError::from_db(
-                "applying changes (rolled back)",
-                &err,
-                Some(statement.redacted()),
-            );
-            break;
-        }
-    }
-    db.count();
-    let _ = db.client.batch_execute("ROLLBACK").await;
-    found
 }
 
 /// Renders statements for execution. Passwords are hashed here (PBKDF2 is

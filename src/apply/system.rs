@@ -132,8 +132,7 @@ pub(super) async fn roll_back(db: &Db, before: &Snapshot) -> Result<(), String> 
 }
 
 async fn execute(db: &Db, sql: &str) -> Result<(), tokio_postgres::Error> {
-    db.count();
-    db.client.batch_execute(sql).await
+    db.execute_one(sql).await
 }
 
 /// Puts postgresql.auto.conf's entries back as `before` had them and says

@@ -9,8 +9,15 @@ pub fn use_color(no_color: bool) -> bool {
     !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
-/// Logs go to stderr; -v info, -vv debug, RUST_LOG wins.
+/// Logs go to stderr; -v info, -vv debug, RUST_LOG wins. The database
+/// driver's debug and trace records are dropped whatever RUST_LOG says:
+/// they print statement texts, and a statement may hold a password
+/// verifier or a key.
 pub fn init_tracing(verbose: u8) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let default = match verbose {
         0 => "warn",
         1 => "pgfort=info",
@@ -18,11 +25,22 @@ pub fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .try_init();
+        .with_filter(filter)
+        .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+            !reveals_statements(meta.target(), *meta.level())
+        }));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+}
+
+/// Whether a record may carry statement text: the driver's below INFO.
+fn reveals_statements(target: &str, level: tracing::Level) -> bool {
+    let driver = ["tokio_postgres", "postgres_protocol"]
+        .iter()
+        .any(|name| target == *name || target.starts_with(&format!("{name}::")));
+    driver && level > tracing::Level::INFO
 }
 
 /// A configuration problem that did not stop loading: `warning: …` and
@@ -59,5 +77,19 @@ pub fn print_error(error: &Error) {
     }
     for hint in error.hints() {
         eprintln!("  hint: {hint}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_debug_and_trace_records_are_dropped() {
+        assert!(reveals_statements("tokio_postgres::query", tracing::Level::DEBUG));
+        assert!(reveals_statements("tokio_postgres", tracing::Level::TRACE));
+        assert!(!reveals_statements("tokio_postgres::connection", tracing::Level::INFO));
+        assert!(!reveals_statements("pgfort::apply", tracing::Level::TRACE));
+        assert!(!reveals_statements("tokio_postgresql", tracing::Level::DEBUG));
     }
 }

@@ -143,6 +143,13 @@ async fn connect_once(
     Err(Failure::Hosts(errors))
 }
 
+/// Set in the startup packet (no round trip), above any per-role or
+/// per-database default: timestamps read in UTC, and string literals read
+/// the standard way, so a backslash in a configuration's text means the
+/// same on every server (`standard_conforming_strings = off` makes `\'`
+/// end a literal).
+const SESSION_OPTIONS: &str = "-c TimeZone=UTC -c standard_conforming_strings=on";
+
 /// The tokio-postgres configuration for one host of `settings`.
 fn config_for(settings: &ConnectionSettings, host: &str) -> Config {
     let mut config = Config::new();
@@ -152,7 +159,7 @@ fn config_for(settings: &ConnectionSettings, host: &str) -> Config {
         .user(&settings.user)
         .dbname(&settings.dbname)
         .application_name("pgfort")
-        .options("-c TimeZone=UTC");
+        .options(SESSION_OPTIONS);
     if let Some(password) = &settings.password {
         config.password(password.expose());
     }

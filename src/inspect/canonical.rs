@@ -24,9 +24,11 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use futures_util::{StreamExt as _, TryStreamExt as _, stream};
-use tokio_postgres::SimpleQueryMessage;
 
-use super::canonical_sql::{self, LOCK_TIMEOUT, Outcome, TableBatch};
+use super::canonical_sql::{
+    self, Answer, Failure, LOCK_TIMEOUT, Outcome, Purpose, ScriptStep, TableBatch,
+};
+use super::pipeline::{Step, StepResult};
 use super::{Db, InspectCause, InspectError, Live};
 use crate::connect::{self, ConnectionSettings};
 use crate::model::{Policy, PolicyKey, ServerState};
@@ -217,45 +219,30 @@ async fn check_database(
             }),
         }
     }
-    let sql = canonical_sql::batch(&tables);
-    db.count();
-    let messages = match db.client.simple_query(&sql).await {
-        Ok(messages) => messages,
-        Err(error) => {
-            // The batch stopped inside its transaction: end it.
-            db.count();
-            let _ = db.client.batch_execute("ROLLBACK").await;
-            return Err(InspectError {
-                what: "policy expressions",
-                database: Some(database.to_owned()),
-                source: InspectCause::Query(error),
-            }
-            .into());
-        }
-    };
-    let json = messages
+    let script = canonical_sql::script(&tables);
+    let params: Vec<Vec<&str>> = script
         .iter()
-        .find_map(|message| match message {
-            SimpleQueryMessage::Row(row) if row.columns().first()?.name() == "results" => {
-                row.get(0).map(str::to_owned)
-            }
-            _ => None,
-        })
-        .unwrap_or_default();
-    let outcomes = canonical_sql::parse(&json).map_err(|error| PolicyCheckError::Table {
-        database: database.to_owned(),
-        table: "(all)".to_owned(),
-        message: format!("unreadable answer from the server: {error}"),
-        sqlstate: "XX000".to_owned(),
-        hint: None,
-    })?;
+        .map(|s| s.params.iter().map(String::as_str).collect())
+        .collect();
+    let steps: Vec<Step<'_>> = script
+        .iter()
+        .zip(&params)
+        .map(|(s, p)| Step::with_params(&s.sql, p))
+        .collect();
+    let results = db.pipeline(&steps).await;
+    let answers: Vec<Answer> = script
+        .iter()
+        .zip(&results)
+        .map(|(step, result)| answer(step, result))
+        .collect();
+    let outcomes = canonical_sql::interpret(&script, &answers);
     let mut found = BTreeMap::new();
     for outcome in outcomes {
-        if let Some(t) = outcome.table.filter(|_| outcome.is_error()) {
-            let table = tables
-                .get(t)
-                .map(|b| b.table.to_string())
-                .unwrap_or_default();
+        if outcome.is_global_error() || outcome.table.is_some() {
+            let table = outcome
+                .table
+                .and_then(|t| tables.get(t))
+                .map_or_else(|| "(all)".to_owned(), |b| b.table.to_string());
             return Err(PolicyCheckError::Table {
                 database: database.to_owned(),
                 table,
@@ -287,6 +274,34 @@ async fn check_database(
         found.insert((policy.table.clone(), policy.name.clone()), outcome);
     }
     Ok(found)
+}
+
+/// The server's answer to one step, as the interpretation needs it.
+fn answer(step: &ScriptStep, result: &StepResult) -> Answer {
+    match result {
+        Err(error) => Answer::Failed(match error.as_db_error() {
+            Some(db) => Failure {
+                sqlstate: db.code().code().to_owned(),
+                message: db.message().to_owned(),
+                detail: db.detail().map(str::to_owned),
+                hint: db.hint().map(str::to_owned),
+            },
+            None => Failure {
+                sqlstate: "08006".to_owned(),
+                message: error.to_string(),
+                ..Default::default()
+            },
+        }),
+        Ok(rows) if matches!(step.purpose, Purpose::ReadBack(..)) => {
+            Answer::Policy(rows.first().map(|row| {
+                (
+                    row.get::<_, Option<String>>(0),
+                    row.get::<_, Option<String>>(1),
+                )
+            }))
+        }
+        Ok(_) => Answer::Done,
+    }
 }
 
 /// Errors about the session or the server (a lock, a read-only

@@ -15,6 +15,7 @@ mod extensions;
 mod facts;
 mod hba;
 mod objects;
+pub mod pipeline;
 mod policies;
 mod roles;
 mod schemas;

@@ -213,6 +213,20 @@ impl TestCluster {
             .unwrap_or_else(|e| panic!("could not restart the test cluster: {e}"));
     }
 
+    /// pgfort's own connection settings for the cluster (database
+    /// `postgres`), as the PG* variables give them.
+    pub fn connection_settings(&self) -> pgfort::connect::ConnectionSettings {
+        let vars = self.env_vars();
+        let lookup = |name: &str| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.clone())
+        };
+        pgfort::connect::ConnectionSettings::resolve(None, &lookup, &Default::default())
+            .unwrap_or_else(|e| panic!("connection settings: {e}"))
+            .with_dbname("postgres")
+    }
+
     /// Connection settings for the superuser over TCP with a password.
     pub fn config(&self, db: &str) -> Config {
         let mut config = Config::new();

@@ -13,6 +13,7 @@ use std::path::Path;
 use super::{ApplyError, ServerMaterial, failure};
 use crate::connect::{ConnectionSettings, SslMode};
 use crate::inspect::Db;
+use crate::inspect::pipeline::first_error;
 use crate::model::{
     Authority, SERVER_CA_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE, Secret, ServerCertificate,
 };
@@ -20,12 +21,22 @@ use crate::sql::hba::{copy_to_file, copy_to_private_file};
 use crate::sql::quote::literal;
 
 /// Session settings that keep a statement out of logs and statistics.
-const QUIET: &str = "SET log_statement = 'none'; SET log_min_duration_statement = -1; \
-SET log_min_error_statement = 'panic'; SET log_duration = off; \
-SET pg_stat_statements.track = 'none'; SET pg_stat_statements.track_utility = off";
-const LOUD: &str = "RESET log_statement; RESET log_min_duration_statement; \
-RESET log_min_error_statement; RESET log_duration; RESET pg_stat_statements.track; \
-RESET pg_stat_statements.track_utility";
+const QUIET: &[&str] = &[
+    "SET log_statement = 'none'",
+    "SET log_min_duration_statement = -1",
+    "SET log_min_error_statement = 'panic'",
+    "SET log_duration = off",
+    "SET pg_stat_statements.track = 'none'",
+    "SET pg_stat_statements.track_utility = off",
+];
+const LOUD: &[&str] = &[
+    "RESET log_statement",
+    "RESET log_min_duration_statement",
+    "RESET log_min_error_statement",
+    "RESET log_duration",
+    "RESET pg_stat_statements.track",
+    "RESET pg_stat_statements.track_utility",
+];
 
 /// The files as they were before, to put back.
 pub(in crate::apply) struct Backup {
@@ -101,8 +112,7 @@ async fn write_all(db: &Db, files: &[File<'_>], local: bool) -> Result<(), Apply
             } else {
                 copy_to_file(&file.path, file.text)
             };
-            db.count();
-            if let Err(err) = db.client.batch_execute(&sql).await {
+            if let Err(err) = db.execute_one(&sql).await {
                 let _ = execute(db, LOUD, "").await;
                 return Err(ApplyError::from_db(
                     &format!("writing {}", file.path),
@@ -169,12 +179,13 @@ async fn read(db: &Db, path: &str) -> Result<Option<Secret>, ApplyError> {
     Ok(row.get::<_, Option<String>>(0).map(Secret::new))
 }
 
-async fn execute(db: &Db, sql: &str, what: &str) -> Result<(), ApplyError> {
-    db.count();
-    db.client
-        .batch_execute(sql)
-        .await
-        .map_err(|err| ApplyError::from_db(what, &err, None))
+/// Runs `statements` pipelined; the first error fails the whole.
+async fn execute(db: &Db, statements: &[&str], what: &str) -> Result<(), ApplyError> {
+    let results = db.pipeline_texts(statements).await;
+    match first_error(&results) {
+        Some((_, err)) => Err(ApplyError::from_db(what, err, None)),
+        None => Ok(()),
+    }
 }
 
 /// Puts the previous files back (a file that did not exist stays, unused

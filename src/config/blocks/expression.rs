@@ -1,8 +1,10 @@
-//! A lexical check of policy expressions: pgfort pastes them into
-//! `USING (…)` and `WITH CHECK (…)`, so one must not be able to close the
-//! parenthesis or end the statement. The server parses them for real when
-//! the plan is computed; this only makes sure the text stays one
-//! parenthesised unit, so that planning never runs SQL the text smuggles in.
+//! A lexical check of policy expressions, for early, located errors: pgfort
+//! pastes them into `USING (…)` and `WITH CHECK (…)`, and an expression
+//! that closes the parenthesis or holds a `;` is a mistake worth reporting
+//! before connecting. Safety does not rest on it: every statement is sent
+//! alone in its own protocol message, so no text can start a second one,
+//! and the server's parse of each policy is read back and checked (see
+//! `inspect::canonical_sql`). The server's lexer is the only exact one.
 
 /// Why an expression was refused, and where (byte offset).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,12 +80,14 @@ pub(crate) fn check(text: &str) -> Result<(), ExpressionError> {
 }
 
 /// Whether the byte before `at` continues an identifier (so `$` or `E` is
-/// part of a name, not the start of a token).
+/// part of a name, not the start of a token). PostgreSQL's lexer takes
+/// every non-ASCII character as an identifier character (`→$a$` is one
+/// name), so this does too.
 fn ident_before(text: &str, at: usize) -> bool {
     text[..at]
         .chars()
         .next_back()
-        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$' || !c.is_ascii())
 }
 
 /// The index after the closing quote of the quoted text starting at
