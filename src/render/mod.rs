@@ -25,3 +25,5 @@ pub fn render_doc_json(doc: &PlanDoc<'_>) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hostile;
