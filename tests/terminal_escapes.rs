@@ -97,9 +97,7 @@ fn drift_and_errors_show_escape_sequences_escaped() {
     write_files(dir.path(), &[("main.hcl", CONFIG)]);
     let applied = run(&cluster, dir.path(), &["apply", "--auto-approve", "."]);
     assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
-    cluster.exec(&format!(
-        "COMMENT ON ROLE reviewer IS E'changed\\x1b[2K\\x1b[1A'"
-    ));
+    cluster.exec(r"COMMENT ON ROLE reviewer IS E'changed\x1b[2K\x1b[1A'");
 
     for format in ["text", "markdown"] {
         let drift = run(&cluster, dir.path(), &["drift", "--format", format, "."]);

@@ -44,7 +44,7 @@ pub fn print_config_warning(warning: &crate::config::ConfigError) {
     // server: escaped here, at the edge, once for every error.
     eprintln!("warning: {}", safe(&warning.to_string()));
     if let Some(hint) = &warning.hint {
-        eprintln!("  hint: {}", safe(&hint));
+        eprintln!("  hint: {}", safe(hint));
     }
 }
 

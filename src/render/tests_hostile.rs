@@ -42,7 +42,7 @@ fn hostile_plan() -> Plan {
     .unwrap();
     let mut plan = Plan::new(d, "0123abcd".into());
     plan.warnings.push(format!("warned about {ERASE}"));
-    plan.notes.push(format!("noted \u{9b}2K"));
+    plan.notes.push("noted \u{9b}2K".to_owned());
     plan.unmanaged_roles.push(format!("other{ERASE}"));
     plan.pending_restart.push(PendingRestart {
         setting: format!("shared_buffers{ERASE}"),
