@@ -36,7 +36,11 @@ pub async fn acquire(db: &Db, timeout: Duration) -> Result<(), ApplyError> {
         }
         if !announced {
             tracing::info!("waiting for the pgfort apply lock{holder}");
-            eprintln!("Waiting for the pgfort apply lock{holder}…");
+            // The holder's application name is anyone's text.
+            eprintln!(
+                "Waiting for the pgfort apply lock{}…",
+                crate::render::display_safe(&holder)
+            );
             announced = true;
         }
         tokio::time::sleep(Duration::from_millis(200).min(timeout)).await;

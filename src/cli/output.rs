@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use crate::render::escape::display_safe_lines as safe;
 use crate::{Error, ErrorKind};
 
 /// Colour only on a terminal, and never with --no-color or NO_COLOR.
@@ -43,12 +44,25 @@ fn reveals_statements(target: &str, level: tracing::Level) -> bool {
     driver && level > tracing::Level::INFO
 }
 
+/// Prints a rendered text document on stdout. The renderers escape every
+/// value they draw; without colour no escape sequence belongs in the
+/// output at all, so anything one of them missed is escaped here too.
+pub fn print_text(text: &str, color: bool) {
+    if color {
+        print!("{text}");
+    } else {
+        print!("{}", safe(text));
+    }
+}
+
 /// A configuration problem that did not stop loading: `warning: …` and
 /// its hint, on stderr (stdout may be a JSON document).
 pub fn print_config_warning(warning: &crate::config::ConfigError) {
-    eprintln!("warning: {warning}");
+    // Messages quote names and values from the configuration and the
+    // server: escaped here, at the edge, once for every error.
+    eprintln!("warning: {}", safe(&warning.to_string()));
     if let Some(hint) = &warning.hint {
-        eprintln!("  hint: {hint}");
+        eprintln!("  hint: {}", safe(hint));
     }
 }
 
@@ -58,7 +72,7 @@ pub fn print_error(error: &Error) {
         ErrorKind::Internal => "internal error",
         _ => "error",
     };
-    eprintln!("{heading}: {error}");
+    eprintln!("{heading}: {}", safe(&error.to_string()));
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         let text = cause.to_string();
@@ -68,15 +82,15 @@ pub fn print_error(error: &Error) {
                 .to_string()
                 .contains(text.trim_start_matches("ERROR: "))
         {
-            eprintln!("  caused by: {text}");
+            eprintln!("  caused by: {}", safe(&text));
         }
         source = cause.source();
     }
     for note in error.notes() {
-        eprintln!("  {note}");
+        eprintln!("  {}", safe(note));
     }
     for hint in error.hints() {
-        eprintln!("  hint: {hint}");
+        eprintln!("  hint: {}", safe(&hint));
     }
 }
 

@@ -16,6 +16,8 @@ impl Prompter for TerminalPrompter {
             Some(text) => format!("var.{name} ({text}): "),
             None => format!("var.{name}: "),
         };
+        // The description comes from the configuration.
+        let label = crate::render::display_safe(&label).into_owned();
         if sensitive {
             rpassword::prompt_password(label).ok()
         } else {

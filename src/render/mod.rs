@@ -3,11 +3,13 @@
 
 mod doc;
 pub mod drift;
+pub mod escape;
 mod restart;
 mod saved;
 mod text;
 
 pub use doc::{FORMAT_VERSION, PlanDoc, PlanOrigin};
+pub use escape::display_safe;
 pub use saved::render_saved_header;
 pub use text::{TextOptions, render_pending_restart, render_text};
 
@@ -23,3 +25,5 @@ pub fn render_doc_json(doc: &PlanDoc<'_>) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hostile;

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::escape::display_safe;
 use crate::model::PendingRestart;
 
 /// The marker under a change's header.
@@ -21,7 +22,7 @@ pub(super) fn pending(pending: &[PendingRestart], heading: &str, out: &mut Strin
         let _ = writeln!(
             out,
             "  {}: running {}, configured {}",
-            item.setting,
+            display_safe(&item.setting),
             shown(&item.running),
             shown(&item.configured)
         );
@@ -33,6 +34,6 @@ fn shown(value: &str) -> String {
     if value.is_empty() {
         "\"\"".to_owned()
     } else {
-        value.to_owned()
+        display_safe(value).into_owned()
     }
 }

@@ -3,27 +3,35 @@
 
 use std::fmt::Write;
 
+use super::escape::display_safe;
 use crate::plan::saved::SavedPlan;
 
 /// The preamble of a saved plan, ending with a blank line.
 pub fn render_saved_header(saved: &SavedPlan, file: &str) -> String {
+    // A saved plan is a file anyone could have written: everything read
+    // from it is escaped.
+    let file = display_safe(file);
     let mut out = String::new();
     let _ = writeln!(
         out,
         "Saved plan {file}, made by pgfort {}",
-        saved.pgfort_version
+        display_safe(&saved.pgfort_version)
     );
-    let _ = writeln!(out, "  target:        {}", saved.target.describe());
+    let _ = writeln!(
+        out,
+        "  target:        {}",
+        display_safe(&saved.target.describe())
+    );
     let _ = writeln!(
         out,
         "  configuration: {} (sha256 {})",
-        saved.configuration.directory,
-        short(&saved.configuration.digest)
+        display_safe(&saved.configuration.directory),
+        display_safe(short(&saved.configuration.digest))
     );
     let _ = writeln!(
         out,
         "  live state:    fingerprint {}, {} object digest(s)",
-        short(&saved.live.fingerprint),
+        display_safe(short(&saved.live.fingerprint)),
         saved.live.digests.len()
     );
     let _ = writeln!(

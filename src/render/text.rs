@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::PlanDoc;
+use super::escape::display_safe as safe;
 use crate::plan::{Action, AttributeChange, Change};
 
 /// How to draw the text.
@@ -52,13 +53,13 @@ pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
     };
     let mut out = String::new();
     for warning in doc.warnings {
-        let _ = writeln!(out, "{} {warning}", style.paint(YELLOW, "Warning:"));
+        let _ = writeln!(out, "{} {}", style.paint(YELLOW, "Warning:"), safe(warning));
     }
     if !doc.warnings.is_empty() {
         out.push('\n');
     }
     for note in doc.notes {
-        let _ = writeln!(out, "Note: {note}");
+        let _ = writeln!(out, "Note: {}", safe(note));
     }
     if !doc.notes.is_empty() {
         out.push('\n');
@@ -67,7 +68,11 @@ pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
         let _ = writeln!(
             out,
             "Unmanaged roles (not declared, left alone): {}\n",
-            doc.unmanaged_roles.join(", ")
+            doc.unmanaged_roles
+                .iter()
+                .map(|role| safe(role))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     super::restart::pending(
@@ -134,22 +139,25 @@ fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut
         Action::Replace => "must be replaced",
         Action::Delete => "will be destroyed",
     };
+    // Every text from the configuration or the server is escaped as it
+    // goes into a line, so that none can rewrite the lines around it.
+    let address = safe(&change.address);
     let _ = writeln!(
         out,
         "  {} {verb}",
-        style.paint(BOLD, &format!("# {}", change.address))
+        style.paint(BOLD, &format!("# {address}"))
     );
     for reason in &change.reasons {
-        let _ = writeln!(out, "  # (because {reason})");
+        let _ = writeln!(out, "  # (because {})", safe(reason));
     }
     if change.needs_restart {
         let _ = writeln!(out, "{}", super::restart::REQUIRES_RESTART);
     }
     // `role.app` reads as `role "app"`; a block without a label
     // (`server_certificate`) as itself.
-    let heading = match change.address.split_once('.') {
+    let heading = match address.split_once('.') {
         Some((kind, name)) => format!("{kind} \"{name}\""),
-        None => change.address.clone(),
+        None => address.clone().into_owned(),
     };
     let symbol = style.symbol(change.action);
     if change.attributes.is_empty() {
@@ -159,7 +167,7 @@ fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut
         let width = change
             .attributes
             .iter()
-            .map(|a| a.name.len())
+            .map(|a| safe(&a.name).chars().count())
             .max()
             .unwrap_or(0);
         for attribute in &change.attributes {
@@ -168,16 +176,18 @@ fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut
         out.push_str("    }\n");
     }
     for line in &change.file_diff {
-        let _ = writeln!(out, "    {line}");
+        let _ = writeln!(out, "    {}", safe(line));
     }
     if options.verbose {
         for detail in &change.details {
-            let _ = writeln!(out, "    # {detail}");
+            let _ = writeln!(out, "    # {}", safe(detail));
         }
     }
     if options.show_sql {
+        // A quoted literal may still hold control characters: escaped
+        // here for the eye only, the statement that runs is unchanged.
         for statement in &change.statements {
-            let _ = writeln!(out, "    SQL: {};", statement.redacted());
+            let _ = writeln!(out, "    SQL: {};", safe(&statement.redacted()));
         }
     }
     out.push('\n');
@@ -187,11 +197,11 @@ fn render_attribute(attribute: &AttributeChange, width: usize, style: &Style, ou
     let shown = |value: &Option<String>| -> String {
         match value {
             Some(_) if attribute.sensitive => "(sensitive value)".to_owned(),
-            Some(value) => value.clone(),
+            Some(value) => safe(value).into_owned(),
             None => "null".to_owned(),
         }
     };
-    let name = format!("{:width$}", attribute.name);
+    let name = format!("{:width$}", safe(&attribute.name));
     let line = match (&attribute.before, &attribute.after) {
         (None, after) => format!("{} {name} = {}", style.symbol(Action::Create), shown(after)),
         (before, None) => format!(

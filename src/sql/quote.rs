@@ -1,7 +1,11 @@
 //! The one place identifiers and literals are quoted for SQL text.
 
 /// Quotes an identifier the way PostgreSQL's `quote_ident` does: bare when it
-/// is a lower-case identifier that is not a keyword, double-quoted otherwise.
+/// is a lower-case identifier that is not a keyword (unreserved keywords
+/// aside), double-quoted otherwise. The role specifications PostgreSQL reads
+/// specially (`current_user`, `session_user`, `current_role`, `system_user`,
+/// `none`) are all such keywords, so a role with one of those names is
+/// always written quoted and never mistaken for the specification.
 pub fn ident(name: &str) -> String {
     let bare = !name.is_empty()
         && name
@@ -11,7 +15,7 @@ pub fn ident(name: &str) -> String {
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
-        && !is_reserved(name);
+        && !super::keywords::is_keyword(name);
     if bare {
         name.to_owned()
     } else {
@@ -30,94 +34,9 @@ pub fn literal(value: &str) -> String {
     }
 }
 
-/// Words that cannot be used bare as a role name (reserved keywords and the
-/// role specifications PostgreSQL treats specially).
-fn is_reserved(name: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "all",
-        "analyse",
-        "analyze",
-        "and",
-        "any",
-        "array",
-        "as",
-        "asc",
-        "asymmetric",
-        "both",
-        "case",
-        "cast",
-        "check",
-        "collate",
-        "column",
-        "constraint",
-        "create",
-        "current_catalog",
-        "current_date",
-        "current_role",
-        "current_time",
-        "current_timestamp",
-        "current_user",
-        "default",
-        "deferrable",
-        "desc",
-        "distinct",
-        "do",
-        "else",
-        "end",
-        "except",
-        "false",
-        "fetch",
-        "for",
-        "foreign",
-        "from",
-        "grant",
-        "group",
-        "having",
-        "in",
-        "initially",
-        "intersect",
-        "into",
-        "lateral",
-        "leading",
-        "limit",
-        "localtime",
-        "localtimestamp",
-        "not",
-        "null",
-        "offset",
-        "on",
-        "only",
-        "or",
-        "order",
-        "placing",
-        "primary",
-        "references",
-        "returning",
-        "select",
-        "session_user",
-        "some",
-        "symmetric",
-        "system_user",
-        "table",
-        "then",
-        "to",
-        "trailing",
-        "true",
-        "union",
-        "unique",
-        "user",
-        "using",
-        "variadic",
-        "when",
-        "where",
-        "window",
-        "with",
-    ];
-    WORDS.contains(&name)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::keywords::KEYWORDS;
     use super::*;
 
     #[test]
@@ -129,6 +48,86 @@ mod tests {
         assert_eq!(ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(ident("1abc"), "\"1abc\"");
         assert_eq!(ident(""), "\"\"");
+    }
+
+    #[test]
+    fn keyword_list_is_sorted_and_lower_case() {
+        assert!(KEYWORDS.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(
+            KEYWORDS
+                .iter()
+                .all(|word| { word.chars().all(|c| c.is_ascii_lowercase() || c == '_') })
+        );
+    }
+
+    /// Every non-unreserved keyword of PostgreSQL 13 to 18 is quoted: a
+    /// bare one is a syntax error where a name is expected.
+    #[test]
+    fn every_keyword_is_quoted() {
+        assert_eq!(KEYWORDS.len(), 164);
+        for word in KEYWORDS {
+            assert_eq!(ident(word), format!("\"{word}\""));
+        }
+    }
+
+    #[test]
+    fn type_func_name_and_col_name_keywords_are_quoted() {
+        let words = [
+            "authorization",
+            "binary",
+            "collation",
+            "concurrently",
+            "cross",
+            "current_schema",
+            "freeze",
+            "full",
+            "ilike",
+            "inner",
+            "is",
+            "isnull",
+            "join",
+            "left",
+            "like",
+            "natural",
+            "notnull",
+            "outer",
+            "overlaps",
+            "right",
+            "similar",
+            "tablesample",
+            "verbose",
+            // column-name keywords, the JSON ones of 16 and 17 among them
+            "between",
+            "int",
+            "json",
+            "json_table",
+            "merge_action",
+            "values",
+        ];
+        for word in words {
+            assert_eq!(ident(word), format!("\"{word}\""), "{word}");
+        }
+    }
+
+    #[test]
+    fn role_specifications_stay_quoted() {
+        for word in [
+            "current_user",
+            "session_user",
+            "current_role",
+            "system_user",
+            "none",
+            "user",
+        ] {
+            assert_eq!(ident(word), format!("\"{word}\""), "{word}");
+        }
+    }
+
+    #[test]
+    fn unreserved_keywords_stay_bare() {
+        for word in ["database", "role", "owner", "password", "comment", "admin"] {
+            assert_eq!(ident(word), word);
+        }
     }
 
     #[test]

@@ -5,10 +5,12 @@ use std::fmt::Write;
 
 use super::Report;
 use crate::audit::{RemedyKind, Severity, Status};
+use crate::render::escape::display_safe;
 
-/// Table cells cannot hold pipes or newlines.
+/// Table cells cannot hold pipes or newlines; control characters are
+/// escaped (the summary is also read in a terminal).
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    display_safe(&text.replace('\n', " ")).replace('|', "\\|")
 }
 
 pub fn render_markdown(report: &Report) -> String {
@@ -59,7 +61,7 @@ pub fn render_markdown(report: &Report) -> String {
             finding.rationale
         );
         for line in &finding.evidence {
-            let _ = writeln!(out, "- `{}`", line.replace('`', "'"));
+            let _ = writeln!(out, "- `{}`", display_safe(&line.replace('`', "'")));
         }
         let fence = match finding.remedy_kind {
             RemedyKind::Hcl => "hcl",

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::Report;
 use crate::audit::{Area, Finding, Severity, Status};
+use crate::render::escape::display_safe as safe;
 
 const RED: &str = "\x1b[31m";
 const GREEN: &str = "\x1b[32m";
@@ -31,7 +32,9 @@ pub fn render_text(report: &Report, color: bool) -> String {
     let _ = writeln!(
         out,
         "pgfort audit of {}@{} (PostgreSQL {})",
-        target.user, target.database, target.server_version
+        safe(&target.user),
+        safe(&target.database),
+        target.server_version
     );
     let mut areas: Vec<Area> = report.findings.iter().map(|f| f.area).collect();
     areas.sort();
@@ -81,7 +84,7 @@ fn finding_lines(out: &mut String, finding: &Finding, paint: &Paint) {
     match finding.status {
         Status::Fail => {
             for line in &finding.evidence {
-                let _ = writeln!(out, "         {line}");
+                let _ = writeln!(out, "         {}", safe(line));
             }
             let mut remedy = finding.remedy.lines();
             if let Some(first) = remedy.next() {
@@ -93,7 +96,7 @@ fn finding_lines(out: &mut String, finding: &Finding, paint: &Paint) {
         }
         Status::Skip => {
             if let Some(reason) = &finding.skip_reason {
-                let _ = writeln!(out, "         skipped: {reason}");
+                let _ = writeln!(out, "         skipped: {}", safe(reason));
             }
         }
         Status::Pass => {}

@@ -10,6 +10,7 @@ use crate::Error;
 use crate::apply::restart::LocalServer;
 use crate::apply::{self, lock};
 use crate::cli::args::ApplyArgs;
+use crate::cli::output::print_text;
 use crate::cli::prompt::{confirm, stdin_is_terminal};
 use crate::cli::{Outcome, Ui};
 use crate::config::Config;
@@ -17,6 +18,7 @@ use crate::connect::ConnectionSettings;
 use crate::diff::DiffOptions;
 use crate::plan::saved::{self, SavedPlanError};
 use crate::plan::{Plan, Targets};
+use crate::render::display_safe;
 use crate::render::{self, PlanDoc, TextOptions};
 
 pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -61,7 +63,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         verbose: ui.verbose,
     };
     let text = render::render_text(&PlanDoc::new(&plan), text_options);
-    print!("{text}");
+    print_text(&text, ui.color);
     if plan.is_empty() {
         lock::release(&db).await;
         drop(db);
@@ -166,17 +168,17 @@ async fn restart_if_pending(
     if plan.pending_restart.is_empty() {
         return Ok(());
     }
-    let names: Vec<&str> = plan
+    let names: Vec<_> = plan
         .pending_restart
         .iter()
-        .map(|p| p.setting.as_str())
+        .map(|p| display_safe(&p.setting))
         .collect();
     let Some(server) = restart else {
         if applied {
             println!();
-            print!(
-                "{}",
-                render::render_pending_restart(&PlanDoc::new(plan), text_options)
+            print_text(
+                &render::render_pending_restart(&PlanDoc::new(plan), text_options),
+                text_options.color,
             );
         }
         println!(
@@ -199,9 +201,9 @@ async fn restart_if_pending(
         println!("Restart complete: the server runs with the configured settings.");
         return Ok(());
     }
-    print!(
-        "{}",
-        render::render_pending_restart(&PlanDoc::new(&after), text_options)
+    print_text(
+        &render::render_pending_restart(&PlanDoc::new(&after), text_options),
+        text_options.color,
     );
     Err(Error::Internal(
         "the server still does not use the configured values after a restart".to_owned(),

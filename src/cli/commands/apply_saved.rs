@@ -10,11 +10,13 @@ use super::common::{connect_db, resolve_target_from};
 use crate::Error;
 use crate::apply::{self, lock};
 use crate::cli::args::ApplyArgs;
+use crate::cli::output::print_text;
 use crate::cli::prompt::{confirm, stdin_is_terminal};
 use crate::cli::{Outcome, Ui};
 use crate::inspect::{self, Db};
 use crate::plan::LiveDigests;
 use crate::plan::saved::{self, SavedPlan};
+use crate::render::display_safe;
 use crate::render::{self, PlanDoc, TextOptions};
 
 pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -46,9 +48,9 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         show_sql: args.options.show_sql,
         verbose: ui.verbose,
     };
-    print!(
-        "{}",
-        render::render_text(&PlanDoc::new(&plan), text_options)
+    print_text(
+        &render::render_text(&PlanDoc::new(&plan), text_options),
+        ui.color,
     );
     if plan.is_empty() {
         lock::release(&db).await;
@@ -86,11 +88,11 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         started.elapsed()
     );
     drop(db);
-    let restarts: Vec<&str> = plan
+    let restarts: Vec<_> = plan
         .changes
         .iter()
         .filter(|c| c.needs_restart)
-        .map(|c| c.address.as_str())
+        .map(|c| display_safe(&c.address))
         .collect();
     if restarts.is_empty() {
         return Ok(Outcome::Success);

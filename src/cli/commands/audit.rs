@@ -8,6 +8,7 @@ use crate::Error;
 use crate::audit::report::{render_json, render_markdown, render_sarif, render_text};
 use crate::audit::{self, Format, Report, Selection, gather};
 use crate::cli::args::AuditArgs;
+use crate::cli::output::print_text;
 use crate::cli::{Outcome, Ui};
 use crate::config::Config;
 use crate::connect::ConnectionSettings;
@@ -56,7 +57,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     let report = Report::new(&facts, findings);
     let json_error = |e: serde_json::Error| Error::Internal(format!("rendering the report: {e}"));
     match args.format {
-        Format::Text => print!("{}", render_text(&report, ui.color)),
+        Format::Text => print_text(&render_text(&report, ui.color), ui.color),
         Format::Json => println!("{}", render_json(&report).map_err(json_error)?),
         Format::Sarif => {
             let artifact = args
@@ -65,7 +66,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
                 .map_or_else(|| ".".to_owned(), |dir| dir.display().to_string());
             println!("{}", render_sarif(&report, &artifact).map_err(json_error)?);
         }
-        Format::Markdown => print!("{}", render_markdown(&report)),
+        Format::Markdown => print_text(&render_markdown(&report), false),
     }
     Ok(if failed {
         Outcome::AuditFailed

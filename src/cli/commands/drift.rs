@@ -6,6 +6,7 @@ use super::common::{connect_db, load_config, resolve_target};
 use crate::Error;
 use crate::cli::Outcome;
 use crate::cli::args::{DriftArgs, ReportFormat};
+use crate::cli::output::print_text;
 use crate::diff::DiffOptions;
 use crate::plan::{Targets, address, target};
 use crate::render::drift::{self, DriftReport};
@@ -27,7 +28,10 @@ pub async fn run(args: &DriftArgs) -> Result<Outcome, Error> {
         ReportFormat::Json => drift::render_json(&report) + "\n",
         ReportFormat::Markdown => drift::render_markdown(&report),
     };
-    print!("{text}");
+    match args.format {
+        ReportFormat::Json => print!("{text}"),
+        ReportFormat::Text | ReportFormat::Markdown => print_text(&text, false),
+    }
     Ok(if report.drifted {
         Outcome::Changes
     } else {

@@ -7,6 +7,7 @@ use crate::cli::Outcome;
 use crate::cli::args::ExportArgs;
 use crate::config::Config;
 use crate::export::{self, ExportRequest, Kind};
+use crate::render::display_safe;
 
 pub async fn run(args: &ExportArgs) -> Result<Outcome, Error> {
     let include = if args.include.is_empty() {
@@ -24,10 +25,10 @@ pub async fn run(args: &ExportArgs) -> Result<Outcome, Error> {
     tracing::info!("export used {} queries", exported.round_trips);
     let written = export::write(&args.output, &exported.files, args.force)?;
     for path in &written.paths {
-        println!("{}", path.display());
+        println!("{}", display_safe(&path.display().to_string()));
     }
     for note in &exported.notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", display_safe(note));
     }
     if !written.others.is_empty() {
         eprintln!(

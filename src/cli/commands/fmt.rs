@@ -9,7 +9,10 @@ pub fn run(args: &FmtArgs) -> Result<Outcome, Error> {
     let mut unformatted = 0;
     for file in files.iter().filter(|f| f.original != f.formatted) {
         unformatted += 1;
-        println!("{}", file.path.display());
+        println!(
+            "{}",
+            crate::render::display_safe(&file.path.display().to_string())
+        );
         if !args.check {
             std::fs::write(&file.path, &file.formatted).map_err(|source| Error::Io {
                 context: format!("writing {}", file.path.display()),

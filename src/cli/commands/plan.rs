@@ -6,12 +6,14 @@ use std::path::Path;
 use super::common::{connect_db, load_config, resolve_target};
 use crate::Error;
 use crate::cli::args::PlanArgs;
+use crate::cli::output::print_text;
 use crate::cli::{Outcome, Ui};
 use crate::config::Config;
 use crate::diff::DiffOptions;
 use crate::inspect::InspectScope;
 use crate::plan::saved::{self, SavedConfiguration, SavedPlan, SavedTarget};
 use crate::plan::{Plan, Targets};
+use crate::render::display_safe;
 use crate::render::{self, PlanDoc, PlanOrigin, TextOptions};
 
 pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
@@ -48,15 +50,15 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
                 verbose: ui.verbose,
             },
         );
-        print!("{text}");
+        print_text(&text, ui.color);
     }
     tracing::info!("plan used {} queries", db.round_trips());
     if let Some(file) = &args.out {
         save(file, &plan, origin, &config)?;
         let message = format!(
             "\nSaved the plan to {}.\nTo make exactly these changes, run:\n    pgfort apply {}",
-            file.display(),
-            file.display()
+            display_safe(&file.display().to_string()),
+            display_safe(&file.display().to_string())
         );
         // Keep stdout a single JSON document when --json is given.
         if args.json {

@@ -3,6 +3,7 @@
 
 use crate::Error;
 use crate::cli::args::ShowArgs;
+use crate::cli::output::print_text;
 use crate::cli::{Outcome, Ui};
 use crate::plan::saved;
 use crate::render::{self, PlanDoc, PlanOrigin, TextOptions};
@@ -19,7 +20,7 @@ pub fn run(args: &ShowArgs, ui: Ui) -> Result<Outcome, Error> {
         return Ok(Outcome::Success);
     }
     let file = args.file.display().to_string();
-    print!("{}", render::render_saved_header(&saved, &file));
+    print_text(&render::render_saved_header(&saved, &file), ui.color);
     let text = render::render_text(
         &PlanDoc::new(&plan),
         TextOptions {
@@ -28,6 +29,6 @@ pub fn run(args: &ShowArgs, ui: Ui) -> Result<Outcome, Error> {
             verbose: ui.verbose,
         },
     );
-    print!("{text}");
+    print_text(&text, ui.color);
     Ok(Outcome::Success)
 }

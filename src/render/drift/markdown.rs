@@ -4,10 +4,12 @@
 use std::fmt::Write;
 
 use super::DriftReport;
+use crate::render::escape::display_safe;
 
-/// Table cells cannot hold pipes or newlines.
+/// Table cells cannot hold pipes or newlines; control characters are
+/// escaped (the summary is also read in a terminal).
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    display_safe(&text.replace('\n', " ")).replace('|', "\\|")
 }
 
 /// Inline code that survives backticks in the text.

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::DriftReport;
+use crate::render::escape::display_safe as safe;
 
 pub fn render_text(report: &DriftReport) -> String {
     let mut out = String::new();
@@ -11,30 +12,31 @@ pub fn render_text(report: &DriftReport) -> String {
         let _ = writeln!(
             out,
             "No drift: {} matches the configuration.",
-            report.target
+            safe(&report.target)
         );
         return out;
     }
     let _ = writeln!(
         out,
         "Drift on {}: {} object(s) differ from the configuration.",
-        report.target, report.total
+        safe(&report.target),
+        report.total
     );
     for kind in &report.kinds {
-        let _ = writeln!(out, "\n{} ({})", kind.kind, kind.objects.len());
+        let _ = writeln!(out, "\n{} ({})", safe(&kind.kind), kind.objects.len());
         for object in &kind.objects {
             let _ = writeln!(
                 out,
                 "  {} {}: {}",
                 object.state.symbol(),
-                object.address,
+                safe(&object.address),
                 object.state.words()
             );
             for difference in &object.differences {
-                let _ = writeln!(out, "      {}", difference.describe());
+                let _ = writeln!(out, "      {}", safe(&difference.describe()));
             }
             for reason in &object.reasons {
-                let _ = writeln!(out, "      (because {reason})");
+                let _ = writeln!(out, "      (because {})", safe(reason));
             }
         }
     }
