@@ -2,7 +2,8 @@
 //! clear-text passwords, `show` prints it (its JSON conforms to the plan
 //! schema), `apply FILE` runs exactly its statements, and a plan whose
 //! server changed since is refused, naming what changed, with nothing
-//! applied. Each test has its own cluster.
+//! applied; so is a plan file edited after it was saved. Each test has its
+//! own cluster.
 
 mod common;
 
@@ -140,10 +141,13 @@ fn show_prints_a_saved_plan_as_text_and_schema_conforming_json() {
     write_files(dir.path(), &[("main.hcl", CONFIG)]);
     plan_out(&cluster, dir.path());
 
-    let text = cluster.pgfort_in(dir.path(), &["show", "--show-sql", "plan.pgfort"]);
+    // The SQL is shown without asking: it is what apply will run.
+    let text = cluster.pgfort_in(dir.path(), &["show", "plan.pgfort"]);
     assert!(text.success(), "{text:?}");
     for needle in [
         "Saved plan plan.pgfort",
+        "SQL: CREATE ROLE sp_app",
+        "SQL: CREATE DATABASE sp_db",
         "# role.sp_app will be created",
         "PASSWORD '(sensitive)'",
         "Plan: 4 to add, 0 to change, 0 to destroy.",
@@ -249,4 +253,76 @@ fn a_stale_plan_is_refused_naming_what_changed_and_nothing_is_applied() {
     assert!(applied.success(), "{applied:?}");
     assert!(role_exists(&cluster, "sp_new"));
     cluster.check_login("sp_app", PASSWORD);
+}
+
+#[test]
+fn an_edited_plan_is_refused_and_nothing_is_applied() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", CONFIG)]);
+    let first = cluster.pgfort_in(
+        dir.path(),
+        &["apply", "--auto-approve", "-var", &var(), "."],
+    );
+    assert!(first.success(), "{first:?}");
+    let changed = CONFIG.replace("connection_limit = 5", "connection_limit = 7");
+    write_files(dir.path(), &[("main.hcl", &changed)]);
+    plan_out(&cluster, dir.path());
+    let file = dir.path().join("plan.pgfort");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("CONNECTION LIMIT 7"), "{text}");
+    std::fs::write(&file, text.replace("CONNECTION LIMIT 7", "SUPERUSER")).unwrap();
+
+    let refused = cluster.pgfort_in(
+        dir.path(),
+        &["apply", "--auto-approve", "--no-color", "plan.pgfort"],
+    );
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("plan.pgfort was changed after it was saved"),
+        "{}",
+        refused.stderr
+    );
+    let shown = cluster.pgfort_in(dir.path(), &["show", "plan.pgfort"]);
+    assert_eq!(shown.code, Some(1), "{shown:?}");
+    assert!(!shown.stdout.contains("SUPERUSER"), "{}", shown.stdout);
+    let role = || {
+        cluster.query_value(
+            "SELECT rolsuper::text || ' ' || rolconnlimit::text FROM pg_roles WHERE rolname = 'sp_app'",
+        )
+    };
+    assert_eq!(role(), Some("false 5".to_owned()), "nothing was applied");
+
+    // Keyed with PGFORT_PLAN_KEY, a plan is applied only with that key:
+    // an editor cannot simply recompute the digest.
+    let keyed = |key: Option<&str>, args: &[&str]| {
+        let mut cmd = cluster.command();
+        cmd.current_dir(dir.path()).args(args);
+        if let Some(key) = key {
+            cmd.env("PGFORT_PLAN_KEY", key);
+        }
+        let output = cmd.output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let plan = ["plan", "-var", &var(), "-out", "plan.pgfort", "."];
+    assert_eq!(keyed(Some("ci-key"), &plan).0, Some(0));
+    let apply = ["apply", "--auto-approve", "plan.pgfort"];
+    let (code, stderr) = keyed(None, &apply);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("PGFORT_PLAN_KEY is not set"), "{stderr}");
+    let (code, stderr) = keyed(Some("wrong"), &apply);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("was changed after it was saved"),
+        "{stderr}"
+    );
+    assert_eq!(role(), Some("false 5".to_owned()));
+    let (code, stderr) = keyed(Some("ci-key"), &apply);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(role(), Some("false 7".to_owned()));
 }

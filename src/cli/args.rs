@@ -239,8 +239,9 @@ pub struct ShowArgs {
     /// Print the plan as a JSON document (as `plan --json`) instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Show the SQL each change runs (passwords redacted).
-    #[arg(long)]
+    /// Accepted for compatibility: `show` always prints the SQL each change
+    /// runs (passwords redacted).
+    #[arg(long, hide = true)]
     pub show_sql: bool,
 }
 

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use super::apply::{local_server, progress_bar};
-use super::common::{connect_db, resolve_target_from};
+use super::common::{connect_db, plan_key, resolve_target_from};
 use crate::Error;
 use crate::apply::{self, lock};
 use crate::cli::args::ApplyArgs;
@@ -21,7 +21,7 @@ use crate::render::{self, PlanDoc, TextOptions};
 
 pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     refuse_planning_flags(args)?;
-    let saved = saved::read(&args.dir)?;
+    let saved = saved::read(&args.dir, plan_key().as_ref())?;
     if !args.auto_approve && !stdin_is_terminal() {
         return Err(Error::usage(
             "refusing to apply without confirmation: stdin is not a terminal",

@@ -78,6 +78,12 @@ pub fn resolve_target_from(
 }
 
 /// Opens the sandbox, creating and starting it when needed.
+/// The key of saved-plan digests, from `PGFORT_PLAN_KEY` (none when unset
+/// or empty).
+pub fn plan_key() -> Option<crate::plan::saved::PlanKey> {
+    crate::plan::saved::PlanKey::from_env(&|name| std::env::var(name).ok())
+}
+
 pub fn ensure_sandbox(dir: &Path, pg_bin: Option<&Path>) -> Result<Sandbox, Error> {
     let sandbox = match Sandbox::open(dir)? {
         Some(sandbox) => sandbox,

@@ -78,6 +78,6 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
 fn save(file: &Path, plan: &Plan, origin: PlanOrigin, config: &Config) -> Result<(), Error> {
     let scope = InspectScope::from_desired(&config.desired, &config.manage);
     let saved = SavedPlan::new(plan, origin.target, origin.configuration, scope);
-    saved::write(file, &saved)?;
+    saved::write(file, &saved, super::common::plan_key().as_ref())?;
     Ok(())
 }

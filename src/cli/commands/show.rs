@@ -1,5 +1,7 @@
-//! `pgfort show FILE`: print a saved plan, as text or as the JSON plan
-//! document. Reads the file only: no configuration, no server.
+//! `pgfort show FILE`: print a saved plan, as text with the SQL apply will
+//! run (passwords redacted), or as the JSON plan document. Reads the file
+//! only: no configuration, no server. A file whose digest does not match is
+//! refused here as by apply, so what is reviewed is what would run.
 
 use crate::Error;
 use crate::cli::args::ShowArgs;
@@ -9,7 +11,7 @@ use crate::plan::saved;
 use crate::render::{self, PlanDoc, PlanOrigin, TextOptions};
 
 pub fn run(args: &ShowArgs, ui: Ui) -> Result<Outcome, Error> {
-    let saved = saved::read(&args.file)?;
+    let saved = saved::read(&args.file, super::common::plan_key().as_ref())?;
     let plan = saved.to_plan();
     if args.json {
         let doc = PlanDoc::new(&plan).with_origin(PlanOrigin {
@@ -25,7 +27,8 @@ pub fn run(args: &ShowArgs, ui: Ui) -> Result<Outcome, Error> {
         &PlanDoc::new(&plan),
         TextOptions {
             color: ui.color,
-            show_sql: args.show_sql,
+            // Reviewing a saved plan means reading what it will run.
+            show_sql: true,
             verbose: ui.verbose,
         },
     );

@@ -1,8 +1,10 @@
 //! Expression evaluation: a static check of what an expression uses (exact
-//! locations for undefined names), then hcl-rs for the arithmetic of HCL,
-//! wrapped into located [`Node`]s. Literal lists and maps are walked here so
-//! each element keeps its own location.
+//! locations for undefined names), then hcl-rs for the rest of HCL, with
+//! arithmetic rewritten into checked operations first ([`arith`]), wrapped
+//! into located [`Node`]s. Literal lists and maps are walked here so each
+//! element keeps its own location.
 
+mod arith;
 mod functions;
 pub(crate) mod refs;
 
@@ -244,12 +246,25 @@ impl Evaluator {
         sensitive: Option<&str>,
         uses: &Uses,
     ) -> Result<Value> {
-        let converted: hcl::Expression = expr.clone().into();
+        let mut checked = expr.clone();
+        let operations = arith::rewrite(&mut checked);
+        let converted: hcl::Expression = checked.into();
         let mut cache = self.context.borrow_mut();
         let ctx = cache.get_or_insert_with(|| self.build_context());
+        arith::reset();
         let result = functions::with_env(&self.functions, || converted.evaluate(ctx));
         result.map_err(|err| {
             let (location, hint) = match err.kind() {
+                // Arithmetic messages never quote operand values, so they
+                // are shown even when an operand is sensitive.
+                ErrorKind::FuncCall(name, message)
+                    if [arith::BINARY, arith::NEGATE].contains(&name.name.as_str()) =>
+                {
+                    let span = arith::take_failure()
+                        .and_then(|index| operations.get(index).cloned().flatten());
+                    let location = src.locate_span(span.or_else(|| expr.span()));
+                    return ConfigError::at(location, message.clone());
+                }
                 ErrorKind::FuncCall(name, _) => {
                     let name = name.name.as_str();
                     let span = uses.functions.iter().find(|f| f.name == name).and_then(|f| f.span.clone());
@@ -294,6 +309,7 @@ impl Evaluator {
             ),
         );
         functions::declare(&mut ctx);
+        arith::declare(&mut ctx);
         ctx
     }
 }
@@ -401,5 +417,53 @@ mod tests {
         assert!(!err.to_string().contains("hunter2"), "{err}");
         let err = eval(&ev, "var.secret[\"k\"]").unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn arithmetic_is_checked_and_located() {
+        let ev = evaluator();
+        let error = |src: &str| eval(&ev, src).unwrap_err().to_string();
+        assert_eq!(error("1 % 0"), "t.hcl:1:7: modulo by zero");
+        assert_eq!(error("5 % 0.0"), "t.hcl:1:7: modulo by zero");
+        assert_eq!(error("[1, 2 / (3 - 3)]"), "t.hcl:1:11: division by zero");
+        assert_eq!(
+            error("4294967296 * 4294967296"),
+            "t.hcl:1:16: integer overflow in `*`: the result does not fit in 64 bits"
+        );
+        assert_eq!(
+            error("9223372036854775807 * 3"),
+            "t.hcl:1:25: integer overflow in `*`: the result does not fit in 64 bits"
+        );
+        assert_eq!(
+            error("-9223372036854775807 - 18446744073709551615"),
+            "t.hcl:1:26: integer overflow in `-`: the result does not fit in 64 bits"
+        );
+        assert_eq!(
+            error("1e300 * 1e300"),
+            "t.hcl:1:11: `*` has no finite result (overflow)"
+        );
+        // Inside function calls, templates, conditionals and `for`.
+        assert_eq!(error(r#"upper("${1 % 0}")"#), "t.hcl:1:16: modulo by zero");
+        assert_eq!(
+            error("[for n in [1, 0]: 10 % n]"),
+            "t.hcl:1:26: modulo by zero"
+        );
+        assert_eq!(error("true ? 1 % 0 : 2"), "t.hcl:1:14: modulo by zero");
+        assert_eq!(
+            error(r#""a" + 1"#),
+            "t.hcl:1:9: operator `+` needs numbers, got a string"
+        );
+        let value = |src: &str| eval(&ev, src).unwrap().to_value();
+        assert_eq!(value("(-9223372036854775807 - 1) % -1"), Value::from(0));
+        assert_eq!(value("false ? 1 % 0 : 7 / 2"), Value::from(3.5));
+        assert_eq!(
+            value("-(-9223372036854775807 - 1)"),
+            Value::from(1u64 << 63)
+        );
+        assert_eq!(value("[for n in [1, 2]: n * 3][1]"), Value::from(6));
+        assert_eq!(value(r#""n${2 + 3}""#), Value::from("n5"));
+        // No operand is shown, so the message need not be hidden.
+        let err = eval(&ev, "var.secret % 2").unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 }

@@ -4,6 +4,7 @@ mod certificates;
 mod databases;
 mod errors;
 mod full;
+mod fuzz;
 mod grant_errors;
 mod grants;
 mod hba;

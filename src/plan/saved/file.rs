@@ -1,12 +1,15 @@
 //! The saved plan on disk: one header line, then the plan as JSON. The
 //! header lets `apply` tell a plan file from a configuration directory
-//! and a stray file; the file is created readable by its owner only.
+//! and a stray file; the file is created readable by its owner only. The
+//! JSON object carries a digest of itself ([`super::seal`]), checked
+//! before anything in it is used.
 
 use std::fs::{self, OpenOptions};
 use std::io::{Read as _, Write as _};
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
+use super::seal::{self, Mismatch, PlanKey};
 use super::{SAVED_FORMAT_VERSION, SavedPlan, SavedPlanError};
 
 /// The first line of every saved plan.
@@ -28,12 +31,19 @@ pub fn is_saved_plan(path: &Path) -> bool {
 
 /// Writes `plan` to `path` with mode 0600: through a temporary file in the
 /// same directory, renamed over `path`, so a reader never sees half a plan
-/// and an existing file's wider mode is not kept.
-pub fn write(path: &Path, plan: &SavedPlan) -> Result<(), SavedPlanError> {
-    let json = serde_json::to_string_pretty(plan).map_err(|e| SavedPlanError::Malformed {
+/// and an existing file's wider mode is not kept. The digest is keyed
+/// (HMAC-SHA256) when `key` is given.
+pub fn write(path: &Path, plan: &SavedPlan, key: Option<&PlanKey>) -> Result<(), SavedPlanError> {
+    let malformed = |e: serde_json::Error| SavedPlanError::Malformed {
         path: path.to_path_buf(),
         message: e.to_string(),
-    })?;
+    };
+    let mut body = serde_json::to_value(plan).map_err(malformed)?;
+    let digest = seal::compute(&body, key);
+    if let serde_json::Value::Object(map) = &mut body {
+        map.insert(seal::FIELD.to_owned(), digest.into());
+    }
+    let json = serde_json::to_string_pretty(&body).map_err(malformed)?;
     let temporary = temporary_path(path);
     let io = |context: &'static str, path: &Path| {
         let path = path.to_path_buf();
@@ -64,18 +74,22 @@ pub fn write(path: &Path, plan: &SavedPlan) -> Result<(), SavedPlanError> {
     Ok(())
 }
 
-/// Reads and checks a saved plan.
-pub fn read(path: &Path) -> Result<SavedPlan, SavedPlanError> {
+/// Reads a saved plan and checks its digest (keyed when `key` is given).
+pub fn read(path: &Path, key: Option<&PlanKey>) -> Result<SavedPlan, SavedPlanError> {
     let text = fs::read_to_string(path).map_err(|source| SavedPlanError::Io {
         context: "cannot read",
         path: path.to_path_buf(),
         source,
     })?;
-    parse(&text, path)
+    parse(&text, path, key)
 }
 
 /// Parses the text of a saved plan.
-pub(super) fn parse(text: &str, path: &Path) -> Result<SavedPlan, SavedPlanError> {
+pub(super) fn parse(
+    text: &str,
+    path: &Path,
+    key: Option<&PlanKey>,
+) -> Result<SavedPlan, SavedPlanError> {
     let Some(body) = text
         .strip_prefix(MAGIC)
         .and_then(|rest| rest.split_once('\n'))
@@ -103,6 +117,15 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<SavedPlan, SavedPlanError
             None => Err(malformed("no format_version".to_owned())),
         };
     }
+    let path_buf = || path.to_path_buf();
+    match seal::verify(&value, key) {
+        Ok(()) => {}
+        Err(Mismatch::Unreadable) => return Err(malformed("no readable digest".to_owned())),
+        Err(Mismatch::Changed) => return Err(SavedPlanError::Edited { path: path_buf() }),
+        Err(Mismatch::KeyRequired) => return Err(SavedPlanError::KeyRequired { path: path_buf() }),
+        Err(Mismatch::KeyExpected) => return Err(SavedPlanError::KeyExpected { path: path_buf() }),
+    }
+    // Read from the very value the digest was checked over.
     let plan: SavedPlan = serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
     if plan.pgfort_version != env!("CARGO_PKG_VERSION") {
         return Err(SavedPlanError::OtherPgfort {

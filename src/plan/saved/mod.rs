@@ -6,14 +6,21 @@
 //! SCRAM-SHA-256 verifiers apply will send (hashed when the plan is
 //! saved), the connection target has no password, and the configuration
 //! is recorded only as a digest.
+//!
+//! Everything apply runs or writes comes from the file and is covered by
+//! the file's own digest ([`seal`]): an edited file is refused. The digest
+//! detects edits; it does not stop someone who recomputes it, unless it is
+//! keyed with `PGFORT_PLAN_KEY`.
 
 mod file;
+mod seal;
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 pub use file::{HEADER, is_saved_plan, read, write};
+pub use seal::{PLAN_KEY_ENV, PlanKey};
 
 use super::{Change, LiveDigests, Plan, SealedStatement, Statement};
 use crate::config::ConnectionBlock;
@@ -22,8 +29,9 @@ use crate::inspect::InspectScope;
 use crate::model::{HbaWrite, PendingRestart, TlsWork};
 
 /// The version of the saved-plan file layout (not of the JSON plan
-/// document): bumped whenever [`SavedPlan`] changes shape.
-pub const SAVED_FORMAT_VERSION: u32 = 1;
+/// document): bumped whenever [`SavedPlan`] or the file around it changes
+/// shape. Version 2 added the digest over the whole plan.
+pub const SAVED_FORMAT_VERSION: u32 = 2;
 
 /// How many changed objects a stale-plan message names before "and N more".
 const NAMED_DIFFERENCES: usize = 10;
@@ -123,6 +131,23 @@ pub enum SavedPlanError {
         env!("CARGO_PKG_VERSION")
     )]
     OtherPgfort { path: PathBuf, made_by: String },
+    #[error(
+        "{} was changed after it was saved: its contents do not match its digest; nothing was applied",
+        path.display()
+    )]
+    Edited { path: PathBuf },
+    #[error(
+        "{} is sealed with a key (HMAC-SHA256), and {} is not set",
+        path.display(),
+        seal::PLAN_KEY_ENV
+    )]
+    KeyRequired { path: PathBuf },
+    #[error(
+        "{} is set, but {} was saved without a key: anyone could have made it",
+        seal::PLAN_KEY_ENV,
+        path.display()
+    )]
+    KeyExpected { path: PathBuf },
     #[error("the server changed since this plan was made: {}", .changes.join(", "))]
     Stale { changes: Vec<String> },
     #[error("this plan was made for {planned}, but the connection now leads to {now}")]
@@ -141,6 +166,15 @@ impl SavedPlanError {
             | SavedPlanError::Version { .. }
             | SavedPlanError::OtherPgfort { .. } => {
                 "make a new plan with this pgfort: `pgfort plan -out FILE`"
+            }
+            SavedPlanError::Edited { .. } => {
+                "a saved plan cannot be edited; change the configuration, run `pgfort plan -out FILE` again, and apply that file unchanged"
+            }
+            SavedPlanError::KeyRequired { .. } => {
+                "set PGFORT_PLAN_KEY to the key the plan was saved with"
+            }
+            SavedPlanError::KeyExpected { .. } => {
+                "save the plan with PGFORT_PLAN_KEY set to the same key: `pgfort plan -out FILE`"
             }
             SavedPlanError::Stale { .. } => {
                 "nothing was applied; make a new plan with `pgfort plan -out FILE`, review it, and apply that one"

@@ -64,7 +64,7 @@ fn round_trips_through_a_0600_file_without_the_password() {
     std::fs::write(&path, "old contents").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let saved = saved();
-    write(&path, &saved).unwrap();
+    write(&path, &saved, None).unwrap();
 
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
@@ -75,7 +75,7 @@ fn round_trips_through_a_0600_file_without_the_password() {
     assert!(is_saved_plan(&path));
     assert!(!is_saved_plan(dir.path()), "a directory is not a plan");
 
-    let back = read(&path).unwrap();
+    let back = read(&path, None).unwrap();
     assert_eq!(back, saved);
     let plan = back.to_plan();
     let sql = plan.statements()[0].for_execution();
@@ -97,22 +97,25 @@ fn other_files_are_refused_with_a_reason() {
     let path = dir.path().join("main.hcl");
     std::fs::write(&path, "role \"a\" {}\n").unwrap();
     assert!(!is_saved_plan(&path));
-    assert!(matches!(read(&path), Err(SavedPlanError::NotAPlan { .. })));
+    assert!(matches!(
+        read(&path, None),
+        Err(SavedPlanError::NotAPlan { .. })
+    ));
 
     let text = format!("{HEADER}\n{{\"format_version\": 99}}\n");
     assert!(matches!(
-        parse(&text, &path),
+        parse(&text, &path, None),
         Err(SavedPlanError::Version { found: 99, .. })
     ));
-    let text = format!("{HEADER}\n{{\"format_version\": 1, \"changes\": 3}}\n");
+    let text = format!("{HEADER}\n{{\"format_version\": 2, \"changes\": 3}}\n");
     assert!(matches!(
-        parse(&text, &path),
+        parse(&text, &path, None),
         Err(SavedPlanError::Malformed { .. })
     ));
     let mut older = saved();
     older.pgfort_version = "0.0.1".into();
-    let text = format!("{HEADER}\n{}\n", serde_json::to_string(&older).unwrap());
-    let err = parse(&text, &path).unwrap_err();
+    let text = file_text(&older, None);
+    let err = parse(&text, &path, None).unwrap_err();
     assert!(err.to_string().contains("made by pgfort 0.0.1"), "{err}");
 }
 
@@ -160,4 +163,110 @@ fn a_connection_elsewhere_is_refused() {
         err.to_string(),
         "this plan was made for postgres@127.0.0.1:5432/postgres, but the connection now leads to postgres@127.0.0.1:5432/other"
     );
+}
+
+/// The file `write` makes of `plan`.
+fn file_text(plan: &SavedPlan, key: Option<&PlanKey>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.pgfort");
+    write(&path, plan, key).unwrap();
+    std::fs::read_to_string(&path).unwrap()
+}
+
+#[test]
+fn any_byte_changed_in_a_statement_is_refused() {
+    let path = std::path::PathBuf::from("plan.pgfort");
+    let text = file_text(&saved(), None);
+    assert!(parse(&text, &path, None).is_ok());
+    let statement = "CREATE ROLE app LOGIN PASSWORD ";
+    let start = text.find(statement).expect("the statement is in the file");
+    for at in start..start + statement.len() {
+        for replacement in [b'X', b' ', b'7'] {
+            let mut bytes = text.clone().into_bytes();
+            if bytes[at] == replacement {
+                continue;
+            }
+            bytes[at] = replacement;
+            let edited = String::from_utf8(bytes).unwrap();
+            let err = parse(&edited, &path, None).unwrap_err();
+            assert!(
+                matches!(err, SavedPlanError::Edited { .. }),
+                "byte {at} -> {replacement}: {err}"
+            );
+        }
+    }
+    // Everything else apply uses is covered too: the phase, the verifier,
+    // the target, the live fingerprint.
+    for (from, to) in [
+        ("\"create_roles\"", "\"alter_roles\""),
+        ("SCRAM-SHA-256$4096:", "SCRAM-SHA-256$4097:"),
+        ("\"port\": 5432", "\"port\": 5433"),
+        ("\"pgfort_version\"", "\"pgfort_version\" : "),
+    ] {
+        assert!(text.contains(from), "{from} in {text}");
+        let edited = text.replacen(from, to, 1);
+        let err = parse(&edited, &path, None).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SavedPlanError::Edited { .. } | SavedPlanError::Malformed { .. }
+            ),
+            "{from}: {err}"
+        );
+    }
+    let err = parse(
+        &text.replacen("\"digest\": \"sha256:", "\"digest\": \"sha256:0", 1),
+        &path,
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, SavedPlanError::Edited { .. }), "{err}");
+    assert!(err.to_string().contains("nothing was applied"), "{err}");
+}
+
+#[test]
+fn a_keyed_digest_needs_the_key_and_cannot_be_replaced_by_a_plain_one() {
+    let path = std::path::PathBuf::from("plan.pgfort");
+    let key = PlanKey::new(b"ci secret");
+    let plan = saved();
+    let keyed = file_text(&plan, Some(&key));
+    assert!(keyed.contains("\"digest\": \"hmac-sha256:"), "{keyed}");
+    assert_eq!(parse(&keyed, &path, Some(&key)).unwrap(), plan);
+    assert!(matches!(
+        parse(&keyed, &path, None),
+        Err(SavedPlanError::KeyRequired { .. })
+    ));
+    assert!(matches!(
+        parse(&keyed, &path, Some(&PlanKey::new(b"other"))),
+        Err(SavedPlanError::Edited { .. })
+    ));
+    // Someone who edits a plan can recompute a plain digest: accepted
+    // without a key (which is why the key exists), refused with one.
+    let mut forged = saved();
+    forged.changes[0].statements[0].fragments[0] =
+        crate::plan::SealedFragment::Sql("ALTER ROLE app SUPERUSER".into());
+    let forged = file_text(&forged, None);
+    assert!(parse(&forged, &path, None).is_ok());
+    assert!(matches!(
+        parse(&forged, &path, Some(&key)),
+        Err(SavedPlanError::KeyExpected { .. })
+    ));
+    assert!(!format!("{key:?}").contains("ci secret"));
+    let env = |name: &str| (name == PLAN_KEY_ENV).then(|| "ci secret".to_owned());
+    let from_env = PlanKey::from_env(&env).unwrap();
+    assert!(parse(&keyed, &path, Some(&from_env)).is_ok());
+    assert!(PlanKey::from_env(&|_| Some(String::new())).is_none());
+}
+
+#[test]
+fn a_plan_without_a_digest_is_refused() {
+    let path = std::path::PathBuf::from("plan.pgfort");
+    let text = format!("{HEADER}\n{}\n", serde_json::to_string(&saved()).unwrap());
+    let err = parse(&text, &path, None).unwrap_err();
+    assert!(matches!(err, SavedPlanError::Malformed { .. }), "{err}");
+    let older = text.replacen("\"format_version\":2", "\"format_version\":1", 1);
+    assert!(matches!(
+        parse(&older, &path, None),
+        Err(SavedPlanError::Version { found: 1, .. })
+    ));
 }
