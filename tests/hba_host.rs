@@ -125,7 +125,7 @@ hba {
     assert!(
         applied
             .stderr
-            .contains("the previous pg_hba.conf was put back"),
+            .contains("the previous one was put back and reloaded"),
         "{}",
         applied.stderr
     );

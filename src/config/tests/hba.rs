@@ -137,20 +137,23 @@ fn hostile_option_names_and_values_are_refused_where_written() {
             "{value}: {error}"
         );
     }
-    let (error, _) = error_of(&format!(
-        "hba {{\n  rule {{\n    type = \"local\"\n    user = [\"a\", \"b\\nlocal all all trust\"]\n    method = \"peer\"\n  }}\n}}\n"
-    ));
+    let (error, _) = error_of(&rule_with("user = [\"a\", \"b\\nlocal all all trust\"]"));
     assert!(
         error.starts_with("4:18: hba: user holds a control character"),
         "{error}"
     );
-    let (error, _) = error_of(&format!(
-        "hba {{\n  rule {{\n    type = \"local\"\n    database = \"a\\\"b\"\n    method = \"peer\"\n  }}\n}}\n"
-    ));
+    let (error, _) = error_of(&rule_with("database = \"a\\\"b\""));
     assert!(
         error.starts_with("4:16: hba: database holds a double quote"),
         "{error}"
     );
+}
+
+/// A local peer rule with one more attribute, on line 4.
+fn rule_with(attribute: &str) -> String {
+    format!(
+        "hba {{\n  rule {{\n    type = \"local\"\n    {attribute}\n    method = \"peer\"\n  }}\n}}\n"
+    )
 }
 
 #[test]
