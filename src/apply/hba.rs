@@ -21,6 +21,7 @@ use super::{ApplyError, ApplyReport};
 use crate::connect::ConnectionSettings;
 use crate::inspect::Db;
 use crate::model::HbaWrite;
+use crate::model::hba_token::redact_text;
 use crate::plan::Phase;
 use crate::sql::hba as sql;
 
@@ -84,8 +85,41 @@ pub(super) async fn apply(
             "run apply on the server's host with --sandbox or --pgdata, or fix the file by hand first",
         ));
     }
+    // Secret option values travel in the COPY statements' text: keep them
+    // out of the server log and pg_stat_statements.
+    let quiet = writer == Writer::Sql
+        && (redact_text(&write.after) != write.after || redact_text(&current) != current);
+    if quiet {
+        session(db, super::certificates::server::QUIET).await?;
+    }
+    let result = rewrite(db, settings, write, writer, &current, report).await;
+    if quiet {
+        let reset = session(db, super::certificates::server::LOUD).await;
+        result?;
+        return reset;
+    }
+    result
+}
+
+async fn session(db: &Db, sql: &str) -> Result<(), ApplyError> {
+    db.count();
+    db.client
+        .batch_execute(sql)
+        .await
+        .map_err(|err| ApplyError::from_db("setting up the session for pg_hba.conf", &err, None))
+}
+
+/// Backup, write, read back, validate, reload, log in: see the module.
+async fn rewrite(
+    db: &Db,
+    settings: &ConnectionSettings,
+    write: &HbaWrite,
+    writer: Writer,
+    current: &str,
+    report: &mut ApplyReport,
+) -> Result<(), ApplyError> {
     let backup = format!("{}{BACKUP_SUFFIX}", write.file);
-    if let Err(mut err) = put_backup(db, writer, &backup, &current).await {
+    if let Err(mut err) = put_backup(db, writer, &backup, current).await {
         err.message
             .push_str("; pg_hba.conf was not changed (the server runs the previous rules)");
         return Err(err);
