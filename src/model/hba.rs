@@ -256,6 +256,16 @@ impl HbaRule {
     }
 }
 
+fn serialize_text<S: serde::Serializer>(
+    text: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(text) => serializer.serialize_some(&redact_text(text)),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Options as serialized: secret values redacted.
 fn serialize_options<S: serde::Serializer>(
     options: &[(String, String)],
@@ -300,7 +310,10 @@ pub struct Hba {
     pub checks: Vec<HbaCheck>,
     /// Live only: the file's path (`hba_file`).
     pub file: String,
-    /// Live only: the file's text, when it could be read.
+    /// Live only: the file's text, when it could be read. Serialized (into
+    /// digests and fingerprints, which saved plans hold) with secret option
+    /// values redacted, so no hash of a credential leaves pgfort.
+    #[serde(serialize_with = "serialize_text")]
     pub text: Option<String>,
     /// Live only: lines the server cannot parse, as (line, message).
     pub errors: Vec<(u32, String)>,

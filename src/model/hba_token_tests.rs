@@ -137,3 +137,17 @@ fn secrets_are_redacted_in_text_and_display() {
     );
     assert_eq!(shown_option("map", "a\nb"), "map=\"a\\nb\"");
 }
+
+/// Digests and fingerprints serialize the live file: no secret in them.
+#[test]
+fn a_serialized_live_file_holds_no_secret() {
+    let hba = crate::model::Hba {
+        text: Some("host all all all ldap ldapbindpasswd=hunter2\n".into()),
+        ..Default::default()
+    };
+    let json = serde_json::to_string(&hba).unwrap();
+    assert!(
+        !json.contains("hunter2") && json.contains("(sensitive)"),
+        "{json}"
+    );
+}
