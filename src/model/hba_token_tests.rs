@@ -151,3 +151,38 @@ fn a_serialized_live_file_holds_no_secret() {
         "{json}"
     );
 }
+
+/// Rules that did not come through the configuration are checked too: the
+/// renderer refuses (an error, not a panic) what the grammar rejects.
+#[test]
+fn the_file_renderer_refuses_unchecked_tokens() {
+    use crate::model::{ConnType, HbaAddress, HbaRule, HbaWrite, render_hba_file};
+    let rule = HbaRule {
+        conn_type: ConnType::Local,
+        databases: vec!["all".into()],
+        users: vec!["all".into()],
+        address: HbaAddress::None,
+        method: "peer".into(),
+        options: vec![("\nhost all all all trust\n#x".into(), "y".into())],
+        comment: None,
+    };
+    assert!(matches!(
+        render_hba_file(std::slice::from_ref(&rule)),
+        Err(TokenError::OptionName { .. })
+    ));
+    assert!(HbaWrite::new("/d/pg_hba.conf", "", std::slice::from_ref(&rule)).is_err());
+    assert!(
+        !rule.line().contains('\n'),
+        "shown escaped: {}",
+        rule.line()
+    );
+    let mut bad_user = HbaRule {
+        options: vec![],
+        ..rule
+    };
+    bad_user.users = vec!["a\"b".into()];
+    assert!(bad_user.file_line().is_err());
+    bad_user.users = vec!["all".into()];
+    bad_user.method = "peer trust".into();
+    assert!(bad_user.file_line().is_err());
+}
