@@ -291,3 +291,183 @@ fn the_seed_rules_apply_behind_pgforts_own_rule() {
     let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 }
+
+/// An option name is written into the file as much as its value: one
+/// holding a newline would add a rule. It is refused where it is written,
+/// before anything touches the server.
+#[test]
+fn a_hostile_option_name_is_refused_and_the_file_is_untouched() {
+    let cluster = TestCluster::start();
+    let before = hba_bytes(&cluster);
+    let rules = r#"
+  rule {
+    type    = "local"
+    method  = "peer"
+    options = { "\nhost all all all trust\n#x" = "y" }
+  }
+"#;
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", &config(rules))]);
+    let applied = cluster.apply_in(dir.path());
+    assert!(!applied.success(), "{applied:?}");
+    assert!(
+        applied.stderr.contains("main.hcl:15:17: hba: option name"),
+        "{}",
+        applied.stderr
+    );
+    assert!(applied.stderr.contains("hint:"), "{}", applied.stderr);
+    assert_eq!(hba_bytes(&cluster), before, "the file is byte-identical");
+    let rules = cluster.query_value(
+        "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust' AND type = 'host'",
+    );
+    assert_eq!(rules.as_deref(), Some("0"));
+}
+
+/// `#` starts a comment outside quotes: the value is quoted, the server
+/// reads all of it, and the next plan is empty.
+#[test]
+fn a_hash_in_an_option_value_round_trips() {
+    let cluster = TestCluster::start();
+    let rules = r#"
+  rule {
+    type     = "local"
+    database = ["all", "my db"]
+    user     = "+pg_monitor"
+    method   = "peer"
+    options  = { map = "m#ap" }
+  }
+"#;
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", &config(rules))]);
+    let applied = cluster.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}");
+    let text = String::from_utf8(hba_bytes(&cluster)).unwrap();
+    assert!(
+        text.contains("local all,\"my db\" +pg_monitor peer map=\"m#ap\"\n"),
+        "{text}"
+    );
+    let options = cluster.query_value(
+        "SELECT array_to_string(options, ' ') FROM pg_hba_file_rules WHERE auth_method = 'peer'",
+    );
+    assert_eq!(options.as_deref(), Some("map=m#ap"));
+    let empty = cluster.plan_in(dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+}
+
+const LDAP_SECRET: &str = "Sup3r#secret pw";
+
+/// pgfort with the sensitive `ldap_pw` variable set in its environment.
+fn with_secret(cluster: &TestCluster, dir: &std::path::Path, args: &[&str]) -> (String, bool) {
+    let output = cluster
+        .command()
+        .current_dir(dir)
+        .env("PGFORT_VAR_ldap_pw", LDAP_SECRET)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (text, output.status.success())
+}
+
+/// A secret option takes a sensitive variable; plans (text, JSON, saved)
+/// and apply output show `(sensitive)`, the file gets the real value.
+#[test]
+fn secret_options_are_never_shown() {
+    let cluster = TestCluster::start();
+    let rules = r#"
+  rule {
+    type    = "host"
+    user    = "ldap_users"
+    address = "10.9.0.0/16"
+    method  = "ldap"
+    options = {
+      ldapserver     = "ldap.example.com"
+      ldapbasedn     = "dc=example,dc=com"
+      ldapbinddn     = "cn=pgfort,dc=example,dc=com"
+      ldapbindpasswd = var.ldap_pw
+    }
+  }
+"#;
+    let text = format!(
+        "variable \"ldap_pw\" {{\n  sensitive = true\n}}\n{}",
+        config(rules)
+    );
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", &text)]);
+    let saved = dir.path().join("saved.plan");
+    let saved_arg = saved.display().to_string();
+    for args in [
+        &["plan", "--no-color", "."][..],
+        &["plan", "--json", "."],
+        &["plan", "--no-color", "--show-sql", "-out", &saved_arg, "."],
+        &["show", &saved_arg],
+    ] {
+        let (output, _) = with_secret(&cluster, dir.path(), args);
+        assert!(!output.contains(LDAP_SECRET), "{args:?}: {output}");
+        assert!(!output.contains("Sup3r"), "{args:?}: {output}");
+    }
+    let (shown, _) = with_secret(&cluster, dir.path(), &["plan", "--no-color", "."]);
+    assert!(shown.contains("ldapbindpasswd=(sensitive)"), "{shown}");
+    let file = std::fs::read_to_string(&saved).unwrap();
+    assert!(!file.contains("Sup3r"), "{file}");
+    assert!(file.contains("(sensitive)"), "{file}");
+    let before = hba_bytes(&cluster);
+    let (refused, ok) = with_secret(
+        &cluster,
+        dir.path(),
+        &["apply", "--auto-approve", &saved_arg],
+    );
+    assert!(!ok, "{refused}");
+    assert!(refused.contains("nothing was applied"), "{refused}");
+    assert_eq!(
+        hba_bytes(&cluster),
+        before,
+        "a redacted plan writes nothing"
+    );
+
+    let (applied, ok) = with_secret(
+        &cluster,
+        dir.path(),
+        &["apply", "--auto-approve", "--no-color", "."],
+    );
+    assert!(ok, "{applied}");
+    assert!(!applied.contains("Sup3r"), "{applied}");
+    let written = String::from_utf8(hba_bytes(&cluster)).unwrap();
+    assert!(
+        written.contains(&format!("ldapbindpasswd=\"{LDAP_SECRET}\"")),
+        "{written}"
+    );
+    let (empty, ok) = with_secret(
+        &cluster,
+        dir.path(),
+        &["plan", "--detailed-exitcode", "--no-color", "."],
+    );
+    assert!(ok, "{empty}");
+    assert!(!empty.contains("Sup3r"), "{empty}");
+    assert!(!cluster.server_log().contains("Sup3r"), "the server log");
+}
+
+/// The copy of the previous file is private and the server's, whoever
+/// wrote it: a wider copy left by an earlier run is replaced.
+#[test]
+fn the_backup_over_sql_is_private() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let cluster = TestCluster::start();
+    let backup = format!("{}.pgfort-backup", hba_path(&cluster).display());
+    std::fs::write(&backup, "stale\n").unwrap();
+    std::fs::set_permissions(&backup, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let data = std::fs::metadata(cluster.sandbox().data_dir()).unwrap();
+    std::os::unix::fs::chown(&backup, Some(data.uid()), Some(data.gid())).unwrap();
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", &config(APP_RULES))]);
+    let applied = cluster.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}");
+    let meta = std::fs::metadata(&backup).unwrap();
+    assert_eq!(meta.mode() & 0o777, 0o600);
+    assert_eq!(meta.uid(), data.uid());
+    assert_ne!(std::fs::read(&backup).unwrap(), b"stale\n");
+}

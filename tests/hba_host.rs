@@ -27,6 +27,13 @@ fn on_the_servers_host_the_file_is_written_directly_and_keeps_its_mode() {
     let path = hba_path(&cluster);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let owner = std::fs::metadata(&path).unwrap().uid();
+    // A wider copy left behind, owned by whoever runs pgfort (root in CI).
+    let backup_path = format!("{}.pgfort-backup", path.display());
+    std::fs::write(&backup_path, "stale\n").unwrap();
+    std::fs::set_permissions(&backup_path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let data_owner = std::fs::metadata(cluster.sandbox().data_dir())
+        .unwrap()
+        .uid();
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", &config(APP_RULES))]);
     let sandbox_dir = cluster.dir().display().to_string();
@@ -46,8 +53,9 @@ fn on_the_servers_host_the_file_is_written_directly_and_keeps_its_mode() {
     let meta = std::fs::metadata(&path).unwrap();
     assert_eq!(meta.mode() & 0o777, 0o600);
     assert_eq!(meta.uid(), owner, "the file keeps its owner");
-    let backup = std::fs::metadata(format!("{}.pgfort-backup", path.display())).unwrap();
+    let backup = std::fs::metadata(&backup_path).unwrap();
     assert_eq!(backup.mode() & 0o777, 0o600, "the backup is private");
+    assert_eq!(backup.uid(), data_owner, "the backup is the server's");
     let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 }
@@ -125,7 +133,7 @@ hba {
     assert!(
         applied
             .stderr
-            .contains("the previous pg_hba.conf was put back"),
+            .contains("the previous one was put back and reloaded"),
         "{}",
         applied.stderr
     );

@@ -22,7 +22,11 @@ role "logged_user" {
 "#,
         )],
     );
-    for level in ["debug", "trace", "tokio_postgres=trace,postgres_protocol=trace"] {
+    for level in [
+        "debug",
+        "trace",
+        "tokio_postgres=trace,postgres_protocol=trace",
+    ] {
         cluster.exec("DROP ROLE IF EXISTS logged_user");
         let output = cluster
             .command()
@@ -35,7 +39,10 @@ role "logged_user" {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stdout = String::from_utf8_lossy(&output.stdout);
         for text in [&stderr, &stdout] {
-            assert!(!text.contains("Tr4ce-Secret-pw"), "RUST_LOG={level}: {text}");
+            assert!(
+                !text.contains("Tr4ce-Secret-pw"),
+                "RUST_LOG={level}: {text}"
+            );
             assert!(!text.contains("SCRAM-SHA-256$"), "RUST_LOG={level}: {text}");
         }
         assert_eq!(

@@ -15,10 +15,13 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
+use tokio_postgres::error::SqlState;
+
 use super::{ApplyError, ApplyReport};
 use crate::connect::ConnectionSettings;
 use crate::inspect::Db;
 use crate::model::HbaWrite;
+use crate::model::hba_token::redact_text;
 use crate::plan::Phase;
 use crate::sql::hba as sql;
 
@@ -30,11 +33,34 @@ pub(super) fn handles(phase: Phase) -> bool {
     phase == Phase::HbaFile
 }
 
+/// Refuses, before anything runs, a write whose secret option values were
+/// redacted (a saved plan never holds them).
+pub(super) fn check_applicable(write: &HbaWrite) -> Result<(), ApplyError> {
+    if write.redacted {
+        return Err(failure(
+            "this saved plan rewrites pg_hba.conf with secret option values (ldapbindpasswd, radiussecrets), which a saved plan does not hold; nothing was applied",
+            "apply from the configuration directory instead: `pgfort apply DIR`",
+        ));
+    }
+    Ok(())
+}
+
 /// How the file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Writer {
     Local,
     Sql,
+}
+
+/// How far a rewrite got when it failed: what the error must say about
+/// the file the server runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The new text is (perhaps partly) on disk, but the server was not
+    /// told to load it.
+    Written,
+    /// The server was told to reload with the new text: it is live.
+    Signalled,
 }
 
 pub(super) async fn apply(
@@ -44,6 +70,7 @@ pub(super) async fn apply(
     local_files: bool,
     report: &mut ApplyReport,
 ) -> Result<(), ApplyError> {
+    check_applicable(write)?;
     let current = read(db, &write.file).await?;
     if current != write.before {
         return Err(failure(
@@ -58,10 +85,51 @@ pub(super) async fn apply(
             "run apply on the server's host with --sandbox or --pgdata, or fix the file by hand first",
         ));
     }
+    // Secret option values travel in the COPY statements' text: keep them
+    // out of the server log and pg_stat_statements.
+    let quiet = writer == Writer::Sql
+        && (redact_text(&write.after) != write.after || redact_text(&current) != current);
+    if quiet {
+        session(db, super::certificates::server::QUIET).await?;
+    }
+    let result = rewrite(db, settings, write, writer, &current, report).await;
+    if quiet {
+        let reset = session(db, super::certificates::server::LOUD).await;
+        result?;
+        return reset;
+    }
+    result
+}
+
+async fn session(db: &Db, statements: &[&str]) -> Result<(), ApplyError> {
+    let results = db.pipeline_texts(statements).await;
+    match crate::inspect::pipeline::first_error(&results) {
+        Some((_, err)) => Err(ApplyError::from_db(
+            "setting up the session for pg_hba.conf",
+            err,
+            None,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Backup, write, read back, validate, reload, log in: see the module.
+async fn rewrite(
+    db: &Db,
+    settings: &ConnectionSettings,
+    write: &HbaWrite,
+    writer: Writer,
+    current: &str,
+    report: &mut ApplyReport,
+) -> Result<(), ApplyError> {
     let backup = format!("{}{BACKUP_SUFFIX}", write.file);
-    put(db, writer, &backup, &current, true).await?;
-    if let Err(err) = put(db, writer, &write.file, &write.after, false).await {
-        return Err(restore(db, writer, write, err, false).await);
+    if let Err(mut err) = put_backup(db, writer, &backup, current).await {
+        err.message
+            .push_str("; pg_hba.conf was not changed (the server runs the previous rules)");
+        return Err(err);
+    }
+    if let Err(err) = put(db, writer, &write.file, &write.after).await {
+        return Err(restore(db, writer, write, err, Stage::Written).await);
     }
     report.statements += 1;
     match read(db, &write.file).await {
@@ -71,20 +139,21 @@ pub(super) async fn apply(
                 "pg_hba.conf does not read back as written",
                 "check the file system holding it",
             );
-            return Err(restore(db, writer, write, err, false).await);
+            return Err(restore(db, writer, write, err, Stage::Written).await);
         }
-        Err(err) => return Err(restore(db, writer, write, err, false).await),
+        Err(err) => return Err(restore(db, writer, write, err, Stage::Written).await),
     }
     if let Err(err) = validate(db, write).await {
-        return Err(restore(db, writer, write, err, false).await);
+        return Err(restore(db, writer, write, err, Stage::Written).await);
     }
+    // A failed pg_reload_conf() sent no signal: the new text was not loaded.
     let signalled = match super::reload::signal(db).await {
         Ok(at) => at,
-        Err(err) => return Err(restore(db, writer, write, err, true).await),
+        Err(err) => return Err(restore(db, writer, write, err, Stage::Written).await),
     };
     report.statements += 1;
     if let Err(err) = try_new_connection(settings, &signalled).await {
-        return Err(restore(db, writer, write, err, true).await);
+        return Err(restore(db, writer, write, err, Stage::Signalled).await);
     }
     Ok(())
 }
@@ -136,16 +205,10 @@ async fn read(db: &Db, path: &str) -> Result<String, ApplyError> {
     Ok(row.get::<_, Option<String>>(0).unwrap_or_default())
 }
 
-/// Writes `text` to `path`. A new local file (the backup) is private.
-async fn put(
-    db: &Db,
-    writer: Writer,
-    path: &str,
-    text: &str,
-    new_file: bool,
-) -> Result<(), ApplyError> {
+/// Rewrites `path` in place (it keeps its owner and mode).
+async fn put(db: &Db, writer: Writer, path: &str, text: &str) -> Result<(), ApplyError> {
     match writer {
-        Writer::Local => write_local(Path::new(path), text, new_file).map_err(|err| {
+        Writer::Local => write_local(Path::new(path), text).map_err(|err| {
             failure(
                 &format!("writing {path}: {err}"),
                 "check the file's permissions",
@@ -162,13 +225,11 @@ async fn put(
 
 /// Truncates and rewrites in place, so an existing file keeps its owner
 /// and mode.
-fn write_local(path: &Path, text: &str, new_file: bool) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).truncate(true);
-    if new_file {
-        options.create(true).mode(0o600);
-    }
-    let mut file = options.open(path)?;
+fn write_local(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }
@@ -194,28 +255,166 @@ async fn validate(db: &Db, write: &HbaWrite) -> Result<(), ApplyError> {
 }
 
 /// Puts the previous text back (and reloads when the new file was live),
-/// saying in the error whether that worked.
+/// and says in the error exactly which rules the server now runs.
 async fn restore(
     db: &Db,
     writer: Writer,
     write: &HbaWrite,
     mut failure: ApplyError,
-    reload_after: bool,
+    stage: Stage,
 ) -> ApplyError {
-    let mut outcome = put(db, writer, &write.file, &write.before, false).await;
-    if outcome.is_ok() && reload_after {
-        outcome = super::reload::signal(db).await.map(drop);
-    }
-    let note = match outcome {
-        Ok(()) => "the previous pg_hba.conf was put back".to_owned(),
-        Err(err) => format!(
-            "putting the previous pg_hba.conf back failed too ({}): copy {}{BACKUP_SUFFIX} over it by hand",
-            err.message, write.file
-        ),
+    let put_back = put(db, writer, &write.file, &write.before).await;
+    let reloaded = match (&put_back, stage) {
+        (Ok(()), Stage::Signalled) => Some(super::reload::signal(db).await.map(drop)),
+        _ => None,
     };
-    failure.hint = Some(match failure.hint.take() {
-        Some(hint) => format!("{hint}\n{note}"),
-        None => note,
-    });
+    let backup = format!("{}{BACKUP_SUFFIX}", write.file);
+    let (state, action) = outcome(stage, &put_back, reloaded.as_ref(), &write.file, &backup);
+    failure.message = format!("{}; {state}", failure.message);
+    failure.hint = Some(match (failure.hint.take(), action) {
+        (Some(hint), Some(action)) => format!("{hint}\n{action}"),
+        (Some(hint), None) => hint,
+        (None, Some(action)) => action,
+        (None, None) => String::new(),
+    })
+    .filter(|hint| !hint.is_empty());
     failure
 }
+
+/// What the server runs after a failed rewrite and a restore attempt, and
+/// what is left to do by hand. Kept separate so every combination is
+/// tested: a message must never claim the new file is not live when it is.
+fn outcome(
+    stage: Stage,
+    put_back: &Result<(), ApplyError>,
+    reloaded: Option<&Result<(), ApplyError>>,
+    file: &str,
+    backup: &str,
+) -> (String, Option<String>) {
+    match (stage, put_back, reloaded) {
+        (Stage::Written, Ok(()), _) => (
+            "the new pg_hba.conf was never loaded and the previous one was put back: the server runs the previous rules".to_owned(),
+            None,
+        ),
+        (Stage::Written, Err(err), _) => (
+            format!(
+                "the new pg_hba.conf is on disk but was not loaded, and putting the previous one back failed ({}): the server runs the previous rules until its next reload or restart, which would load the new file",
+                err.message
+            ),
+            Some(format!("copy {backup} over {file} by hand before anything reloads the server")),
+        ),
+        (Stage::Signalled, Ok(()), Some(Ok(()))) => (
+            "the new pg_hba.conf was live briefly; the previous one was put back and reloaded: the server runs the previous rules".to_owned(),
+            None,
+        ),
+        (Stage::Signalled, Ok(()), reload) => {
+            let why = match reload {
+                Some(Err(err)) => format!(" ({})", err.message),
+                _ => String::new(),
+            };
+            (
+                format!(
+                    "the previous pg_hba.conf was put back on disk, but reloading it failed{why}: THE NEW RULES ARE STILL LIVE"
+                ),
+                Some(format!(
+                    "reload the server (SELECT pg_reload_conf()) to run the previous rules of {file} again; a copy is in {backup}"
+                )),
+            )
+        }
+        (Stage::Signalled, Err(err), _) => (
+            format!(
+                "THE NEW pg_hba.conf IS LIVE: putting the previous one back failed ({})",
+                err.message
+            ),
+            Some(format!(
+                "copy {backup} over {file} by hand, then reload the server (SELECT pg_reload_conf())"
+            )),
+        ),
+    }
+}
+
+/// Writes the copy of the previous file: private (0600) and owned by the
+/// server's user, whoever runs pgfort, since it holds the same rules and
+/// secrets as pg_hba.conf itself.
+async fn put_backup(db: &Db, writer: Writer, path: &str, text: &str) -> Result<(), ApplyError> {
+    match writer {
+        Writer::Local => {
+            let owner = server_owner(db, path).await;
+            write_backup_local(Path::new(path), text, owner).map_err(|err| {
+                failure(
+                    &format!("writing {path}: {err}"),
+                    "run pgfort as the server's user or as root",
+                )
+            })
+        }
+        Writer::Sql => {
+            // Through a shell with umask 077 (superuser or
+            // pg_execute_server_program); otherwise plain COPY, whose file
+            // the server creates with its own umask (0600, or 0640 when the
+            // data directory allows group access), never world-readable.
+            let private = db.execute_one(&sql::copy_to_private_file(path, text)).await;
+            match private {
+                Ok(()) => Ok(()),
+                Err(err) if err.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => db
+                    .execute_one(&sql::copy_to_file(path, text))
+                    .await
+                    .map_err(|err| ApplyError::from_db(&format!("writing {path}"), &err, None)),
+                Err(err) => Err(ApplyError::from_db(&format!("writing {path}"), &err, None)),
+            }
+        }
+    }
+}
+
+/// The data directory's owner (uid, gid): the server's user. Falls back to
+/// the directory holding pg_hba.conf when the setting cannot be read.
+async fn server_owner(db: &Db, path: &str) -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt as _;
+    db.count();
+    let data = db
+        .client
+        .query_one("SELECT current_setting('data_directory')", &[])
+        .await
+        .ok()
+        .map(|row| row.get::<_, String>(0));
+    let dir = match data {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => Path::new(path).parent()?.to_path_buf(),
+    };
+    std::fs::metadata(dir).ok().map(|m| (m.uid(), m.gid()))
+}
+
+/// A fresh file every time: whatever is at `path` (an old backup with a
+/// wider mode, a symbolic link planted by the server's user when pgfort
+/// runs as root) is removed first, and the new file is created exclusively
+/// with mode 0600, then given to `owner`.
+fn write_backup_local(path: &Path, text: &str, owner: Option<(u32, u32)>) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    match std::fs::remove_file(path) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    let written = (|| {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        let meta = file.metadata()?;
+        if let Some((uid, gid)) = owner
+            && (meta.uid(), meta.gid()) != (uid, gid)
+        {
+            std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
+        }
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    written
+}
+
+#[cfg(test)]
+#[path = "hba_tests.rs"]
+mod tests;

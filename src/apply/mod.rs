@@ -123,6 +123,9 @@ pub async fn apply_with(
         .filter(|statement| !hba::handles(statement.phase))
         .partition(|statement| system::handles(statement.phase));
     let total = statements.len() + system_statements.len();
+    if let Some(write) = &plan.hba {
+        hba::check_applicable(write)?;
+    }
     let mut report = ApplyReport::default();
     // Files on this machine first: a failure here changes no server.
     let prepared = certificates::prepare(&plan.tls)?;

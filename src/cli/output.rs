@@ -100,10 +100,19 @@ mod tests {
 
     #[test]
     fn driver_debug_and_trace_records_are_dropped() {
-        assert!(reveals_statements("tokio_postgres::query", tracing::Level::DEBUG));
+        assert!(reveals_statements(
+            "tokio_postgres::query",
+            tracing::Level::DEBUG
+        ));
         assert!(reveals_statements("tokio_postgres", tracing::Level::TRACE));
-        assert!(!reveals_statements("tokio_postgres::connection", tracing::Level::INFO));
+        assert!(!reveals_statements(
+            "tokio_postgres::connection",
+            tracing::Level::INFO
+        ));
         assert!(!reveals_statements("pgfort::apply", tracing::Level::TRACE));
-        assert!(!reveals_statements("tokio_postgresql", tracing::Level::DEBUG));
+        assert!(!reveals_statements(
+            "tokio_postgresql",
+            tracing::Level::DEBUG
+        ));
     }
 }

@@ -116,7 +116,7 @@ impl Node {
                 self.location.clone(),
                 format!("{what} cannot take a value derived from the sensitive {origin}"),
             )
-            .with_hint("only password attributes accept sensitive values")),
+            .with_hint("only password attributes (and the hba options ldapbindpasswd and radiussecrets) accept sensitive values")),
         }
     }
 

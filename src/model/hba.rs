@@ -9,6 +9,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use super::hba_token::{self as token, TokenError, list_token, redact_text, word_token};
+
 /// The first column of a rule: which connections it is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -166,8 +168,10 @@ pub const METHODS: &[&str] = &[
 ];
 
 /// One line of pg_hba.conf. Equality ignores the comment: it lives in the
-/// file only, and the server does not report it.
-#[derive(Debug, Clone, Eq, Serialize)]
+/// file only, and the server does not report it. Secret option values
+/// (`ldapbindpasswd`, `radiussecrets`) never leave through `Debug` or
+/// `Serialize`.
+#[derive(Clone, Eq, Serialize)]
 pub struct HbaRule {
     pub conn_type: ConnType,
     /// As written, in order (`all`, `sameuser`, `replication`, names, `@file`).
@@ -177,9 +181,19 @@ pub struct HbaRule {
     pub address: HbaAddress,
     pub method: String,
     /// `name=value` options, sorted by name.
+    #[serde(serialize_with = "serialize_options")]
     pub options: Vec<(String, String)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+impl fmt::Debug for HbaRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HbaRule")
+            .field("line", &self.line())
+            .field("comment", &self.comment)
+            .finish()
+    }
 }
 
 impl PartialEq for HbaRule {
@@ -194,56 +208,77 @@ impl PartialEq for HbaRule {
 }
 
 impl HbaRule {
-    /// The line as pg_hba.conf takes it (no comment). Names that need it
-    /// are double-quoted.
+    /// The line as shown to people (messages, plans): the file's quoting,
+    /// secret option values redacted, and anything the file could not
+    /// hold escaped instead of refused. Never written to a file: that is
+    /// [`HbaRule::file_line`].
     pub fn line(&self) -> String {
+        let shown = |items: &[String], what: &str| {
+            list_token(items, what).unwrap_or_else(|_| format!("{items:?}"))
+        };
         let mut columns = vec![
             self.conn_type.as_str().to_owned(),
-            list(&self.databases),
-            list(&self.users),
+            shown(&self.databases, "database"),
+            shown(&self.users, "user"),
         ];
         if self.address != HbaAddress::None {
-            columns.push(self.address.to_string());
+            let address = self.address.to_string();
+            columns
+                .push(word_token(&address, "address").unwrap_or_else(|_| format!("{address:?}")));
         }
-        columns.push(self.method.clone());
+        columns.push(
+            word_token(&self.method, "method").unwrap_or_else(|_| format!("{:?}", self.method)),
+        );
         for (name, value) in &self.options {
-            columns.push(option(name, value));
+            columns.push(token::shown_option(name, value));
         }
         columns.join(" ")
     }
-}
 
-fn list(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|item| word(item))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// A database or user name as one token: quoted when it holds anything but
-/// plain characters (keywords are written bare on purpose).
-fn word(item: &str) -> String {
-    let plain = !item.is_empty()
-        && item
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+' | '@' | '$'));
-    if plain {
-        item.to_owned()
-    } else {
-        format!("\"{}\"", item.replace('"', "\"\""))
+    /// The line as pg_hba.conf takes it (no comment), with the real option
+    /// values. Every token goes through the grammar in [`token`]: a value
+    /// that would not read back as the same single token is an error, so
+    /// no path can write a new line, a comment or an extra option.
+    pub fn file_line(&self) -> Result<String, TokenError> {
+        let mut columns = vec![
+            self.conn_type.as_str().to_owned(),
+            list_token(&self.databases, "database")?,
+            list_token(&self.users, "user")?,
+        ];
+        if self.address != HbaAddress::None {
+            columns.push(word_token(&self.address.to_string(), "address")?);
+        }
+        columns.push(word_token(&self.method, "method")?);
+        for (name, value) in &self.options {
+            columns.push(token::option_token(name, value)?);
+        }
+        Ok(columns.join(" "))
     }
 }
 
-fn option(name: &str, value: &str) -> String {
-    if value
-        .chars()
-        .any(|c| c.is_whitespace() || c == '"' || c == ',')
-    {
-        format!("{name}=\"{}\"", value.replace('"', "\"\""))
-    } else {
-        format!("{name}={value}")
+fn serialize_text<S: serde::Serializer>(
+    text: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match text {
+        Some(text) => serializer.serialize_some(&redact_text(text)),
+        None => serializer.serialize_none(),
     }
+}
+
+/// Options as serialized: secret values redacted.
+fn serialize_options<S: serde::Serializer>(
+    options: &[(String, String)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(options.iter().map(|(name, value)| {
+        let value = if token::is_secret_option(name) {
+            super::REDACTED
+        } else {
+            value.as_str()
+        };
+        (name, value)
+    }))
 }
 
 /// A connection to try against the rules (`check` blocks, and pgfort's own
@@ -275,7 +310,10 @@ pub struct Hba {
     pub checks: Vec<HbaCheck>,
     /// Live only: the file's path (`hba_file`).
     pub file: String,
-    /// Live only: the file's text, when it could be read.
+    /// Live only: the file's text, when it could be read. Serialized (into
+    /// digests and fingerprints, which saved plans hold) with secret option
+    /// values redacted, so no hash of a credential leaves pgfort.
+    #[serde(serialize_with = "serialize_text")]
     pub text: Option<String>,
     /// Live only: lines the server cannot parse, as (line, message).
     pub errors: Vec<(u32, String)>,
@@ -346,14 +384,20 @@ pub struct HbaWrite {
     pub file: String,
     pub before: String,
     pub after: String,
-    /// (line number, rule line) for every rule of `after`.
+    /// (line number, rule as shown) for every rule of `after`.
     pub lines: Vec<(u32, String)>,
+    /// Whether `before` and `after` had secret option values replaced (a
+    /// saved plan never holds them): such a write cannot be applied.
+    #[serde(default)]
+    pub redacted: bool,
 }
 
 impl HbaWrite {
-    pub fn new(file: &str, before: &str, rules: &[HbaRule]) -> HbaWrite {
-        let after = render_file(rules);
-        let lines = after
+    /// The rewrite to `rules`; refused when a rule holds a token the file
+    /// cannot represent.
+    pub fn new(file: &str, before: &str, rules: &[HbaRule]) -> Result<HbaWrite, TokenError> {
+        let after = render_file(rules)?;
+        let lines = redact_text(&after)
             .lines()
             .enumerate()
             .filter(|(_, line)| !line.starts_with('#'))
@@ -364,11 +408,26 @@ impl HbaWrite {
                 )
             })
             .collect();
-        HbaWrite {
+        Ok(HbaWrite {
             file: file.to_owned(),
             before: before.to_owned(),
             after,
             lines,
+            redacted: false,
+        })
+    }
+
+    /// The same write with secret option values replaced in both texts,
+    /// for a saved plan; `redacted` says whether anything was replaced.
+    pub fn redacted(&self) -> HbaWrite {
+        let before = redact_text(&self.before);
+        let after = redact_text(&self.after);
+        let redacted = self.redacted || before != self.before || after != self.after;
+        HbaWrite {
+            before,
+            after,
+            redacted,
+            ..self.clone()
         }
     }
 
@@ -385,23 +444,29 @@ impl HbaWrite {
 pub const HEADER: &str = "# This file is managed by pgfort: edits are replaced by the next apply.";
 
 /// The whole file for `rules`: the header, then each rule, its comment on
-/// the line above it. Nothing needs escaping when written over SQL.
-pub fn render_file(rules: &[HbaRule]) -> String {
+/// the line above it. Nothing needs escaping when written over SQL. Every
+/// token is checked (see [`HbaRule::file_line`]).
+pub fn render_file(rules: &[HbaRule]) -> Result<String, TokenError> {
     let mut out = String::new();
     out.push_str(HEADER);
     out.push('\n');
     for rule in rules {
         if let Some(comment) = &rule.comment {
+            if comment.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(TokenError::Control {
+                    what: "a rule comment".to_owned(),
+                });
+            }
             for line in comment.lines() {
                 out.push_str("# ");
                 out.push_str(line);
                 out.push('\n');
             }
         }
-        out.push_str(&rule.line());
+        out.push_str(&rule.file_line()?);
         out.push('\n');
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod database;
 mod extension;
 mod hba;
+pub mod hba_token;
 mod privilege;
 mod role;
 mod secret;

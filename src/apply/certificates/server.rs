@@ -21,7 +21,7 @@ use crate::sql::hba::{copy_to_file, copy_to_private_file};
 use crate::sql::quote::literal;
 
 /// Session settings that keep a statement out of logs and statistics.
-const QUIET: &[&str] = &[
+pub(in crate::apply) const QUIET: &[&str] = &[
     "SET log_statement = 'none'",
     "SET log_min_duration_statement = -1",
     "SET log_min_error_statement = 'panic'",
@@ -29,7 +29,7 @@ const QUIET: &[&str] = &[
     "SET pg_stat_statements.track = 'none'",
     "SET pg_stat_statements.track_utility = off",
 ];
-const LOUD: &[&str] = &[
+pub(in crate::apply) const LOUD: &[&str] = &[
     "RESET log_statement",
     "RESET log_min_duration_statement",
     "RESET log_min_error_statement",

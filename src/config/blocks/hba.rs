@@ -8,7 +8,9 @@ use std::net::IpAddr;
 use super::Decoded;
 use crate::config::error::{ConfigError, Location, Result};
 use crate::config::reader::BlockReader;
+use crate::config::suggest::did_you_mean;
 use crate::config::value::{Node, NodeKind};
+use crate::model::hba_token::{self, TokenError};
 use crate::model::{ConnType, HBA_METHODS, Hba, HbaAddress, HbaCheck, HbaProbe, HbaRule};
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
@@ -128,12 +130,7 @@ fn words(node: &Node, what: &str) -> Result<Vec<String>> {
         .into_iter()
         .map(|item| {
             let text = item.to_text(what)?;
-            if text.is_empty() || text.chars().any(char::is_control) {
-                return Err(ConfigError::at(
-                    item.location.clone(),
-                    format!("{what} entries must be non-empty names without control characters"),
-                ));
-            }
+            hba_token::name_token(&text, what).map_err(|err| refused(&item.location, &err))?;
             Ok(text)
         })
         .collect()
@@ -170,8 +167,16 @@ fn address(
             "write either a CIDR address or an address with a netmask, not both",
         ));
     }
-    HbaAddress::parse(&text, mask.as_deref())
-        .map_err(|message| ConfigError::at(address.location.clone(), message))
+    let parsed = HbaAddress::parse(&text, mask.as_deref())
+        .map_err(|message| ConfigError::at(address.location.clone(), message))?;
+    hba_token::word_token(&parsed.to_string(), "address")
+        .map_err(|err| refused(&address.location, &err))?;
+    Ok(parsed)
+}
+
+/// A token pg_hba.conf cannot hold, at the value that holds it.
+fn refused(location: &Location, err: &TokenError) -> ConfigError {
+    ConfigError::at(location.clone(), format!("hba: {err}")).with_hint(err.hint())
 }
 
 /// Methods the server accepts only on some connection types.
@@ -191,17 +196,32 @@ fn check_method(conn_type: ConnType, method: &str, location: &Location) -> Resul
     }
 }
 
+/// `options = { name = "value" }`. Names are checked as strictly as the
+/// values: both end up in the file. Only options that carry a credential
+/// take a sensitive value; plans redact those whatever their origin.
 fn options(node: &Node) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for entry in node.to_map("options")? {
-        let value = entry.value.to_text(&format!("options.{}", entry.key))?;
-        if value.chars().any(char::is_control) {
-            return Err(ConfigError::at(
-                entry.value.location.clone(),
-                "option values cannot hold control characters",
-            ));
-        }
-        out.push((entry.key.clone(), value));
+        let name = &entry.key;
+        hba_token::check_option_name(name).map_err(|err| {
+            let error = refused(&entry.key_location, &err);
+            match &err {
+                TokenError::UnknownOption { .. } => error.with_optional_hint(did_you_mean(
+                    name,
+                    hba_token::OPTION_NAMES.iter().copied(),
+                )),
+                _ => error,
+            }
+        })?;
+        let what = format!("options.{name}");
+        let value = if hba_token::is_secret_option(name) {
+            entry.value.to_secret(&what)?.expose().to_owned()
+        } else {
+            entry.value.to_text(&what)?
+        };
+        hba_token::option_token(name, &value)
+            .map_err(|err| refused(&entry.value.location, &err))?;
+        out.push((name.clone(), value));
     }
     out.sort();
     Ok(out)

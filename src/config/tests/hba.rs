@@ -101,3 +101,71 @@ fn invalid_rules_are_located() {
         "{error}"
     );
 }
+
+/// Everything an `options` map writes into the file is a checked token:
+/// the names as strictly as the values.
+#[test]
+fn hostile_option_names_and_values_are_refused_where_written() {
+    let rule = |options: &str| {
+        format!(
+            "hba {{\n  rule {{\n    type = \"local\"\n    method = \"peer\"\n    options = {options}\n  }}\n}}\n"
+        )
+    };
+    let (error, hint) = error_of(&rule("{ \"\\nhost all all all trust\\n#x\" = \"y\" }"));
+    assert!(
+        error.starts_with(
+            "5:17: hba: option name \"\\nhost all all all trust\\n#x\" is not a plain word"
+        ),
+        "{error}"
+    );
+    assert!(hint.unwrap().contains("ldapbindpasswd"));
+    let (error, hint) = error_of(&rule("{ mapp = \"m\" }"));
+    assert!(
+        error.starts_with("5:17: hba: \"mapp\" is not an authentication option"),
+        "{error}"
+    );
+    assert_eq!(hint.as_deref(), Some("did you mean \"map\"?"));
+    for value in [
+        "\"a\\nhost all all all trust\"",
+        "\"a\\\"b\"",
+        "\"\"",
+        "\"a\\rb\"",
+    ] {
+        let (error, _) = error_of(&rule(&format!("{{ map = {value} }}")));
+        assert!(
+            error.starts_with("5:23: hba: the value of option map"),
+            "{value}: {error}"
+        );
+    }
+    let (error, _) = error_of(&rule_with("user = [\"a\", \"b\\nlocal all all trust\"]"));
+    assert!(
+        error.starts_with("4:18: hba: user holds a control character"),
+        "{error}"
+    );
+    let (error, _) = error_of(&rule_with("database = \"a\\\"b\""));
+    assert!(
+        error.starts_with("4:16: hba: database holds a double quote"),
+        "{error}"
+    );
+}
+
+/// A local peer rule with one more attribute, on line 4.
+fn rule_with(attribute: &str) -> String {
+    format!(
+        "hba {{\n  rule {{\n    type = \"local\"\n    {attribute}\n    method = \"peer\"\n  }}\n}}\n"
+    )
+}
+
+#[test]
+fn a_hash_in_an_option_value_is_quoted() {
+    let config = load_text(
+        "hba {\n  rule {\n    type = \"local\"\n    database = [\"all\", \"my db\", \"+g\"]\n    method = \"peer\"\n    options = { map = \"m#ap\" }\n  }\n}\n",
+    )
+    .unwrap();
+    let rule = &config.desired.hba.unwrap().rules[0];
+    assert_eq!(rule.options, [("map".to_owned(), "m#ap".to_owned())]);
+    assert_eq!(
+        rule.file_line().unwrap(),
+        "local all,\"my db\",+g all peer map=\"m#ap\""
+    );
+}

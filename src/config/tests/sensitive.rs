@@ -55,6 +55,10 @@ fn never_in_error_messages() {
         "grant {\n  to = [\"public\"]\n  privileges = [var.pw]\n  on = { database = \"d\" }\n}\n",
         "grant {\n  to = [\"public\"]\n  privileges = [\"ALL\"]\n  on = { database = \"d\", schema = \"s\", functions = [var.pw] }\n}\n",
         "grant {\n  to = [\"public\"]\n  privileges = [\"ALL\"]\n  on = { database = \"d\", schema = \"s\", all = var.pw }\n}\n",
+        "hba {\n  rule {\n    type = \"local\"\n    method = \"ldap\"\n    options = { map = var.pw }\n  }\n}\n",
+        "hba {\n  rule {\n    type = \"local\"\n    method = \"ldap\"\n    options = { (var.pw) = \"x\" }\n  }\n}\n",
+        "hba {\n  rule {\n    type = \"local\"\n    method = \"ldap\"\n    options = { ldapbindpasswd = \"${var.pw}\\n\" }\n  }\n}\n",
+        "hba {\n  rule {\n    type = \"local\"\n    user = var.pw\n    method = \"peer\"\n  }\n}\n",
     ];
     for body in cases {
         let text = error_text(body, "string");
@@ -81,6 +85,36 @@ fn lands_in_a_secret() {
         panic!("a clear password")
     };
     assert_eq!(secret.expose(), format!("{SECRET}-suffix"));
+    assert!(!format!("{config:?}").contains(SECRET));
+    assert!(
+        !serde_json::to_string(&config.desired)
+            .unwrap()
+            .contains(SECRET)
+    );
+}
+
+/// Options that carry a credential take a sensitive value; the rule never
+/// shows it (Debug, Serialize, its displayed line), only its file line.
+#[test]
+fn secret_hba_options_take_sensitive_values() {
+    let dir = dir_with(&[(
+        "main.hcl",
+        "variable \"pw\" {\n  sensitive = true\n}\nhba {\n  rule {\n    type = \"host\"\n    address = \"all\"\n    method = \"ldap\"\n    options = { ldapserver = \"ldap\", ldapbindpasswd = var.pw, ldapbasedn = \"dc=x\" }\n  }\n}\n",
+    )]);
+    let env = env(&[("PGFORT_VAR_pw", SECRET)]);
+    let config = load_in(dir.path(), &VariableInputs::default(), env).unwrap();
+    let hba = config.desired.hba.as_ref().unwrap();
+    let rule = &hba.rules[0];
+    assert!(
+        rule.file_line()
+            .unwrap()
+            .contains(&format!("ldapbindpasswd={SECRET}"))
+    );
+    assert!(
+        rule.line().contains("ldapbindpasswd=(sensitive)"),
+        "{}",
+        rule.line()
+    );
     assert!(!format!("{config:?}").contains(SECRET));
     assert!(
         !serde_json::to_string(&config.desired)

@@ -75,7 +75,14 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
             .extend(lockout::check(&live.rules, &desired.rules, session)?);
     }
     let before = live.text.clone().unwrap_or_default();
-    let write = HbaWrite::new(&live.file, &before, &desired.rules);
+    // The configuration refused these tokens already; this is the second
+    // line of defence, for rules that did not come from a configuration.
+    let write = HbaWrite::new(&live.file, &before, &desired.rules).map_err(|err| DiffError {
+        message: format!("hba: a rule cannot be written to pg_hba.conf: {err}"),
+        hint: Some(err.hint()),
+    })?;
+    // What plans show (text, JSON, saved): no secret option value.
+    let shown = write.redacted();
     let mut change = Change::new(ADDRESS, Action::Update);
     change.attributes = rule_summary(&live.rules, &desired.rules);
     for (line, error) in &live.errors {
@@ -83,13 +90,15 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
             "line {line} of the current file is invalid: {error}"
         ));
     }
-    change.file_diff = file_diff(&write.file, &before, &write.after);
+    change.file_diff = file_diff(&write.file, &shown.before, &shown.after);
     change.destructive = true;
     change.touches_access = true;
+    change.sensitive |= shown.redacted;
+    // Shown only: apply writes `write.after` itself, with the real values.
     change.statements.push(Statement::new(
         Phase::HbaFile,
         Target::NonTransactional,
-        sql::copy_to_file(&write.file, &write.after),
+        sql::copy_to_file(&write.file, &shown.after),
     ));
     change.statements.push(Statement::new(
         Phase::HbaFile,

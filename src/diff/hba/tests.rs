@@ -29,7 +29,7 @@ fn states(
         }),
         ..ServerState::default()
     };
-    let text = crate::model::render_hba_file(&live_rules);
+    let text = crate::model::render_hba_file(&live_rules).unwrap();
     let live = ServerState {
         hba: Some(Hba {
             rules: live_rules,

@@ -4,8 +4,9 @@
 //!
 //! The file holds no secret in clear text: passwords are stored as the
 //! SCRAM-SHA-256 verifiers apply will send (hashed when the plan is
-//! saved), the connection target has no password, and the configuration
-//! is recorded only as a digest.
+//! saved), the connection target has no password, secret pg_hba.conf
+//! option values are redacted (such a plan can be shown, not applied),
+//! and the configuration is recorded only as a digest.
 //!
 //! Everything apply runs or writes comes from the file and is covered by
 //! the file's own digest ([`seal`]): an edited file is refused. The digest
@@ -270,7 +271,7 @@ impl SavedPlan {
             warnings: plan.warnings.clone(),
             pending_restart: plan.pending_restart.clone(),
             notes: plan.notes.clone(),
-            hba: plan.hba.clone(),
+            hba: plan.hba.as_ref().map(HbaWrite::redacted),
             tls: plan.tls.clone(),
         }
     }
