@@ -251,3 +251,85 @@ fn authoritative_settings_reset_what_is_not_declared() {
     assert!(!conf.contains("work_mem"), "{conf}");
     assert!(conf.contains("log_statement = 'ddl'"), "{conf}");
 }
+
+/// ALTER SYSTEM without a reload: the files say one value, the server runs
+/// another. The plan compares both, so it is never "No changes".
+#[test]
+fn a_setting_written_but_not_loaded_is_not_applied() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[("main.hcl", "settings { work_mem = \"64MB\" }\n")],
+    );
+    let applied = cluster.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}");
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
+
+    // Drift written behind pgfort's back, not loaded: the plan says both.
+    cluster.exec("ALTER SYSTEM SET work_mem = '77MB'");
+    let drift = cluster.plan_in(dir.path());
+    assert_eq!(drift.code, Some(2), "{drift:?}");
+    let text = squash(&drift.stdout);
+    assert!(
+        text.contains("~ setting \"work_mem\" { ~ value = \"77MB\" -> \"64MB\" }"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        text.contains("\"77MB\" is written in the configuration files but not loaded: the server still runs \"64MB\""),
+        "{}",
+        drift.stdout
+    );
+    let fixed = cluster.apply_in(dir.path());
+    assert!(fixed.success(), "{fixed:?}");
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
+
+    // The desired value written by hand but not loaded: a pending reload.
+    write_files(
+        dir.path(),
+        &[("main.hcl", "settings { work_mem = \"96MB\" }\n")],
+    );
+    cluster.exec("ALTER SYSTEM SET work_mem = '96MB'");
+    let pending = cluster.plan_in(dir.path());
+    assert_eq!(pending.code, Some(2), "{pending:?}");
+    let text = squash(&pending.stdout);
+    assert!(
+        text.contains("~ setting \"work_mem\" { ~ value = \"64MB\" -> \"96MB\" }")
+            && text.contains("the server still runs \"64MB\": reload pending"),
+        "{}",
+        pending.stdout
+    );
+    assert!(!text.contains("ALTER SYSTEM"), "{}", pending.stdout);
+    let reloaded = cluster.apply_in(dir.path());
+    assert!(reloaded.success(), "{reloaded:?}");
+    let empty = cluster.plan_in(dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+    assert!(empty.stdout.contains("No changes."), "{}", empty.stdout);
+    eventually_shows(&cluster, "work_mem", "96MB");
+}
+
+/// A restart-only setting written but not in use: the plan says a restart
+/// is needed, not "No changes".
+#[test]
+fn a_restart_only_setting_written_but_not_restarted_needs_restart() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[("main.hcl", "settings { max_locks_per_transaction = 128 }\n")],
+    );
+    cluster.exec("ALTER SYSTEM SET max_locks_per_transaction = 128");
+    let plan = cluster.plan_in(dir.path());
+    assert!(
+        plan.stdout
+            .contains("max_locks_per_transaction: running 64, configured 128")
+            && plan.stdout.contains("needs restart"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("No changes"), "{}", plan.stdout);
+    cluster.restart();
+    let after = cluster.plan_in(dir.path());
+    assert!(after.stdout.contains("No changes."), "{}", after.stdout);
+}

@@ -26,6 +26,36 @@ pub(super) async fn signal(db: &Db) -> Result<String, ApplyError> {
         .map_err(|err| ApplyError::from_db("reloading the configuration", &err, None))
 }
 
+/// Waits until `db`'s own session has re-read the configuration since
+/// `signalled`: each statement lets a backend act on a pending reload, and
+/// the inspection that verifies the apply runs on this session.
+pub(super) async fn wait_in_session(db: &Db, signalled: &str) -> Result<(), ApplyError> {
+    let deadline = Instant::now() + RELOAD_WAIT;
+    loop {
+        db.count();
+        let reloaded = db
+            .client
+            .query_one(
+                "SELECT pg_catalog.pg_conf_load_time() >= $1::text::timestamptz",
+                &[&signalled],
+            )
+            .await
+            .map(|row| row.get::<_, bool>(0))
+            .map_err(|err| ApplyError::from_db("checking the reload", &err, None))?;
+        if reloaded {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(ApplyError {
+                message: "the server did not reload its configuration in time".to_owned(),
+                hint: Some("check the server log".to_owned()),
+                ..Default::default()
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Opens fresh connections with `settings` until one is served by a
 /// postmaster that has reloaded since `signalled`. A refused connection
 /// becomes `refused(err)`; `what` names the file in the timeout message.

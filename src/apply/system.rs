@@ -3,7 +3,7 @@
 //! read. The entries of postgresql.auto.conf are read before writing; after
 //! writing, `pg_file_settings` must report no new error, otherwise every
 //! entry is put back as it was and the apply fails. Only then is the
-//! configuration reloaded.
+//! configuration reloaded, and this session waits until it has re-read it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -105,16 +105,11 @@ pub(super) async fn apply(
         };
         return Err(restore(db, &before, failure).await);
     }
-    for statement in reloads {
-        execute(db, &statement.for_execution())
-            .await
-            .map_err(|err| {
-                ApplyError::from_db(
-                    "reloading the configuration",
-                    &err,
-                    Some(statement.redacted()),
-                )
-            })?;
+    for _ in reloads {
+        // What the reload statement does, noting the time, so the session
+        // that verifies the apply waits until it runs with what was written.
+        let signalled = super::reload::signal(db).await?;
+        super::reload::wait_in_session(db, &signalled).await?;
         report.statements += 1;
         progress(report.statements, total);
     }

@@ -13,6 +13,7 @@ mod client;
 mod os;
 mod params;
 mod pgpass;
+mod probe;
 mod tls;
 
 #[cfg(test)]
@@ -21,6 +22,7 @@ mod settings_tests;
 mod tests;
 
 pub use client::{connect, connect_interactive, connect_presenting, prompt_password};
+pub use probe::{Served, served_certificate};
 
 /// The port libpq uses when none is given.
 pub const DEFAULT_PORT: u16 = 5432;

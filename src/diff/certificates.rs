@@ -1,15 +1,18 @@
 //! Certificates: authorities to generate, the server certificate to issue
 //! and install, client certificates to issue. A certificate is kept while
 //! it is issued by the declared authority, carries the declared names and
-//! has more than `renew_before` left; otherwise the change says why.
+//! has more than `renew_before` left; otherwise the change says why. A
+//! certificate right on disk but not the one the server serves is a
+//! pending reload ([`served`]).
 
 use super::{Diff, DiffError, DiffInput};
 use crate::model::{
     Authority, CertFacts, ClientCertificate, InstalledSsl, KeyType, SERVER_CA_FILE,
     SERVER_CERT_FILE, ServerCertificate, ServerInstall, Tls,
 };
-use crate::plan::{Action, AttributeChange, Change, Need, address};
+use crate::plan::{Action, AttributeChange, Change, Need, Phase, address};
 use crate::tls::issued_by;
+use served::Served;
 
 const DAY: i64 = 86_400;
 
@@ -50,6 +53,7 @@ pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result
             });
         }
         let install = server_install(server, authority, &installed, desired);
+        let mut reload_pending = false;
         let ssl_settings_change = out
             .changes
             .iter()
@@ -72,8 +76,25 @@ pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result
             }
             out.changes.push(change);
             out.tls.server = Some(install);
+        } else if !ssl_settings_change {
+            match served::compare(&installed, SERVER_CERTIFICATE) {
+                Served::Same => {}
+                Served::Unseen(warning) => out.warnings.push(warning),
+                Served::Stale(mut change) => {
+                    // The reload apply verifies; shown once in the plan.
+                    let reloads = out.changes.iter().flat_map(|c| &c.statements);
+                    if !reloads
+                        .into_iter()
+                        .any(|s| s.phase == Phase::ReloadConfiguration)
+                    {
+                        change.statements.push(crate::sql::system::reload());
+                    }
+                    out.changes.push(*change);
+                    reload_pending = true;
+                }
+            }
         }
-        if out.tls.server.is_some() || ssl_settings_change {
+        if out.tls.server.is_some() || ssl_settings_change || reload_pending {
             out.tls.verify = Some((server.clone(), authority.clone()));
         }
     }
@@ -334,5 +355,6 @@ fn client_change(client: &ClientCertificate, reasons: Vec<String>) -> Change {
     change
 }
 
+mod served;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,8 @@
 //! A declared value is compared with the value the server uses after a
 //! reload (postgresql.auto.conf, else postgresql.conf, else the built-in
 //! default), unit-aware, so `4GB` and `524288` are the same and a value
-//! postgresql.conf already gives is no change.
+//! postgresql.conf already gives is no change. A value the files give but
+//! the server does not run yet is a pending reload ([`loaded`]).
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,7 @@ use super::{Diff, DiffError, DiffInput};
 use crate::model::{Context, Parameter, PendingRestart, ServerSettings, SettingsScope};
 use crate::plan::{Action, AttributeChange, Change};
 use crate::sql::system as sql;
+use loaded::Loaded;
 
 /// A value to write and why, beyond being declared.
 struct Wanted {
@@ -28,6 +30,7 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
     let live = &input.live.settings;
     let wanted = wanted(input, &mut out.warnings);
     let mut changes = Vec::new();
+    let mut reloads = Vec::new();
     for (name, wanted) in &wanted {
         let param = live.parameters.get(name);
         let current = live.configured_value(name);
@@ -36,6 +39,14 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
             .or(fallback)
             .is_some_and(|value| same(param, value, &wanted.value))
         {
+            match loaded::check(name, &wanted.value, &wanted.reasons, param, live) {
+                Loaded::Yes => {}
+                Loaded::ReloadPending(mut change) => {
+                    change.touches_access = touches_access(name);
+                    reloads.push(*change);
+                }
+                Loaded::Refused(warning) => out.warnings.push(warning),
+            }
             continue;
         }
         let action = if live.values.contains_key(name) {
@@ -55,6 +66,9 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
             Some(quoted(&wanted.value)),
         ));
         change.reasons.extend(wanted.reasons.iter().cloned());
+        change
+            .reasons
+            .extend(loaded::unloaded_note(param, current, live));
         change.needs_restart = restart_only(param);
         change.touches_access = touches_access(name);
         change.statements.push(sql::set(name, &wanted.value));
@@ -69,9 +83,10 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
     }
     if !changes.is_empty() {
         check_alter_system_allowed(live)?;
-        if let Some(last) = changes.last_mut() {
-            last.statements.push(sql::reload());
-        }
+    }
+    changes.extend(reloads);
+    if let Some(last) = changes.last_mut() {
+        last.statements.push(sql::reload());
     }
     out.changes.extend(changes);
     out.pending_restart = pending_restarts(live);
@@ -313,5 +328,6 @@ fn touches_access(name: &str) -> bool {
         )
 }
 
+mod loaded;
 #[cfg(test)]
 pub(super) mod tests;

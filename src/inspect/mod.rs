@@ -196,7 +196,7 @@ pub async fn inspect(
     };
     let installed_ssl = async {
         match scope.ssl {
-            true => ssl::read(db).await.map(Some),
+            true => ssl::read(db, settings).await.map(Some),
             false => Ok(None),
         }
     };

@@ -1,5 +1,7 @@
 //! Server settings: every parameter (`pg_settings`) and every configuration
-//! file entry (`pg_file_settings`), two queries.
+//! file entry (`pg_file_settings`), two queries. The first gives the values
+//! the server runs with, the second what the files say (what a reload or
+//! restart would load), so a value written but not loaded is seen.
 
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
@@ -7,15 +9,21 @@ use tokio_postgres::error::SqlState;
 use super::{Db, InspectError};
 use crate::model::{ConfiguredValue, Context, FileError, Parameter, ServerSettings, VarType};
 
+///
+/// `session_reloaded`: whether this session has re-read the files since it
+/// started (a backend inherits the postmaster's load time when it starts).
 const PARAMETERS: &str = "\
 SELECT name::text, setting, unit, vartype, min_val, max_val, enumvals, context, source,
-       boot_val, pending_restart
-FROM pg_catalog.pg_settings";
+       boot_val, pending_restart,
+       COALESCE(pg_catalog.pg_conf_load_time() > me.backend_start, true) AS session_reloaded
+FROM pg_catalog.pg_settings
+LEFT JOIN (SELECT backend_start FROM pg_catalog.pg_stat_activity
+           WHERE pid = pg_catalog.pg_backend_pid()) me ON true";
 
 /// Every entry of every configuration file, in the order the server reads
 /// them (postgresql.auto.conf last). Superusers only by default.
 const FILE_SETTINGS: &str = "\
-SELECT sourcefile, sourceline, name, setting, error
+SELECT sourcefile, sourceline, name, setting, applied, error
 FROM pg_catalog.pg_file_settings
 ORDER BY seqno";
 
@@ -36,6 +44,7 @@ pub(super) async fn read(db: &Db) -> Result<ServerSettings, InspectError> {
         ..Default::default()
     };
     for row in &parameters {
+        settings.session_reloaded |= row.get::<_, bool>("session_reloaded");
         let param = parameter(row);
         settings.parameters.insert(param.name.clone(), param);
     }
@@ -88,6 +97,15 @@ fn add_file_entry(settings: &mut ServerSettings, row: &Row) {
     let value: Option<String> = row.get("setting");
     let error: Option<String> = row.get("error");
     let refused = error.as_deref().is_some_and(|e| e != WAITING_FOR_RESTART);
+    if let Some(name) = &name {
+        // The last entry for a name is the one that counts.
+        let waits = error.as_deref() == Some(WAITING_FOR_RESTART);
+        if row.get::<_, bool>("applied") || waits {
+            settings.unapplicable.remove(&name.to_lowercase());
+        } else {
+            settings.unapplicable.insert(name.to_lowercase());
+        }
+    }
     if let Some(error) = error.filter(|_| refused) {
         settings.file_errors.push(FileError {
             file: file.clone(),

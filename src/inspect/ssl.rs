@@ -3,10 +3,13 @@
 //! file through `pg_read_file` (paths relative to the data directory, as
 //! the server resolves them). Reading and writing server files needs a
 //! superuser; without one the files are reported inaccessible and the
-//! plan says so.
+//! plan says so. Alongside the query, a TLS handshake with the server at
+//! pgfort's address shows the certificate it actually serves (see
+//! [`crate::connect::served_certificate`]): no query, no extra login.
 
 use super::{Db, InspectError};
-use crate::model::InstalledSsl;
+use crate::connect::{ConnectionSettings, Served, served_certificate};
+use crate::model::{InstalledSsl, ServedSsl};
 
 const SSL: &str = "\
 SELECT current_setting('ssl') = 'on' AS ssl,
@@ -23,8 +26,15 @@ SELECT current_setting('ssl') = 'on' AS ssl,
             THEN pg_catalog.pg_read_file(current_setting('ssl_ca_file'), 0, 1048576, true) END AS ca
 FROM (SELECT COALESCE((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false) AS ok) a";
 
-pub(super) async fn read(db: &Db) -> Result<InstalledSsl, InspectError> {
-    let row = db.query_one("SSL settings and files", SSL).await?;
+pub(super) async fn read(
+    db: &Db,
+    settings: &ConnectionSettings,
+) -> Result<InstalledSsl, InspectError> {
+    let (row, served) = futures_util::join!(
+        db.query_one("SSL settings and files", SSL),
+        served(settings)
+    );
+    let row = row?;
     let text = |name: &str| row.get::<_, Option<String>>(name).unwrap_or_default();
     let certificate = row
         .get::<_, Option<String>>("cert")
@@ -39,5 +49,17 @@ pub(super) async fn read(db: &Db) -> Result<InstalledSsl, InspectError> {
         data_directory: text("data_directory"),
         certificate,
         ca_pem: row.get("ca"),
+        served,
     })
+}
+
+async fn served(settings: &ConnectionSettings) -> ServedSsl {
+    match served_certificate(settings).await {
+        Ok(Served::Plain) => ServedSsl::Plain,
+        Ok(Served::Certificate(der)) => {
+            let digest = ring::digest::digest(&ring::digest::SHA256, &der);
+            ServedSsl::Certificate(digest.as_ref().iter().map(|b| format!("{b:02x}")).collect())
+        }
+        Err(err) => ServedSsl::Unreachable(err.to_string()),
+    }
 }

@@ -36,7 +36,7 @@ pub use settings::{
 pub use table::{Expression, Policy, PolicyCommand, PolicyKey, RowLevelSecurity, Table, TableName};
 pub use tls::{
     Authority, CertFacts, ClientCertificate, InstalledSsl, KeyType, Lifetime, SERVER_CA_FILE,
-    SERVER_CERT_FILE, SERVER_KEY_FILE, ServerCertificate, ServerInstall, Tls, TlsWork,
+    SERVER_CERT_FILE, SERVER_KEY_FILE, ServedSsl, ServerCertificate, ServerInstall, Tls, TlsWork,
 };
 
 /// Everything pgfort manages on one server.

@@ -34,6 +34,15 @@ pub struct ServerSettings {
     /// Live only: whether `pg_file_settings` could be read (superusers, by
     /// default). Without it `values` and `configured` are empty.
     pub files_readable: bool,
+    /// Live only: settings whose value in the files the server could not
+    /// apply (`pg_file_settings.applied` false for another reason than
+    /// waiting for a restart, e.g. an error elsewhere in the file): a
+    /// reload would not load them.
+    pub unapplicable: BTreeSet<String>,
+    /// Live only: this session has re-read the configuration since it
+    /// started, so its values of backend-context settings (fixed when a
+    /// session starts) are not the server's.
+    pub session_reloaded: bool,
 }
 
 impl ServerSettings {

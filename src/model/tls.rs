@@ -180,6 +180,26 @@ pub struct InstalledSsl {
     pub certificate: Option<CertFacts>,
     /// The text of `ssl_ca_file`.
     pub ca_pem: Option<String>,
+    /// What the server serves a client asking for SSL: until a reload
+    /// succeeds it keeps serving the certificate it loaded before.
+    #[serde(default)]
+    pub served: ServedSsl,
+}
+
+/// What a TLS handshake with the server at pgfort's address showed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServedSsl {
+    /// Not looked at.
+    #[default]
+    Unknown,
+    /// The handshake could not be made (why): nothing to compare.
+    Unreachable(String),
+    /// The server refuses SSL.
+    Plain,
+    /// SHA-256 of the certificate presented, lowercase hex (as
+    /// [`CertFacts::sha256`]).
+    Certificate(String),
 }
 
 /// Certificates. Desired: `authorities`, `server`, `clients` and `now`;

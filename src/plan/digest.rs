@@ -202,6 +202,8 @@ fn settings_groups(settings: &ServerSettings, groups: &mut Groups) {
         parameters,
         file_errors,
         files_readable,
+        unapplicable,
+        session_reloaded: _,
     } = settings;
     for (name, value) in values {
         groups.add(format!("setting.{name}"), &("postgresql.auto.conf", value));
@@ -226,7 +228,7 @@ fn settings_groups(settings: &ServerSettings, groups: &mut Groups) {
     }
     groups.add(
         "configuration files".to_owned(),
-        &(file_errors, files_readable),
+        &(file_errors, files_readable, unapplicable),
     );
     if tune.is_some() || !libraries.is_empty() {
         groups.add("settings (declared)".to_owned(), &(tune, libraries));

@@ -80,6 +80,12 @@ pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
         &style.paint(YELLOW, "Restart pending:"),
         &mut out,
     );
+    if doc.changes.is_empty() && !doc.pending_restart.is_empty() {
+        out.push_str(
+            "Nothing to apply, but the server needs restart to use the configured values above.\n",
+        );
+        return out;
+    }
     if doc.changes.is_empty() {
         out.push_str("No changes. The server matches the configuration.\n");
         return out;

@@ -244,7 +244,13 @@ pub(in crate::apply) async fn verify(
     })
     .await?;
     let check = verification_settings(settings, spec, authority).await?;
-    let connected = match expected {
+    // Without a new certificate, the one installed must be the one served:
+    // a reload that could not load it leaves the previous one in use.
+    let installed = match expected {
+        Some(_) => None,
+        None => installed_der(db).await?,
+    };
+    let connected = match expected.or(installed.as_deref()) {
         Some(der) => crate::connect::connect_presenting(&check, der).await,
         None => crate::connect::connect(&check).await,
     };
@@ -272,6 +278,14 @@ pub(in crate::apply) async fn verify(
         ));
     }
     Ok(())
+}
+
+/// The first certificate of pgfort's certificate file, when it holds one.
+async fn installed_der(db: &Db) -> Result<Option<Vec<u8>>, ApplyError> {
+    let pem = read(db, SERVER_CERT_FILE).await?;
+    Ok(pem
+        .and_then(|pem| crate::tls::pem_to_der(pem.expose()).ok())
+        .and_then(|ders| ders.into_iter().next()))
 }
 
 /// Signals a reload (see [`crate::apply::reload`]).

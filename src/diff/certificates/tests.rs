@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::diff::{DiffInput, DiffOptions, diff};
-use crate::model::{KeyType, Lifetime, ManagePolicy, ServerFacts, ServerState};
+use crate::model::{KeyType, Lifetime, ManagePolicy, ServedSsl, ServerFacts, ServerState};
 use crate::tls::{first_certificate, generate_authority, issue_client, issue_server};
 
 const NOW: i64 = 1_800_000_000;
@@ -68,6 +68,7 @@ fn installed(by: &Ca, names: &[&str], days: i64) -> InstalledSsl {
         private_session: true,
         certificate: Some(first_certificate(&cert.cert_pem).unwrap()),
         ca_pem: Some(by.cert_pem.clone()),
+        served: ServedSsl::Unknown,
     }
 }
 
@@ -312,4 +313,87 @@ fn client_certificates_follow_the_same_rules() {
     client.key_type = KeyType::EcdsaP256;
     state.tls.clients.insert("app".into(), client);
     assert!(run(&state, None).unwrap().changes.is_empty());
+}
+
+/// A live server whose SSL settings are already pgfort's.
+fn ssl_configured(installed: InstalledSsl) -> ServerState {
+    let mut live = ServerState::default();
+    for (name, value) in [
+        ("ssl", "on"),
+        ("ssl_cert_file", "server.crt"),
+        ("ssl_key_file", "server.key"),
+        ("ssl_ca_file", "root.crt"),
+        ("ssl_min_protocol_version", "TLSv1.2"),
+    ] {
+        live.settings.values.insert(name.into(), value.into());
+    }
+    live.tls.installed = Some(installed);
+    live
+}
+
+fn run_live(desired: &ServerState, live: &ServerState) -> super::super::Diff {
+    diff(DiffInput {
+        desired,
+        live,
+        facts: &ServerFacts {
+            version_num: 160000,
+            databases: vec!["postgres".into()],
+            current_database: "postgres".into(),
+            is_superuser: true,
+            ..Default::default()
+        },
+        manage: &ManagePolicy::default(),
+        options: DiffOptions::default(),
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_certificate_installed_but_not_served_is_a_pending_reload() {
+    let main = ca("Main");
+    let mut installed = installed(&main, &["db.example.com"], 365);
+    let on_disk = installed.certificate.clone().unwrap().sha256;
+    installed.served = ServedSsl::Certificate(on_disk.clone());
+    let d = run_live(&desired(&main), &ssl_configured(installed.clone()));
+    assert!(d.changes.is_empty(), "{:?}", d.changes);
+    assert!(d.tls.verify.is_none());
+
+    installed.served = ServedSsl::Certificate("ab".repeat(32));
+    let d = run_live(&desired(&main), &ssl_configured(installed.clone()));
+    assert_eq!(d.changes.len(), 1, "{:?}", d.changes);
+    let change = &d.changes[0];
+    assert_eq!(change.address, "server_certificate");
+    assert_eq!(change.action, Action::Update);
+    assert_eq!(
+        change.reasons,
+        ["the server still serves the previous certificate: reload pending"]
+    );
+    assert_eq!(
+        change.attributes[0].before.as_deref(),
+        Some("\"sha256:abababababababab…\"")
+    );
+    assert_eq!(
+        change.attributes[0].after,
+        Some(format!("\"sha256:{}…\"", &on_disk[..16]))
+    );
+    assert_eq!(
+        change.statements[0].redacted(),
+        "SELECT pg_catalog.pg_reload_conf()"
+    );
+    // Apply reloads and proves the new certificate is served.
+    assert!(d.tls.verify.is_some());
+    assert!(d.tls.server.is_none());
+
+    installed.served = ServedSsl::Plain;
+    let d = run_live(&desired(&main), &ssl_configured(installed.clone()));
+    assert!(d.changes[0].reasons[0].contains("does not serve SSL"));
+
+    installed.served = ServedSsl::Unreachable("connection refused".into());
+    let d = run_live(&desired(&main), &ssl_configured(installed));
+    assert!(d.changes.is_empty(), "{:?}", d.changes);
+    assert!(
+        d.warnings[0].contains("cannot tell which certificate the server serves"),
+        "{:?}",
+        d.warnings
+    );
 }

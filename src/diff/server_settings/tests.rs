@@ -210,6 +210,9 @@ fn spellings_of_the_configured_value_are_no_change() {
             .values
             .insert(name.to_owned(), value.to_owned());
     }
+    // Loaded, but for the restart-only one.
+    running(&mut live, "work_mem", "65536");
+    running(&mut live, "log_connections", "on");
     let desired = declared(&[
         ("shared_buffers", "4GB"),
         ("work_mem", "64MB"),
@@ -474,4 +477,121 @@ fn settings_deciding_who_connects_touch_access() {
     for name in ["work_mem", "shared_buffers", "log_connections"] {
         assert!(!super::touches_access(name), "{name}");
     }
+}
+
+/// The server runs `value` (base unit), read from the files.
+fn running(live: &mut ServerState, name: &str, value: &str) {
+    let param = live.settings.parameters.get_mut(name).unwrap();
+    param.setting = value.to_owned();
+    param.source = "configuration file".to_owned();
+}
+
+fn written(live: &mut ServerState, name: &str, value: &str) {
+    live.settings
+        .values
+        .insert(name.to_owned(), value.to_owned());
+}
+
+#[test]
+fn a_value_written_but_not_loaded_is_a_pending_reload() {
+    let mut live = live();
+    written(&mut live, "work_mem", "64MB");
+    let desired = declared(&[("work_mem", "64MB")]);
+    let d = run(&desired, &live, &ManagePolicy::default());
+    assert_eq!(sql(&d), ["SELECT pg_catalog.pg_reload_conf()"]);
+    let change = &d.changes[0];
+    assert_eq!(change.address, "setting.work_mem");
+    assert_eq!(change.action, Action::Update);
+    assert_eq!(change.attributes[0].before.as_deref(), Some("\"4MB\""));
+    assert_eq!(change.attributes[0].after.as_deref(), Some("\"64MB\""));
+    assert!(
+        change.reasons[0].ends_with("the server still runs \"4MB\": reload pending"),
+        "{:?}",
+        change.reasons
+    );
+    assert!(!change.needs_restart);
+
+    // Loaded: nothing to do.
+    running(&mut live, "work_mem", "65536");
+    assert!(
+        run(&desired, &live, &ManagePolicy::default())
+            .changes
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_reload_pending_needs_no_alter_system() {
+    let mut live = live();
+    written(&mut live, "work_mem", "64MB");
+    let mut off = live.settings.parameters["log_statement"].clone();
+    off.name = "allow_alter_system".into();
+    off.setting = "off".into();
+    live.settings.parameters.insert(off.name.clone(), off);
+    let desired = declared(&[("work_mem", "64MB")]);
+    let d = run(&desired, &live, &ManagePolicy::default());
+    assert_eq!(sql(&d), ["SELECT pg_catalog.pg_reload_conf()"]);
+}
+
+#[test]
+fn a_value_written_over_the_declared_one_says_what_runs() {
+    let mut live = live();
+    written(&mut live, "work_mem", "77MB");
+    running(&mut live, "work_mem", "65536");
+    let desired = declared(&[("work_mem", "64MB")]);
+    let d = run(&desired, &live, &ManagePolicy::default());
+    assert_eq!(
+        sql(&d),
+        [
+            "ALTER SYSTEM SET work_mem = '64MB'",
+            "SELECT pg_catalog.pg_reload_conf()"
+        ]
+    );
+    assert_eq!(
+        d.changes[0].reasons,
+        [
+            "\"77MB\" is written in the configuration files but not loaded: the server still runs \"64MB\""
+        ]
+    );
+}
+
+#[test]
+fn values_this_session_cannot_see_are_not_pending_reloads() {
+    let desired = declared(&[("work_mem", "64MB"), ("log_connections", "on")]);
+    // Chosen by the session, its role or the command line: not the server's.
+    for source in ["session", "user", "command line"] {
+        let mut live = live();
+        written(&mut live, "work_mem", "64MB");
+        written(&mut live, "log_connections", "on");
+        running(&mut live, "log_connections", "on");
+        live.settings.parameters.get_mut("work_mem").unwrap().source = source.into();
+        let d = run(&desired, &live, &ManagePolicy::default());
+        assert!(d.changes.is_empty(), "{source}: {:?}", d.changes);
+    }
+    // A backend-context value is fixed when the session starts: after
+    // this session reloaded, it shows the old one.
+    let mut live = live();
+    written(&mut live, "work_mem", "64MB");
+    written(&mut live, "log_connections", "on");
+    running(&mut live, "work_mem", "65536");
+    let d = run(&desired, &live, &ManagePolicy::default());
+    assert_eq!(d.changes.len(), 1, "{:?}", d.changes);
+    assert_eq!(d.changes[0].address, "setting.log_connections");
+    live.settings.session_reloaded = true;
+    assert!(
+        run(&desired, &live, &ManagePolicy::default())
+            .changes
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_value_the_server_cannot_apply_is_a_warning_not_a_reload() {
+    let mut live = live();
+    written(&mut live, "work_mem", "64MB");
+    live.settings.unapplicable.insert("work_mem".into());
+    let desired = declared(&[("work_mem", "64MB")]);
+    let d = run(&desired, &live, &ManagePolicy::default());
+    assert!(d.changes.is_empty(), "{:?}", d.changes);
+    assert!(d.warnings[0].contains("cannot apply"), "{:?}", d.warnings);
 }
