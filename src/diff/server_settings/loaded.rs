@@ -10,6 +10,9 @@ use super::quoted;
 use crate::model::{Context, Parameter, ServerSettings};
 use crate::plan::{Action, AttributeChange, Change};
 
+/// What PostgreSQL shows for `archive_command` while archiving is off.
+const SHOWN_DISABLED: &str = "(disabled)";
+
 /// How a setting whose files already give the wanted value stands.
 pub(super) enum Loaded {
     /// The server runs it (or this session cannot tell).
@@ -24,8 +27,13 @@ pub(super) enum Loaded {
 /// server's value: not one the session, its role or its database chose,
 /// nor one the command line fixes (which no file overrides), nor a
 /// backend-context value that dates from before this session's last
-/// reload. Restart-only settings are left to the pending restarts.
+/// reload. Restart-only settings are left to the pending restarts. A
+/// value a show hook replaced (`archive_command` reads `(disabled)` while
+/// `archive_mode` is off) says nothing about what was loaded.
 pub(super) fn running<'a>(param: &'a Parameter, live: &ServerSettings) -> Option<&'a str> {
+    if param.setting == SHOWN_DISABLED {
+        return None;
+    }
     let from_files = matches!(param.source.as_str(), "default" | "configuration file");
     let reloadable = match param.context {
         Context::Internal | Context::Postmaster => false,

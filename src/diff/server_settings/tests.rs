@@ -521,6 +521,20 @@ fn a_value_written_but_not_loaded_is_a_pending_reload() {
 }
 
 #[test]
+fn a_value_a_show_hook_hides_is_not_a_pending_reload() {
+    let mut live = live();
+    written(&mut live, "work_mem", "64MB");
+    // As archive_command reads while archive_mode is off.
+    running(&mut live, "work_mem", "(disabled)");
+    let desired = declared(&[("work_mem", "64MB")]);
+    assert!(
+        run(&desired, &live, &ManagePolicy::default())
+            .changes
+            .is_empty()
+    );
+}
+
+#[test]
 fn a_reload_pending_needs_no_alter_system() {
     let mut live = live();
     written(&mut live, "work_mem", "64MB");
