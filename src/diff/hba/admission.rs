@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use super::lockout::{PASSWORD_METHODS, compatible};
 use super::simulate::{Context, first_match};
 use crate::diff::{Diff, DiffInput, InputProblem};
-use crate::model::{HbaProbe, HbaRule, HbaSession, Role, RoleAttributes};
+use crate::model::{HbaProbe, HbaRule, HbaSession, Password, Role, RoleAttributes};
 use crate::plan::{Action, Target};
 
 /// `Ok(notes)` when pgfort stays admitted everywhere it connects; `Err`
@@ -59,7 +59,30 @@ pub fn check(input: &DiffInput<'_>, diff: &Diff) -> Result<Vec<String>, InputPro
             format!("add `login = true` to role \"{user}\""),
         ));
     }
-    let expired = attributes.is_some_and(|a| expired(a, input.desired.tls.now));
+    // Why a password login would fail after the apply, if it would.
+    let password_refused = if attributes.is_some_and(|a| expired(a, input.desired.tls.now)) {
+        let until = attributes
+            .and_then(|a| a.valid_until.as_deref())
+            .unwrap_or("?");
+        Some((
+            format!("the password of role \"{user}\" will have expired (valid_until = {until})"),
+            format!("set valid_until of role \"{user}\" in the future, or remove it"),
+        ))
+    } else if managed
+        && input.desired.roles.get(user).map(|r| &r.password) == Some(&Password::None)
+        && input
+            .live
+            .roles
+            .get(user)
+            .is_some_and(|r| matches!(r.password, Password::Stored(_)))
+    {
+        Some((
+            format!("role \"{user}\" will have no password (the configuration declares none)"),
+            format!("declare the password of role \"{user}\" (password = var.…), or keep_password = true"),
+        ))
+    } else {
+        None
+    };
 
     let member_of_after = memberships(input, user, &dropped, true);
     let member_of_before = memberships(input, user, &BTreeSet::new(), false);
@@ -114,18 +137,19 @@ pub fn check(input: &DiffInput<'_>, diff: &Diff) -> Result<Vec<String>, InputPro
             }
             None => session.auth_method.clone(),
         };
-        if expired && method.as_deref().is_none_or(|m| PASSWORD_METHODS.contains(&m)) {
-            let until = attributes
-                .and_then(|a| a.valid_until.as_deref())
-                .unwrap_or("?");
+        if let Some((why, hint)) = &password_refused
+            && method
+                .as_deref()
+                .is_none_or(|m| PASSWORD_METHODS.contains(&m))
+        {
             return Err(refuse(
                 if managed { &role_key } else { "" },
                 format!(
-                    "{}: the password of role \"{user}\" will have expired (valid_until = {until}), and it logs in with {}",
+                    "{}: {why}, and it logs in with {}",
                     who(&database),
                     method.as_deref().unwrap_or("a password")
                 ),
-                format!("set valid_until of role \"{user}\" in the future, or remove it"),
+                hint.clone(),
             ));
         }
     }

@@ -171,3 +171,21 @@ fn valid_until_is_read_as_utc() {
     assert_eq!(unix_seconds("2000-03-01T00:00:01Z"), Some(951_868_801));
     assert_eq!(unix_seconds("soon"), None);
 }
+
+#[test]
+fn removing_pgfort_s_own_password_is_refused() {
+    let mut live = live(vec![rule(
+        ConnType::Host,
+        "all",
+        "all",
+        "127.0.0.1/32",
+        "scram-sha-256",
+    )]);
+    live.roles.get_mut("pgfort").unwrap().password =
+        Password::Stored(crate::model::Secret::new("SCRAM-SHA-256$4096:x"));
+    let err = run(&desired(&[role("pgfort", &["admins"])]), &live).unwrap_err();
+    assert!(err.message.contains("will have no password"), "{}", err.message);
+    let mut kept = role("pgfort", &["admins"]);
+    kept.password = Password::Unmanaged;
+    assert_eq!(run(&desired(&[kept]), &live), Ok(vec![]));
+}
