@@ -232,14 +232,23 @@ pub async fn recover_sql(db: &Db) -> Result<Option<String>, ApplyError> {
         .map_err(|e| db_err("reading pg_hba.conf and its backup", &e))?;
     let current: String = row.get::<_, Option<String>>(0).unwrap_or_default();
     let backup: Option<String> = row.get(1);
+    // The previous rules are back either way: a marker left behind is
+    // reported, not an error (the next run finds the file restored).
     let clear = || async {
-        db.execute_one(&crate::sql::hba::copy_to_file(&marker_file, ""))
+        match db
+            .execute_one(&crate::sql::hba::copy_to_file(&marker_file, ""))
             .await
-            .map_err(|e| db_err(&format!("clearing {marker_file}"), &e))
+        {
+            Ok(()) => None,
+            Err(err) => Some(format!(
+                "pgfort: {file} runs the previous rules, but {marker_file} could not be cleared ({}): delete it by hand",
+                crate::inspect::describe(&err)
+            )),
+        }
     };
     match decide(&marker, &current, backup.as_deref()) {
         Decision::Refuse(why) => Err(refusal(&file, &marker_file, &why, &marker.backup)),
-        Decision::Clear => clear().await.map(|()| None),
+        Decision::Clear => Ok(clear().await),
         Decision::Restore(text) => {
             if !crate::sql::hba::writable(&text) {
                 return Err(refusal(
@@ -253,8 +262,11 @@ pub async fn recover_sql(db: &Db) -> Result<Option<String>, ApplyError> {
                 .await
                 .map_err(|e| db_err(&format!("restoring {file}"), &e))?;
             super::reload::signal(db).await?;
-            clear().await?;
-            Ok(Some(restored(&file, &marker_file)))
+            let mut message = restored(&file, &marker_file);
+            if let Some(left) = clear().await {
+                message = format!("{message}\n{left}");
+            }
+            Ok(Some(message))
         }
     }
 }
@@ -288,6 +300,9 @@ mod tests {
             decide(&marker, "new\n", Some("other\n")),
             Decision::Refuse(_)
         ));
-        assert!(matches!(decide(&marker, "new\n", None), Decision::Refuse(_)));
+        assert!(matches!(
+            decide(&marker, "new\n", None),
+            Decision::Refuse(_)
+        ));
     }
 }

@@ -78,7 +78,9 @@ pub fn check(input: &DiffInput<'_>, diff: &Diff) -> Result<Vec<String>, InputPro
     {
         Some((
             format!("role \"{user}\" will have no password (the configuration declares none)"),
-            format!("declare the password of role \"{user}\" (password = var.…), or keep_password = true"),
+            format!(
+                "declare the password of role \"{user}\" (password = var.…), or keep_password = true"
+            ),
         ))
     } else {
         None
@@ -94,7 +96,14 @@ pub fn check(input: &DiffInput<'_>, diff: &Diff) -> Result<Vec<String>, InputPro
         };
         let method = match after {
             Some(rules) => {
-                match admitted(current, rules, &probe, session, &member_of_after, &mut notes) {
+                match admitted(
+                    current,
+                    rules,
+                    &probe,
+                    session,
+                    &member_of_after,
+                    &mut notes,
+                ) {
                     Ok(method) => Some(method),
                     Err(why) => {
                         // Whom to blame: the rules when they change, else
@@ -231,7 +240,11 @@ fn admitted(
 
 /// pgfort's session with the memberships its role will have after the
 /// apply (for the check of a pg_hba.conf rewrite).
-pub(crate) fn session_after(input: &DiffInput<'_>, diff: &Diff, session: &HbaSession) -> HbaSession {
+pub(crate) fn session_after(
+    input: &DiffInput<'_>,
+    diff: &Diff,
+    session: &HbaSession,
+) -> HbaSession {
     let dropped = dropped_roles(diff);
     HbaSession {
         member_of: memberships(input, &session.probe.user, &dropped, true),

@@ -95,25 +95,39 @@ fn group_rule() -> Vec<HbaRule> {
 #[test]
 fn dropping_the_membership_a_group_rule_needs_is_refused() {
     let live = live(group_rule());
-    assert_eq!(run(&desired(&[role("pgfort", &["admins"])]), &live), Ok(vec![]));
+    assert_eq!(
+        run(&desired(&[role("pgfort", &["admins"])]), &live),
+        Ok(vec![])
+    );
     let err = run(&desired(&[role("pgfort", &[])]), &live).unwrap_err();
     assert_eq!(err.key, "role.pgfort");
     assert!(err.message.contains("would lock out"), "{}", err.message);
-    assert!(err.message.contains("no pg_hba rule matches"), "{}", err.message);
+    assert!(
+        err.message.contains("no pg_hba rule matches"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
 fn memberships_are_followed_through_groups() {
     let live = live(group_rule());
     // pgfort -> mid -> admins (mid unmanaged: its live memberships count).
-    assert_eq!(run(&desired(&[role("pgfort", &["mid"])]), &live), Ok(vec![]));
+    assert_eq!(
+        run(&desired(&[role("pgfort", &["mid"])]), &live),
+        Ok(vec![])
+    );
     // mid managed and leaving admins: pgfort is out.
     let err = run(
         &desired(&[role("pgfort", &["mid"]), role("mid", &[])]),
         &live,
     )
     .unwrap_err();
-    assert!(err.message.contains("no pg_hba rule matches"), "{}", err.message);
+    assert!(
+        err.message.contains("no pg_hba rule matches"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -184,7 +198,11 @@ fn removing_pgfort_s_own_password_is_refused() {
     live.roles.get_mut("pgfort").unwrap().password =
         Password::Stored(crate::model::Secret::new("SCRAM-SHA-256$4096:x"));
     let err = run(&desired(&[role("pgfort", &["admins"])]), &live).unwrap_err();
-    assert!(err.message.contains("will have no password"), "{}", err.message);
+    assert!(
+        err.message.contains("will have no password"),
+        "{}",
+        err.message
+    );
     let mut kept = role("pgfort", &["admins"]);
     kept.password = Password::Unmanaged;
     assert_eq!(run(&desired(&[kept]), &live), Ok(vec![]));
