@@ -234,3 +234,20 @@ fn a_remote_apply_restores_an_interrupted_rewrite_over_sql_or_refuses() {
     );
     assert_eq!(String::from_utf8(hba_bytes(&cluster)).unwrap(), edited);
 }
+
+#[test]
+fn a_successful_rewrite_leaves_no_marker() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[("main.hcl", &common::hba::config(common::hba::APP_RULES))],
+    );
+    let out = cluster.apply_in(dir.path());
+    assert!(out.success(), "{out:?}");
+    let marker = format!("{}.pgfort-pending", hba_path(&cluster).display());
+    let left = std::fs::read_to_string(&marker).unwrap_or_default();
+    assert!(left.trim().is_empty(), "{left}");
+    let again = cluster.apply_in(dir.path());
+    assert!(again.success(), "{again:?}");
+}

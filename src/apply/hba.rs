@@ -298,10 +298,10 @@ async fn restore(
     };
     // The previous rules are back (on disk, and live when they were
     // replaced): nothing is pending any more.
-    let back = match (stage, &put_back, &reloaded) {
-        (Stage::Written, Ok(()), _) | (Stage::Signalled, Ok(()), Some(Ok(()))) => true,
-        _ => false,
-    };
+    let back = matches!(
+        (stage, &put_back, &reloaded),
+        (Stage::Written, Ok(()), _) | (Stage::Signalled, Ok(()), Some(Ok(())))
+    );
     if back {
         let marker = super::hba_marker::marker_path(&write.file);
         let _ = clear_marker(db, writer, &marker).await;
