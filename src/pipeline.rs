@@ -51,7 +51,13 @@ pub async fn compute_plan_counted(
         options,
     };
     diff::check(&input).map_err(|problem| located(config, problem))?;
-    let diff = diff::diff(input)?;
+    let mut diff = diff::diff(input)?;
+    // Every plan, whether or not pg_hba.conf changes: pgfort must still
+    // get in, everywhere it connects, after the apply.
+    let notes = diff::check_admission(&input, &diff).map_err(|problem| located(config, problem))?;
+    if diff.hba.is_none() {
+        diff.notes.extend(notes);
+    }
     Ok((
         Plan::from_live(diff, LiveDigests::of(&live.state)),
         live.round_trips + policy_round_trips,

@@ -128,6 +128,15 @@ async fn rewrite(
             .push_str("; pg_hba.conf was not changed (the server runs the previous rules)");
         return Err(err);
     }
+    // Beside the file until a fresh login succeeded: a pgfort killed in
+    // between leaves it, and the next apply restores the backup first.
+    let marker = super::hba_marker::marker_path(&write.file);
+    let pending = super::hba_marker::Marker::new(&backup, current, &write.after);
+    if let Err(mut err) = put_backup(db, writer, &marker, &pending.text()).await {
+        err.message
+            .push_str("; pg_hba.conf was not changed (the server runs the previous rules)");
+        return Err(err);
+    }
     if let Err(err) = put(db, writer, &write.file, &write.after).await {
         return Err(restore(db, writer, write, err, Stage::Written).await);
     }
@@ -155,7 +164,26 @@ async fn rewrite(
     if let Err(err) = try_new_connection(settings, &signalled).await {
         return Err(restore(db, writer, write, err, Stage::Signalled).await);
     }
-    Ok(())
+    clear_marker(db, writer, &marker).await.map_err(|err| {
+        failure(
+            &format!("the new pg_hba.conf is live and admits pgfort, but {marker} could not be removed: {}", err.message),
+            &format!("delete {marker} by hand: while it is there, the next apply puts the previous file back"),
+        )
+    })
+}
+
+/// Removes the marker (empties it over SQL, which cannot delete files).
+async fn clear_marker(db: &Db, writer: Writer, marker: &str) -> Result<(), ApplyError> {
+    match writer {
+        Writer::Local => match std::fs::remove_file(marker) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(failure(
+                &format!("removing {marker}: {err}"),
+                "check the directory's permissions",
+            )),
+            _ => Ok(()),
+        },
+        Writer::Sql => put(db, writer, marker, "").await,
+    }
 }
 
 /// A fresh connection must get in under the new rules once they are live.
@@ -225,7 +253,7 @@ async fn put(db: &Db, writer: Writer, path: &str, text: &str) -> Result<(), Appl
 
 /// Truncates and rewrites in place, so an existing file keeps its owner
 /// and mode.
-fn write_local(path: &Path, text: &str) -> std::io::Result<()> {
+pub(super) fn write_local(path: &Path, text: &str) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .truncate(true)
@@ -268,6 +296,16 @@ async fn restore(
         (Ok(()), Stage::Signalled) => Some(super::reload::signal(db).await.map(drop)),
         _ => None,
     };
+    // The previous rules are back (on disk, and live when they were
+    // replaced): nothing is pending any more.
+    let back = matches!(
+        (stage, &put_back, &reloaded),
+        (Stage::Written, Ok(()), _) | (Stage::Signalled, Ok(()), Some(Ok(())))
+    );
+    if back {
+        let marker = super::hba_marker::marker_path(&write.file);
+        let _ = clear_marker(db, writer, &marker).await;
+    }
     let backup = format!("{}{BACKUP_SUFFIX}", write.file);
     let (state, action) = outcome(stage, &put_back, reloaded.as_ref(), &write.file, &backup);
     failure.message = format!("{}; {state}", failure.message);

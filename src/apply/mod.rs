@@ -3,6 +3,7 @@
 
 mod certificates;
 mod hba;
+pub mod hba_marker;
 pub mod lock;
 mod reload;
 pub mod restart;

@@ -21,6 +21,7 @@ use crate::model::{HbaWrite, ManagePolicy, PendingRestart, ServerFacts, ServerSt
 use crate::plan::Change;
 
 pub use hba::ADDRESS as HBA_ADDRESS;
+pub use hba::admission::check as check_admission;
 pub use hba::run_checks as run_hba_checks;
 pub(crate) use roles::glob_matches;
 pub use validate::{InputProblem, check};

@@ -188,12 +188,9 @@ pub async fn inspect(
         let contents = catalog::read_all(db, settings, scope, &databases).await?;
         Ok::<_, InspectError>((databases, database_privileges, contents))
     };
-    let hba = async {
-        match scope.hba {
-            true => hba::read(db).await.map(Some),
-            false => Ok(None),
-        }
-    };
+    // Read whether managed or not: the lockout check of every plan needs
+    // the rules the server runs and how pgfort is connected.
+    let hba = async { hba::read(db).await.map(Some) };
     let installed_ssl = async {
         match scope.ssl {
             true => ssl::read(db, settings).await.map(Some),

@@ -41,11 +41,12 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     }
     let restart = local_server(args)?;
     let settings = resolve_target(&args.connection, &config)?;
-    let db = connect_db(&settings).await?;
+    let db = super::hba_recovery::connect(args, &settings).await?;
     if let Some(server) = &restart {
         server.check_is_connected(&db).await?;
     }
     lock::acquire(&db, args.lock_timeout).await?;
+    super::hba_recovery::recover(args, &db).await?;
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
     };

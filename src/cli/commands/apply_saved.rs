@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use super::apply::{local_server, progress_bar};
-use super::common::{connect_db, plan_key, resolve_target_from};
+use super::common::{plan_key, resolve_target_from};
 use crate::Error;
 use crate::apply::{self, lock};
 use crate::cli::args::ApplyArgs;
@@ -31,11 +31,12 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let restart = local_server(args)?;
     let settings = resolve_target_from(&args.connection, &saved.target.as_block())?;
     saved.target.check(&settings)?;
-    let db = connect_db(&settings).await?;
+    let db = super::hba_recovery::connect(args, &settings).await?;
     if let Some(server) = &restart {
         server.check_is_connected(&db).await?;
     }
     lock::acquire(&db, args.lock_timeout).await?;
+    super::hba_recovery::recover(args, &db).await?;
     // Checked under the lock, so no other pgfort run changes the server
     // between this check and the statements.
     if let Err(error) = check_fresh(&db, &settings, &saved).await {

@@ -8,6 +8,7 @@ mod completions;
 mod drift;
 mod export;
 mod fmt;
+mod hba_recovery;
 mod plan;
 mod sandbox;
 mod schema;

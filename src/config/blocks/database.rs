@@ -55,6 +55,9 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
     }
     database.comment = reader.string("comment")?;
     super::lifecycle::read(reader, out, &address::database(&db_name))?;
+    out.config
+        .locations
+        .insert(address::database(&db_name), location.clone());
     out.database_locations.insert(db_name.clone(), location);
     out.config.desired.databases.insert(db_name, database);
     Ok(())

@@ -7,7 +7,7 @@ use super::simulate::{Context, first_match};
 use crate::diff::DiffError;
 use crate::model::{HbaRule, HbaSession};
 
-const PASSWORD_METHODS: &[&str] = &["scram-sha-256", "md5", "password"];
+pub(crate) const PASSWORD_METHODS: &[&str] = &["scram-sha-256", "md5", "password"];
 
 /// `Ok(notes)` when pgfort stays admitted (notes name rules only the
 /// server can evaluate); `Err` when the plan would lock it out.
@@ -75,7 +75,7 @@ pub(crate) fn check(
 }
 
 /// Whether a connection authenticated with `current` can log in with `new`.
-fn compatible(current: Option<&str>, new: &str) -> bool {
+pub(crate) fn compatible(current: Option<&str>, new: &str) -> bool {
     if new == "trust" || Some(new) == current {
         return true;
     }

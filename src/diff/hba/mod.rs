@@ -3,6 +3,7 @@
 //! that says the same thing in other words is no change. A rewrite is
 //! planned only when pgfort's own connection would still be admitted.
 
+pub(crate) mod admission;
 mod checks;
 mod lint;
 mod lockout;
@@ -71,8 +72,11 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
         return Ok(());
     }
     if let Some(session) = &live.session {
+        // With the memberships pgfort's role will have after the apply
+        // (roles are diffed before pg_hba), followed through groups.
+        let session = admission::session_after(input, out, session);
         out.notes
-            .extend(lockout::check(&live.rules, &desired.rules, session)?);
+            .extend(lockout::check(&live.rules, &desired.rules, &session)?);
     }
     let before = live.text.clone().unwrap_or_default();
     // The configuration refused these tokens already; this is the second
