@@ -335,7 +335,7 @@ fn random_drift(rng: &mut Rng, model: &Model) -> Option<Drift> {
             address: format!("role.{}", role.name),
         })
     };
-    match rng.below(13) {
+    match rng.below(18) {
         0 => {
             let limit = role.connection_limit.map_or(3, |l| l + 1000);
             on_role(format!("ALTER ROLE {} CONNECTION LIMIT {limit}", role.name))
@@ -435,6 +435,49 @@ fn random_drift(rng: &mut Rng, model: &Model) -> Option<Drift> {
                     policy.threshold + 100
                 ),
                 address: format!("policy.{}.app.t0.{}", model.rls_db, policy.name),
+            })
+        }
+        13 => on_role(format!("ALTER ROLE {} CREATEDB", role.name)),
+        14 => {
+            role.statement_timeout?;
+            on_role(format!("ALTER ROLE {} RESET statement_timeout", role.name))
+        }
+        15 => {
+            let db = rng.pick(&model.databases).clone();
+            let declared = model.grants.iter().any(|g| {
+                g.to == role.name
+                    && matches!(&g.target, Target::Schema { db: d } if *d == db)
+                    && g.privileges.contains(&"CREATE")
+            });
+            if declared {
+                // A revoke in the same round could cancel it out.
+                return None;
+            }
+            Some(Drift {
+                sql: format!("GRANT CREATE ON SCHEMA app TO {}", role.name),
+                address: format!("grant.{}.{db}.app", role.name),
+                db,
+            })
+        }
+        16 => {
+            let policy = rng.pick(&model.policies);
+            Some(Drift {
+                db: model.rls_db.clone(),
+                sql: format!("ALTER POLICY {} ON app.t0 TO {OWNER}", policy.name),
+                address: format!("policy.{}.app.t0.{}", model.rls_db, policy.name),
+            })
+        }
+        17 => {
+            // A declared value the server would use anyway (the built-in
+            // default) is no change once reset: by design.
+            let (name, _) = model
+                .settings
+                .iter()
+                .find(|(_, value)| !["4MB", "none"].contains(value))?;
+            Some(Drift {
+                db: "postgres".into(),
+                sql: format!("ALTER SYSTEM RESET {name}; SELECT pg_reload_conf()"),
+                address: format!("setting.{name}"),
             })
         }
         11 => Some(Drift {
