@@ -580,7 +580,7 @@ fn converges(seed: u64) {
 
 /// Drift rounds per seed: each makes 1–4 changes by hand, checks the plan
 /// names exactly them, applies and checks the plan is empty again.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 2;
 
 fn drift_round(
     cluster: &TestCluster,
