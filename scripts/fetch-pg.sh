@@ -86,7 +86,8 @@ chmod -R a+rX "$dest"
 dir=$dest
 while [[ $dir != / ]]; do
   dir=$(dirname "$dir")
-  [[ $(stat -c %A "$dir") == *x ]] ||
+  # The last mode character is x, or t for a sticky directory such as /tmp.
+  [[ $(stat -c %A "$dir") == *[xt] ]] ||
     echo "fetch-pg: warning: $dir is not traversable by other users" >&2
 done
 
