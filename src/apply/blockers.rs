@@ -8,7 +8,7 @@ use crate::inspect::Db;
 use crate::render::display_safe;
 
 const SQL: &str = "SELECT l.pid, n.nspname::pg_catalog.text, c.relname::pg_catalog.text, \
-     l.mode, pg_catalog.coalesce(a.application_name, ''), pg_catalog.coalesce(a.state, '') \
+     l.mode, coalesce(a.application_name, ''), coalesce(a.state, '') \
      FROM pg_catalog.pg_locks l \
      JOIN pg_catalog.pg_class c ON c.oid = l.relation \
      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
@@ -27,29 +27,31 @@ pub(super) async fn describe(db: &Db, statement: Option<&str>) -> String {
     let mut lines = Vec::new();
     if let Some(statement) = statement {
         db.count();
-        if let Ok(rows) = db.client.query(SQL, &[]).await {
-            for row in rows {
-                let relname: String = row.get(2);
-                if !names(statement, &relname) {
-                    continue;
-                }
-                let pid: i32 = row.get(0);
-                let schema: String = row.get(1);
-                let mode: String = row.get(3);
-                let application: String = row.get(4);
-                let state: String = row.get(5);
-                lines.push(format!(
-                    "table {}.{} is locked by backend pid {pid} ({mode}, application \"{}\", {})",
-                    display_safe(&schema),
-                    display_safe(&relname),
-                    display_safe(&application),
-                    if state.is_empty() {
-                        "state unknown"
-                    } else {
-                        &state
-                    }
-                ));
+        let rows = db.client.query(SQL, &[]).await.unwrap_or_else(|err| {
+            tracing::warn!("reading who holds locks: {err}");
+            Vec::new()
+        });
+        for row in rows {
+            let relname: String = row.get(2);
+            if !names(statement, &relname) {
+                continue;
             }
+            let pid: i32 = row.get(0);
+            let schema: String = row.get(1);
+            let mode: String = row.get(3);
+            let application: String = row.get(4);
+            let state: String = row.get(5);
+            lines.push(format!(
+                "table {}.{} is locked by backend pid {pid} ({mode}, application \"{}\", {})",
+                display_safe(&schema),
+                display_safe(&relname),
+                display_safe(&application),
+                if state.is_empty() {
+                    "state unknown"
+                } else {
+                    &state
+                }
+            ));
         }
     }
     let waited = "the statement gave up waiting for a table lock after --statement-lock-timeout";
