@@ -31,11 +31,30 @@ pub struct ApplyError {
     pub message: String,
     /// The statement that failed, passwords redacted.
     pub statement: Option<String>,
-    pub sqlstate: Option<String>,
+    /// (Boxed: errors stay small.)
+    pub sqlstate: Option<Box<str>>,
     pub detail: Option<String>,
     pub hint: Option<String>,
-    /// What the run committed before the failure and what it did not.
-    pub outcome: Vec<String>,
+    /// What the run committed before the failure and what it did not
+    /// (boxed: errors stay small).
+    pub outcome: Option<Box<Outcome>>,
+}
+
+/// Lines saying what an apply committed before it failed, and what not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub lines: Vec<String>,
+}
+
+impl ApplyError {
+    /// The lines of [`ApplyError::outcome`].
+    pub fn outcome_lines(&self) -> &[String] {
+        self.outcome.as_deref().map_or(&[], |o| &o.lines)
+    }
+
+    fn push_outcome(&mut self, line: String) {
+        self.outcome.get_or_insert_default().lines.push(line);
+    }
 }
 
 impl ApplyError {
@@ -48,7 +67,7 @@ impl ApplyError {
             Some(db) => ApplyError {
                 message: format!("{context}: {}", db.message()),
                 statement,
-                sqlstate: Some(db.code().code().to_owned()),
+                sqlstate: Some(db.code().code().into()),
                 detail: db.detail().map(str::to_owned),
                 hint: db.hint().map(str::to_owned),
                 ..Default::default()
@@ -182,14 +201,13 @@ fn describe(unit: &Unit<'_>) -> String {
 
 /// Adds to `err` what was committed before it and what was not.
 fn with_outcome(mut err: ApplyError, committed: &[String], not_applied: &[String]) -> ApplyError {
-    err.outcome.push(if committed.is_empty() {
+    err.push_outcome(if committed.is_empty() {
         "committed before the failure: nothing".to_owned()
     } else {
         format!("committed before the failure: {}", committed.join(", "))
     });
     if !not_applied.is_empty() {
-        err.outcome
-            .push(format!("not applied: {}", not_applied.join(", ")));
+        err.push_outcome(format!("not applied: {}", not_applied.join(", ")));
     }
     err
 }
@@ -310,7 +328,7 @@ pub async fn apply_with(
     }
     let all_units = |err: ApplyError| {
         let mut err = err;
-        err.outcome.push(if committed.is_empty() {
+        err.push_outcome(if committed.is_empty() {
             "no catalog transaction was committed".to_owned()
         } else {
             format!("committed before the failure: {}", committed.join(", "))
