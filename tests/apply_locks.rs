@@ -253,7 +253,11 @@ fn a_killed_apply_does_not_commit_its_queued_statements() {
     databases(&cluster);
     let dir = workdir();
     write_files(dir.path(), &[("main.hcl", &config())]);
-    let blocker = block(&cluster, "d1", "LOCK TABLE t IN ACCESS SHARE MODE");
+    // The last statement of the transaction waits. When COMMIT was
+    // pipelined right behind it, the server ran it as soon as the lock came
+    // free (the first write to the dead socket still succeeds), and this
+    // test failed.
+    let blocker = block(&cluster, "d1", "LOCK TABLE u IN ACCESS SHARE MODE");
 
     let mut child = cluster
         .command()
