@@ -54,10 +54,11 @@ pub(super) async fn describe(db: &Db, statement: Option<&str>) -> String {
             ));
         }
     }
-    let waited = "the statement gave up waiting for a table lock after --statement-lock-timeout";
+    let waited = "the statement gave up waiting for a lock after --statement-lock-timeout";
     if lines.is_empty() {
         format!(
-            "{waited}; no session holds a lock on a table it names any more (the blocker may have finished): apply again"
+            "{waited}; no other session holds a lock on a table it names any more (the blocker \
+             finished, or its lock is on another kind of object): apply again"
         )
     } else {
         format!(
