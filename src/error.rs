@@ -123,6 +123,7 @@ impl Error {
                 hints.extend(e.detail.iter().map(|d| format!("detail: {d}")));
                 hints.extend(e.hint.clone());
                 hints.push("nothing was changed in the transaction that failed".to_owned());
+                hints.extend(e.outcome_lines().iter().cloned());
             }
             Error::Inspect(e) => {
                 if let Some(db) = e.source.as_db_error() {

@@ -8,9 +8,44 @@ use crate::inspect::Db;
 /// The advisory lock key: "pgfort" in ASCII.
 pub const LOCK_KEY: i64 = 0x7067_666f_7274;
 
+/// The session that holds the apply lock, as taken: apply checks in each
+/// transaction, before committing it, that this very session (pid and
+/// start time, so a reused pid does not count) still holds the lock. The
+/// lock goes with the session: when the main connection is lost (e.g.
+/// `pg_terminate_backend`), another pgfort run can take it while this one
+/// still has per-database connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub pid: i32,
+    backend_start: String,
+    database: String,
+}
+
+/// Whether the session in `$1` (pid), `$2` (backend start), `$3`
+/// (database oid) holds the apply lock, from any database's session.
+pub const HELD_SQL: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l \
+     JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
+     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+     AND l.pid = $1::pg_catalog.int4 AND a.backend_start = $2::pg_catalog.timestamptz \
+     AND l.database = $3::pg_catalog.oid \
+     AND l.classid = ($4::pg_catalog.int8 >> 32)::pg_catalog.oid \
+     AND l.objid = ($4::pg_catalog.int8 & 4294967295)::pg_catalog.oid)";
+
+impl Held {
+    /// The text parameters of [`HELD_SQL`].
+    pub fn params(&self) -> [String; 4] {
+        [
+            self.pid.to_string(),
+            self.backend_start.clone(),
+            self.database.clone(),
+            LOCK_KEY.to_string(),
+        ]
+    }
+}
+
 /// Takes the lock, polling until `timeout`. The error names the lock and the
 /// process holding it so the user can find the other run.
-pub async fn acquire(db: &Db, timeout: Duration) -> Result<(), ApplyError> {
+pub async fn acquire(db: &Db, timeout: Duration) -> Result<Held, ApplyError> {
     let started = Instant::now();
     let mut announced = false;
     loop {
@@ -21,7 +56,7 @@ pub async fn acquire(db: &Db, timeout: Duration) -> Result<(), ApplyError> {
             .await
             .map_err(|e| ApplyError::from_db("taking the pgfort apply lock", &e, None))?;
         if row.get::<_, bool>(0) {
-            return Ok(());
+            return holder_session(db).await;
         }
         let holder = holder(db).await;
         if started.elapsed() >= timeout {
@@ -57,6 +92,24 @@ pub async fn release(db: &Db) {
     {
         tracing::warn!("releasing the pgfort apply lock: {err}");
     }
+}
+
+async fn holder_session(db: &Db) -> Result<Held, ApplyError> {
+    db.count();
+    let sql = "SELECT pg_catalog.pg_backend_pid(), \
+               (SELECT backend_start::pg_catalog.text FROM pg_catalog.pg_stat_activity \
+                WHERE pid = pg_catalog.pg_backend_pid()), \
+               (SELECT oid::pg_catalog.text FROM pg_catalog.pg_database \
+                WHERE datname = pg_catalog.current_database())";
+    let row =
+        db.client.query_one(sql, &[]).await.map_err(|e| {
+            ApplyError::from_db("reading the pgfort apply lock's session", &e, None)
+        })?;
+    Ok(Held {
+        pid: row.get(0),
+        backend_start: row.get::<_, Option<String>>(1).unwrap_or_default(),
+        database: row.get::<_, Option<String>>(2).unwrap_or_default(),
+    })
 }
 
 async fn holder(db: &Db) -> String {

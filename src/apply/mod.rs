@@ -9,12 +9,16 @@ mod reload;
 pub mod restart;
 mod system;
 
+mod blockers;
+
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use crate::connect::ConnectionSettings;
 use crate::inspect::Db;
-use crate::inspect::pipeline::first_error;
+use crate::inspect::pipeline::{Step, first_error};
 use crate::plan::{Plan, Statement, Target};
+use crate::render::display_safe;
 
 /// Statements sent per round trip at most.
 pub const BATCH_STATEMENTS: usize = 2000;
@@ -28,9 +32,30 @@ pub struct ApplyError {
     pub message: String,
     /// The statement that failed, passwords redacted.
     pub statement: Option<String>,
-    pub sqlstate: Option<String>,
+    /// (Boxed: errors stay small.)
+    pub sqlstate: Option<Box<str>>,
     pub detail: Option<String>,
     pub hint: Option<String>,
+    /// What the run committed before the failure and what it did not
+    /// (boxed: errors stay small).
+    pub outcome: Option<Box<Outcome>>,
+}
+
+/// Lines saying what an apply committed before it failed, and what not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub lines: Vec<String>,
+}
+
+impl ApplyError {
+    /// The lines of [`ApplyError::outcome`].
+    pub fn outcome_lines(&self) -> &[String] {
+        self.outcome.as_deref().map_or(&[], |o| &o.lines)
+    }
+
+    fn push_outcome(&mut self, line: String) {
+        self.outcome.get_or_insert_default().lines.push(line);
+    }
 }
 
 impl ApplyError {
@@ -43,9 +68,10 @@ impl ApplyError {
             Some(db) => ApplyError {
                 message: format!("{context}: {}", db.message()),
                 statement,
-                sqlstate: Some(db.code().code().to_owned()),
+                sqlstate: Some(db.code().code().into()),
                 detail: db.detail().map(str::to_owned),
                 hint: db.hint().map(str::to_owned),
+                ..Default::default()
             },
             None => ApplyError {
                 message: format!("{context}: {err}"),
@@ -90,12 +116,117 @@ fn units<'a>(statements: &[&'a Statement]) -> Vec<Unit<'a>> {
     units
 }
 
-/// How apply may reach the server beyond SQL.
-#[derive(Debug, Clone, Copy, Default)]
+/// `lock_timeout` of apply sessions unless told otherwise.
+pub const DEFAULT_STATEMENT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+/// `idle_in_transaction_session_timeout` of apply sessions: the server
+/// ends a transaction pgfort left open (pgfort killed, network gone) after
+/// this long, so it neither commits nor keeps its locks.
+pub const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How apply may reach the server beyond SQL, and how long it waits.
+#[derive(Debug, Clone)]
 pub struct ApplyOptions {
     /// pgfort runs on the server's host (sandbox or --pgdata): server files
     /// it can write are written directly rather than over SQL.
     pub local_files: bool,
+    /// `lock_timeout` of every apply session: a statement waiting longer
+    /// for a table lock fails (55P03) and its transaction rolls back, so
+    /// apply neither waits forever behind another transaction nor queues an
+    /// ACCESS EXCLUSIVE request that blocks every reader meanwhile. Zero
+    /// waits forever.
+    pub statement_lock_timeout: Duration,
+    /// The session holding the apply lock ([`lock::acquire`]): every
+    /// transaction checks, before it commits, that it still holds it.
+    pub lock: Option<lock::Held>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            local_files: false,
+            statement_lock_timeout: DEFAULT_STATEMENT_LOCK_TIMEOUT,
+            lock: None,
+        }
+    }
+}
+
+/// Sets the apply guards on one session (main or per-database).
+async fn prepare_session(db: &Db, options: &ApplyOptions, what: &str) -> Result<(), ApplyError> {
+    let texts = [
+        format!(
+            "SET lock_timeout = '{}ms'",
+            options.statement_lock_timeout.as_millis()
+        ),
+        format!(
+            "SET idle_in_transaction_session_timeout = '{}ms'",
+            IDLE_IN_TRANSACTION_TIMEOUT.as_millis()
+        ),
+    ];
+    let results = db.pipeline_texts(&texts).await;
+    match first_error(&results) {
+        Some((_, err)) => Err(ApplyError::from_db(
+            &format!("preparing the apply session on {what}"),
+            err,
+            None,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// How a unit is named in what apply reports.
+fn describe(unit: &Unit<'_>) -> String {
+    let count = unit.statements.len();
+    let statements = if count == 1 {
+        "statement"
+    } else {
+        "statements"
+    };
+    match unit.target {
+        Target::Cluster => format!("the cluster-wide transaction ({count} {statements})"),
+        Target::Database(name) => format!(
+            "the transaction in database \"{}\" ({count} {statements})",
+            display_safe(name)
+        ),
+        Target::NonTransactional => format!(
+            "`{}`",
+            display_safe(
+                &unit
+                    .statements
+                    .first()
+                    .map(|s| s.redacted())
+                    .unwrap_or_default()
+            )
+        ),
+    }
+}
+
+/// Adds to `err` what was committed before it and what was not.
+fn with_outcome(mut err: ApplyError, committed: &[String], not_applied: &[String]) -> ApplyError {
+    err.push_outcome(if committed.is_empty() {
+        "committed before the failure: nothing".to_owned()
+    } else {
+        format!("committed before the failure: {}", committed.join(", "))
+    });
+    if !not_applied.is_empty() {
+        err.push_outcome(format!("not applied: {}", not_applied.join(", ")));
+    }
+    err
+}
+
+/// The error of a transaction stopped because the apply lock was lost.
+fn lock_lost(held: &lock::Held, unit: &Unit<'_>) -> ApplyError {
+    ApplyError {
+        message: format!(
+            "the pgfort apply lock was lost: its session (backend pid {}) ended or no longer holds it; {} was rolled back instead of committed",
+            held.pid,
+            describe(unit)
+        ),
+        hint: Some(
+            "another pgfort run may have taken the lock since: let it finish, then run `pgfort plan` to see what is left and apply again"
+                .to_owned(),
+        ),
+        ..Default::default()
+    }
 }
 
 /// Runs the plan. `main` is the connection the plan was computed on;
@@ -130,37 +261,95 @@ pub async fn apply_with(
     let mut report = ApplyReport::default();
     // Files on this machine first: a failure here changes no server.
     let prepared = certificates::prepare(&plan.tls)?;
+    prepare_session(main, &options, "the main connection").await?;
+    let units = units(&statements);
+    let mut committed: Vec<String> = Vec::new();
+    let mut later: Vec<String> = Vec::new();
+    if !system_statements.is_empty() {
+        later.push("server settings".to_owned());
+    }
+    if plan.hba.is_some() {
+        later.push("pg_hba.conf".to_owned());
+    }
     let mut others: BTreeMap<String, Db> = BTreeMap::new();
-    for unit in units(&statements) {
+    for (index, unit) in units.iter().enumerate() {
+        let not_applied = || {
+            units[index..]
+                .iter()
+                .map(describe)
+                .chain(later.iter().cloned())
+                .collect::<Vec<_>>()
+        };
         let db = match unit.target {
             Target::Database(name) if *name != settings.dbname => {
                 if !others.contains_key(name) {
-                    let client = crate::connect::connect(&settings.with_dbname(name))
-                        .await
-                        .map_err(|e| ApplyError {
-                            message: format!("connecting to database \"{name}\": {e}"),
-                            ..Default::default()
-                        })?;
-                    others.insert(name.clone(), Db::new(client));
+                    let db = match crate::connect::connect(&settings.with_dbname(name)).await {
+                        Ok(client) => Db::new(client),
+                        Err(e) => {
+                            let err = ApplyError {
+                                message: format!("connecting to database \"{name}\": {e}"),
+                                ..Default::default()
+                            };
+                            return Err(with_outcome(err, &committed, &not_applied()));
+                        }
+                    };
+                    let what = format!("database \"{}\"", display_safe(name));
+                    if let Err(err) = prepare_session(&db, &options, &what).await {
+                        return Err(with_outcome(err, &committed, &not_applied()));
+                    }
+                    others.insert(name.clone(), db);
                 }
                 others.get(name).unwrap_or(main)
             }
             _ => main,
         };
-        run_unit(db, &unit, &mut report, total, progress).await?;
+        // The lock goes with the main session: without it, stop here.
+        if let Some(held) = &options.lock
+            && main.client.is_closed()
+        {
+            return Err(with_outcome(
+                lock_lost(held, unit),
+                &committed,
+                &not_applied(),
+            ));
+        }
+        if let Err(err) = run_unit(
+            db,
+            unit,
+            options.lock.as_ref(),
+            &mut report,
+            total,
+            progress,
+        )
+        .await
+        {
+            return Err(with_outcome(err, &committed, &not_applied()));
+        }
+        committed.push(describe(unit));
     }
+    let all_units = |err: ApplyError| {
+        let mut err = err;
+        err.push_outcome(if committed.is_empty() {
+            "no catalog transaction was committed".to_owned()
+        } else {
+            format!("committed before the failure: {}", committed.join(", "))
+        });
+        err
+    };
     // Server settings come last in execution order: catalog work first.
     // Certificate files go in just before the settings that point at them.
     let files = match &prepared.server {
-        Some(material) => {
-            Some(certificates::server::install(main, material, options.local_files).await?)
-        }
+        Some(material) => Some(
+            certificates::server::install(main, material, options.local_files)
+                .await
+                .map_err(all_units)?,
+        ),
         None => None,
     };
     let settings_before =
         match system::apply(main, &system_statements, &mut report, total, progress).await {
             Ok(before) => before,
-            Err(err) => return Err(put_back_files(main, files.as_ref(), err).await),
+            Err(err) => return Err(all_units(put_back_files(main, files.as_ref(), err).await)),
         };
     if let Some((spec, authority)) = &plan.tls.verify {
         let expected = prepared
@@ -174,12 +363,16 @@ pub async fn apply_with(
                 .await;
         if let Err(err) = verified {
             let err = put_back_files(main, files.as_ref(), err).await;
-            return Err(roll_back_settings(main, settings_before.as_ref(), err).await);
+            return Err(all_units(
+                roll_back_settings(main, settings_before.as_ref(), err).await,
+            ));
         }
     }
     // pg_hba.conf last: new rules may name roles created above.
     if let Some(write) = &plan.hba {
-        hba::apply(main, settings, write, options.local_files, &mut report).await?;
+        hba::apply(main, settings, write, options.local_files, &mut report)
+            .await
+            .map_err(all_units)?;
     }
     report.round_trips = main.round_trips() + others.values().map(Db::round_trips).sum::<u64>();
     Ok(report)
@@ -223,14 +416,22 @@ async fn roll_back_settings(
     err
 }
 
-/// One transaction: `BEGIN` rides on the first batch and `COMMIT` on the
-/// last, so a unit of N statements costs ceil(N / batch) round trips.
-/// Every statement is its own protocol message (see
+/// One transaction: `BEGIN` rides on the first batch, so a unit of N
+/// statements costs ceil(N / batch) round trips plus one for `COMMIT`.
+/// `COMMIT` is sent alone, only once every result of the last batch came
+/// back: were it pipelined behind statements waiting for a lock, a pgfort
+/// killed meanwhile would still commit them when the lock came free (the
+/// server reads the queued COMMIT before it notices the closed socket).
+/// Sent last, the server finds the socket closed instead and rolls back.
+/// The last batch also checks that the apply lock is still held (see
+/// [`lock::Held`]); a transaction is rolled back instead of committed when
+/// it is not. Every statement is its own protocol message (see
 /// [`crate::inspect::pipeline`]), so none can carry a second one. A
 /// non-transactional unit is one statement sent alone.
 async fn run_unit(
     db: &Db,
     unit: &Unit<'_>,
+    held: Option<&lock::Held>,
     report: &mut ApplyReport,
     total: usize,
     progress: &dyn Fn(usize, usize),
@@ -249,34 +450,66 @@ async fn run_unit(
     }
     let batches = batches(&unit.statements);
     let last = batches.len().saturating_sub(1);
+    let check_params = held.map(lock::Held::params);
+    let check_refs: Vec<&str> = check_params.iter().flatten().map(String::as_str).collect();
     for (index, batch) in batches.iter().enumerate() {
-        let mut texts: Vec<String> = Vec::with_capacity(batch.len() + 2);
+        let mut texts: Vec<String> = Vec::with_capacity(batch.len() + 1);
         let offset = usize::from(index == 0);
         if index == 0 {
             texts.push("BEGIN".to_owned());
         }
         texts.extend(render_for_execution(batch));
-        if index == last {
-            texts.push("COMMIT".to_owned());
+        let mut steps: Vec<Step<'_>> = texts.iter().map(|t| Step::new(t)).collect();
+        let check = index == last && held.is_some();
+        if check {
+            steps.push(Step::with_params(lock::HELD_SQL, &check_refs));
         }
-        let results = db.pipeline_texts(&texts).await;
+        let results = db.pipeline(&steps).await;
+        drop(steps);
         drop(texts);
         if let Some((position, err)) = first_error(&results) {
-            // A COMMIT after an error rolls back by itself; otherwise the
-            // transaction is still open (and aborted).
+            // The transaction is still open (and aborted).
             let _ = db.execute_one("ROLLBACK").await;
             let statement = position
                 .checked_sub(offset)
                 .and_then(|i| batch.get(i))
                 .map(|s| s.redacted());
-            return Err(ApplyError::from_db(
-                "applying changes (rolled back)",
-                err,
-                statement,
-            ));
+            let mut error =
+                ApplyError::from_db("applying changes (rolled back)", err, statement.clone());
+            if error.sqlstate.as_deref() == Some("55P03") {
+                let why = blockers::describe(db, statement.as_deref()).await;
+                error.hint = Some(match error.hint.take() {
+                    Some(hint) => format!("{why}\n{hint}"),
+                    None => why,
+                });
+            }
+            return Err(error);
+        }
+        if check {
+            let still_held = results
+                .last()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|rows| rows.first())
+                .is_some_and(|row| row.get::<_, bool>(0));
+            if !still_held {
+                let _ = db.execute_one("ROLLBACK").await;
+                if let Some(held) = held {
+                    return Err(lock_lost(held, unit));
+                }
+            }
         }
         report.statements += batch.len();
         progress(report.statements, total);
+    }
+    if let Err(err) = db.execute_one("COMMIT").await {
+        let mut error = ApplyError::from_db("committing changes", &err, None);
+        if err.as_db_error().is_none() {
+            error.hint = Some(format!(
+                "the connection failed while committing {}: it may or may not have been committed; run `pgfort plan` to see",
+                describe(unit)
+            ));
+        }
+        return Err(error);
     }
     report.transactions += 1;
     Ok(())

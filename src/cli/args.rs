@@ -222,6 +222,13 @@ pub struct ApplyArgs {
     /// How long to wait for another pgfort run's lock (e.g. 30s, 2m).
     #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
     pub lock_timeout: std::time::Duration,
+    /// How long each statement of the apply may wait for a table lock that
+    /// another transaction holds (the sessions' lock_timeout). On timeout the
+    /// transaction rolls back and pgfort names the table and the blocking
+    /// backend, instead of waiting forever with a queued lock that blocks
+    /// readers of that table. 0 waits forever.
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    pub statement_lock_timeout: std::time::Duration,
     /// Restart PostgreSQL when restart-only settings changed. Only for a
     /// server pgfort controls here: the sandbox (--sandbox) or --pgdata.
     #[arg(long)]

@@ -45,7 +45,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     if let Some(server) = &restart {
         server.check_is_connected(&db).await?;
     }
-    lock::acquire(&db, args.lock_timeout).await?;
+    let held = lock::acquire(&db, args.lock_timeout).await?;
     super::hba_recovery::recover(args, &db).await?;
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
@@ -88,6 +88,8 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let bar = progress_bar(plan.statements().len());
     let apply_options = apply::ApplyOptions {
         local_files: args.connection.sandbox || args.pgdata.is_some(),
+        statement_lock_timeout: args.statement_lock_timeout,
+        lock: Some(held),
     };
     let report = apply::apply_with(
         &db,

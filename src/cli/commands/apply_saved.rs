@@ -35,7 +35,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     if let Some(server) = &restart {
         server.check_is_connected(&db).await?;
     }
-    lock::acquire(&db, args.lock_timeout).await?;
+    let held = lock::acquire(&db, args.lock_timeout).await?;
     super::hba_recovery::recover(args, &db).await?;
     // Checked under the lock, so no other pgfort run changes the server
     // between this check and the statements.
@@ -71,6 +71,8 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         &|done, _| bar.set_position(done as u64),
         apply::ApplyOptions {
             local_files: args.connection.sandbox || args.pgdata.is_some(),
+            statement_lock_timeout: args.statement_lock_timeout,
+            lock: Some(held),
         },
     )
     .await;
