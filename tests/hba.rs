@@ -434,8 +434,16 @@ fn secret_options_are_never_shown() {
         dir.path(),
         &["apply", "--auto-approve", "--no-color", "."],
     );
-    assert!(ok, "{applied}");
     assert!(!applied.contains("Sup3r"), "{applied}");
+    if !ok && applied.contains("not supported by this build") {
+        // Some server builds (the npm packages of older majors) have no
+        // LDAP: the rule is refused and the previous file put back.
+        assert_eq!(hba_bytes(&cluster), before, "{applied}");
+        assert!(!cluster.server_log().contains("Sup3r"), "the server log");
+        eprintln!("skipped the live part: this PostgreSQL build has no LDAP support");
+        return;
+    }
+    assert!(ok, "{applied}");
     let written = String::from_utf8(hba_bytes(&cluster)).unwrap();
     assert!(
         written.contains(&format!("ldapbindpasswd=\"{LDAP_SECRET}\"")),
