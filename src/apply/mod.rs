@@ -490,7 +490,8 @@ async fn run_unit(
                 .last()
                 .and_then(|r| r.as_ref().ok())
                 .and_then(|rows| rows.first())
-                .is_some_and(|row| row.get::<_, bool>(0));
+                .and_then(|row| row.try_get::<_, bool>(0).ok())
+                .unwrap_or(false);
             if !still_held {
                 let _ = db.execute_one("ROLLBACK").await;
                 if let Some(held) = held {
