@@ -3,7 +3,7 @@
 //! by schemas and grants need no declaration: they may already exist, which
 //! only the server can tell.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::blocks::{Decoded, RefContext, RoleRef};
 use super::error::{ConfigError, Result};
@@ -53,8 +53,17 @@ pub(crate) fn validate(decoded: &Decoded) -> Result<()> {
     Ok(())
 }
 
+/// Where a role stands in the depth-first walk for cycles.
+enum Visit {
+    /// On the current path, at this index.
+    OnPath(usize),
+    Done,
+}
+
 /// PostgreSQL refuses circular memberships; report one at the entry that
-/// closes the circle.
+/// closes the circle. An iterative depth-first walk with hashed state:
+/// linear in roles and memberships, and no recursion, so a chain of tens
+/// of thousands of roles neither slows it down nor overflows the stack.
 fn check_membership_cycles(refs: &[RoleRef]) -> Result<()> {
     let mut edges: BTreeMap<&str, Vec<&RoleRef>> = BTreeMap::new();
     for role_ref in refs {
@@ -62,37 +71,108 @@ fn check_membership_cycles(refs: &[RoleRef]) -> Result<()> {
             edges.entry(member.as_str()).or_default().push(role_ref);
         }
     }
-    let mut done: Vec<&str> = Vec::new();
+    let mut visits: HashMap<&str, Visit> = HashMap::with_capacity(edges.len());
     for &start in edges.keys() {
-        let mut path = vec![start];
-        walk(start, &edges, &mut path, &mut done)?;
+        if visits.contains_key(start) {
+            continue;
+        }
+        // The path from `start`, and for each role on it the next of its
+        // memberships to follow.
+        let mut path: Vec<&str> = vec![start];
+        let mut next: Vec<usize> = vec![0];
+        visits.insert(start, Visit::OnPath(0));
+        while let (Some(&member), Some(cursor)) = (path.last(), next.last_mut()) {
+            let out = edges.get(member).map(Vec::as_slice).unwrap_or_default();
+            let Some(role_ref) = out.get(*cursor) else {
+                visits.insert(member, Visit::Done);
+                path.pop();
+                next.pop();
+                continue;
+            };
+            *cursor += 1;
+            let target = role_ref.name.as_str();
+            match visits.get(target) {
+                Some(Visit::Done) => {}
+                Some(Visit::OnPath(at)) => {
+                    let mut chain = path[*at..].to_vec();
+                    chain.push(target);
+                    return Err(ConfigError::at(
+                        role_ref.location.clone(),
+                        format!("circular role membership: {}", chain.join(" -> ")),
+                    ));
+                }
+                None => {
+                    visits.insert(target, Visit::OnPath(path.len()));
+                    path.push(target);
+                    next.push(0);
+                }
+            }
+        }
     }
     Ok(())
 }
 
-fn walk<'a>(
-    member: &'a str,
-    edges: &BTreeMap<&'a str, Vec<&'a RoleRef>>,
-    path: &mut Vec<&'a str>,
-    done: &mut Vec<&'a str>,
-) -> Result<()> {
-    if done.contains(&member) {
-        return Ok(());
-    }
-    for role_ref in edges.get(member).map(Vec::as_slice).unwrap_or_default() {
-        let target = role_ref.name.as_str();
-        if let Some(start) = path.iter().position(|&p| p == target) {
-            let mut chain = path[start..].to_vec();
-            chain.push(target);
-            return Err(ConfigError::at(
-                role_ref.location.clone(),
-                format!("circular role membership: {}", chain.join(" -> ")),
-            ));
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::config::error::Location;
+
+    fn member_of(member: &str, group: &str, line: usize) -> RoleRef {
+        RoleRef {
+            name: group.to_owned(),
+            location: Location {
+                file: PathBuf::from("roles.hcl"),
+                line,
+                column: 3,
+            },
+            context: RefContext::MemberOf {
+                member: member.to_owned(),
+            },
         }
-        path.push(target);
-        walk(target, edges, path, done)?;
-        path.pop();
     }
-    done.push(member);
-    Ok(())
+
+    /// r1 → r0, r2 → r1, …: a chain `n` long.
+    fn chain(n: usize) -> Vec<RoleRef> {
+        (1..n)
+            .map(|i| member_of(&format!("r{i}"), &format!("r{}", i - 1), i))
+            .collect()
+    }
+
+    #[test]
+    fn a_long_chain_is_no_cycle() {
+        assert!(check_membership_cycles(&chain(20_000)).is_ok());
+    }
+
+    #[test]
+    fn a_cycle_closing_a_long_chain_is_reported_whole() {
+        let mut refs = chain(20_000);
+        refs.push(member_of("r0", "r19999", 20_000));
+        let error = check_membership_cycles(&refs).expect_err("a cycle");
+        let text = error.to_string();
+        assert!(text.contains("roles.hcl:"), "{text}");
+        assert!(text.contains("circular role membership: "), "{text}");
+        assert_eq!(text.matches(" -> ").count(), 20_000, "every step is named");
+    }
+
+    #[test]
+    fn shared_groups_are_walked_once_and_cycles_found_anywhere() {
+        let refs = vec![
+            member_of("a", "g", 1),
+            member_of("b", "g", 2),
+            member_of("g", "h", 3),
+            member_of("x", "y", 4),
+            member_of("y", "z", 5),
+            member_of("z", "x", 6),
+        ];
+        let error = check_membership_cycles(&refs).expect_err("x -> y -> z -> x");
+        assert!(
+            error
+                .to_string()
+                .contains("circular role membership: x -> y -> z -> x"),
+            "{error}"
+        );
+        assert!(check_membership_cycles(&refs[..4]).is_ok());
+    }
 }
