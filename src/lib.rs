@@ -22,6 +22,7 @@ pub mod schema;
 #[cfg(test)]
 pub(crate) mod schema_check;
 pub mod sql;
+pub mod stats;
 pub mod tls;
 pub mod tune;
 pub use error::{Error, ErrorKind};

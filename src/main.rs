@@ -2,8 +2,10 @@ use pgfort::cli;
 
 fn main() {
     let args = cli::normalise_terraform_flags(std::env::args());
+    let started = std::time::Instant::now();
     let cli = cli::parse(args).unwrap_or_else(|error| error.exit());
     cli::init_tracing(cli.verbose);
+    let stats = cli.stats;
     let code = match cli::run(cli) {
         Ok(outcome) => outcome.exit_code(),
         Err(error) => {
@@ -11,5 +13,8 @@ fn main() {
             1
         }
     };
+    if stats {
+        cli::print_stats(started.elapsed());
+    }
     std::process::exit(code);
 }

@@ -34,11 +34,16 @@ pub async fn compute_plan_counted(
     options: DiffOptions,
 ) -> Result<(Plan, u64), Error> {
     let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
+    let phase = crate::stats::phase("inspect");
     let live = inspect::inspect(db, settings, &scope).await?;
+    drop(phase);
+    let phase = crate::stats::phase("canonicalize");
     let (mut desired, policy_round_trips) =
         inspect::canonicalize_policies(db, settings, &config.desired, &live)
             .await
             .map_err(Box::new)?;
+    drop(phase);
+    let _phase = crate::stats::phase("diff");
     let tls = &config.desired.tls;
     if !tls.authorities.is_empty() || !tls.clients.is_empty() {
         desired.to_mut().tls = crate::config::refresh_certificates(config)?;

@@ -1,25 +1,28 @@
-//! A throwaway server, a generated configuration, and timed pgfort steps.
+//! A throwaway server, a configuration directory, and pgfort runs against
+//! them as whole processes.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
-use pgfort::config::{self, Config, NoPrompt, VariableInputs};
 use pgfort::connect::{self, ConnectionSettings};
-use pgfort::diff::DiffOptions;
-use pgfort::inspect::Db;
-use pgfort::plan::Plan;
 use pgfort::sandbox::{Sandbox, SandboxOptions};
+
+use crate::process::{self, Measured};
 
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
-pub struct Bench {
+pub struct Server {
     pub sandbox: Sandbox,
     pub settings: ConnectionSettings,
-    pub db: Db,
+    /// A superuser session on `postgres`, for setting up and drifting.
+    pub admin: tokio_postgres::Client,
     pub work: tempfile::TempDir,
+    runs: usize,
 }
 
-impl Bench {
-    pub async fn start() -> BenchResult<Bench> {
+impl Server {
+    pub async fn start() -> BenchResult<Server> {
         let work = tempfile::tempdir()?;
         let started = Instant::now();
         let sandbox = Sandbox::create(&work.path().join("sandbox"), &SandboxOptions::default())?;
@@ -36,67 +39,55 @@ impl Bench {
                 .map(|(_, v)| v.clone())
         };
         let settings = ConnectionSettings::resolve(None, &lookup, &Default::default())?;
-        let db = Db::new(connect::connect(&settings).await?);
-        Ok(Bench {
+        let admin = connect::connect(&settings).await?;
+        Ok(Server {
             sandbox,
             settings,
-            db,
+            admin,
             work,
+            runs: 0,
         })
     }
 
-    /// Writes `hcl` and loads it, timed.
-    pub fn load(&self, hcl: &str) -> BenchResult<Config> {
+    /// A superuser session on `dbname`.
+    pub async fn session(&self, dbname: &str) -> BenchResult<tokio_postgres::Client> {
+        Ok(connect::connect(&self.settings.with_dbname(dbname)).await?)
+    }
+
+    /// The libpq environment that points a client at this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        self.sandbox.env_vars()
+    }
+
+    /// Writes `hcl` as the configuration directory's only file.
+    pub fn write_config(&self, hcl: &str) -> BenchResult<PathBuf> {
         let dir = self.work.path().join("config");
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join("main.hcl"), hcl)?;
-        let t = Instant::now();
-        let config = config::load(&dir, &VariableInputs::default(), &NoPrompt)?;
-        println!(
-            "config: {} roles, {} grants loaded in {:.2?}",
-            config.desired.roles.len(),
-            config.desired.grants.len(),
-            t.elapsed()
-        );
-        Ok(config)
+        Ok(dir)
     }
 
-    /// Inspects and diffs, timed, and prints the round trips it took.
-    pub async fn plan(&self, label: &str, config: &Config) -> BenchResult<Plan> {
-        let t = Instant::now();
-        let (plan, round_trips) = pgfort::pipeline::compute_plan_counted(
-            &self.db,
-            &self.settings,
-            config,
-            DiffOptions::default(),
-        )
-        .await?;
-        println!(
-            "{label}: {} changes, {} statements, {:.2?}, {} round trips",
-            plan.changes.len(),
-            plan.statements().len(),
-            t.elapsed(),
-            round_trips
-        );
-        Ok(plan)
+    /// Runs `program args…` against this server, measured.
+    pub fn run(&mut self, mut command: Command) -> BenchResult<Measured> {
+        for (name, value) in self.env() {
+            command.env(name, value);
+        }
+        command.env("NO_COLOR", "1");
+        self.runs += 1;
+        let scratch = self.work.path().join(format!("run-{}", self.runs));
+        std::fs::create_dir_all(&scratch)?;
+        process::measure(command, &scratch)
     }
 
-    pub async fn apply(&self, plan: &Plan) -> BenchResult<()> {
-        let t = Instant::now();
-        let before = self.db.round_trips();
-        let report = pgfort::apply::apply(&self.db, &self.settings, plan, &|_, _| {}).await?;
-        println!(
-            "apply: {} statements in {} transaction(s), {:.2?}, {} round trips",
-            report.statements,
-            report.transactions,
-            t.elapsed(),
-            report.round_trips - before
-        );
-        Ok(())
+    /// `pgfort <args> --stats`, measured.
+    pub fn pgfort(&mut self, binary: &Path, args: &[&str]) -> BenchResult<Measured> {
+        let mut command = Command::new(binary);
+        command.args(args).arg("--stats");
+        self.run(command)
     }
 
     pub fn finish(self) -> BenchResult<()> {
-        drop(self.db);
+        drop(self.admin);
         self.sandbox.destroy()?;
         Ok(())
     }

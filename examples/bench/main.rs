@@ -1,31 +1,136 @@
-//! Benchmarks that print wall time and SQL round trips for each phase:
+//! Whole-process benchmarks: each phase runs the release `pgfort` binary
+//! from start to exit against a throwaway server and prints wall time, peak
+//! RSS, statements and round trips.
 //!
 //! ```text
-//! cargo run --release --example bench -- roles --count 10000
-//! cargo run --release --example bench -- grants --users 5000 --tables 1000
+//! cargo run --release --example bench -- workload --users 5000 --tables 1000 [--peer ldap2pg]
+//! cargo run --release --example bench -- roles --count 10000 [--passwords 1000]
+//! cargo run --release --example bench -- scale --users 1000 --tables 1000,10000,50000
 //! ```
+//!
+//! `-v` also prints pgfort's time per phase (load, inspect, diff, …).
 
-mod grants;
 mod harness;
+mod peer;
+mod peer_ldap2pg;
+mod process;
+mod report;
 mod roles;
+mod scale;
+mod workload;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let flag = |name: &str, default: usize| -> Result<usize, Box<dyn std::error::Error>> {
-        match args.iter().position(|a| a == name) {
-            Some(i) => Ok(args
-                .get(i + 1)
-                .ok_or(format!("{name} needs a number"))?
-                .parse()?),
+use harness::BenchResult;
+
+const USAGE: &str = "usage: bench workload [--users N] [--tables T] [--peer ldap2pg] [-v]
+       bench roles [--count N] [--passwords P] [-v]
+       bench scale [--users N] [--tables T1,T2,…] [-v]";
+
+/// The command line, parsed by hand: a benchmark needs nothing more.
+pub struct Args(Vec<String>);
+
+impl Args {
+    pub fn number(&self, name: &str, default: usize) -> BenchResult<usize> {
+        match self.value(name)? {
+            Some(text) => Ok(text.parse().map_err(|_| format!("{name}: not a number"))?),
             None => Ok(default),
         }
-    };
-    let runtime = tokio::runtime::Runtime::new()?;
-    match args.first().map(String::as_str) {
-        Some("roles") => runtime.block_on(roles::run(flag("--count", 10_000)?)),
-        Some("grants") => {
-            runtime.block_on(grants::run(flag("--users", 1000)?, flag("--tables", 200)?))
-        }
-        _ => Err("usage: bench roles [--count N] | bench grants [--users N] [--tables T]".into()),
     }
+
+    pub fn numbers(&self, name: &str, default: &[usize]) -> BenchResult<Vec<usize>> {
+        match self.value(name)? {
+            Some(text) => text
+                .split(',')
+                .map(|n| {
+                    n.trim()
+                        .parse()
+                        .map_err(|_| format!("{name}: not a number").into())
+                })
+                .collect(),
+            None => Ok(default.to_vec()),
+        }
+    }
+
+    pub fn value(&self, name: &str) -> BenchResult<Option<&str>> {
+        match self.0.iter().position(|a| a == name) {
+            Some(i) => Ok(Some(
+                self.0
+                    .get(i + 1)
+                    .ok_or(format!("{name} needs a value"))?
+                    .as_str(),
+            )),
+            None => Ok(None),
+        }
+    }
+
+    pub fn flag(&self, name: &str) -> bool {
+        self.0.iter().any(|a| a == name)
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args(std::env::args().skip(1).collect());
+    let runtime = tokio::runtime::Runtime::new()?;
+    let verbose = args.flag("-v");
+    match args.0.first().map(String::as_str) {
+        Some("workload") => {
+            let peer = match args.value("--peer")? {
+                None => None,
+                Some("ldap2pg") => Some(peer::Peer::Ldap2pg),
+                Some(other) => {
+                    return Err(format!("unknown peer {other:?} (known: ldap2pg)").into());
+                }
+            };
+            runtime.block_on(workload_bench(
+                args.number("--users", 1000)?,
+                args.number("--tables", 200)?,
+                peer,
+                verbose,
+            ))
+        }
+        Some("roles") => runtime.block_on(roles::run(
+            args.number("--count", 10_000)?,
+            args.number("--passwords", 0)?,
+            verbose,
+        )),
+        Some("scale") => runtime.block_on(scale::run(
+            args.number("--users", 1000)?,
+            &args.numbers("--tables", &[1000, 10_000, 50_000])?,
+        )),
+        _ => Err(USAGE.into()),
+    }
+}
+
+async fn workload_bench(
+    users: usize,
+    tables: usize,
+    peer: Option<peer::Peer>,
+    verbose: bool,
+) -> BenchResult<()> {
+    let binary = process::pgfort_binary()?;
+    println!("workload: {users} users, {tables} tables");
+    let mut server = harness::Server::start().await?;
+    workload::create(&server, tables).await?;
+    let dir = server.write_config(&workload::hcl(users))?;
+    let tool = workload::Pgfort {
+        binary: &binary,
+        dir: &dir,
+    };
+    let ours = workload::run_phases(&mut server, &tool).await?;
+    server.finish()?;
+    let theirs = match peer {
+        Some(peer) => {
+            let mut server = harness::Server::start().await?;
+            workload::create(&server, tables).await?;
+            let tool = peer.prepare(&server, users)?;
+            let runs = workload::run_phases(&mut server, tool.as_ref()).await?;
+            server.finish()?;
+            Some((tool.name(), runs))
+        }
+        None => None,
+    };
+    report::print_phases(&workload::PHASES, &ours, theirs.as_ref());
+    if verbose {
+        report::print_breakdown(&workload::PHASES, &ours);
+    }
+    Ok(())
 }

@@ -28,6 +28,12 @@ pub struct Cli {
     /// Never use colours (also: NO_COLOR). Colour is used only on terminals.
     #[arg(long, global = true)]
     pub no_color: bool,
+
+    /// Print on stderr, at exit, the time, statements and round trips of
+    /// each phase (load, connect, inspect, diff, apply, verify…) and the
+    /// peak memory, as `pgfort stats: key=value` lines.
+    #[arg(long, global = true)]
+    pub stats: bool,
 }
 
 #[derive(Debug, Subcommand)]

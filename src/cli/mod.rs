@@ -7,7 +7,7 @@ mod output;
 mod prompt;
 
 pub use args::{Cli, normalise_terraform_flags, parse};
-pub use output::{init_tracing, print_error};
+pub use output::{init_tracing, print_error, print_stats};
 
 use crate::Error;
 

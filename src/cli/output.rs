@@ -66,6 +66,12 @@ pub fn print_config_warning(warning: &crate::config::ConfigError) {
     }
 }
 
+/// The `--stats` report, on stderr.
+pub fn print_stats(total: std::time::Duration) {
+    let report = crate::stats::render(&crate::stats::phases(), total, crate::stats::peak_rss());
+    eprint!("{report}");
+}
+
 /// `error: …` then the causes and `hint:` lines, on stderr.
 pub fn print_error(error: &Error) {
     let heading = match error.kind() {

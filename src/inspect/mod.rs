@@ -129,8 +129,15 @@ impl Db {
         self.round_trips.load(Ordering::Relaxed)
     }
 
+    /// Counts one round trip carrying one statement.
     pub(crate) fn count(&self) {
+        self.count_pipeline(1);
+    }
+
+    /// Counts one round trip carrying `statements` pipelined statements.
+    pub(crate) fn count_pipeline(&self, statements: usize) {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
+        crate::stats::count_round_trip(statements as u64);
     }
 
     /// Runs a query that returns exactly one row, counted.

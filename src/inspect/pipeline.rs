@@ -50,7 +50,7 @@ impl Db {
     /// Runs `steps` in order, pipelined (one round trip), and returns each
     /// one's rows or error, in order.
     pub async fn pipeline(&self, steps: &[Step<'_>]) -> Vec<StepResult> {
-        self.count();
+        self.count_pipeline(steps.len());
         let mut pending: Vec<Result<StepResult, Pending<'_>>> = Vec::with_capacity(steps.len());
         for step in steps {
             let mut future: Pending<'_> = Box::pin(self.one(*step));

@@ -63,8 +63,10 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         show_sql: args.options.show_sql,
         verbose: ui.verbose,
     };
+    let phase = crate::stats::phase("render");
     let text = render::render_text(&PlanDoc::new(&plan), text_options);
     print_text(&text, ui.color);
+    drop(phase);
     if plan.is_empty() {
         lock::release(&db).await;
         drop(db);
@@ -91,6 +93,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         statement_lock_timeout: args.statement_lock_timeout,
         lock: Some(held),
     };
+    let phase = crate::stats::phase("apply");
     let report = apply::apply_with(
         &db,
         &settings,
@@ -99,9 +102,12 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         apply_options,
     )
     .await;
+    drop(phase);
     bar.finish_and_clear();
     let report = report?;
+    let phase = crate::stats::phase("verify");
     let verified = crate::pipeline::verify(&db, &settings, &config, &targets).await?;
+    drop(phase);
     lock::release(&db).await;
     let summary = plan.summary();
     println!(

@@ -24,6 +24,7 @@ pub fn block_on<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, 
 
 /// Loads the configuration; every error here happens before any connection.
 pub fn load_config(dir: &Path, vars: &VarArgs) -> Result<Config, Error> {
+    let _phase = crate::stats::phase("load");
     let mut cli = Vec::new();
     for assignment in &vars.vars {
         let (name, value) = assignment.split_once('=').ok_or_else(|| {
@@ -110,6 +111,7 @@ pub fn ensure_sandbox(dir: &Path, pg_bin: Option<&Path>) -> Result<Sandbox, Erro
 
 /// Connects, asking for a password on a terminal if the server wants one.
 pub async fn connect_db(settings: &ConnectionSettings) -> Result<Db, Error> {
+    let _phase = crate::stats::phase("connect");
     tracing::info!("connecting to {}", settings.redacted_target());
     let client = connect::connect_interactive(settings, stdin_is_terminal()).await?;
     Ok(Db::new(client))

@@ -38,6 +38,7 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
             digest: config.digest.clone(),
         },
     };
+    let phase = crate::stats::phase("render");
     if args.json {
         let doc = PlanDoc::new(&plan).with_origin(origin.clone());
         println!("{}", render::render_doc_json(&doc));
@@ -52,6 +53,7 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
         );
         print_text(&text, ui.color);
     }
+    drop(phase);
     tracing::info!("plan used {} queries", db.round_trips());
     if let Some(file) = &args.out {
         save(file, &plan, origin, &config)?;
