@@ -21,8 +21,23 @@ pub async fn compute_plan(
     settings: &ConnectionSettings,
     config: &Config,
     options: DiffOptions,
+    fingerprint: Fingerprint,
 ) -> Result<Plan, Error> {
-    Ok(compute_plan_counted(db, settings, config, options).await?.0)
+    Ok(
+        compute_plan_counted(db, settings, config, options, fingerprint)
+            .await?
+            .0,
+    )
+}
+
+/// Whether a plan carries the digests of the live state it was computed
+/// from. Only a saved plan (which apply checks for staleness) and the JSON
+/// document (which shows the fingerprint) need them; hashing the whole
+/// live state costs time at scale, so other plans skip it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fingerprint {
+    Compute,
+    Skip,
 }
 
 /// [`compute_plan`], also returning the queries inspection sent over every
@@ -32,6 +47,7 @@ pub async fn compute_plan_counted(
     settings: &ConnectionSettings,
     config: &Config,
     options: DiffOptions,
+    fingerprint: Fingerprint,
 ) -> Result<(Plan, u64), Error> {
     let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
     let phase = crate::stats::phase("inspect");
@@ -63,10 +79,14 @@ pub async fn compute_plan_counted(
     if diff.hba.is_none() {
         diff.notes.extend(notes);
     }
-    Ok((
-        Plan::from_live(diff, LiveDigests::of(&live.state)),
-        live.round_trips + policy_round_trips,
-    ))
+    let plan = match fingerprint {
+        Fingerprint::Compute => {
+            let _phase = crate::stats::phase("fingerprint");
+            Plan::from_live(diff, LiveDigests::of(&live.state))
+        }
+        Fingerprint::Skip => Plan::new(diff, String::new()),
+    };
+    Ok((plan, live.round_trips + policy_round_trips))
 }
 
 /// The plan to show, save or apply: limited to `targets` (all of it
@@ -108,7 +128,14 @@ pub async fn verify(
     config: &Config,
     targets: &Targets,
 ) -> Result<Plan, Error> {
-    let plan = compute_plan(db, settings, config, DiffOptions::default()).await?;
+    let plan = compute_plan(
+        db,
+        settings,
+        config,
+        DiffOptions::default(),
+        Fingerprint::Skip,
+    )
+    .await?;
     if target::is_done(&plan, targets) {
         return Ok(plan);
     }

@@ -121,7 +121,9 @@ pub(crate) fn load_with_env(
     };
     let label = dir.display().to_string();
     loader.load_dir(dir, label, Caller::Root { inputs, prompter })?;
+    let phase = crate::stats::phase("validate");
     validate::validate(&loader.decoded)?;
+    drop(phase);
     let mut config = loader.decoded.config;
     config.files = loader.files;
     config.digest = digest::digest(&loader.sources, &loader.root_variables);
@@ -155,7 +157,9 @@ impl Loader {
                 self.sources.push(source.clone());
             }
         }
+        let phase = crate::stats::phase("parse");
         let bodies = sources.iter().map(parse).collect::<Result<Vec<_>>>()?;
+        drop(phase);
 
         let functions = FuncEnv {
             dir: dir.to_path_buf(),
@@ -232,6 +236,7 @@ impl Loader {
         } else {
             0
         };
+        let _phase = crate::stats::phase("decode");
         for item in &parts.pending {
             blocks::decode(
                 item.block,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::databases::DatabaseList;
 use super::{Db, InspectCause, InspectError, InspectScope};
@@ -82,7 +82,10 @@ async fn read(
     database: &str,
     scope: &InspectScope,
 ) -> Result<DatabaseCatalog, InspectError> {
-    let params: [&(dyn ToSql + Sync); 2] = [&scope.managed_roles, &scope.include_public];
+    let params: [(&(dyn ToSql + Sync), Type); 2] = [
+        (&scope.managed_roles, Type::TEXT_ARRAY),
+        (&scope.include_public, Type::BOOL),
+    ];
     let (schemas, relations, functions, types, columns, defaults, exts, rls) =
         futures_util::try_join!(
             db.query("schemas (pg_namespace)", schemas::SCHEMAS, &params),

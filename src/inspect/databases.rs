@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use tokio_postgres::types::Type;
+
 use super::sql::with_grantees;
 use super::{Db, InspectError, InspectScope};
 use crate::model::{Database, ObjectKind, ObjectRef, Privilege};
@@ -107,7 +109,10 @@ pub(super) async fn privileges(
         .query(
             "database privileges (pg_database.datacl)",
             PRIVILEGES,
-            &[&scope.managed_roles, &scope.include_public],
+            &[
+                (&scope.managed_roles, Type::TEXT_ARRAY),
+                (&scope.include_public, Type::BOOL),
+            ],
         )
         .await?;
     Ok(rows

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio_postgres::Client;
 use tokio_postgres::error::{DbError, SqlState};
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 
 use crate::connect::{ConnectError, ConnectionSettings};
 use crate::model::{ServerFacts, ServerState};
@@ -56,6 +56,9 @@ pub enum InspectCause {
     Query(#[source] tokio_postgres::Error),
     #[error(transparent)]
     Connect(ConnectError),
+    /// A query that must return one row returned another number.
+    #[error("expected one row, the server returned {0}")]
+    RowCount(usize),
 }
 
 impl InspectCause {
@@ -63,7 +66,7 @@ impl InspectCause {
     pub fn as_db_error(&self) -> Option<&DbError> {
         match self {
             InspectCause::Query(error) => error.as_db_error(),
-            InspectCause::Connect(_) => None,
+            InspectCause::Connect(_) | InspectCause::RowCount(_) => None,
         }
     }
 
@@ -71,7 +74,7 @@ impl InspectCause {
     pub fn code(&self) -> Option<&SqlState> {
         match self {
             InspectCause::Query(error) => error.code(),
-            InspectCause::Connect(_) => None,
+            InspectCause::Connect(_) | InspectCause::RowCount(_) => None,
         }
     }
 }
@@ -146,23 +149,29 @@ impl Db {
         what: &'static str,
         sql: &str,
     ) -> Result<tokio_postgres::Row, InspectError> {
-        self.count();
-        self.client
-            .query_one(sql, &[])
-            .await
-            .map_err(|source| InspectError::query(what, source))
+        let mut rows = self.query(what, sql, &[]).await?;
+        match rows.len() {
+            1 => Ok(rows.swap_remove(0)),
+            count => Err(InspectError {
+                what,
+                database: None,
+                source: InspectCause::RowCount(count),
+            }),
+        }
     }
 
-    /// Runs one query, counted, with `what` named in any error.
+    /// Runs one query, counted, with `what` named in any error. The
+    /// parameter types are given, so the statement is parsed, bound and
+    /// executed in one round trip (no separate prepare).
     pub async fn query(
         &self,
         what: &'static str,
         sql: &str,
-        params: &[&(dyn ToSql + Sync)],
+        params: &[(&(dyn ToSql + Sync), Type)],
     ) -> Result<Vec<tokio_postgres::Row>, InspectError> {
         self.count();
         self.client
-            .query(sql, params)
+            .query_typed(sql, params)
             .await
             .map_err(|source| InspectError::query(what, source))
     }

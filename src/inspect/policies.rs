@@ -4,7 +4,7 @@
 //! for every table under row-level security (`pgfort export`).
 
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::sql::user_schema;
 use super::{Db, InspectError, InspectScope};
@@ -114,7 +114,8 @@ pub(super) async fn read(
     };
     let schemas: Vec<&str> = tables.iter().map(|t| t.schema.as_str()).collect();
     let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-    let params: [&(dyn ToSql + Sync); 2] = [&schemas, &names];
+    let params: [(&(dyn ToSql + Sync), Type); 2] =
+        [(&schemas, Type::TEXT_ARRAY), (&names, Type::TEXT_ARRAY)];
     let (tables, policies) = futures_util::try_join!(
         db.query("tables' row level security (pg_class)", TABLES, &params),
         db.query("policies (pg_policy)", POLICIES, &params),

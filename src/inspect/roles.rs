@@ -13,34 +13,49 @@ SELECT a.rolname::text AS name, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rol
        a.rolcanlogin, a.rolreplication, a.rolbypassrls, a.rolconnlimit,
        CASE WHEN a.rolvaliduntil IS NULL OR NOT isfinite(a.rolvaliduntil) THEN NULL
             ELSE to_char(a.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END AS valid_until,
-       shobj_description(a.oid, 'pg_authid') AS comment
+       d.description AS comment
 FROM pg_catalog.pg_roles a
+LEFT JOIN pg_catalog.pg_shdescription d
+       ON d.objoid = a.oid AND d.classoid = 'pg_catalog.pg_authid'::regclass
 ORDER BY 1";
 
 /// Password verifiers. Roles that may not read `pg_authid` get SQLSTATE
 /// 42501, which means "passwords unreadable" rather than a failure.
 const PASSWORDS: &str = "SELECT rolname::text, rolpassword FROM pg_catalog.pg_authid";
 
-/// Memberships. `inherit_option` and `set_option` exist from PostgreSQL 16;
-/// reading them through jsonb gives NULL before, with one query text.
+/// Memberships, from PostgreSQL 16 (`inherit_option` and `set_option`).
 ///
 /// `implicit`: from 16, a non-superuser's CREATE ROLE grants the new role
 /// to its creator WITH ADMIN TRUE, INHERIT FALSE, SET FALSE, recorded as
 /// granted by the bootstrap superuser (OID 10); the creator needs CREATEROLE.
 /// True when every grant of the pair looks like that (a superuser's explicit
-/// grant of the same options cannot be told apart). Always false before 16.
+/// grant of the same options cannot be told apart).
 const MEMBERSHIPS: &str = "\
 SELECT m.rolname::text AS member, g.rolname::text AS grp,
        bool_or(am.admin_option) AS admin,
-       bool_or((to_jsonb(am) ->> 'inherit_option')::boolean) AS inherit,
-       bool_or((to_jsonb(am) ->> 'set_option')::boolean) AS set,
-       bool_and(COALESCE(am.grantor = 10 AND am.admin_option AND m.rolcreaterole
-                         AND NOT (to_jsonb(am) ->> 'inherit_option')::boolean
-                         AND NOT (to_jsonb(am) ->> 'set_option')::boolean, false)) AS implicit
+       bool_or(am.inherit_option) AS inherit,
+       bool_or(am.set_option) AS set,
+       bool_and(am.grantor = 10 AND am.admin_option AND m.rolcreaterole
+                AND NOT am.inherit_option AND NOT am.set_option) AS implicit
 FROM pg_catalog.pg_auth_members am
 JOIN pg_catalog.pg_roles m ON m.oid = am.member
 JOIN pg_catalog.pg_roles g ON g.oid = am.roleid
 GROUP BY 1, 2";
+
+/// Memberships before PostgreSQL 16: no per-grant inherit or set option,
+/// and no implicit grants.
+const MEMBERSHIPS_BEFORE_16: &str = "\
+SELECT m.rolname::text AS member, g.rolname::text AS grp,
+       bool_or(am.admin_option) AS admin,
+       NULL::boolean AS inherit, NULL::boolean AS set, false AS implicit
+FROM pg_catalog.pg_auth_members am
+JOIN pg_catalog.pg_roles m ON m.oid = am.member
+JOIN pg_catalog.pg_roles g ON g.oid = am.roleid
+GROUP BY 1, 2";
+
+/// The server's version, read first so each query can be written for it
+/// (one short round trip rather than per-row work to stay version-blind).
+const VERSION: &str = "SELECT current_setting('server_version_num')::int";
 
 const SETTINGS: &str = "\
 SELECT r.rolname::text, d.datname::text, s.setconfig
@@ -49,10 +64,15 @@ JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
 LEFT JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase";
 
 pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError> {
+    let version: i32 = db.query_one("server version", VERSION).await?.get(0);
+    let memberships_query = match version >= 160_000 {
+        true => MEMBERSHIPS,
+        false => MEMBERSHIPS_BEFORE_16,
+    };
     let (roles, passwords, memberships, settings) = futures_util::try_join!(
         db.query("roles (pg_roles)", ROLES, &[]),
         passwords(db),
-        db.query("role memberships (pg_auth_members)", MEMBERSHIPS, &[]),
+        db.query("role memberships (pg_auth_members)", memberships_query, &[]),
         db.query("role settings (pg_db_role_setting)", SETTINGS, &[]),
     )?;
     let passwords_readable = passwords.is_some();

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::model::{DatabaseCatalog, Parameter, Password, ServerSettings, ServerState};
 
@@ -98,7 +97,7 @@ impl LiveDigests {
             groups
                 .0
                 .into_iter()
-                .map(|(subject, items)| (subject, super::fingerprint(&items)))
+                .map(|(subject, hash)| (subject, hash.hex()))
                 .collect(),
         )
     }
@@ -141,16 +140,47 @@ impl LiveDigests {
     }
 }
 
-/// Items to digest, by subject.
+/// A SHA-256 per subject, fed as items are added: each item is written
+/// as JSON straight into its subject's hash, never built as a value tree.
 #[derive(Default)]
-struct Groups(BTreeMap<String, Vec<Value>>);
+struct Groups(BTreeMap<String, Sha256Writer>);
 
 impl Groups {
     fn add<T: Serialize + ?Sized>(&mut self, subject: String, item: &T) {
+        let hash = self.0.entry(subject).or_default();
         // The model types serialize infallibly; the error text stands in
         // should one ever fail, which still follows the state's shape.
-        let value = serde_json::to_value(item).unwrap_or_else(|e| Value::String(e.to_string()));
-        self.0.entry(subject).or_default().push(value);
+        if let Err(error) = serde_json::to_writer(&mut *hash, item) {
+            hash.0.update(error.to_string().as_bytes());
+        }
+        // JSON never holds a raw newline: items cannot run into each other.
+        hash.0.update(b"\n");
+    }
+}
+
+/// An `io::Write` that hashes what is written to it.
+struct Sha256Writer(ring::digest::Context);
+
+impl Default for Sha256Writer {
+    fn default() -> Self {
+        Sha256Writer(ring::digest::Context::new(&ring::digest::SHA256))
+    }
+}
+
+impl Sha256Writer {
+    fn hex(self) -> String {
+        super::hex(self.0.finish().as_ref())
+    }
+}
+
+impl std::io::Write for Sha256Writer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -127,8 +127,18 @@ impl Plan {
 /// but is caught by the fingerprint test.
 pub fn fingerprint<T: Serialize>(state: &T) -> String {
     let json = serde_json::to_vec(state).unwrap_or_else(|e| e.to_string().into_bytes());
-    let digest = ring::digest::digest(&ring::digest::SHA256, &json);
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    hex(ring::digest::digest(&ring::digest::SHA256, &json).as_ref())
+}
+
+/// Lower-case hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    out
 }
 
 #[cfg(test)]

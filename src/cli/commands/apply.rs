@@ -50,7 +50,14 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
     };
-    let plan = crate::pipeline::compute_plan(&db, &settings, &config, options).await?;
+    let plan = crate::pipeline::compute_plan(
+        &db,
+        &settings,
+        &config,
+        options,
+        crate::pipeline::Fingerprint::Skip,
+    )
+    .await?;
     let plan = match crate::pipeline::select_and_guard(plan, &config, &targets) {
         Ok(plan) => plan,
         Err(error) => {

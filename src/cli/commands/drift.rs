@@ -16,8 +16,14 @@ pub async fn run(args: &DriftArgs) -> Result<Outcome, Error> {
     let config = load_config(&args.dir, &args.vars)?;
     let settings = resolve_target(&args.connection, &config)?;
     let db = connect_db(&settings).await?;
-    let plan =
-        crate::pipeline::compute_plan(&db, &settings, &config, DiffOptions::default()).await?;
+    let plan = crate::pipeline::compute_plan(
+        &db,
+        &settings,
+        &config,
+        DiffOptions::default(),
+        crate::pipeline::Fingerprint::Skip,
+    )
+    .await?;
     // The same selection as `plan -target`; but a report applies nothing,
     // so the destroy guards do not stop it.
     let declared = address::declared(&config.desired);

@@ -11,6 +11,7 @@ use crate::cli::{Outcome, Ui};
 use crate::config::Config;
 use crate::diff::DiffOptions;
 use crate::inspect::InspectScope;
+use crate::pipeline::Fingerprint;
 use crate::plan::saved::{self, SavedConfiguration, SavedPlan, SavedTarget};
 use crate::plan::{Plan, Targets};
 use crate::render::display_safe;
@@ -24,7 +25,11 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
     };
-    let plan = crate::pipeline::compute_plan(&db, &settings, &config, options).await?;
+    let fingerprint = match args.json || args.out.is_some() {
+        true => Fingerprint::Compute,
+        false => Fingerprint::Skip,
+    };
+    let plan = crate::pipeline::compute_plan(&db, &settings, &config, options, fingerprint).await?;
     let plan = crate::pipeline::select_and_guard(plan, &config, &targets)?;
     let mut target = SavedTarget::of(&settings);
     // A saved plan may be applied from another directory.

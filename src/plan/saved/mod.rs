@@ -31,8 +31,9 @@ use crate::model::{HbaWrite, PendingRestart, TlsWork};
 
 /// The version of the saved-plan file layout (not of the JSON plan
 /// document): bumped whenever [`SavedPlan`] or the file around it changes
-/// shape. Version 2 added the digest over the whole plan.
-pub const SAVED_FORMAT_VERSION: u32 = 2;
+/// shape. Version 2 added the digest over the whole plan; version 3 hashes
+/// each live object as it is serialized (other digests than version 2).
+pub const SAVED_FORMAT_VERSION: u32 = 3;
 
 /// How many changed objects a stale-plan message names before "and N more".
 const NAMED_DIFFERENCES: usize = 10;

@@ -107,7 +107,7 @@ fn other_files_are_refused_with_a_reason() {
         parse(&text, &path, None),
         Err(SavedPlanError::Version { found: 99, .. })
     ));
-    let text = format!("{HEADER}\n{{\"format_version\": 2, \"changes\": 3}}\n");
+    let text = format!("{HEADER}\n{{\"format_version\": 3, \"changes\": 3}}\n");
     assert!(matches!(
         parse(&text, &path, None),
         Err(SavedPlanError::Malformed { .. })
@@ -264,9 +264,9 @@ fn a_plan_without_a_digest_is_refused() {
     let text = format!("{HEADER}\n{}\n", serde_json::to_string(&saved()).unwrap());
     let err = parse(&text, &path, None).unwrap_err();
     assert!(matches!(err, SavedPlanError::Malformed { .. }), "{err}");
-    let older = text.replacen("\"format_version\":2", "\"format_version\":1", 1);
+    let older = text.replacen("\"format_version\":3", "\"format_version\":2", 1);
     assert!(matches!(
         parse(&older, &path, None),
-        Err(SavedPlanError::Version { found: 1, .. })
+        Err(SavedPlanError::Version { found: 2, .. })
     ));
 }
