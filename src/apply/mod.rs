@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::connect::ConnectionSettings;
 use crate::inspect::Db;
 use crate::inspect::pipeline::{Step, first_error};
-use crate::plan::{Plan, Statement, Target};
+use crate::plan::{Plan, Statement, Target, combine};
 use crate::render::display_safe;
 
 /// Statements sent per round trip at most.
@@ -254,6 +254,8 @@ pub async fn apply_with(
         .into_iter()
         .filter(|statement| !hba::handles(statement.phase))
         .partition(|statement| system::handles(statement.phase));
+    let combined = combine::combine(&statements, combine::MAX_ITEMS);
+    let statements: Vec<&Statement> = combined.iter().map(|s| &**s).collect();
     let total = statements.len() + system_statements.len();
     if let Some(write) = &plan.hba {
         hba::check_applicable(write)?;

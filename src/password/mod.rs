@@ -23,9 +23,29 @@ const KEY_LEN: usize = 32;
 /// (one PBKDF2 at 4096 iterations is about a millisecond).
 const PARALLEL_THRESHOLD: usize = 4;
 
-/// A fresh verifier with a random salt and 4096 iterations.
+/// Iterations PostgreSQL uses by default (`scram_iterations`, 4096).
+const ITERATIONS: NonZeroU32 = NonZeroU32::new(4096).expect("4096 is not zero");
+
+/// Salt length PostgreSQL uses (`SCRAM_DEFAULT_SALT_LEN`).
+const SALT_LEN: usize = 16;
+
+/// A fresh verifier with a random salt and 4096 iterations, as the server
+/// would store it: `SCRAM-SHA-256$4096:<salt>$<StoredKey>:<ServerKey>`.
+/// PBKDF2 runs on ring's SHA-256, several times faster than a generic one;
+/// should the system's random source fail, the driver's own code (with its
+/// own random source) makes the verifier instead.
 pub fn make_verifier(password: &Secret) -> String {
-    postgres_protocol::password::scram_sha_256(password.expose().as_bytes())
+    let mut salt = [0u8; SALT_LEN];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt).is_err() {
+        return postgres_protocol::password::scram_sha_256(password.expose().as_bytes());
+    }
+    let (stored_key, server_key) = keys(password, &salt, ITERATIONS);
+    format!(
+        "{PREFIX}{ITERATIONS}:{}${}:{}",
+        B64.encode(salt),
+        B64.encode(stored_key),
+        B64.encode(server_key)
+    )
 }
 
 /// Whether `password` produces the stored `verifier` (with its salt and

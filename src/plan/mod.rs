@@ -3,6 +3,7 @@
 
 pub mod address;
 mod change;
+pub mod combine;
 mod digest;
 pub mod guard;
 mod phase;
@@ -16,7 +17,7 @@ pub use change::{Action, AttributeChange, Change, Need, NeedKind};
 pub use digest::{Difference, LiveDigests, StateDifference};
 pub use guard::{DestroyGuards, GuardError};
 pub use phase::{Phase, Target, execution_order};
-pub use statement::{SealedFragment, SealedStatement, Statement};
+pub use statement::{Listing, SealedFragment, SealedStatement, Statement};
 pub use target::{TargetError, Targets};
 
 use crate::diff::Diff;

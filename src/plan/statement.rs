@@ -27,6 +27,19 @@ pub struct Statement {
     pub phase: Phase,
     pub target: Target,
     fragments: Vec<Fragment>,
+    /// Set when the statement names one item of a list that statements
+    /// like it may share (see [`super::combine`]).
+    pub(crate) listing: Option<Listing>,
+}
+
+/// A statement written `{head}{item}{tail}`: statements of the same phase
+/// and target with the same head and tail can run as one,
+/// `{head}{item}, {item}, …{tail}` (`GRANT g TO a, b, c`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Listing {
+    pub head: String,
+    pub item: String,
+    pub tail: String,
 }
 
 impl Statement {
@@ -35,11 +48,28 @@ impl Statement {
             phase,
             target,
             fragments: vec![Fragment::Text(sql.into())],
+            listing: None,
+        }
+    }
+
+    /// `{head}{item}{tail}`, which may share its list with statements like
+    /// it. Only for statements whose effect on each item is independent of
+    /// the others, so that running them together changes nothing but the
+    /// number of statements.
+    pub fn listing(phase: Phase, target: Target, head: &str, item: &str, tail: &str) -> Self {
+        Statement {
+            listing: Some(Listing {
+                head: head.to_owned(),
+                item: item.to_owned(),
+                tail: tail.to_owned(),
+            }),
+            ..Statement::new(phase, target, format!("{head}{item}{tail}"))
         }
     }
 
     /// Appends plain SQL text.
     pub fn push(mut self, sql: impl AsRef<str>) -> Self {
+        self.listing = None;
         match self.fragments.last_mut() {
             Some(Fragment::Text(text)) => text.push_str(sql.as_ref()),
             _ => self.fragments.push(Fragment::Text(sql.as_ref().to_owned())),
@@ -49,6 +79,7 @@ impl Statement {
 
     /// Appends a password literal, hashed client-side at execution.
     pub fn push_password(mut self, password: &Secret) -> Self {
+        self.listing = None;
         self.fragments
             .push(Fragment::PasswordVerifier(password.clone()));
         self
@@ -110,6 +141,7 @@ impl Statement {
             phase: self.phase,
             target: self.target.clone(),
             fragments,
+            listing: self.listing.clone(),
         }
     }
 
@@ -128,6 +160,7 @@ impl Statement {
                     }
                 })
                 .collect(),
+            listing: sealed.listing,
         }
     }
 }
@@ -138,6 +171,10 @@ pub struct SealedStatement {
     pub phase: Phase,
     pub target: Target,
     pub fragments: Vec<SealedFragment>,
+    /// How it may share a list with statements like it (see
+    /// [`Statement::listing`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<Listing>,
 }
 
 /// A piece of a [`SealedStatement`].

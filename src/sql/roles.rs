@@ -115,7 +115,8 @@ pub fn grant_membership(
     options: &Membership,
     with_options: bool,
 ) -> Statement {
-    let mut sql = format!("GRANT {} TO {}", ident(group), ident(member));
+    let head = format!("GRANT {} TO ", ident(group));
+    let mut sql = String::new();
     if with_options {
         let bool_word = |b: bool| if b { "TRUE" } else { "FALSE" };
         sql.push_str(&format!(" WITH ADMIN {}", bool_word(options.admin)));
@@ -128,7 +129,13 @@ pub fn grant_membership(
     } else if options.admin {
         sql.push_str(" WITH ADMIN OPTION");
     }
-    Statement::new(Phase::GrantMemberships, Target::Cluster, sql)
+    Statement::listing(
+        Phase::GrantMemberships,
+        Target::Cluster,
+        &head,
+        &ident(member),
+        &sql,
+    )
 }
 
 /// `REVOKE ADMIN OPTION FOR group FROM member` (keeps the membership).

@@ -105,7 +105,10 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         &db,
         &settings,
         &plan,
-        &|done, _| bar.set_position(done as u64),
+        &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
         apply_options,
     )
     .await;

@@ -68,7 +68,10 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         &db,
         &settings,
         &plan,
-        &|done, _| bar.set_position(done as u64),
+        &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
         apply::ApplyOptions {
             local_files: args.connection.sandbox || args.pgdata.is_some(),
             statement_lock_timeout: args.statement_lock_timeout,
