@@ -115,16 +115,19 @@ pub fn measure(mut command: Command, scratch: &Path) -> BenchResult<Measured> {
     })
 }
 
-/// The release `pgfort` binary beside this benchmark, built first when the
-/// benchmark runs under cargo (so it is never stale).
+/// The `pgfort` binary beside this benchmark (same profile: release for
+/// figures, debug only to check the benchmark works), built first when the
+/// benchmark runs under cargo so it is never stale.
 pub fn pgfort_binary() -> BenchResult<PathBuf> {
     if let Ok(cargo) = std::env::var("CARGO") {
-        let status = Command::new(cargo)
-            .args(["build", "--release", "--quiet", "--bin", "pgfort"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()?;
+        let mut build = Command::new(cargo);
+        build.args(["build", "--quiet", "--bin", "pgfort"]);
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        let status = build.current_dir(env!("CARGO_MANIFEST_DIR")).status()?;
         if !status.success() {
-            return Err("cargo build --release --bin pgfort failed".into());
+            return Err("cargo build --bin pgfort failed".into());
         }
     }
     let exe = std::env::current_exe()?;
@@ -135,7 +138,7 @@ pub fn pgfort_binary() -> BenchResult<PathBuf> {
         .ok_or("cannot locate the target directory")?;
     if !binary.is_file() {
         return Err(format!(
-            "{} not found: run `cargo build --release --bin pgfort` first",
+            "{} not found: run `cargo build --release --bin pgfort` first (or run the benchmark with cargo)",
             binary.display()
         )
         .into());

@@ -29,6 +29,40 @@ pub(crate) fn parse(src: &SourceFile) -> Result<Body> {
     })
 }
 
+/// Below this many bytes in all, files are parsed on this thread: a thread
+/// costs more than it saves.
+const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
+
+/// Parses every file, spread over the machine's cores when there are
+/// several files and enough text; the first error in file order wins, as
+/// when parsing one after the other.
+pub(crate) fn parse_all(sources: &[SourceFile]) -> Result<Vec<Body>> {
+    let bytes: usize = sources.iter().map(|s| s.text.len()).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if sources.len() < 2 || threads < 2 || bytes < PARALLEL_PARSE_BYTES {
+        return sources.iter().map(parse).collect();
+    }
+    let chunk = sources.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = sources
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(parse).collect::<Vec<_>>()))
+            .collect();
+        let mut bodies = Vec::with_capacity(sources.len());
+        for (handle, part) in handles.into_iter().zip(sources.chunks(chunk)) {
+            // A parser panic is not expected; parse again here rather than
+            // lose the answer.
+            let parsed = handle
+                .join()
+                .unwrap_or_else(|_| part.iter().map(parse).collect());
+            for body in parsed {
+                bodies.push(body?);
+            }
+        }
+        Ok(bodies)
+    })
+}
+
 /// The `*.hcl` files directly in `dir`, sorted by name.
 pub(crate) fn hcl_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|err| {
@@ -158,7 +192,7 @@ impl Loader {
             }
         }
         let phase = crate::stats::phase("parse");
-        let bodies = sources.iter().map(parse).collect::<Result<Vec<_>>>()?;
+        let bodies = parse_all(&sources)?;
         drop(phase);
 
         let functions = FuncEnv {
@@ -333,5 +367,49 @@ impl<'a> Parts<'a> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    fn file(name: &str, roles: usize, broken: bool) -> SourceFile {
+        let mut text: String = (0..roles)
+            .map(|i| format!("role \"{name}_{i}\" {{\n  login = true\n}}\n"))
+            .collect();
+        if broken {
+            text.push_str("role \"oops\" {\n");
+        }
+        SourceFile::new(PathBuf::from(format!("{name}.hcl")), text)
+    }
+
+    #[test]
+    fn files_parsed_in_parallel_keep_their_order() {
+        let sources: Vec<SourceFile> = (0..5).map(|i| file(&format!("f{i}"), 800, false)).collect();
+        assert!(sources.iter().map(|s| s.text.len()).sum::<usize>() > PARALLEL_PARSE_BYTES);
+        let bodies = parse_all(&sources).expect("valid");
+        assert_eq!(bodies.len(), 5);
+        for (i, body) in bodies.iter().enumerate() {
+            let first = body
+                .iter()
+                .next()
+                .and_then(|s| s.as_block())
+                .expect("a block");
+            assert_eq!(first.labels[0].as_str(), format!("f{i}_0"));
+        }
+    }
+
+    #[test]
+    fn the_first_broken_file_is_the_one_reported() {
+        let sources = vec![
+            file("a", 800, false),
+            file("b", 800, false),
+            file("c", 800, true),
+            file("d", 800, true),
+        ];
+        let error = parse_all(&sources).expect_err("broken");
+        let location = error.location.expect("located");
+        assert!(location.to_string().starts_with("c.hcl:"), "{location}");
     }
 }

@@ -112,10 +112,13 @@ async fn read(
         .map_err(|error| error.in_database(database))?;
     let mut catalog = DatabaseCatalog::default();
     schemas::add(&mut catalog, database, &schemas);
-    objects::add_relations(&mut catalog, database, &relations);
-    objects::add_functions(&mut catalog, database, &functions);
-    objects::add_types(&mut catalog, database, &types);
-    objects::add_columns(&mut catalog, database, &columns);
+    let rows = objects::ObjectRows {
+        relations: &relations,
+        functions: &functions,
+        types: &types,
+        columns: &columns,
+    };
+    objects::add(&mut catalog, database, rows);
     default_privileges::add(&mut catalog, database, &defaults);
     extensions::add(&mut catalog, database, &exts);
     policies::add(&mut catalog, database, rls);

@@ -9,7 +9,7 @@ use tokio_postgres::Row;
 
 use super::catalog::privilege_in_row;
 use super::sql::{not_in_extension, privileges_in, user_schema, with_grantees};
-use crate::model::{DatabaseCatalog, ObjectKind, ObjectRef};
+use crate::model::{DatabaseCatalog, ObjectKind, ObjectRef, Privilege};
 
 /// Tables, views, materialized views, foreign and partitioned tables, and
 /// sequences: one row per relation and managed privilege.
@@ -91,31 +91,45 @@ WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
     not_in_extension!("pg_class", "c.oid")
 );
 
-pub(super) fn add_relations(catalog: &mut DatabaseCatalog, database: &str, rows: &[Row]) {
-    for row in rows {
-        let kind = if row.get::<_, bool>("is_sequence") {
-            ObjectKind::Sequence
-        } else {
-            ObjectKind::Table
+/// The rows of the object queries of one database.
+pub(super) struct ObjectRows<'a> {
+    pub relations: &'a [Row],
+    pub functions: &'a [Row],
+    pub types: &'a [Row],
+    pub columns: &'a [Row],
+}
+
+/// Records every object of `rows` with its owner, and the privileges the
+/// rows carry. Collected first, then built into the ordered maps in one go:
+/// a sorted bulk build is linear, where inserting 100,000 privileges one
+/// by one compares long shared key prefixes at every step.
+pub(super) fn add(catalog: &mut DatabaseCatalog, database: &str, rows: ObjectRows<'_>) {
+    let mut objects: Vec<(ObjectRef, String)> = Vec::new();
+    let mut privileges: Vec<Privilege> = Vec::new();
+    let kinds = rows
+        .relations
+        .iter()
+        .map(|row| match row.get::<_, bool>("is_sequence") {
+            true => (ObjectKind::Sequence, row),
+            false => (ObjectKind::Table, row),
+        })
+        .chain(rows.functions.iter().map(|row| (ObjectKind::Function, row)))
+        .chain(rows.types.iter().map(|row| (ObjectKind::Type, row)));
+    for (kind, row) in kinds {
+        let object = ObjectRef {
+            kind,
+            database: database.to_owned(),
+            schema: Some(row.get("schema")),
+            name: row.get("name"),
+            column: None,
         };
-        add_object(catalog, database, kind, row);
+        privileges.extend(privilege_in_row(row, &object));
+        // One row per privilege: the object is recorded once.
+        if objects.last().is_none_or(|(last, _)| *last != object) {
+            objects.push((object, row.get("owner")));
+        }
     }
-}
-
-pub(super) fn add_functions(catalog: &mut DatabaseCatalog, database: &str, rows: &[Row]) {
-    for row in rows {
-        add_object(catalog, database, ObjectKind::Function, row);
-    }
-}
-
-pub(super) fn add_types(catalog: &mut DatabaseCatalog, database: &str, rows: &[Row]) {
-    for row in rows {
-        add_object(catalog, database, ObjectKind::Type, row);
-    }
-}
-
-pub(super) fn add_columns(catalog: &mut DatabaseCatalog, database: &str, rows: &[Row]) {
-    for row in rows {
+    for row in rows.columns {
         let object = ObjectRef {
             kind: ObjectKind::Column,
             database: database.to_owned(),
@@ -123,27 +137,16 @@ pub(super) fn add_columns(catalog: &mut DatabaseCatalog, database: &str, rows: &
             name: row.get("name"),
             column: Some(row.get("attname")),
         };
-        if let Some(privilege) = privilege_in_row(row, &object) {
-            catalog.privileges.insert(privilege);
-        }
+        privileges.extend(privilege_in_row(row, &object));
     }
-}
-
-/// Records the object of `row` with its owner, and the privilege the row
-/// carries if any.
-fn add_object(catalog: &mut DatabaseCatalog, database: &str, kind: ObjectKind, row: &Row) {
-    let object = ObjectRef {
-        kind,
-        database: database.to_owned(),
-        schema: Some(row.get("schema")),
-        name: row.get("name"),
-        column: None,
-    };
-    if let Some(privilege) = privilege_in_row(row, &object) {
-        catalog.privileges.insert(privilege);
-    }
-    catalog
-        .objects
-        .entry(object)
-        .or_insert_with(|| row.get("owner"));
+    // The first owner read wins, as before: the maps keep what they had.
+    objects.retain(|(object, _)| !catalog.objects.contains_key(object));
+    objects.sort_by(|a, b| a.0.cmp(&b.0));
+    objects.dedup_by(|later, first| later.0 == first.0);
+    let mut all_objects: Vec<(ObjectRef, String)> =
+        std::mem::take(&mut catalog.objects).into_iter().collect();
+    all_objects.extend(objects);
+    catalog.objects = all_objects.into_iter().collect();
+    privileges.extend(std::mem::take(&mut catalog.privileges));
+    catalog.privileges = privileges.into_iter().collect();
 }
