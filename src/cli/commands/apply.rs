@@ -50,6 +50,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
     };
+    let spinner = super::progress::Spinner::start(super::progress::planning_message(&config));
     let plan = crate::pipeline::compute_plan(
         &db,
         &settings,
@@ -58,6 +59,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         crate::pipeline::Fingerprint::Skip,
     )
     .await?;
+    drop(spinner);
     let plan = match crate::pipeline::select_and_guard(plan, &config, &targets) {
         Ok(plan) => plan,
         Err(error) => {
@@ -116,7 +118,9 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     bar.finish_and_clear();
     let report = report?;
     let phase = crate::stats::phase("verify");
+    let spinner = super::progress::Spinner::start("verifying: reading the server again".to_owned());
     let verified = crate::pipeline::verify(&db, &settings, &config, &targets).await?;
+    drop(spinner);
     drop(phase);
     lock::release(&db).await;
     let summary = plan.summary();

@@ -16,6 +16,7 @@ pub async fn run(args: &DriftArgs) -> Result<Outcome, Error> {
     let config = load_config(&args.dir, &args.vars)?;
     let settings = resolve_target(&args.connection, &config)?;
     let db = connect_db(&settings).await?;
+    let spinner = super::progress::Spinner::start(super::progress::planning_message(&config));
     let plan = crate::pipeline::compute_plan(
         &db,
         &settings,
@@ -24,6 +25,7 @@ pub async fn run(args: &DriftArgs) -> Result<Outcome, Error> {
         crate::pipeline::Fingerprint::Skip,
     )
     .await?;
+    drop(spinner);
     // The same selection as `plan -target`; but a report applies nothing,
     // so the destroy guards do not stop it.
     let declared = address::declared(&config.desired);

@@ -10,6 +10,7 @@ mod export;
 mod fmt;
 mod hba_recovery;
 mod plan;
+mod progress;
 mod sandbox;
 mod schema;
 mod show;

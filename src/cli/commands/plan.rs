@@ -29,7 +29,9 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
         true => Fingerprint::Compute,
         false => Fingerprint::Skip,
     };
+    let spinner = super::progress::Spinner::start(super::progress::planning_message(&config));
     let plan = crate::pipeline::compute_plan(&db, &settings, &config, options, fingerprint).await?;
+    drop(spinner);
     let plan = crate::pipeline::select_and_guard(plan, &config, &targets)?;
     let mut target = SavedTarget::of(&settings);
     // A saved plan may be applied from another directory.
