@@ -88,6 +88,7 @@ fn scope(databases: &[&str], include_public: bool) -> InspectScope {
         tables: Default::default(),
         hba: false,
         ssl: false,
+        extensions: false,
         rls_tables: false,
     }
 }

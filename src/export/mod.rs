@@ -182,6 +182,7 @@ pub async fn export(
         hba: request.include.contains(&Kind::Hba),
         rls_tables: request.include.contains(&Kind::Policies),
         ssl: false,
+        extensions: false,
     };
     let live = inspect::inspect(db, settings, &scope).await?;
     let source = Source {

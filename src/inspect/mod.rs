@@ -207,6 +207,12 @@ pub async fn inspect(
     // Read whether managed or not: the lockout check of every plan needs
     // the rules the server runs and how pgfort is connected.
     let hba = async { hba::read(db).await.map(Some) };
+    let available_extensions = async {
+        match scope.extensions {
+            true => extensions::available(db).await,
+            false => Ok(crate::model::ServerExtensions::default()),
+        }
+    };
     let installed_ssl = async {
         match scope.ssl {
             true => ssl::read(db, settings).await.map(Some),
@@ -226,7 +232,7 @@ pub async fn inspect(
         roles::read(db),
         databases_and_contents,
         settings::read(db),
-        extensions::available(db),
+        available_extensions,
         hba,
         installed_ssl,
     )?;

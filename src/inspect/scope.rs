@@ -26,6 +26,9 @@ pub struct InspectScope {
     pub hba: bool,
     /// Whether a server certificate is managed (so the installed one is read).
     pub ssl: bool,
+    /// Whether extensions are declared, so what the server offers is read
+    /// (`pg_available_extension_versions` reads every control file).
+    pub extensions: bool,
     /// Also read every table of the databases in scope whose row-level
     /// security is on or that has a policy, declared or not: what
     /// `pgfort export` describes. Planning reads only declared tables.
@@ -55,6 +58,7 @@ impl InspectScope {
                 .collect(),
             hba: desired.hba.is_some(),
             ssl: desired.tls.server.is_some(),
+            extensions: desired.catalogs.values().any(|c| !c.extensions.is_empty()),
             rls_tables: false,
         }
     }

@@ -117,13 +117,16 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     drop(phase);
     bar.finish_and_clear();
     let report = report?;
+    // The verification reads the server again: the plan is no longer
+    // needed beyond its counts, and at scale it weighs tens of megabytes.
+    let summary = plan.summary();
+    drop(plan);
     let phase = crate::stats::phase("verify");
     let spinner = super::progress::Spinner::start("verifying: reading the server again".to_owned());
     let verified = crate::pipeline::verify(&db, &settings, &config, &targets).await?;
     drop(spinner);
     drop(phase);
     lock::release(&db).await;
-    let summary = plan.summary();
     println!(
         "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
         summary.add, summary.change, summary.destroy
