@@ -77,11 +77,16 @@ impl GroupKey {
     }
 }
 
-/// What one group holds on each side.
+/// (object, grantee, privilege) and grantable, sorted by key.
+pub(super) type SortedPrivileges = Vec<((ObjectRef, String, String), bool)>;
+
+/// What one group holds on each side. The object privileges are filled
+/// from the ordered maps in key order, so each side is sorted and the two
+/// are compared in one merge, without building a map per group.
 #[derive(Debug, Default)]
 pub(super) struct Group {
-    pub desired: PrivilegeMap,
-    pub live: PrivilegeMap,
+    pub desired: SortedPrivileges,
+    pub live: SortedPrivileges,
     pub desired_defaults: DefaultMap,
     pub live_defaults: DefaultMap,
 }
@@ -105,13 +110,13 @@ pub(super) fn diff_grants(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), D
             .or_default();
         group
             .desired
-            .insert((object, grantee, privilege), grantable);
+            .push(((object, grantee, privilege), grantable));
     }
     for ((object, grantee, privilege), grantable) in live.privileges {
         let group = groups
             .entry(GroupKey::of_object(&object, &grantee))
             .or_default();
-        group.live.insert((object, grantee, privilege), grantable);
+        group.live.push(((object, grantee, privilege), grantable));
     }
     for ((key, privilege), grantable) in desired.defaults {
         groups

@@ -2,9 +2,10 @@
 //! privilege (counts and a few names, so 2,000 tables make one line), and
 //! statements that grant many objects at once.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use super::{DefaultKey, Group, GroupKey, PrivilegeMap};
+use super::{DefaultKey, Group, GroupKey, SortedPrivileges};
 use crate::model::{ObjectKind, ObjectRef, PUBLIC};
 use crate::plan::{Action, AttributeChange, Change, Need, Statement, address};
 use crate::sql::grants::{self as sql, DefaultScope, OBJECTS_PER_STATEMENT};
@@ -35,21 +36,45 @@ enum Move {
 }
 
 /// Within a group the grantee is fixed, so keys compare directly.
-fn moves<'a>(desired: &'a PrivilegeMap, live: &'a PrivilegeMap) -> Vec<ObjectMove<'a>> {
+/// The moves from `live` to `desired`, both sorted by key: one merge.
+/// Grants and grant option changes come in key order, then the revokes.
+fn moves<'a>(desired: &'a SortedPrivileges, live: &'a SortedPrivileges) -> Vec<ObjectMove<'a>> {
     let mut out = Vec::new();
-    for (key, wanted) in desired {
-        match live.get(key) {
-            None => out.push((&key.0, &key.2, Move::Grant { grantable: *wanted })),
-            Some(held) if *wanted && !*held => out.push((&key.0, &key.2, Move::AddGrantOption)),
-            Some(held) if !*wanted && *held => out.push((&key.0, &key.2, Move::DropGrantOption)),
-            Some(_) => {}
+    let mut revokes = Vec::new();
+    let (mut wanted, mut held) = (desired.iter().peekable(), live.iter().peekable());
+    loop {
+        match (wanted.peek(), held.peek()) {
+            (Some((want_key, want)), Some((held_key, has))) => match want_key.cmp(held_key) {
+                Ordering::Less => {
+                    out.push((&want_key.0, &want_key.2, Move::Grant { grantable: *want }));
+                    wanted.next();
+                }
+                Ordering::Greater => {
+                    revokes.push((&held_key.0, &held_key.2, Move::Revoke { cascade: *has }));
+                    held.next();
+                }
+                Ordering::Equal => {
+                    if *want && !*has {
+                        out.push((&want_key.0, &want_key.2, Move::AddGrantOption));
+                    } else if !*want && *has {
+                        out.push((&want_key.0, &want_key.2, Move::DropGrantOption));
+                    }
+                    wanted.next();
+                    held.next();
+                }
+            },
+            (Some((want_key, want)), None) => {
+                out.push((&want_key.0, &want_key.2, Move::Grant { grantable: *want }));
+                wanted.next();
+            }
+            (None, Some((held_key, has))) => {
+                revokes.push((&held_key.0, &held_key.2, Move::Revoke { cascade: *has }));
+                held.next();
+            }
+            (None, None) => break,
         }
     }
-    for (key, held) in live {
-        if !desired.contains_key(key) {
-            out.push((&key.0, &key.2, Move::Revoke { cascade: *held }));
-        }
-    }
+    out.extend(revokes);
     out
 }
 
@@ -157,7 +182,8 @@ fn attributes(
                 .push(AttributeChange::new(privilege, before, after));
             continue;
         }
-        let count = |map: &PrivilegeMap| map.keys().filter(|(_, _, p)| p == *privilege).count();
+        let count =
+            |side: &SortedPrivileges| side.iter().filter(|((_, _, p), _)| p == *privilege).count();
         let (before, after) = (count(&group.live), count(&group.desired));
         let noun = key.kind.plural();
         let added: Vec<String> = list
