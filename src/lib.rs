@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod inspect;
 pub mod model;
+pub mod parallel;
 pub mod password;
 pub mod pipeline;
 pub mod plan;

@@ -544,32 +544,10 @@ fn render_for_execution(statements: &[&Statement]) -> Vec<String> {
     let sensitive: Vec<usize> = (0..statements.len())
         .filter(|&i| statements[i].is_sensitive())
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let hashed = crate::parallel::map(&sensitive, 4, |&i| statements[i].for_execution());
     let mut out: Vec<Option<String>> = vec![None; statements.len()];
-    if sensitive.len() >= 4 && threads > 1 {
-        let chunk = sensitive.len().div_ceil(threads);
-        let rendered: Vec<(usize, String)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = sensitive
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|&i| (i, statements[i].for_execution()))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
-        for (i, text) in rendered {
-            out[i] = Some(text);
-        }
+    for (i, text) in sensitive.into_iter().zip(hashed) {
+        out[i] = Some(text);
     }
     out.into_iter()
         .zip(statements)

@@ -38,29 +38,12 @@ const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
 /// when parsing one after the other.
 pub(crate) fn parse_all(sources: &[SourceFile]) -> Result<Vec<Body>> {
     let bytes: usize = sources.iter().map(|s| s.text.len()).sum();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if sources.len() < 2 || threads < 2 || bytes < PARALLEL_PARSE_BYTES {
+    if bytes < PARALLEL_PARSE_BYTES {
         return sources.iter().map(parse).collect();
     }
-    let chunk = sources.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = sources
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(parse).collect::<Vec<_>>()))
-            .collect();
-        let mut bodies = Vec::with_capacity(sources.len());
-        for (handle, part) in handles.into_iter().zip(sources.chunks(chunk)) {
-            // A parser panic is not expected; parse again here rather than
-            // lose the answer.
-            let parsed = handle
-                .join()
-                .unwrap_or_else(|_| part.iter().map(parse).collect());
-            for body in parsed {
-                bodies.push(body?);
-            }
-        }
-        Ok(bodies)
-    })
+    crate::parallel::map(sources, 2, parse)
+        .into_iter()
+        .collect()
 }
 
 /// The `*.hcl` files directly in `dir`, sorted by name.

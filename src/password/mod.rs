@@ -63,30 +63,7 @@ pub fn matches(verifier: &str, password: &Secret) -> bool {
 
 /// [`matches`] for many pairs, spread over the machine's cores.
 pub fn matches_many(pairs: &[(&str, &Secret)]) -> Vec<bool> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if pairs.len() < PARALLEL_THRESHOLD || threads <= 1 {
-        return pairs.iter().map(|(v, p)| matches(v, p)).collect();
-    }
-    let chunk_len = pairs.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = pairs
-            .chunks(chunk_len)
-            .map(|chunk| {
-                scope.spawn(move || chunk.iter().map(|(v, p)| matches(v, p)).collect::<Vec<_>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .zip(pairs.chunks(chunk_len))
-            .flat_map(|(handle, chunk)| {
-                // A panic in PBKDF2 is not expected; recompute on this thread
-                // rather than propagate, so the answer stays complete.
-                handle
-                    .join()
-                    .unwrap_or_else(|_| chunk.iter().map(|(v, p)| matches(v, p)).collect())
-            })
-            .collect()
-    })
+    crate::parallel::map(pairs, PARALLEL_THRESHOLD, |(v, p)| matches(v, p))
 }
 
 /// The parts of a stored verifier needed to recompute it.
