@@ -470,3 +470,82 @@ async fn a_database_that_refuses_the_connection_is_an_error_naming_it() {
     assert!(message.contains("in database \"app\""), "{message}");
     assert!(message.contains("permission denied"), "{message}");
 }
+
+/// Role names the server quotes in its access control lists (and quotes
+/// again inside the array), as owner, grantee and grantor, with every
+/// privilege a table can carry, and a second grantor: read exactly,
+/// nothing lost or invented.
+#[tokio::test]
+async fn privileges_of_roles_with_awkward_names_are_read_exactly() {
+    let cluster = TestCluster::start();
+    let awkward = [
+        "we\"ird, {name}",
+        "back\\slash",
+        "eq=uals/slash",
+        "Ünïcode space",
+        "plain_name",
+    ];
+    let owner = "own\"er, x";
+    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    let mut sql = format!("CREATE ROLE {};\n", quote(owner));
+    for name in awkward {
+        sql.push_str(&format!("CREATE ROLE {};\n", quote(name)));
+    }
+    cluster.exec(&sql);
+    cluster.exec(&format!("CREATE DATABASE app OWNER {}", quote(owner)));
+    let all = if cluster.sandbox().major() >= 17 {
+        "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, MAINTAIN"
+    } else {
+        "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+    };
+    let [weird, backslash, equals, unicode, plain] = awkward.map(quote);
+    cluster.exec_in(
+        "app",
+        &format!(
+            "SET ROLE {owner};
+             CREATE SCHEMA s;
+             CREATE TABLE s.t (c int);
+             GRANT USAGE ON SCHEMA s TO {weird} WITH GRANT OPTION;
+             GRANT USAGE ON SCHEMA s TO {backslash};
+             GRANT {all} ON s.t TO {weird};
+             GRANT SELECT ON s.t TO {backslash} WITH GRANT OPTION;
+             GRANT UPDATE (c) ON s.t TO {equals};
+             GRANT TRUNCATE ON s.t TO {unicode};
+             GRANT SELECT ON s.t TO {plain};
+             SET ROLE {backslash};
+             GRANT SELECT ON s.t TO {plain};",
+            owner = quote(owner)
+        ),
+    );
+    let mut scope = scope(&["app"], false);
+    scope.managed_roles = awkward.map(str::to_owned).to_vec();
+    scope.managed_roles.push(owner.to_owned());
+    let live = inspect_with(&cluster, &scope).await;
+    let catalog = &live.state.catalogs["app"];
+
+    let table = object(ObjectKind::Table, Some("s"), "t");
+    assert_eq!(catalog.objects.get(&table).map(String::as_str), Some(owner));
+    let mut expected: BTreeSet<Privilege> = all
+        .split(", ")
+        .map(|p| privilege(&table, awkward[0], p, false))
+        .collect();
+    expected.extend([
+        privilege(
+            &object(ObjectKind::Schema, None, "s"),
+            awkward[0],
+            "USAGE",
+            true,
+        ),
+        privilege(
+            &object(ObjectKind::Schema, None, "s"),
+            awkward[1],
+            "USAGE",
+            false,
+        ),
+        privilege(&table, awkward[1], "SELECT", true),
+        privilege(&column("s", "t", "c"), awkward[2], "UPDATE", false),
+        privilege(&table, awkward[3], "TRUNCATE", false),
+        privilege(&table, awkward[4], "SELECT", false),
+    ]);
+    assert_eq!(catalog.privileges, expected);
+}

@@ -86,6 +86,21 @@ impl Server {
         self.run(command)
     }
 
+    /// Leaves the server running and its files in place, and prints how to
+    /// point pgfort at them.
+    pub fn keep(self, config: &Path) {
+        println!("server kept; to reach it:");
+        for (name, value) in self.env() {
+            println!("  export {name}={value}");
+        }
+        println!("  configuration: {}", config.display());
+        println!(
+            "  stop it with: pg_ctl stop -D {}",
+            self.sandbox.data_dir().display()
+        );
+        let _ = self.work.keep();
+    }
+
     pub fn finish(self) -> BenchResult<()> {
         drop(self.admin);
         self.sandbox.destroy()?;

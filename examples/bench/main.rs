@@ -9,6 +9,8 @@
 //! ```
 //!
 //! `-v` also prints pgfort's time per phase (load, inspect, diff, …).
+//! `workload --keep` leaves the server running with the workload applied and
+//! prints how to reach it, for profiling one phase by hand.
 
 mod harness;
 mod peer;
@@ -21,7 +23,7 @@ mod workload;
 
 use harness::BenchResult;
 
-const USAGE: &str = "usage: bench workload [--users N] [--tables T] [--peer ldap2pg] [-v]
+const USAGE: &str = "usage: bench workload [--users N] [--tables T] [--peer ldap2pg] [--keep] [-v]
        bench roles [--count N] [--passwords P] [-v]
        bench scale [--users N] [--tables T1,T2,…] [-v]";
 
@@ -85,6 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 args.number("--tables", 200)?,
                 peer,
                 verbose,
+                args.flag("--keep"),
             ))
         }
         Some("roles") => runtime.block_on(roles::run(
@@ -105,6 +108,7 @@ async fn workload_bench(
     tables: usize,
     peer: Option<peer::Peer>,
     verbose: bool,
+    keep: bool,
 ) -> BenchResult<()> {
     let binary = process::pgfort_binary()?;
     println!("workload: {users} users, {tables} tables");
@@ -116,7 +120,11 @@ async fn workload_bench(
         dir: &dir,
     };
     let ours = workload::run_phases(&mut server, &tool).await?;
-    server.finish()?;
+    if keep {
+        server.keep(&dir);
+    } else {
+        server.finish()?;
+    }
     let theirs = match peer {
         Some(peer) => {
             let mut server = harness::Server::start().await?;

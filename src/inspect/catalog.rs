@@ -5,14 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::{StreamExt as _, TryStreamExt as _, stream};
-use tokio_postgres::Row;
 use tokio_postgres::types::{ToSql, Type};
 
+use super::acl::{AclError, AclReader};
 use super::databases::DatabaseList;
 use super::{Db, InspectCause, InspectError, InspectScope};
 use super::{default_privileges, extensions, objects, policies, schemas};
 use crate::connect::{self, ConnectionSettings};
-use crate::model::{DatabaseCatalog, ObjectRef, Privilege};
+use crate::model::DatabaseCatalog;
 
 /// Databases read at the same time, each holding one connection: enough to
 /// hide latency, few enough not to exhaust `max_connections`.
@@ -88,19 +88,11 @@ async fn read(
     ];
     let (schemas, relations, functions, types, columns, defaults, exts, rls) =
         futures_util::try_join!(
-            db.query("schemas (pg_namespace)", schemas::SCHEMAS, &params),
-            db.query(
-                "tables and sequences (pg_class)",
-                objects::RELATIONS,
-                &params
-            ),
-            db.query("functions (pg_proc)", objects::FUNCTIONS, &params),
-            db.query("types (pg_type)", objects::TYPES, &params),
-            db.query(
-                "column privileges (pg_attribute)",
-                objects::COLUMNS,
-                &params
-            ),
+            db.query("schemas (pg_namespace)", schemas::SCHEMAS, &[]),
+            db.query("tables and sequences (pg_class)", objects::RELATIONS, &[]),
+            db.query("functions (pg_proc)", objects::FUNCTIONS, &[]),
+            db.query("types (pg_type)", objects::TYPES, &[]),
+            db.query("column privileges (pg_attribute)", objects::COLUMNS, &[]),
             db.query(
                 "default privileges (pg_default_acl)",
                 default_privileges::DEFAULT_PRIVILEGES,
@@ -111,33 +103,22 @@ async fn read(
         )
         .map_err(|error| error.in_database(database))?;
     let mut catalog = DatabaseCatalog::default();
-    schemas::add(&mut catalog, database, &schemas);
+    let mut acls = AclReader::new(&scope.managed_roles, scope.include_public);
+    let unreadable = |source: AclError| InspectError {
+        what: "privileges",
+        database: Some(database.to_owned()),
+        source: InspectCause::Acl(source),
+    };
+    schemas::add(&mut catalog, database, &schemas, &mut acls).map_err(unreadable)?;
     let rows = objects::ObjectRows {
         relations: &relations,
         functions: &functions,
         types: &types,
         columns: &columns,
     };
-    objects::add(&mut catalog, database, rows);
+    objects::add(&mut catalog, database, rows, &mut acls).map_err(unreadable)?;
     default_privileges::add(&mut catalog, database, &defaults);
     extensions::add(&mut catalog, database, &exts);
     policies::add(&mut catalog, database, rls);
     Ok(catalog)
-}
-
-/// The privilege a row of an object query carries on `object`, if any
-/// (columns `grantee`, `privilege`, `grantable`; NULL when the object has
-/// no managed privilege).
-pub(super) fn privilege_in_row(row: &Row, object: &ObjectRef) -> Option<Privilege> {
-    let grantee: Option<String> = row.get("grantee");
-    let privilege: Option<String> = row.get("privilege");
-    match (grantee, privilege) {
-        (Some(grantee), Some(privilege)) => Some(Privilege {
-            object: object.clone(),
-            grantee,
-            privilege,
-            grantable: row.get::<_, Option<bool>>("grantable").unwrap_or(false),
-        }),
-        _ => None,
-    }
 }

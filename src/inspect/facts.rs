@@ -17,26 +17,35 @@ SELECT current_setting('server_version_num')::int AS version_num,
        ARRAY(SELECT datname::text FROM pg_database
              WHERE datallowconn AND NOT datistemplate ORDER BY datname) AS databases";
 
-/// Databases where each role owns objects or holds privileges. Shared
-/// objects (dbid 0) are handled from the current database.
+/// Databases where each role owns objects or holds privileges, one row per
+/// (role, database), grouped here: a hashed DISTINCT is linear, where
+/// `array_agg(DISTINCT …)` sorts every role's dependencies (50 ms at
+/// 10,000 tables). Shared objects (dbid 0) are handled from the current
+/// database.
 const DEPENDENCIES: &str = "\
-SELECT r.rolname::text,
-       array_agg(DISTINCT COALESCE(d.datname, current_database())::text)
-FROM pg_shdepend s
-JOIN pg_roles r ON r.oid = s.refobjid
-LEFT JOIN pg_database d ON d.oid = s.dbid
-WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass AND s.deptype IN ('o', 'a', 'i', 'r')
-GROUP BY r.rolname";
+SELECT r.rolname::text, COALESCE(d.datname, current_database())::text
+FROM (SELECT DISTINCT s.refobjid, s.dbid FROM pg_catalog.pg_shdepend s
+      WHERE s.refclassid = 'pg_catalog.pg_authid'::regclass
+        AND s.deptype IN ('o', 'a', 'i', 'r')) s
+JOIN pg_catalog.pg_roles r ON r.oid = s.refobjid
+LEFT JOIN pg_catalog.pg_database d ON d.oid = s.dbid";
 
 pub(super) async fn read(db: &Db) -> Result<ServerFacts, InspectError> {
     let (row, dependencies) = futures_util::try_join!(
         db.query_one("server facts", FACTS),
         db.query("role dependencies (pg_shdepend)", DEPENDENCIES, &[]),
     )?;
-    let role_dependencies: BTreeMap<String, Vec<String>> = dependencies
-        .iter()
-        .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<String>>(1)))
-        .collect();
+    let mut role_dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in &dependencies {
+        role_dependencies
+            .entry(row.get(0))
+            .or_default()
+            .push(row.get(1));
+    }
+    for databases in role_dependencies.values_mut() {
+        databases.sort();
+        databases.dedup();
+    }
     Ok(ServerFacts {
         version_num: u32::try_from(row.get::<_, i32>("version_num")).unwrap_or(0),
         session_user: row.get("session_user"),

@@ -6,6 +6,7 @@
 //! own (the main one for the database it is on), all concurrently, with a
 //! fixed set of queries per database.
 
+mod acl;
 mod canonical;
 mod canonical_sql;
 mod catalog;
@@ -59,6 +60,8 @@ pub enum InspectCause {
     /// A query that must return one row returned another number.
     #[error("expected one row, the server returned {0}")]
     RowCount(usize),
+    #[error(transparent)]
+    Acl(acl::AclError),
 }
 
 impl InspectCause {
@@ -66,7 +69,7 @@ impl InspectCause {
     pub fn as_db_error(&self) -> Option<&DbError> {
         match self {
             InspectCause::Query(error) => error.as_db_error(),
-            InspectCause::Connect(_) | InspectCause::RowCount(_) => None,
+            InspectCause::Connect(_) | InspectCause::RowCount(_) | InspectCause::Acl(_) => None,
         }
     }
 
@@ -74,7 +77,7 @@ impl InspectCause {
     pub fn code(&self) -> Option<&SqlState> {
         match self {
             InspectCause::Query(error) => error.code(),
-            InspectCause::Connect(_) | InspectCause::RowCount(_) => None,
+            InspectCause::Connect(_) | InspectCause::RowCount(_) | InspectCause::Acl(_) => None,
         }
     }
 }

@@ -1,31 +1,27 @@
 //! Tables, sequences, functions and types of one database, with owners and
 //! the privileges managed grantees hold on them, and column privileges:
-//! one query per family, whatever the number of objects.
+//! one query per family, whatever the number of objects. The access
+//! control lists come back as text and are filtered here (see `acl`).
 //!
 //! Objects that belong to an extension are left out: the extension owns
 //! them and its scripts set their privileges.
 
 use tokio_postgres::Row;
 
-use super::catalog::privilege_in_row;
-use super::sql::{not_in_extension, privileges_in, user_schema, with_grantees};
+use super::acl::{AclError, AclReader};
+use super::sql::{not_in_extension, user_schema};
 use crate::model::{DatabaseCatalog, ObjectKind, ObjectRef, Privilege};
 
 /// Tables, views, materialized views, foreign and partitioned tables, and
-/// sequences: one row per relation and managed privilege.
+/// sequences: one row per relation, with its access control list.
 pub(super) const RELATIONS: &str = concat!(
-    with_grantees!(),
     "SELECT c.relkind = 'S' AS is_sequence, n.nspname::text AS schema, c.relname::text AS name,
        pg_catalog.pg_get_userbyid(c.relowner)::text AS owner,
-       g.name AS grantee, acl.privilege, acl.grantable
+       COALESCE(c.relacl, pg_catalog.acldefault(
+        CASE WHEN c.relkind = 'S' THEN 's'::\"char\" ELSE 'r'::\"char\" END, c.relowner))::text AS acl
 FROM pg_catalog.pg_class c
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace",
-    privileges_in!(
-        "COALESCE(c.relacl, pg_catalog.acldefault(
-        CASE WHEN c.relkind = 'S' THEN 's'::\"char\" ELSE 'r'::\"char\" END, c.relowner))",
-        "c.relowner"
-    ),
-    "WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p', 'S') AND ",
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p', 'S') AND ",
     user_schema!("n"),
     " AND ",
     not_in_extension!("pg_class", "c.oid")
@@ -34,18 +30,13 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace",
 /// Functions and procedures (not aggregates nor window functions), named
 /// with their identity argument types as PostgreSQL prints them.
 pub(super) const FUNCTIONS: &str = concat!(
-    with_grantees!(),
     "SELECT n.nspname::text AS schema,
        pg_catalog.format('%s(%s)', f.proname, pg_catalog.oidvectortypes(f.proargtypes)) AS name,
        pg_catalog.pg_get_userbyid(f.proowner)::text AS owner,
-       g.name AS grantee, acl.privilege, acl.grantable
+       COALESCE(f.proacl, pg_catalog.acldefault('f', f.proowner))::text AS acl
 FROM pg_catalog.pg_proc f
-JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace",
-    privileges_in!(
-        "COALESCE(f.proacl, pg_catalog.acldefault('f', f.proowner))",
-        "f.proowner"
-    ),
-    "WHERE f.prokind IN ('f', 'p') AND ",
+JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace
+WHERE f.prokind IN ('f', 'p') AND ",
     user_schema!("n"),
     " AND ",
     not_in_extension!("pg_proc", "f.oid")
@@ -55,36 +46,27 @@ JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace",
 /// composite types (not the row types of relations). Array types are base
 /// types, so the `typtype` filter leaves them out.
 pub(super) const TYPES: &str = concat!(
-    with_grantees!(),
     "SELECT n.nspname::text AS schema, t.typname::text AS name,
        pg_catalog.pg_get_userbyid(t.typowner)::text AS owner,
-       g.name AS grantee, acl.privilege, acl.grantable
+       COALESCE(t.typacl, pg_catalog.acldefault('T', t.typowner))::text AS acl
 FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-LEFT JOIN pg_catalog.pg_class r ON r.oid = t.typrelid",
-    privileges_in!(
-        "COALESCE(t.typacl, pg_catalog.acldefault('T', t.typowner))",
-        "t.typowner"
-    ),
-    "WHERE (t.typtype IN ('d', 'e', 'r', 'm') OR (t.typtype = 'c' AND r.relkind = 'c')) AND ",
+LEFT JOIN pg_catalog.pg_class r ON r.oid = t.typrelid
+WHERE (t.typtype IN ('d', 'e', 'r', 'm') OR (t.typtype = 'c' AND r.relkind = 'c')) AND ",
     user_schema!("n"),
     " AND ",
     not_in_extension!("pg_type", "t.oid")
 );
 
-/// Column privileges of managed grantees. Only explicit column ACLs count:
-/// a column has no privileges of its own by default.
+/// Columns with privileges of their own. Only explicit column ACLs count:
+/// a column has no privileges by default.
 pub(super) const COLUMNS: &str = concat!(
-    with_grantees!(),
     "SELECT n.nspname::text AS schema, c.relname::text AS name, a.attname::text AS attname,
-       g.name AS grantee, x.privilege_type AS privilege, x.is_grantable AS grantable
+       pg_catalog.pg_get_userbyid(c.relowner)::text AS owner, a.attacl::text AS acl
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) x
-JOIN grantees g ON g.oid = x.grantee
 WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
-  AND x.grantee <> c.relowner
   AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND ",
     user_schema!("n"),
     " AND ",
@@ -99,11 +81,17 @@ pub(super) struct ObjectRows<'a> {
     pub columns: &'a [Row],
 }
 
-/// Records every object of `rows` with its owner, and the privileges the
-/// rows carry. Collected first, then built into the ordered maps in one go:
-/// a sorted bulk build is linear, where inserting 100,000 privileges one
-/// by one compares long shared key prefixes at every step.
-pub(super) fn add(catalog: &mut DatabaseCatalog, database: &str, rows: ObjectRows<'_>) {
+/// Records every object of `rows` with its owner, and the privileges
+/// managed grantees hold on it. Collected first, then built into the
+/// ordered maps in one go: a sorted bulk build is linear, where inserting
+/// 100,000 privileges one by one compares long shared key prefixes at
+/// every step.
+pub(super) fn add(
+    catalog: &mut DatabaseCatalog,
+    database: &str,
+    rows: ObjectRows<'_>,
+    acls: &mut AclReader<'_>,
+) -> Result<(), AclError> {
     let mut objects: Vec<(ObjectRef, String)> = Vec::new();
     let mut privileges: Vec<Privilege> = Vec::new();
     let kinds = rows
@@ -123,11 +111,9 @@ pub(super) fn add(catalog: &mut DatabaseCatalog, database: &str, rows: ObjectRow
             name: row.get("name"),
             column: None,
         };
-        privileges.extend(privilege_in_row(row, &object));
-        // One row per privilege: the object is recorded once.
-        if objects.last().is_none_or(|(last, _)| *last != object) {
-            objects.push((object, row.get("owner")));
-        }
+        let owner: String = row.get("owner");
+        add_privileges(&mut privileges, acls, row, &object, &owner)?;
+        objects.push((object, owner));
     }
     for row in rows.columns {
         let object = ObjectRef {
@@ -137,7 +123,7 @@ pub(super) fn add(catalog: &mut DatabaseCatalog, database: &str, rows: ObjectRow
             name: row.get("name"),
             column: Some(row.get("attname")),
         };
-        privileges.extend(privilege_in_row(row, &object));
+        add_privileges(&mut privileges, acls, row, &object, row.get("owner"))?;
     }
     // The first owner read wins, as before: the maps keep what they had.
     objects.retain(|(object, _)| !catalog.objects.contains_key(object));
@@ -149,4 +135,25 @@ pub(super) fn add(catalog: &mut DatabaseCatalog, database: &str, rows: ObjectRow
     catalog.objects = all_objects.into_iter().collect();
     privileges.extend(std::mem::take(&mut catalog.privileges));
     catalog.privileges = privileges.into_iter().collect();
+    Ok(())
+}
+
+/// The privileges of `row`'s access control list (column `acl`) on
+/// `object`, owned by `owner`.
+pub(super) fn add_privileges(
+    privileges: &mut Vec<Privilege>,
+    acls: &mut AclReader<'_>,
+    row: &Row,
+    object: &ObjectRef,
+    owner: &str,
+) -> Result<(), AclError> {
+    for entry in acls.entries(row.get("acl"), owner)? {
+        privileges.push(Privilege {
+            object: object.clone(),
+            grantee: entry.grantee.clone(),
+            privilege: entry.privilege.to_owned(),
+            grantable: entry.grantable,
+        });
+    }
+    Ok(())
 }

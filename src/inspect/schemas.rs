@@ -3,30 +3,31 @@
 
 use tokio_postgres::Row;
 
-use super::catalog::privilege_in_row;
-use super::sql::{not_in_extension, privileges_in, user_schema, with_grantees};
+use super::acl::{AclError, AclReader};
+use super::objects::add_privileges;
+use super::sql::{not_in_extension, user_schema};
 use crate::model::{DatabaseCatalog, ObjectKind, ObjectRef, Schema};
 
-/// One row per schema and managed privilege (NULL privilege columns for a
-/// schema without any).
+/// One row per schema, with its access control list.
 pub(super) const SCHEMAS: &str = concat!(
-    with_grantees!(),
     "SELECT n.nspname::text AS name,
        pg_catalog.pg_get_userbyid(n.nspowner)::text AS owner,
        pg_catalog.obj_description(n.oid, 'pg_namespace') AS comment,
-       g.name AS grantee, acl.privilege, acl.grantable
-FROM pg_catalog.pg_namespace n",
-    privileges_in!(
-        "COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))",
-        "n.nspowner"
-    ),
-    "WHERE ",
+       COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner))::text AS acl
+FROM pg_catalog.pg_namespace n
+WHERE ",
     user_schema!("n"),
     " AND ",
     not_in_extension!("pg_namespace", "n.oid")
 );
 
-pub(super) fn add(catalog: &mut DatabaseCatalog, database: &str, rows: &[Row]) {
+pub(super) fn add(
+    catalog: &mut DatabaseCatalog,
+    database: &str,
+    rows: &[Row],
+    acls: &mut AclReader<'_>,
+) -> Result<(), AclError> {
+    let mut privileges = Vec::new();
     for row in rows {
         let name: String = row.get("name");
         let object = ObjectRef {
@@ -36,9 +37,7 @@ pub(super) fn add(catalog: &mut DatabaseCatalog, database: &str, rows: &[Row]) {
             name: name.clone(),
             column: None,
         };
-        if let Some(privilege) = privilege_in_row(row, &object) {
-            catalog.privileges.insert(privilege);
-        }
+        add_privileges(&mut privileges, acls, row, &object, row.get("owner"))?;
         catalog
             .schemas
             .entry(name.clone())
@@ -49,4 +48,6 @@ pub(super) fn add(catalog: &mut DatabaseCatalog, database: &str, rows: &[Row]) {
                 comment: row.get("comment"),
             });
     }
+    catalog.privileges.extend(privileges);
+    Ok(())
 }

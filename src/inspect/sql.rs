@@ -1,7 +1,8 @@
 //! SQL fragments shared by the catalog queries, as macros so that each
 //! query is still one `&'static str` built with `concat!`.
 //!
-//! Every query that reads privileges binds the same two parameters:
+//! The queries that explode privileges on the server (databases, default
+//! privileges) bind the same two parameters:
 //! `$1` the managed role names (`text[]`) and `$2` whether PUBLIC counts.
 
 /// `grantees (oid, name)`: the managed roles that exist, plus PUBLIC (oid 0)
@@ -50,29 +51,4 @@ macro_rules! not_in_extension {
     };
 }
 
-/// Joins adding `g.name` (the grantee) and `acl.privilege`,
-/// `acl.grantable`: one row per privilege in `$acl` (never the owner
-/// `$owner`'s own), with `g.name` NULL for grantees that are not managed,
-/// so that every object still appears. The grantee filter is a plain hash
-/// join at the top level: joining inside the lateral would scan the
-/// managed roles once per privilege.
-macro_rules! privileges_in {
-    ($acl:literal, $owner:literal) => {
-        concat!(
-            "
-LEFT JOIN LATERAL (
-    SELECT x.grantee AS grantee_oid, x.privilege_type AS privilege, x.is_grantable AS grantable
-    FROM pg_catalog.aclexplode(",
-            $acl,
-            ") x
-    WHERE x.grantee <> ",
-            $owner,
-            "
-) acl ON true
-LEFT JOIN grantees g ON g.oid = acl.grantee_oid
-"
-        )
-    };
-}
-
-pub(super) use {not_in_extension, privileges_in, user_schema, with_grantees};
+pub(super) use {not_in_extension, user_schema, with_grantees};

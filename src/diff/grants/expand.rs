@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{DefaultKey, PrivilegeSets};
+use super::{DefaultKey, PrivilegeSets, find_privilege, sort_privileges};
 use crate::diff::{DiffError, DiffInput};
 use crate::model::{Grant, GrantTarget, ObjectKind, ObjectRef};
 
@@ -26,11 +26,10 @@ pub(super) fn desired(
                     continue; // owners hold every privilege implicitly
                 }
                 for privilege in &privileges {
-                    let entry = sets
-                        .privileges
-                        .entry((object.clone(), grantee.clone(), privilege.clone()))
-                        .or_default();
-                    *entry |= grant.with_grant_option;
+                    sets.privileges.push((
+                        (object.clone(), grantee.clone(), privilege.clone()),
+                        grant.with_grant_option,
+                    ));
                 }
             }
         }
@@ -71,6 +70,7 @@ pub(super) fn desired(
             }
         }
     }
+    sort_privileges(&mut sets.privileges);
     Ok(sets)
 }
 
@@ -295,11 +295,11 @@ pub(super) fn check_can_grant(
     let changed = desired
         .privileges
         .iter()
-        .filter(|(k, v)| live.privileges.get(*k) != Some(*v))
+        .filter(|(k, v)| find_privilege(&live.privileges, k) != Some(*v))
         .chain(
             live.privileges
                 .iter()
-                .filter(|(k, _)| !desired.privileges.contains_key(*k)),
+                .filter(|(k, _)| find_privilege(&desired.privileges, k).is_none()),
         );
     for ((object, _, _), _) in changed {
         // Objects that do not exist yet are created by pgfort, as itself.

@@ -5,13 +5,18 @@
 mod expand;
 mod render;
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use super::{Diff, DiffError, DiffInput};
 use crate::model::{DefaultKind, ObjectKind, ObjectRef, PUBLIC};
 
-/// (object, grantee, privilege) → grantable.
-pub(super) type PrivilegeMap = BTreeMap<(ObjectRef, String, String), bool>;
+/// (object, grantee, privilege).
+pub(super) type PrivilegeKey = (ObjectRef, String, String);
+
+/// Privileges and whether they are grantable, sorted by [`group_order`]
+/// without duplicates.
+pub(super) type PrivilegeList = Vec<(PrivilegeKey, bool)>;
 
 /// Who owns the default privileges, where, for which kind, to whom.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,19 +41,67 @@ pub(super) struct GroupKey {
     pub kind: ObjectKind,
 }
 
+/// The schema an object's group is in: the schema itself for a schema,
+/// none for a database.
+fn group_schema(object: &ObjectRef) -> Option<&str> {
+    match object.kind {
+        ObjectKind::Database => None,
+        ObjectKind::Schema => Some(&object.name),
+        _ => object.schema.as_deref(),
+    }
+}
+
+/// Orders privileges by group (in [`GroupKey`] order), then by object and
+/// privilege: each group is one run, and within it the order is that of
+/// (object, grantee, privilege).
+pub(super) fn group_order(a: &PrivilegeKey, b: &PrivilegeKey) -> Ordering {
+    let ((a_object, a_grantee, a_privilege), (b_object, b_grantee, b_privilege)) = (a, b);
+    a_grantee
+        .cmp(b_grantee)
+        .then_with(|| a_object.database.cmp(&b_object.database))
+        .then_with(|| group_schema(a_object).cmp(&group_schema(b_object)))
+        .then_with(|| a_object.kind.cmp(&b_object.kind))
+        .then_with(|| a_object.cmp(b_object))
+        .then_with(|| a_privilege.cmp(b_privilege))
+}
+
+/// Sorts `list` by [`group_order`] and merges duplicates (grantable when
+/// any copy is). Privileges are collected in runs that are already sorted,
+/// which the sort merges in linear time.
+pub(super) fn sort_privileges(list: &mut PrivilegeList) {
+    list.sort_by(|a, b| group_order(&a.0, &b.0));
+    list.dedup_by(|later, first| {
+        let same = later.0 == first.0;
+        if same {
+            first.1 |= later.1;
+        }
+        same
+    });
+}
+
+/// `grantable` of `key` in `list` (sorted by [`group_order`]), if there.
+pub(super) fn find_privilege(list: &PrivilegeList, key: &PrivilegeKey) -> Option<bool> {
+    list.binary_search_by(|(probe, _)| group_order(probe, key))
+        .ok()
+        .map(|i| list[i].1)
+}
+
 impl GroupKey {
     fn of_object(object: &ObjectRef, grantee: &str) -> Self {
-        let schema = match object.kind {
-            ObjectKind::Database => None,
-            ObjectKind::Schema => Some(object.name.clone()),
-            _ => object.schema.clone(),
-        };
         GroupKey {
             grantee: grantee.to_owned(),
             database: object.database.clone(),
-            schema,
+            schema: group_schema(object).map(str::to_owned),
             kind: object.kind,
         }
+    }
+
+    /// Whether `grantee`'s privileges on `object` belong to this group.
+    fn holds(&self, object: &ObjectRef, grantee: &str) -> bool {
+        self.grantee == grantee
+            && self.database == object.database
+            && self.kind == object.kind
+            && self.schema.as_deref() == group_schema(object)
     }
 
     fn of_default(key: &DefaultKey) -> Self {
@@ -78,11 +131,11 @@ impl GroupKey {
 }
 
 /// (object, grantee, privilege) and grantable, sorted by key.
-pub(super) type SortedPrivileges = Vec<((ObjectRef, String, String), bool)>;
+pub(super) type SortedPrivileges = Vec<(PrivilegeKey, bool)>;
 
-/// What one group holds on each side. The object privileges are filled
-/// from the ordered maps in key order, so each side is sorted and the two
-/// are compared in one merge, without building a map per group.
+/// What one group holds on each side. The object privileges are moved in
+/// as runs of lists sorted by [`group_order`], so each side is sorted and
+/// the two are compared in one merge, without building a map per group.
 #[derive(Debug, Default)]
 pub(super) struct Group {
     pub desired: SortedPrivileges,
@@ -94,7 +147,7 @@ pub(super) struct Group {
 /// Both sides in one shape.
 #[derive(Debug, Default)]
 pub(super) struct PrivilegeSets {
-    pub privileges: PrivilegeMap,
+    pub privileges: PrivilegeList,
     pub defaults: DefaultMap,
 }
 
@@ -104,20 +157,8 @@ pub(super) fn diff_grants(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), D
     expand::check_can_grant(input, &desired, &live)?;
 
     let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
-    for ((object, grantee, privilege), grantable) in desired.privileges {
-        let group = groups
-            .entry(GroupKey::of_object(&object, &grantee))
-            .or_default();
-        group
-            .desired
-            .push(((object, grantee, privilege), grantable));
-    }
-    for ((object, grantee, privilege), grantable) in live.privileges {
-        let group = groups
-            .entry(GroupKey::of_object(&object, &grantee))
-            .or_default();
-        group.live.push(((object, grantee, privilege), grantable));
-    }
+    fill_groups(&mut groups, desired.privileges, |group| &mut group.desired);
+    fill_groups(&mut groups, live.privileges, |group| &mut group.live);
     for ((key, privilege), grantable) in desired.defaults {
         groups
             .entry(GroupKey::of_default(&key))
@@ -137,6 +178,25 @@ pub(super) fn diff_grants(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), D
             .extend(render::change(key, group, input.facts.version_num));
     }
     Ok(())
+}
+
+/// Moves `list` (sorted by [`group_order`]) into the groups, one run per
+/// group: one key and one lookup per group, not per privilege.
+fn fill_groups(
+    groups: &mut BTreeMap<GroupKey, Group>,
+    list: PrivilegeList,
+    side: fn(&mut Group) -> &mut SortedPrivileges,
+) {
+    let mut list = list.into_iter().peekable();
+    while let Some(first) = list.next() {
+        let key = GroupKey::of_object(&first.0.0, &first.0.1);
+        let group = side(groups.entry(key.clone()).or_default());
+        group.push(first);
+        while let Some(next) = list.next_if(|((object, grantee, _), _)| key.holds(object, grantee))
+        {
+            group.push(next);
+        }
+    }
 }
 
 /// Live privileges pgfort is authoritative for: those of declared roles,
@@ -161,10 +221,10 @@ fn live_in_scope(input: &DiffInput<'_>) -> PrivilegeSets {
         .chain(catalogs.clone().flat_map(|c| c.privileges.iter()));
     for p in privileges {
         if managed(&p.grantee, &p.object) {
-            sets.privileges.insert(
+            sets.privileges.push((
                 (p.object.clone(), p.grantee.clone(), p.privilege.clone()),
                 p.grantable,
-            );
+            ));
         }
     }
     if input.manage.public_privileges {
@@ -174,6 +234,7 @@ fn live_in_scope(input: &DiffInput<'_>) -> PrivilegeSets {
             }
         }
     }
+    sort_privileges(&mut sets.privileges);
     for d in catalogs.flat_map(|c| c.default_privileges.iter()) {
         if d.grantee != PUBLIC && input.desired.roles.contains_key(&d.grantee) {
             let key = DefaultKey {
@@ -204,7 +265,7 @@ fn created_database_defaults(database: &str, version_num: u32, sets: &mut Privil
     };
     let mut add = |object: ObjectRef, privilege: &str| {
         sets.privileges
-            .insert((object, PUBLIC.to_owned(), privilege.to_owned()), false);
+            .push(((object, PUBLIC.to_owned(), privilege.to_owned()), false));
     };
     add(object(ObjectKind::Database, database), "CONNECT");
     add(object(ObjectKind::Database, database), "TEMPORARY");
