@@ -6,7 +6,7 @@ mod expand;
 mod render;
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Diff, DiffError, DiffInput};
 use crate::model::{DefaultKind, ObjectKind, ObjectRef, PUBLIC};
@@ -219,14 +219,20 @@ fn live_in_scope(input: &DiffInput<'_>) -> PrivilegeSets {
         .database_privileges
         .iter()
         .chain(catalogs.clone().flat_map(|c| c.privileges.iter()));
+    // Read in object order; gathered per grantee, each grantee's share is
+    // already close to group order, which the final sort merges cheaply.
+    let mut by_grantee: HashMap<&str, PrivilegeList> = HashMap::new();
     for p in privileges {
         if managed(&p.grantee, &p.object) {
-            sets.privileges.push((
+            by_grantee.entry(&p.grantee).or_default().push((
                 (p.object.clone(), p.grantee.clone(), p.privilege.clone()),
                 p.grantable,
             ));
         }
     }
+    let mut by_grantee: Vec<(&str, PrivilegeList)> = by_grantee.into_iter().collect();
+    by_grantee.sort_unstable_by_key(|(grantee, _)| *grantee);
+    sets.privileges = by_grantee.into_iter().flat_map(|(_, list)| list).collect();
     if input.manage.public_privileges {
         for database in input.desired.databases.keys() {
             if !input.live.databases.contains_key(database) {
