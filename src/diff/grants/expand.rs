@@ -1,6 +1,7 @@
 //! Declared grants → exploded desired privileges, checked against the live
 //! objects (they must exist) and the server version (privilege names).
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use super::{DefaultKey, PrivilegeSets, find_privilege, sort_privileges};
@@ -11,10 +12,10 @@ use crate::model::{Grant, GrantTarget, ObjectKind, ObjectRef};
 /// as them.
 const NEVER_OWNERS: &[&str] = &["pg_database_owner"];
 
-pub(super) fn desired(
-    input: &DiffInput<'_>,
+pub(super) fn desired<'a>(
+    input: &DiffInput<'a>,
     warnings: &mut Vec<String>,
-) -> Result<PrivilegeSets, DiffError> {
+) -> Result<PrivilegeSets<'a>, DiffError> {
     let mut sets = PrivilegeSets::default();
     for grant in &input.desired.grants {
         let kind = grant.on.object_kind();
@@ -27,7 +28,7 @@ pub(super) fn desired(
                 }
                 for privilege in &privileges {
                     sets.privileges.push((
-                        (object.clone(), grantee.clone(), privilege.clone()),
+                        (object.clone(), grantee.as_str(), privilege),
                         grant.with_grant_option,
                     ));
                 }
@@ -61,7 +62,7 @@ pub(super) fn desired(
                         for privilege in &privileges {
                             let entry = sets
                                 .defaults
-                                .entry((key.clone(), privilege.clone()))
+                                .entry((key.clone(), privilege.to_string()))
                                 .or_default();
                             *entry |= grant.with_grant_option;
                         }
@@ -75,14 +76,18 @@ pub(super) fn desired(
 }
 
 /// `ALL` expanded for the server version; unknown names rejected.
-fn privileges(grant: &Grant, kind: ObjectKind, version_num: u32) -> Result<Vec<String>, DiffError> {
+fn privileges(
+    grant: &Grant,
+    kind: ObjectKind,
+    version_num: u32,
+) -> Result<Vec<&'static str>, DiffError> {
     let valid = kind.privileges(version_num);
     let mut out = Vec::new();
     for privilege in &grant.privileges {
         if privilege == "ALL" {
-            out.extend(valid.iter().map(|p| p.to_string()));
-        } else if valid.contains(&privilege.as_str()) {
-            out.push(privilege.clone());
+            out.extend(valid);
+        } else if let Some(known) = valid.iter().find(|p| **p == privilege) {
+            out.push(*known);
         } else {
             return Err(DiffError {
                 message: format!(
@@ -100,11 +105,12 @@ fn privileges(grant: &Grant, kind: ObjectKind, version_num: u32) -> Result<Vec<S
     Ok(out)
 }
 
-/// The objects a grant covers, each with its owner when known.
-fn objects(
-    input: &DiffInput<'_>,
-    target: &GrantTarget,
-) -> Result<Vec<(ObjectRef, Option<String>)>, DiffError> {
+/// An object a grant covers, and its owner when known.
+type Covered<'a> = (Cow<'a, ObjectRef>, Option<String>);
+
+/// The objects a grant covers; those that exist are borrowed from the live
+/// catalog.
+fn objects<'a>(input: &DiffInput<'a>, target: &GrantTarget) -> Result<Vec<Covered<'a>>, DiffError> {
     let database = target.database();
     let live_catalog = input.live.catalogs.get(database);
     let desired_catalog = input.desired.catalogs.get(database);
@@ -148,13 +154,16 @@ fn objects(
             let owner = desired
                 .and_then(|d| d.owner.clone())
                 .or_else(|| live.and_then(|d| d.owner.clone()));
-            Ok(vec![(object(ObjectKind::Database, None, database), owner)])
+            Ok(vec![(
+                Cow::Owned(object(ObjectKind::Database, None, database)),
+                owner,
+            )])
         }
         GrantTarget::Schemas { schemas, .. } => schemas
             .iter()
             .map(|schema| {
                 Ok((
-                    object(ObjectKind::Schema, None, schema),
+                    Cow::Owned(object(ObjectKind::Schema, None, schema)),
                     schema_owner(schema)?,
                 ))
             })
@@ -169,7 +178,7 @@ fn objects(
             .map(|name| {
                 let wanted = object(*kind, Some(schema), name);
                 match live_owner(&wanted) {
-                    Some(owner) => Ok((wanted, Some(owner))),
+                    Some(owner) => Ok((Cow::Owned(wanted), Some(owner))),
                     None => Err(missing(*kind, database, schema, name)),
                 }
             })
@@ -187,7 +196,7 @@ fn objects(
                 .map(|column| {
                     let mut target = object(ObjectKind::Column, Some(schema), table);
                     target.column = Some(column.clone());
-                    (target, Some(owner.clone()))
+                    (Cow::Owned(target), Some(owner.clone()))
                 })
                 .collect())
         }
@@ -204,7 +213,7 @@ fn objects(
                                 o.kind == kind.object_kind()
                                     && o.schema.as_deref() == Some(schema.as_str())
                             })
-                            .map(|(o, owner)| (o.clone(), Some(owner.clone()))),
+                            .map(|(o, owner)| (Cow::Borrowed(o), Some(owner.clone()))),
                     );
                 }
             }
@@ -250,8 +259,8 @@ fn creators(
 /// roles it has the privileges of. Fails up front, naming the objects.
 pub(super) fn check_can_grant(
     input: &DiffInput<'_>,
-    desired: &PrivilegeSets,
-    live: &PrivilegeSets,
+    desired: &PrivilegeSets<'_>,
+    live: &PrivilegeSets<'_>,
 ) -> Result<(), DiffError> {
     if input.facts.is_superuser {
         return Ok(());

@@ -24,7 +24,7 @@ pub(super) fn display_object(object: &ObjectRef) -> String {
 }
 
 /// One (object, privilege) pair and what happens to it.
-type ObjectMove<'a> = (&'a ObjectRef, &'a String, Move);
+type ObjectMove<'a> = (&'a ObjectRef, &'a str, Move);
 
 /// What happens to one (object, privilege) pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +38,10 @@ enum Move {
 /// Within a group the grantee is fixed, so keys compare directly.
 /// The moves from `live` to `desired`, both sorted by key: one merge.
 /// Grants and grant option changes come in key order, then the revokes.
-fn moves<'a>(desired: &'a SortedPrivileges, live: &'a SortedPrivileges) -> Vec<ObjectMove<'a>> {
+fn moves<'a>(
+    desired: &'a SortedPrivileges<'_>,
+    live: &'a SortedPrivileges<'_>,
+) -> Vec<ObjectMove<'a>> {
     let mut out = Vec::new();
     let mut revokes = Vec::new();
     let (mut wanted, mut held) = (desired.iter().peekable(), live.iter().peekable());
@@ -46,29 +49,29 @@ fn moves<'a>(desired: &'a SortedPrivileges, live: &'a SortedPrivileges) -> Vec<O
         match (wanted.peek(), held.peek()) {
             (Some((want_key, want)), Some((held_key, has))) => match want_key.cmp(held_key) {
                 Ordering::Less => {
-                    out.push((&want_key.0, &want_key.2, Move::Grant { grantable: *want }));
+                    out.push((&*want_key.0, want_key.2, Move::Grant { grantable: *want }));
                     wanted.next();
                 }
                 Ordering::Greater => {
-                    revokes.push((&held_key.0, &held_key.2, Move::Revoke { cascade: *has }));
+                    revokes.push((&*held_key.0, held_key.2, Move::Revoke { cascade: *has }));
                     held.next();
                 }
                 Ordering::Equal => {
                     if *want && !*has {
-                        out.push((&want_key.0, &want_key.2, Move::AddGrantOption));
+                        out.push((&*want_key.0, want_key.2, Move::AddGrantOption));
                     } else if !*want && *has {
-                        out.push((&want_key.0, &want_key.2, Move::DropGrantOption));
+                        out.push((&*want_key.0, want_key.2, Move::DropGrantOption));
                     }
                     wanted.next();
                     held.next();
                 }
             },
             (Some((want_key, want)), None) => {
-                out.push((&want_key.0, &want_key.2, Move::Grant { grantable: *want }));
+                out.push((&*want_key.0, want_key.2, Move::Grant { grantable: *want }));
                 wanted.next();
             }
             (None, Some((held_key, has))) => {
-                revokes.push((&held_key.0, &held_key.2, Move::Revoke { cascade: *has }));
+                revokes.push((&*held_key.0, held_key.2, Move::Revoke { cascade: *has }));
                 held.next();
             }
             (None, None) => break,
@@ -78,7 +81,7 @@ fn moves<'a>(desired: &'a SortedPrivileges, live: &'a SortedPrivileges) -> Vec<O
     out
 }
 
-pub(super) fn change(key: &GroupKey, group: &Group, version_num: u32) -> Option<Change> {
+pub(super) fn change(key: &GroupKey, group: &Group<'_>, version_num: u32) -> Option<Change> {
     let object_moves = moves(&group.desired, &group.live);
     let default_moves = default_moves(group);
     if object_moves.is_empty() && default_moves.is_empty() {
@@ -128,7 +131,7 @@ pub(super) fn change(key: &GroupKey, group: &Group, version_num: u32) -> Option<
 /// The grantee, the database and schema the objects are in, and the
 /// owners whose future objects the default privileges cover: a targeted
 /// grant creates them along with it.
-fn record_needs(key: &GroupKey, group: &Group, change: &mut Change) {
+fn record_needs(key: &GroupKey, group: &Group<'_>, change: &mut Change) {
     change.need(Need::inside(address::database(&key.database)));
     if let Some(schema) = &key.schema {
         change.need(Need::inside(address::schema(&key.database, schema)));
@@ -145,15 +148,15 @@ fn record_needs(key: &GroupKey, group: &Group, change: &mut Change) {
 /// with the names of those that change.
 fn attributes(
     key: &GroupKey,
-    group: &Group,
+    group: &Group<'_>,
     moves: &[ObjectMove<'_>],
     version_num: u32,
     change: &mut Change,
 ) {
     let order = key.kind.privileges(version_num);
-    let mut by_privilege: BTreeMap<usize, (&String, Vec<&ObjectMove<'_>>)> = BTreeMap::new();
+    let mut by_privilege: BTreeMap<usize, (&str, Vec<&ObjectMove<'_>>)> = BTreeMap::new();
     for m in moves {
-        let rank = order.iter().position(|p| p == m.1).unwrap_or(usize::MAX);
+        let rank = order.iter().position(|p| *p == m.1).unwrap_or(usize::MAX);
         by_privilege
             .entry(rank)
             .or_insert((m.1, Vec::new()))
@@ -182,8 +185,9 @@ fn attributes(
                 .push(AttributeChange::new(privilege, before, after));
             continue;
         }
-        let count =
-            |side: &SortedPrivileges| side.iter().filter(|((_, _, p), _)| p == *privilege).count();
+        let count = |side: &SortedPrivileges<'_>| {
+            side.iter().filter(|((_, _, p), _)| p == privilege).count()
+        };
         let (before, after) = (count(&group.live), count(&group.desired));
         let noun = key.kind.plural();
         let added: Vec<String> = list
@@ -271,7 +275,7 @@ fn statements(key: &GroupKey, moves: &[ObjectMove<'_>], change: &mut Change) {
             .or_default()
             .entry(object)
             .or_default()
-            .push((*privilege).clone());
+            .push((*privilege).to_owned());
     }
     for ((kind, flag), objects) in plan {
         if key.kind == ObjectKind::Column {
@@ -330,7 +334,7 @@ fn column_statements(
     }
 }
 
-fn default_moves(group: &Group) -> Vec<(&DefaultKey, &String, Move)> {
+fn default_moves<'g>(group: &'g Group<'_>) -> Vec<(&'g DefaultKey, &'g String, Move)> {
     let mut out = Vec::new();
     for ((key, privilege), wanted) in &group.desired_defaults {
         match group.live_defaults.get(&(key.clone(), privilege.clone())) {
@@ -362,7 +366,7 @@ fn default_statements(moves: &[(&DefaultKey, &String, Move)], change: &mut Chang
         };
         plan.entry((*key, grant, option))
             .or_default()
-            .push((*privilege).clone());
+            .push((*privilege).to_owned());
     }
     for ((key, grant, option), privileges) in plan {
         let scope = DefaultScope {
