@@ -222,18 +222,21 @@ pub async fn inspect(
             false => Ok(None),
         }
     };
+    // The database list goes first in the pipeline: the per-database
+    // connections wait for it, and the rest of the main connection's reads
+    // overlap with them.
     let (
+        (databases, database_privileges, contents),
         facts,
         roles,
-        (databases, database_privileges, contents),
         settings,
         extensions,
         hba,
         installed_ssl,
     ) = futures_util::try_join!(
+        databases_and_contents,
         facts::read(db),
         roles::read(db),
-        databases_and_contents,
         settings::read(db),
         available_extensions,
         hba,
