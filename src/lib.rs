@@ -24,6 +24,7 @@ pub mod schema;
 pub(crate) mod schema_check;
 pub mod sql;
 pub mod stats;
+pub mod text;
 pub mod tls;
 pub mod tune;
 pub use error::{Error, ErrorKind};

@@ -96,7 +96,10 @@ pub fn check(changes: &[Change], guards: &DestroyGuards) -> Result<(), Box<Guard
     let more = if others.is_empty() {
         String::new()
     } else {
-        format!("; also protected and destroyed: {}", others.join(", "))
+        format!(
+            "; also protected and destroyed: {}",
+            crate::text::capped(&others, crate::text::NAMES_SHOWN)
+        )
     };
     Err(Box::new(GuardError {
         location: location.clone(),

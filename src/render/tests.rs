@@ -136,6 +136,27 @@ fn notes_are_listed_after_warnings() {
 }
 
 #[test]
+fn long_lists_of_unmanaged_roles_are_capped_unless_verbose() {
+    let mut plan = Plan::new(Default::default(), String::new());
+    plan.unmanaged_roles = (1..=5000).map(|i| format!("u{i:05}")).collect();
+    let text = render_text(&PlanDoc::new(&plan), TextOptions::default());
+    assert!(text.starts_with(
+        "Unmanaged roles (not declared, left alone): u00001, u00002, u00003, u00004, u00005, \
+         u00006, u00007, u00008, u00009, u00010 … and 4,990 more\n"
+    ));
+    let verbose = render_text(
+        &PlanDoc::new(&plan),
+        TextOptions {
+            verbose: true,
+            ..Default::default()
+        },
+    );
+    assert!(verbose.contains("u04999, u05000\n"));
+    let json: serde_json::Value = serde_json::from_str(&render_json(&plan)).unwrap();
+    assert_eq!(json["unmanaged_roles"].as_array().map(Vec::len), Some(5000));
+}
+
+#[test]
 fn plan_json_conforms_to_its_published_schema() {
     let schema: serde_json::Value =
         serde_json::from_str(include_str!("../../schema/plan.schema.json"))

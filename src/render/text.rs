@@ -5,6 +5,7 @@ use std::fmt::Write;
 use super::PlanDoc;
 use super::escape::display_safe as safe;
 use crate::plan::{Action, AttributeChange, Change};
+use crate::text::{NAMES_SHOWN, capped};
 
 /// How to draw the text.
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,14 +66,14 @@ pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
         out.push('\n');
     }
     if !doc.unmanaged_roles.is_empty() {
+        let shown = match options.verbose {
+            true => usize::MAX,
+            false => NAMES_SHOWN,
+        };
         let _ = writeln!(
             out,
             "Unmanaged roles (not declared, left alone): {}\n",
-            doc.unmanaged_roles
-                .iter()
-                .map(|role| safe(role))
-                .collect::<Vec<_>>()
-                .join(", ")
+            capped(doc.unmanaged_roles.iter().map(|role| safe(role)), shown)
         );
     }
     super::restart::pending(

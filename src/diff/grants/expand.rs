@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use super::{DefaultKey, PrivilegeSets, find_privilege, sort_privileges};
 use crate::diff::{DiffError, DiffInput};
 use crate::model::{Grant, GrantTarget, ObjectKind, ObjectRef};
+use crate::text::{NAMES_SHOWN, capped};
 
 /// Owners whose default privileges are meaningless: nobody creates objects
 /// as them.
@@ -341,18 +342,11 @@ pub(super) fn check_can_grant(
     if refused.is_empty() {
         return Ok(());
     }
-    let list: Vec<String> = refused.iter().take(10).cloned().collect();
-    let more = refused.len().saturating_sub(10);
     Err(DiffError {
         message: format!(
-            "role \"{}\" cannot change privileges on {}{}",
+            "role \"{}\" cannot change privileges on {}",
             input.facts.session_user,
-            list.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
+            capped(&refused, NAMES_SHOWN)
         ),
         hint: Some(
             "connect as a superuser, or as (a member of) the owners of these objects".to_owned(),

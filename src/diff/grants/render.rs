@@ -9,6 +9,7 @@ use super::{DefaultKey, Group, GroupKey, SortedPrivileges};
 use crate::model::{ObjectKind, ObjectRef, PUBLIC};
 use crate::plan::{Action, AttributeChange, Change, Need, Statement, address};
 use crate::sql::grants::{self as sql, DefaultScope, OBJECTS_PER_STATEMENT};
+use crate::text::thousands;
 
 /// Names shown per attribute before "…".
 const NAMES_SHOWN: usize = 3;
@@ -244,18 +245,6 @@ fn sample(names: &[String]) -> String {
     } else {
         format!("{}, …", names[..NAMES_SHOWN].join(", "))
     }
-}
-
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Statements for object moves: objects needing the same privileges in the
