@@ -142,6 +142,8 @@ fn simulate_interrupted_rewrite(cluster: &TestCluster) -> (Vec<u8>, String) {
     (previous.into_bytes(), marker_file)
 }
 
+/// `--pgdata` alone (no `--restart-if-needed`): the files of a server on
+/// this machine are pgfort's to read and write directly.
 #[test]
 fn the_next_local_apply_restores_an_interrupted_rewrite_first() {
     let cluster = TestCluster::start();
@@ -161,7 +163,6 @@ fn the_next_local_apply_restores_an_interrupted_rewrite_first() {
             "apply".as_ref(),
             "--auto-approve".as_ref(),
             "--no-color".as_ref(),
-            "--restart-if-needed".as_ref(),
             "--pgdata".as_ref(),
             data_dir.as_os_str(),
             ".".as_ref(),

@@ -239,9 +239,11 @@ pub struct ApplyArgs {
     /// server pgfort controls here: the sandbox (--sandbox) or --pgdata.
     #[arg(long)]
     pub restart_if_needed: bool,
-    /// The server's data directory on this machine, restarted with the
-    /// local pg_ctl (--pg-bin or the one found) by --restart-if-needed.
-    #[arg(long, value_name = "DIR", requires = "restart_if_needed")]
+    /// The server's data directory on this machine: pgfort writes
+    /// pg_hba.conf and certificate files there directly (not over SQL), and
+    /// --restart-if-needed restarts it with the local pg_ctl (--pg-bin or
+    /// the one found).
+    #[arg(long, value_name = "DIR")]
     pub pgdata: Option<PathBuf>,
 }
 
