@@ -24,7 +24,7 @@ fn main() {
     let args = cli::normalise_terraform_flags(std::env::args());
     let started = std::time::Instant::now();
     let cli = cli::parse(args).unwrap_or_else(|error| error.exit());
-    cli::init_tracing(cli.verbose);
+    cli::init_tracing(cli.verbose, cli.no_color);
     let stats = cli.stats;
     let code = match cli::run(cli) {
         Ok(outcome) => outcome.exit_code(),

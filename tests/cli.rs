@@ -272,3 +272,31 @@ fn schema_prints_one_or_writes_them_all() {
     let unknown = pgfort(dir.path(), &["schema", "plans"]);
     assert_eq!(unknown.code, Some(2), "{unknown:?}");
 }
+
+/// Log lines are plain text when stderr is not a terminal, even without
+/// NO_COLOR or --no-color (CI logs, files).
+#[test]
+fn log_lines_are_not_coloured_off_a_terminal() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", "role \"log_probe\" {}\n")]);
+    let pgpass = dir.path().join("pgpass");
+    std::fs::write(&pgpass, "*:*:*:*:not-the-password\n").unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = cluster
+        .command()
+        .current_dir(dir.path())
+        .env_remove("NO_COLOR")
+        .env_remove("PGPASSWORD")
+        .env("PGPASSFILE", &pgpass)
+        .args(["plan", "."])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("WARN") && stderr.contains("group or world access"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}

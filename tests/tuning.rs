@@ -106,6 +106,7 @@ fn restart_if_needed_restarts_the_sandbox_or_the_data_directory() {
     );
     assert!(out.success(), "{out:?}");
     assert!(out.stdout.contains("Restart complete"), "{}", out.stdout);
+    quiet_restart(&out.stderr);
     assert_eq!(
         cluster.query_value("SHOW max_connections").as_deref(),
         Some("40")
@@ -128,6 +129,7 @@ fn restart_if_needed_restarts_the_sandbox_or_the_data_directory() {
         ],
     );
     assert!(out.success(), "{out:?}");
+    quiet_restart(&out.stderr);
     assert_eq!(
         cluster.query_value("SHOW max_connections").as_deref(),
         Some("50")
@@ -164,6 +166,13 @@ fn restart_if_needed_restarts_the_sandbox_or_the_data_directory() {
     );
     assert_eq!(out.code, Some(1), "{out:?}");
     assert_eq!(plan(&cluster, dir.path()).code, Some(2));
+}
+
+/// The sessions the restart ends are expected to end: no warning about
+/// them, and no colour codes in a log that is not a terminal.
+fn quiet_restart(stderr: &str) {
+    assert!(!stderr.contains("WARN"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
 }
 
 #[test]

@@ -7,14 +7,18 @@ use crate::{Error, ErrorKind};
 
 /// Colour only on a terminal, and never with --no-color or NO_COLOR.
 pub fn use_color(no_color: bool) -> bool {
-    !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+    color_allowed(no_color) && std::io::stdout().is_terminal()
+}
+
+fn color_allowed(no_color: bool) -> bool {
+    !no_color && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// Logs go to stderr; -v info, -vv debug, RUST_LOG wins. The database
 /// driver's debug and trace records are dropped whatever RUST_LOG says:
 /// they print statement texts, and a statement may hold a password
 /// verifier or a key.
-pub fn init_tracing(verbose: u8) {
+pub fn init_tracing(verbose: u8, no_color: bool) {
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
@@ -26,8 +30,11 @@ pub fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Log lines go to stderr: colour only when that is a terminal.
+    let ansi = color_allowed(no_color) && std::io::stderr().is_terminal();
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false)
         .with_filter(filter)
         .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
