@@ -253,7 +253,8 @@ fn describe(
         Some(if socket {
             format!(
                 "is the server running locally and accepting connections on the socket in {host} \
-                 (port {})? check the host (socket directory) and port",
+                 (port {})? check the host (socket directory) and port, or add --sandbox to run \
+                 against a throwaway local server",
                 settings.port
             )
         } else {

@@ -332,6 +332,7 @@ async fn authentication_and_catalog_errors(server: &Server) {
     no_socket.port = free_port();
     let text = explain(connect(&no_socket).await);
     assert!(text.contains("is the server running locally"), "{text}");
+    assert!(text.contains("add --sandbox"), "{text}");
 }
 
 #[test]
