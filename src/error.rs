@@ -122,7 +122,11 @@ impl Error {
                 }
                 hints.extend(e.detail.iter().map(|d| format!("detail: {d}")));
                 hints.extend(e.hint.clone());
-                hints.push("nothing was changed in the transaction that failed".to_owned());
+                // A failed statement changed nothing; other failures (files,
+                // reloads, connections) say themselves what they left.
+                if e.statement.is_some() {
+                    hints.push("nothing was changed in the transaction that failed".to_owned());
+                }
                 hints.extend(e.outcome_lines().iter().cloned());
             }
             Error::Inspect(e) => {

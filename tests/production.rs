@@ -81,8 +81,18 @@ fn the_production_example_passes_the_audit() {
     let mut apply = vec!["apply".to_owned(), "--auto-approve".to_owned()];
     apply.extend(vars.iter().cloned());
     apply.push(".".to_owned());
-    let applied = cluster.pgfort_in(dir.path(), &apply);
+    // pgfort connects as a user would (sslmode=prefer): without TLS, since
+    // SSL is off on the fresh server, and over TLS once the apply turned it
+    // on and switched to it (the rules admit it only over TLS).
+    let applied = cluster.pgfort_sslmode(dir.path(), "prefer", &apply);
     assert!(applied.success(), "{applied:?}");
+    assert!(
+        applied
+            .stdout
+            .contains("pgfort switched to sslmode=require"),
+        "{}",
+        applied.stdout
+    );
     assert!(
         applied.stdout.contains("Needs restart"),
         "{}",
@@ -93,7 +103,7 @@ fn the_production_example_passes_the_audit() {
     let mut plan = vec!["plan".to_owned(), "--detailed-exitcode".to_owned()];
     plan.extend(vars.iter().cloned());
     plan.push(".".to_owned());
-    let after = cluster.pgfort_in(dir.path(), &plan);
+    let after = cluster.pgfort_sslmode(dir.path(), "prefer", &plan);
     assert_eq!(after.code, Some(0), "{after:?}");
     assert!(
         !after.stdout.contains("Restart pending"),
@@ -105,9 +115,12 @@ fn the_production_example_passes_the_audit() {
     // TLS; without TLS it is rejected.
     assert_eq!(app_documents(&cluster, dir.path(), "verify-full"), Ok(2));
     assert!(app_documents(&cluster, dir.path(), "disable").is_err());
+    // Nor does pgfort's own superuser get in without TLS.
+    let plain = cluster.pgfort_sslmode(dir.path(), "disable", &plan);
+    assert!(plain.stderr.contains("pg_hba.conf"), "{plain:?}");
 
     let url = format!(
-        "host=127.0.0.1 port={} user=postgres password={} dbname=myapp",
+        "host=127.0.0.1 port={} user=postgres password={} dbname=myapp sslmode=require",
         cluster.port(),
         cluster.password()
     );

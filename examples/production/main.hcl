@@ -6,8 +6,10 @@
 # - the documents table under row-level security: each end user sees only
 #   their own rows;
 # - TLS with certificates pgfort generates (authority in pki/, key 0600);
-# - pg_hba: the application subnet over TLS only, pgfort and the
-#   administrator from the server itself, everything else rejected;
+# - pg_hba: TLS only over the network: the application subnet, and pgfort
+#   and the administrator from the server itself; everything else rejected.
+#   One apply bootstraps a fresh server: it turns SSL on, then switches its
+#   own connection to TLS before it writes pg_hba.conf;
 # - audit logging and the rest of the hardened baseline (settings and
 #   PUBLIC's privileges), log files, WAL archiving, so `pgfort audit`
 #   passes every control configuration can satisfy (see README.md);
@@ -162,8 +164,10 @@ hba {
     method  = "scram-sha-256"
     comment = "administration on the server itself"
   }
+  # Over TLS too: on a fresh server the first apply turns SSL on, then
+  # switches its own connection to TLS before it writes this file.
   rule {
-    type     = "host"
+    type     = "hostssl"
     database = ["postgres", local.db]
     user     = ["postgres"]
     address  = "127.0.0.1/32"

@@ -8,6 +8,7 @@ pub mod lock;
 mod reload;
 pub mod restart;
 mod system;
+mod tls_handover;
 
 mod blockers;
 
@@ -83,11 +84,15 @@ impl ApplyError {
 }
 
 /// What an apply did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct ApplyReport {
     pub statements: usize,
     pub transactions: usize,
     pub round_trips: u64,
+    /// Set when the apply switched to TLS to write pg_hba.conf (see
+    /// [`crate::model::TlsHandover`]): the settings that reach the server
+    /// under the new rules, for whatever runs after the apply.
+    pub reconnected: Option<ConnectionSettings>,
 }
 
 /// Consecutive statements for the same target: one transaction.
@@ -371,12 +376,40 @@ pub async fn apply_with(
         }
     }
     // pg_hba.conf last: new rules may name roles created above.
+    let mut switched = None;
     if let Some(write) = &plan.hba {
-        hba::apply(main, settings, write, options.local_files, &mut report)
+        let (db, settings) = match &write.over_tls {
+            None => (main, settings),
+            Some(handover) => {
+                let authority = plan
+                    .tls
+                    .verify
+                    .as_ref()
+                    .map(|(_, authority)| authority.cert_file.as_path());
+                // Failing here, the settings go back as they were: SSL
+                // that does not come up would make the next restart fail.
+                let session = match tls_handover::connect(settings, handover, authority).await {
+                    Ok(session) => session,
+                    Err(err) => {
+                        let err = put_back_files(main, files.as_ref(), err).await;
+                        return Err(all_units(
+                            roll_back_settings(main, settings_before.as_ref(), err).await,
+                        ));
+                    }
+                };
+                let (db, settings) = switched.insert(session);
+                (&*db, &*settings)
+            }
+        };
+        hba::apply(db, settings, write, options.local_files, &mut report)
             .await
             .map_err(all_units)?;
     }
     report.round_trips = main.round_trips() + others.values().map(Db::round_trips).sum::<u64>();
+    if let Some((db, settings)) = switched {
+        report.round_trips += db.round_trips();
+        report.reconnected = Some(settings);
+    }
     Ok(report)
 }
 

@@ -11,7 +11,7 @@ use crate::inspect::Db;
 use crate::sql::quote;
 
 /// How long the postmaster may take to act on the reload signal.
-const RELOAD_WAIT: Duration = Duration::from_secs(10);
+pub(super) const RELOAD_WAIT: Duration = Duration::from_secs(10);
 
 /// Signals a reload; returns the server's clock just before, as text.
 pub(super) async fn signal(db: &Db) -> Result<String, ApplyError> {

@@ -102,8 +102,11 @@ pub fn print_error(error: &Error) {
     for note in error.notes() {
         eprintln!("  {}", safe(note));
     }
+    // A hint of several lines is several hints: each line gets its prefix.
     for hint in error.hints() {
-        eprintln!("  hint: {}", safe(&hint));
+        for line in hint.lines() {
+            eprintln!("  hint: {}", safe(line));
+        }
     }
 }
 

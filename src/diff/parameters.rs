@@ -138,7 +138,7 @@ pub(crate) fn show(param: &Parameter, base_value: &str) -> String {
 }
 
 /// `parse_bool`: true, false, yes, no (and unique prefixes), on, off, 1, 0.
-fn parse_bool(value: &str) -> Option<bool> {
+pub(crate) fn parse_bool(value: &str) -> Option<bool> {
     let lower = value.to_ascii_lowercase();
     let prefix_of = |word: &str, min: usize| lower.len() >= min && word.starts_with(&lower);
     if prefix_of("true", 1) || prefix_of("yes", 1) || lower == "on" || lower == "1" {

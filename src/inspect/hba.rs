@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 
 use super::{Db, InspectError};
+use crate::connect::{ConnectionSettings, SslMode};
 use crate::model::{ConnType, Hba, HbaAddress, HbaProbe, HbaRule, HbaSession};
 
 /// `hba_file` itself needs pg_read_all_settings: read only when readable.
@@ -48,22 +49,16 @@ const SYSTEM_USER: &str = "SELECT system_user";
 
 const TEXT: &str = "SELECT pg_catalog.pg_read_file(current_setting('hba_file'))";
 
-pub(super) async fn read(db: &Db) -> Result<Hba, InspectError> {
+/// pg_hba.conf's rules and text, and how pgfort is connected (`settings`:
+/// whether it would use TLS once the server offers it).
+pub(super) async fn read(db: &Db, settings: &ConnectionSettings) -> Result<Hba, InspectError> {
     let row = db.query_one("pg_hba session", SESSION).await?;
-    let address = |name: &str| -> Option<IpAddr> {
-        row.get::<_, Option<String>>(name)
-            .and_then(|text| text.parse().ok())
-    };
     let mut session = HbaSession {
-        probe: HbaProbe {
-            user: row.get("session_user"),
-            database: row.get("database"),
-            address: address("client"),
-            ssl: row.get("ssl"),
-        },
-        server_address: address("server"),
+        probe: probe_of(&row),
+        server_address: address(&row, "server"),
         member_of: row.get("member_of"),
         auth_method: None,
+        tls_allowed: settings.sslmode != SslMode::Disable,
     };
     let version: i32 = row.get("version");
     if version >= 160000 {
@@ -91,6 +86,27 @@ pub(super) async fn read(db: &Db) -> Result<Hba, InspectError> {
     hba.errors = rows.errors;
     hba.unreadable = rows.unreadable;
     Ok(hba)
+}
+
+/// How the session on `db` meets pg_hba.conf: user, database, address,
+/// TLS.
+pub async fn session_probe(db: &Db) -> Result<HbaProbe, InspectError> {
+    let row = db.query_one("pg_hba session", SESSION).await?;
+    Ok(probe_of(&row))
+}
+
+fn probe_of(row: &tokio_postgres::Row) -> HbaProbe {
+    HbaProbe {
+        user: row.get("session_user"),
+        database: row.get("database"),
+        address: address(row, "client"),
+        ssl: row.get("ssl"),
+    }
+}
+
+fn address(row: &tokio_postgres::Row, name: &str) -> Option<IpAddr> {
+    row.get::<_, Option<String>>(name)
+        .and_then(|text| text.parse().ok())
 }
 
 /// Rules and errors from rows of [`RULES`].

@@ -35,7 +35,7 @@ use crate::connect::{ConnectError, ConnectionSettings};
 use crate::model::{ServerFacts, ServerState};
 
 pub use canonical::{PolicyCheckError, canonicalize_policies};
-pub(crate) use hba::{RULES as HBA_RULES, parse_rows as parse_hba_rows};
+pub(crate) use hba::{RULES as HBA_RULES, parse_rows as parse_hba_rows, session_probe};
 pub use scope::InspectScope;
 
 /// A failed catalog read, with what pgfort was reading and where.
@@ -209,7 +209,7 @@ pub async fn inspect(
     };
     // Read whether managed or not: the lockout check of every plan needs
     // the rules the server runs and how pgfort is connected.
-    let hba = async { hba::read(db).await.map(Some) };
+    let hba = async { hba::read(db, settings).await.map(Some) };
     let available_extensions = async {
         match scope.extensions {
             true => extensions::available(db).await,

@@ -283,7 +283,7 @@ fn serialize_options<S: serde::Serializer>(
 
 /// A connection to try against the rules (`check` blocks, and pgfort's own
 /// session).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HbaProbe {
     pub user: String,
     pub database: String,
@@ -340,6 +340,21 @@ pub struct HbaSession {
     /// (`system_user`, PostgreSQL 16+); otherwise the current file's first
     /// match stands in for it.
     pub auth_method: Option<String>,
+    /// Whether pgfort's connection settings would use TLS once the server
+    /// offers it (TCP, `sslmode` other than `disable`): then an apply that
+    /// turns SSL on can continue over TLS (see [`TlsHandover`]).
+    pub tls_allowed: bool,
+}
+
+/// The new rules admit pgfort's own connection only over TLS, which the
+/// same apply turns on: apply reconnects over TLS once SSL is on, and
+/// writes pg_hba.conf only when that session is the one checked here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsHandover {
+    /// pgfort's session as the plan checked it: over TLS.
+    pub probe: HbaProbe,
+    /// The rule admitting it, as plans show it (`rule 2 (hostssl …)`).
+    pub admitted_by: String,
 }
 
 impl HbaRule {
@@ -390,6 +405,9 @@ pub struct HbaWrite {
     /// saved plan never holds them): such a write cannot be applied.
     #[serde(default)]
     pub redacted: bool,
+    /// Set when pgfort must reconnect over TLS before writing the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_tls: Option<TlsHandover>,
 }
 
 impl HbaWrite {
@@ -414,6 +432,7 @@ impl HbaWrite {
             after,
             lines,
             redacted: false,
+            over_tls: None,
         })
     }
 

@@ -22,7 +22,7 @@ pub use database::{Database, Schema};
 pub use extension::{AvailableExtension, Extension, PRELOADED, Preload, ServerExtensions, preload};
 pub use hba::{
     ConnType, HEADER as HBA_HEADER, Hba, HbaAddress, HbaCheck, HbaProbe, HbaRule, HbaSession,
-    HbaWrite, METHODS as HBA_METHODS, render_file as render_hba_file,
+    HbaWrite, METHODS as HBA_METHODS, TlsHandover, render_file as render_hba_file,
 };
 pub use privilege::{
     DefaultKind, DefaultPrivilege, Grant, GrantTarget, ObjectKind, ObjectRef, PUBLIC, Privilege,

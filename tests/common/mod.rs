@@ -326,6 +326,22 @@ impl TestCluster {
     pub fn pgfort_in<S: AsRef<OsStr>>(&self, dir: &Path, args: &[S]) -> PgfortOutput {
         run_pgfort(self.command().current_dir(dir).args(args))
     }
+
+    /// Runs pgfort with `args` in directory `dir`, with `sslmode` instead
+    /// of the harness's `disable`.
+    pub fn pgfort_sslmode<S: AsRef<OsStr>>(
+        &self,
+        dir: &Path,
+        sslmode: &str,
+        args: &[S],
+    ) -> PgfortOutput {
+        run_pgfort(
+            self.command()
+                .current_dir(dir)
+                .env("PGSSLMODE", sslmode)
+                .args(args),
+        )
+    }
 }
 
 impl Drop for TestCluster {

@@ -121,16 +121,28 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     // needed beyond its counts, and at scale it weighs tens of megabytes.
     let summary = plan.summary();
     drop(plan);
+    // After a switch to TLS the rest goes over TLS too: the new rules admit
+    // no new connection without it.
+    let switched = match &report.reconnected {
+        Some(tls) => Some((connect_db(tls).await?, tls.clone())),
+        None => None,
+    };
+    let (verify_db, settings) = match &switched {
+        Some((db, tls)) => (db, tls.clone()),
+        None => (&db, settings),
+    };
     let phase = crate::stats::phase("verify");
     let spinner = super::progress::Spinner::start("verifying: reading the server again".to_owned());
-    let verified = crate::pipeline::verify(&db, &settings, &config, &targets).await?;
+    let verified = crate::pipeline::verify(verify_db, &settings, &config, &targets).await?;
     drop(spinner);
     drop(phase);
+    drop(switched);
     lock::release(&db).await;
     println!(
         "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
         summary.add, summary.change, summary.destroy
     );
+    say_if_switched_to_tls(&report);
     if !targets.is_empty() {
         println!(
             "\nThe apply was targeted (-target), so the server may still differ from the \
@@ -154,6 +166,18 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     )
     .await?;
     Ok(Outcome::Success)
+}
+
+/// After an apply that switched to TLS (see [`crate::model::TlsHandover`]):
+/// how pgfort must connect from now on.
+pub(super) fn say_if_switched_to_tls(report: &apply::ApplyReport) {
+    if let Some(tls) = &report.reconnected {
+        println!(
+            "\npg_hba.conf now admits pgfort only over TLS: pgfort switched to sslmode={} to write it. \
+             Connect with sslmode=prefer or stricter (not disable) from now on.",
+            tls.sslmode
+        );
+    }
 }
 
 /// The server `--restart-if-needed` may restart; refused up front (before

@@ -87,6 +87,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
         summary.add, summary.change, summary.destroy
     );
+    super::apply::say_if_switched_to_tls(&report);
     tracing::info!(
         "applied {} statements of a saved plan in {} transaction(s), {:.2?}",
         report.statements,

@@ -86,12 +86,15 @@ pub fn check(input: &DiffInput<'_>, diff: &Diff) -> Result<Vec<String>, InputPro
         None
     };
 
+    // Over TLS once the apply switched to it (see `TlsHandover`).
+    let ssl = session.probe.ssl || diff.hba.as_ref().is_some_and(|w| w.over_tls.is_some());
     let member_of_after = memberships(input, user, &dropped, true);
     let member_of_before = memberships(input, user, &BTreeSet::new(), false);
     let mut notes = BTreeSet::new();
     for database in databases(input, diff) {
         let probe = HbaProbe {
             database: database.clone(),
+            ssl,
             ..session.probe.clone()
         };
         let method = match after {
@@ -165,7 +168,7 @@ pub fn check(input: &DiffInput<'_>, diff: &Diff) -> Result<Vec<String>, InputPro
     Ok(notes.into_iter().collect())
 }
 
-fn describe(probe: &HbaProbe, database: &str) -> String {
+pub(super) fn describe(probe: &HbaProbe, database: &str) -> String {
     let from = match probe.address {
         Some(ip) => format!("TCP from {ip}{}", if probe.ssl { " with SSL" } else { "" }),
         None => "the Unix socket".to_owned(),

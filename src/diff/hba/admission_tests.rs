@@ -43,6 +43,7 @@ fn live(rules: Vec<HbaRule>) -> ServerState {
                 server_address: None,
                 member_of: vec!["admins".into(), "pgfort".into()],
                 auth_method: Some("scram-sha-256".into()),
+                tls_allowed: false,
             }),
             ..Hba::default()
         }),

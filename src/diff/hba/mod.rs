@@ -18,6 +18,7 @@ use super::{Diff, DiffError, DiffInput};
 use crate::model::{Hba, HbaRule, HbaWrite, Role};
 use crate::plan::{Action, AttributeChange, Change, Phase, Statement, Target};
 use crate::sql::hba as sql;
+use lockout::Admission;
 
 /// The address of the change in plans.
 pub const ADDRESS: &str = "hba.pg_hba.conf";
@@ -71,20 +72,37 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
     if live.rules == desired.rules && live.errors.is_empty() && live.unreadable.is_empty() {
         return Ok(());
     }
+    let mut over_tls = None;
     if let Some(session) = &live.session {
         // With the memberships pgfort's role will have after the apply
         // (roles are diffed before pg_hba), followed through groups.
         let session = admission::session_after(input, out, session);
-        out.notes
-            .extend(lockout::check(&live.rules, &desired.rules, &session)?);
+        match lockout::check(
+            &live.rules,
+            &desired.rules,
+            &session,
+            ssl_after_apply(input),
+        )? {
+            Admission::AsConnected(notes) => out.notes.extend(notes),
+            Admission::OverTls(notes, handover) => {
+                out.notes.extend(notes);
+                out.notes.push(format!(
+                    "hba: the new rules admit pgfort's own connection only over TLS ({}): apply turns SSL on first, then reconnects over TLS and writes pg_hba.conf through that session",
+                    handover.admitted_by
+                ));
+                over_tls = Some(handover);
+            }
+        }
     }
     let before = live.text.clone().unwrap_or_default();
     // The configuration refused these tokens already; this is the second
     // line of defence, for rules that did not come from a configuration.
-    let write = HbaWrite::new(&live.file, &before, &desired.rules).map_err(|err| DiffError {
-        message: format!("hba: a rule cannot be written to pg_hba.conf: {err}"),
-        hint: Some(err.hint()),
-    })?;
+    let mut write =
+        HbaWrite::new(&live.file, &before, &desired.rules).map_err(|err| DiffError {
+            message: format!("hba: a rule cannot be written to pg_hba.conf: {err}"),
+            hint: Some(err.hint()),
+        })?;
+    write.over_tls = over_tls;
     // What plans show (text, JSON, saved): no secret option value.
     let shown = write.redacted();
     let mut change = Change::new(ADDRESS, Action::Update);
@@ -112,6 +130,25 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
     out.changes.push(change);
     out.hba = Some(write);
     Ok(())
+}
+
+/// Whether SSL is on once the apply is done: a declared server certificate
+/// turns it on, else a declared `ssl` setting decides, else it stays as it
+/// is.
+fn ssl_after_apply(input: &DiffInput<'_>) -> bool {
+    if input.desired.tls.server.is_some() {
+        return true;
+    }
+    let value = match input.desired.settings.values.get("ssl") {
+        Some(declared) => declared.as_str(),
+        None => input
+            .live
+            .settings
+            .parameters
+            .get("ssl")
+            .map_or("off", |p| p.setting.as_str()),
+    };
+    crate::diff::parameters::parse_bool(value).unwrap_or(false)
 }
 
 /// One attribute per added, removed or replaced rule, named by position.

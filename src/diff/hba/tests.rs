@@ -15,6 +15,7 @@ fn session() -> HbaSession {
         server_address: None,
         member_of: vec![],
         auth_method: None,
+        tls_allowed: true,
     }
 }
 
