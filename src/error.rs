@@ -117,6 +117,9 @@ impl Error {
                 if let Some(statement) = &e.statement {
                     hints.push(format!("statement: {statement}"));
                 }
+                if let Some(origin) = e.origin() {
+                    hints.push(format!("from: {origin}"));
+                }
                 if let Some(code) = &e.sqlstate {
                     hints.push(format!("SQLSTATE {code}"));
                 }

@@ -102,18 +102,8 @@ pub fn select_and_guard(plan: Plan, config: &Config, targets: &Targets) -> Resul
 /// A problem only the server could reveal, pointed at the configuration
 /// value it is about (or the closest enclosing one that has a location).
 fn located(config: &Config, problem: diff::InputProblem) -> ConfigError {
-    let mut key = problem.key.as_str();
-    let location = loop {
-        if let Some(location) = config.locations.get(key) {
-            break Some(location.clone());
-        }
-        match key.rfind('.') {
-            Some(dot) => key = &key[..dot],
-            None => break None,
-        }
-    };
-    let error = match location {
-        Some(location) => ConfigError::at(location, problem.message),
+    let error = match config.location_of(&problem.key) {
+        Some(location) => ConfigError::at(location.clone(), problem.message),
         None => ConfigError::general(problem.message),
     };
     error.with_optional_hint(problem.hint)

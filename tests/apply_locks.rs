@@ -1,6 +1,7 @@
 //! Apply and locks: the one-pgfort-at-a-time lock lost with pgfort's main
 //! session; statements that wait for a table lock (lock_timeout, who
-//! blocks); and a killed pgfort whose queued statements must not commit.
+//! blocks); a killed pgfort whose queued statements must not commit; and
+//! what a failed apply says it did.
 
 mod common;
 
@@ -287,4 +288,35 @@ fn a_killed_apply_does_not_commit_its_queued_statements() {
     let leftovers = cluster
         .query_value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgfort'");
     assert_eq!(leftovers.as_deref(), Some("0"));
+}
+
+#[test]
+fn a_failed_apply_says_what_it_committed_and_which_block_failed() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    let config = "role \"pa_owner\" {}\n\ndatabase \"pa_db\" {\n  owner  = \"pa_owner\"\n  locale = \"xx_XX.bogus\"\n}\n";
+    write_files(dir.path(), &[("main.hcl", config)]);
+    let out = cluster.pgfort_in(dir.path(), &["apply", "--auto-approve", "--no-color", "."]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    for expected in [
+        "statement: CREATE DATABASE pa_db OWNER pa_owner",
+        "from: database.pa_db (./main.hcl:3:10)",
+        "committed before the failure: the cluster-wide transaction (1 statement)",
+        "not applied: `CREATE DATABASE pa_db",
+    ] {
+        assert!(
+            out.stderr.contains(expected),
+            "{expected:?} in:\n{}",
+            out.stderr
+        );
+    }
+    // What it says is what happened.
+    assert_eq!(
+        cluster.query_value("SELECT count(*) FROM pg_roles WHERE rolname = 'pa_owner'"),
+        Some("1".to_owned())
+    );
+    assert_eq!(
+        cluster.query_value("SELECT count(*) FROM pg_database WHERE datname = 'pa_db'"),
+        Some("0".to_owned())
+    );
 }

@@ -40,6 +40,53 @@ fn validate_needs_no_server() {
 }
 
 #[test]
+fn validate_reports_every_error_at_once_capped() {
+    let dir = workdir();
+    let three =
+        "role \"a\" {\n  logn = true\n}\n\nrole \"b\" {\n  login = \"yes\"\n}\n\nrloe \"c\" {}\n";
+    write_files(dir.path(), &[("main.hcl", three)]);
+    let out = pgfort(dir.path(), &["validate", "."]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let errors: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 3, "{}", out.stderr);
+    assert!(errors[0].contains("main.hcl:2:3: unknown attribute \"logn\""));
+    assert!(errors[1].contains("main.hcl:6:"));
+    assert!(errors[2].contains("main.hcl:9:1: unknown block type \"rloe\""));
+    assert!(
+        out.stderr.contains("  hint: did you mean \"login\"?"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.ends_with("3 errors in the configuration\n"),
+        "{}",
+        out.stderr
+    );
+
+    let many: String = (0..25)
+        .map(|i| format!("role \"r{i}\" {{\n  logn = true\n}}\n"))
+        .collect();
+    write_files(dir.path(), &[("main.hcl", &many)]);
+    let out = pgfort(dir.path(), &["validate", "."]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let shown = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .count();
+    assert_eq!(shown, 10, "{}", out.stderr);
+    assert!(
+        out.stderr.ends_with("… and 15 more errors (25 in all)\n"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn fmt_check_reports_then_fmt_rewrites_keeping_comments() {
     let dir = workdir();
     let messy = "# roles\nrole \"a\" {\nlogin=true\n    connection_limit   = 5 # five\n}\n\n\n\nrole \"b\" {}\n";

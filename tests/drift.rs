@@ -129,9 +129,6 @@ fn every_kind_of_drift_is_reported_by_kind_in_every_format() {
     assert_eq!(plan.code, Some(2), "{plan:?}");
 
     let text = drift(&cluster, dir.path(), "text");
-    eprintln!("DEBUGOUT\n{}", text.stdout);
-    let md = drift(&cluster, dir.path(), "markdown");
-    eprintln!("DEBUGOUT\n{}", md.stdout);
     assert_eq!(text.code, Some(2), "{text:?}");
     for (kind, address, what) in expected {
         assert!(
@@ -198,6 +195,85 @@ fn every_kind_of_drift_is_reported_by_kind_in_every_format() {
     let fixed = cluster.apply_in(dir.path());
     assert!(fixed.success(), "{fixed:?}");
     let clean = drift(&cluster, dir.path(), "json");
+    assert_eq!(clean.code, Some(0), "{clean:?}");
+}
+
+#[test]
+fn an_undeclared_role_with_superuser_level_powers_is_drift() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[("main.hcl", "role \"dr_app\" {\n  login = true\n}\n")],
+    );
+    let out = cluster.apply_in(dir.path());
+    assert!(out.success(), "{out:?}");
+    // An ordinary undeclared role is listed, not drift.
+    cluster.exec("CREATE ROLE dr_reader LOGIN");
+    let quiet = drift(&cluster, dir.path(), "text");
+    assert_eq!(quiet.code, Some(0), "{quiet:?}");
+    assert!(
+        quiet
+            .stdout
+            .contains("Unmanaged roles (not declared, left alone): dr_reader"),
+        "{}",
+        quiet.stdout
+    );
+    // A superuser, and a role reaching the server's files through a group.
+    cluster.exec(
+        "CREATE ROLE dr_intruder LOGIN SUPERUSER;
+         CREATE ROLE dr_files; GRANT pg_write_server_files TO dr_files;
+         CREATE ROLE dr_sneaky LOGIN IN ROLE dr_files",
+    );
+    let text = drift(&cluster, dir.path(), "text");
+    assert_eq!(text.code, Some(2), "{text:?}");
+    assert!(
+        text.stdout
+            .contains("! role.dr_intruder: on the server, not in the configuration, with superuser-level powers\n      (because it holds SUPERUSER)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("(because it holds membership in pg_write_server_files)"),
+        "{}",
+        text.stdout
+    );
+    let json = drift(&cluster, dir.path(), "json");
+    assert_eq!(json.code, Some(2), "{json:?}");
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../schema/drift.schema.json")).unwrap();
+    schema_check::conforms(&schema, &schema, &document, "$").unwrap();
+    let unmanaged: Vec<&str> = document["kinds"][0]["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["state"] == "unmanaged")
+        .filter_map(|o| o["address"].as_str())
+        .collect();
+    assert_eq!(
+        unmanaged,
+        ["role.dr_files", "role.dr_intruder", "role.dr_sneaky"]
+    );
+    assert_eq!(
+        document["unmanaged_roles"],
+        serde_json::json!(["dr_reader"])
+    );
+    // The plan warns too (it changes nothing: the roles are not managed).
+    let plan = cluster.plan_in(dir.path());
+    assert_eq!(plan.code, Some(0), "{plan:?}");
+    assert!(
+        plan.stderr
+            .contains("role \"dr_intruder\" is not in the configuration but holds SUPERUSER")
+            || plan
+                .stdout
+                .contains("role \"dr_intruder\" is not in the configuration but holds SUPERUSER"),
+        "{plan:?}"
+    );
+    // Gone again: no drift.
+    cluster.exec("DROP ROLE dr_intruder, dr_sneaky, dr_files");
+    let clean = drift(&cluster, dir.path(), "text");
     assert_eq!(clean.code, Some(0), "{clean:?}");
 }
 

@@ -46,12 +46,33 @@ pub struct ApplyError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
     pub lines: Vec<String>,
+    /// The plan address the failing statement comes from, and where the
+    /// configuration declares it (`role.app (main.hcl:3:1)`).
+    pub origin: Option<String>,
 }
 
 impl ApplyError {
     /// The lines of [`ApplyError::outcome`].
     pub fn outcome_lines(&self) -> &[String] {
         self.outcome.as_deref().map_or(&[], |o| &o.lines)
+    }
+
+    /// See [`Outcome::origin`].
+    pub fn origin(&self) -> Option<&str> {
+        self.outcome.as_deref().and_then(|o| o.origin.as_deref())
+    }
+
+    /// Names the change of `plan` the failing statement comes from, with
+    /// `location(address)` when the configuration is at hand.
+    pub fn locate(mut self, plan: &Plan, location: impl Fn(&str) -> Option<String>) -> Self {
+        let change = self.statement.as_deref().and_then(|s| plan.change_of(s));
+        if let Some(change) = change {
+            let at = location(&change.address)
+                .map(|at| format!(" ({at})"))
+                .unwrap_or_default();
+            self.outcome.get_or_insert_default().origin = Some(format!("{}{at}", change.address));
+        }
+        self
     }
 
     fn push_outcome(&mut self, line: String) {

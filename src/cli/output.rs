@@ -108,6 +108,38 @@ pub fn print_error(error: &Error) {
             eprintln!("  hint: {}", safe(line));
         }
     }
+    if let Error::Config(first) = error {
+        print_more_config_errors(first);
+    }
+}
+
+/// Configuration errors shown in one run, at most.
+const CONFIG_ERRORS_SHOWN: usize = 10;
+
+/// The configuration errors after the first (see
+/// [`crate::config::ConfigError::more`]), capped, then how many in all.
+fn print_more_config_errors(first: &crate::config::ConfigError) {
+    if first.more().is_empty() {
+        return;
+    }
+    for error in first.more().iter().take(CONFIG_ERRORS_SHOWN - 1) {
+        eprintln!("error: {}", safe(&error.to_string()));
+        for note in &error.notes {
+            eprintln!("  {}", safe(note));
+        }
+        for line in error.hint.iter().flat_map(|hint| hint.lines()) {
+            eprintln!("  hint: {}", safe(line));
+        }
+    }
+    let total = first.more().len() + 1;
+    if total > CONFIG_ERRORS_SHOWN {
+        eprintln!(
+            "… and {} more errors ({total} in all)",
+            crate::text::thousands(total - CONFIG_ERRORS_SHOWN)
+        );
+    } else {
+        eprintln!("{total} errors in the configuration");
+    }
 }
 
 #[cfg(test)]

@@ -38,12 +38,22 @@ const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
 /// when parsing one after the other.
 pub(crate) fn parse_all(sources: &[SourceFile]) -> Result<Vec<Body>> {
     let bytes: usize = sources.iter().map(|s| s.text.len()).sum();
-    if bytes < PARALLEL_PARSE_BYTES {
-        return sources.iter().map(parse).collect();
+    let parsed: Vec<Result<Body>> = if bytes < PARALLEL_PARSE_BYTES {
+        sources.iter().map(parse).collect()
+    } else {
+        crate::parallel::map(sources, 2, parse)
+    };
+    // Every broken file is reported, not only the first.
+    let mut bodies = Vec::with_capacity(parsed.len());
+    let mut errors = Vec::new();
+    for result in parsed {
+        match result {
+            Ok(body) => bodies.push(body),
+            Err(error) => errors.push(error),
+        }
     }
-    crate::parallel::map(sources, 2, parse)
-        .into_iter()
-        .collect()
+    ConfigError::check(errors)?;
+    Ok(bodies)
 }
 
 /// The `*.hcl` files directly in `dir`, sorted by name.
@@ -142,6 +152,7 @@ pub(crate) fn load_with_env(
     validate::validate(&loader.decoded)?;
     drop(phase);
     let mut config = loader.decoded.config;
+    config.role_locations = loader.decoded.role_locations;
     config.files = loader.files;
     config.digest = digest::digest(&loader.sources, &loader.root_variables);
     Ok(config)
@@ -184,9 +195,17 @@ impl Loader {
         };
         let constant = Evaluator::without_references(functions.clone());
         let mut parts = Parts::default();
+        // Errors so far, reported with the first one that stops the load.
+        let mut errors = Vec::new();
         for (src, body) in sources.iter().zip(&bodies) {
-            parts.collect(src, body, &constant)?;
+            parts.collect(src, body, &constant, &mut errors);
         }
+        if parts.names_broken {
+            ConfigError::check(std::mem::take(&mut errors))?;
+        }
+        let also = |error: ConfigError, errors: &mut Vec<ConfigError>| {
+            error.joined(std::mem::take(errors))
+        };
 
         let mut evaluator = Evaluator::new(functions.clone());
         let module_name = match &caller {
@@ -207,9 +226,12 @@ impl Loader {
                     &sources,
                     &constant,
                     &mut self.decoded.config.warnings,
-                )?
+                )
+                .map_err(|e| also(e, &mut errors))?
             }
-            Caller::Module { call, inputs } => module::bind(call, inputs, &parts.variables)?,
+            Caller::Module { call, inputs } => {
+                module::bind(call, inputs, &parts.variables).map_err(|e| also(e, &mut errors))?
+            }
         };
         if is_root {
             self.root_variables = resolved.clone();
@@ -223,21 +245,27 @@ impl Loader {
             label,
         });
         let calls = &parts.calls;
-        for step in order::order(&parts.locals, calls)? {
+        let steps = order::order(&parts.locals, calls).map_err(|e| also(e, &mut errors))?;
+        for step in steps {
             match step {
                 Step::Local(i) => {
                     let def = &parts.locals[i];
-                    let node = evaluator.eval(def.expr, def.src)?;
+                    let node = evaluator
+                        .eval(def.expr, def.src)
+                        .map_err(|e| also(e, &mut errors))?;
                     evaluator.set_local(&def.name, &node);
                 }
                 Step::Module(i) => {
                     let call = &calls[i];
                     let label = format!("module.{} ({})", call.name, call.dir.display());
-                    self.check_recursion(call, &label)?;
-                    let inputs = call.evaluate_inputs(&evaluator)?;
+                    self.check_recursion(call, &label)
+                        .map_err(|e| also(e, &mut errors))?;
+                    let inputs = call
+                        .evaluate_inputs(&evaluator)
+                        .map_err(|e| also(e, &mut errors))?;
                     let outputs = self
                         .load_dir(&call.dir, label, Caller::Module { call, inputs })
-                        .map_err(|err| err.with_note(call.note()))?;
+                        .map_err(|err| also(err.with_note(call.note()), &mut errors))?;
                     evaluator.set_module(&call.name, outputs);
                 }
             }
@@ -254,15 +282,20 @@ impl Loader {
             0
         };
         let _phase = crate::stats::phase("decode");
+        // Every block is decoded, so one run reports every broken block.
         for item in &parts.pending {
-            blocks::decode(
+            let decoded = blocks::decode(
                 item.block,
                 item.block_type,
                 item.src,
                 &evaluator,
                 &mut self.decoded,
-            )?;
+            );
+            if let Err(error) = decoded {
+                errors.push(error);
+            }
         }
+        ConfigError::check(errors)?;
         outputs::evaluate(&parts.outputs, &evaluator, module_name.as_deref())
     }
 
@@ -302,52 +335,81 @@ struct Parts<'a> {
     calls: Vec<ModuleCall<'a>>,
     outputs: Vec<OutputDecl<'a>>,
     pending: Vec<Pending<'a>>,
+    /// A block defining names others use (variable, locals, module,
+    /// output) could not be read: what follows would only echo that.
+    names_broken: bool,
 }
 
 impl<'a> Parts<'a> {
-    fn collect(&mut self, src: &'a SourceFile, body: &'a Body, constant: &Evaluator) -> Result<()> {
+    /// Sorts every block of `body`; the blocks that cannot be read go to
+    /// `errors`, and the others are still sorted.
+    fn collect(
+        &mut self,
+        src: &'a SourceFile,
+        body: &'a Body,
+        constant: &Evaluator,
+        errors: &mut Vec<ConfigError>,
+    ) {
         for structure in body.iter() {
-            let block = match structure {
-                Structure::Block(block) => block,
-                Structure::Attribute(attribute) => {
-                    return Err(ConfigError::at(
-                        src.locate(&attribute.key),
-                        format!(
-                            "unexpected attribute \"{}\" outside of any block",
-                            attribute.key.as_str()
-                        ),
+            if let Err(error) = self.collect_one(src, structure, constant) {
+                let names = structure.as_block().is_some_and(|block| {
+                    matches!(
+                        block.ident.as_str(),
+                        "variable" | "locals" | "module" | "output"
                     )
-                    .with_hint("attributes belong inside a block, e.g. locals { ... }"));
-                }
-            };
-            let block_type = blocks::block_type(block, src)?;
-            match block_type.name {
-                "variable" => {
-                    let decl = variables::decode(block, src, constant)?;
-                    if let Some(first) = self.variables.iter().find(|d| d.name == decl.name) {
-                        let message = format!(
-                            "variable \"{}\" is already declared at {}",
-                            decl.name, first.location
-                        );
-                        return Err(ConfigError::at(decl.location, message));
-                    }
-                    self.variables.push(decl);
-                }
-                "locals" => locals::collect(block, src, &mut self.locals)?,
-                "module" => {
-                    let call = module::collect(block, src, constant, &self.calls)?;
-                    self.calls.push(call);
-                }
-                "output" => {
-                    let output = outputs::collect(block, src, constant, &self.outputs)?;
-                    self.outputs.push(output);
-                }
-                _ => self.pending.push(Pending {
-                    block,
-                    block_type,
-                    src,
-                }),
+                });
+                self.names_broken |= names;
+                errors.push(error);
             }
+        }
+    }
+
+    fn collect_one(
+        &mut self,
+        src: &'a SourceFile,
+        structure: &'a Structure,
+        constant: &Evaluator,
+    ) -> Result<()> {
+        let block = match structure {
+            Structure::Block(block) => block,
+            Structure::Attribute(attribute) => {
+                return Err(ConfigError::at(
+                    src.locate(&attribute.key),
+                    format!(
+                        "unexpected attribute \"{}\" outside of any block",
+                        attribute.key.as_str()
+                    ),
+                )
+                .with_hint("attributes belong inside a block, e.g. locals { ... }"));
+            }
+        };
+        let block_type = blocks::block_type(block, src)?;
+        match block_type.name {
+            "variable" => {
+                let decl = variables::decode(block, src, constant)?;
+                if let Some(first) = self.variables.iter().find(|d| d.name == decl.name) {
+                    let message = format!(
+                        "variable \"{}\" is already declared at {}",
+                        decl.name, first.location
+                    );
+                    return Err(ConfigError::at(decl.location, message));
+                }
+                self.variables.push(decl);
+            }
+            "locals" => locals::collect(block, src, &mut self.locals)?,
+            "module" => {
+                let call = module::collect(block, src, constant, &self.calls)?;
+                self.calls.push(call);
+            }
+            "output" => {
+                let output = outputs::collect(block, src, constant, &self.outputs)?;
+                self.outputs.push(output);
+            }
+            _ => self.pending.push(Pending {
+                block,
+                block_type,
+                src,
+            }),
         }
         Ok(())
     }

@@ -64,6 +64,9 @@ pub struct Config {
     /// (`settings.work_mem`, `role.app.settings.work_mem`,
     /// `extension.app.pg_trgm`), so plan-time errors point at them.
     pub locations: BTreeMap<String, Location>,
+    /// Where each role was declared, by name (kept apart from `locations`
+    /// so thousands of roles cost no extra keys).
+    pub role_locations: BTreeMap<String, Location>,
     /// SHA-256 of the files' text and the resolved variable values
     /// (sensitive ones only through a slow hash), recorded in saved plans.
     pub digest: String,
@@ -73,6 +76,27 @@ pub struct Config {
     /// Problems worth saying that do not stop loading (a variables file
     /// setting an undeclared variable), each with its location.
     pub warnings: Vec<ConfigError>,
+}
+
+impl Config {
+    /// Where the value or block at `key` (an address such as `role.app`,
+    /// or a value under one, `role.app.settings.work_mem`) was written: the
+    /// key itself, else the closest enclosing key that has a location.
+    pub fn location_of(&self, key: &str) -> Option<&Location> {
+        let mut key = key;
+        loop {
+            if let Some(location) = self.locations.get(key) {
+                return Some(location);
+            }
+            if let Some(location) = key
+                .strip_prefix("role.")
+                .and_then(|name| self.role_locations.get(name))
+            {
+                return Some(location);
+            }
+            key = &key[..key.rfind('.')?];
+        }
+    }
 }
 
 /// Values for `variable` blocks given for one run, outside the

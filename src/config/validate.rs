@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::blocks::{Decoded, RefContext, RoleRef};
-use super::error::{ConfigError, Result};
+use super::error::{ConfigError, Location, Result};
 use super::suggest::did_you_mean;
 
 /// Predefined roles exist on every server and need no declaration.
@@ -14,43 +14,58 @@ fn is_predefined(name: &str) -> bool {
     name.starts_with("pg_")
 }
 
+/// Every problem found, in file order (see [`ConfigError::all`]).
 pub(crate) fn validate(decoded: &Decoded) -> Result<()> {
-    let declared = &decoded.role_locations;
-    for role_ref in &decoded.role_refs {
-        let name = &role_ref.name;
-        match &role_ref.context {
-            RefContext::MemberOf { member } if member == name => {
-                return Err(ConfigError::at(
-                    role_ref.location.clone(),
-                    format!("role \"{name}\" cannot be a member of itself"),
-                ));
-            }
-            _ if declared.contains_key(name) => {}
-            context if context.allows_predefined() && is_predefined(name) => {}
-            _ => {
-                let hint = did_you_mean(name, declared.keys().map(String::as_str))
-                    .unwrap_or_else(|| format!("declare it: role \"{name}\" {{}}"));
-                let mut message = format!("role \"{name}\" is not declared");
-                if role_ref.context == RefContext::ReassignOwnedTo {
-                    message.push_str("; reassign_owned_to must name a declared role");
-                }
-                return Err(ConfigError::at(role_ref.location.clone(), message).with_hint(hint));
-            }
-        }
-    }
-    check_membership_cycles(&decoded.role_refs)?;
-    super::blocks::validate_tables(&decoded.tables)?;
-    super::blocks::validate_certificates(decoded)?;
+    let mut errors: Vec<ConfigError> = decoded
+        .role_refs
+        .iter()
+        .filter_map(|role_ref| undeclared(role_ref, &decoded.role_locations))
+        .collect();
+    // Cycles only among valid references: a bad one would show twice.
+    let cycles = match errors.is_empty() {
+        true => check_membership_cycles(&decoded.role_refs),
+        false => Ok(()),
+    };
+    let checks = [
+        cycles,
+        super::blocks::validate_tables(&decoded.tables),
+        super::blocks::validate_certificates(decoded),
+    ];
+    errors.extend(checks.into_iter().filter_map(Result::err));
     if let Some(location) = &decoded.prune_location
         && decoded.config.manage.reassign_owned_to.is_none()
     {
-        return Err(ConfigError::at(
-            location.clone(),
-            "prune_roles = true needs reassign_owned_to, to receive the objects of dropped roles",
-        )
-        .with_hint("add reassign_owned_to = \"ROLE\" to the manage block"));
+        errors.push(
+            ConfigError::at(
+                location.clone(),
+                "prune_roles = true needs reassign_owned_to, to receive the objects of dropped roles",
+            )
+            .with_hint("add reassign_owned_to = \"ROLE\" to the manage block"),
+        );
     }
-    Ok(())
+    ConfigError::check(errors)
+}
+
+/// Why a reference to a role is wrong, if it is.
+fn undeclared(role_ref: &RoleRef, declared: &BTreeMap<String, Location>) -> Option<ConfigError> {
+    let name = &role_ref.name;
+    match &role_ref.context {
+        RefContext::MemberOf { member } if member == name => Some(ConfigError::at(
+            role_ref.location.clone(),
+            format!("role \"{name}\" cannot be a member of itself"),
+        )),
+        _ if declared.contains_key(name) => None,
+        context if context.allows_predefined() && is_predefined(name) => None,
+        _ => {
+            let hint = did_you_mean(name, declared.keys().map(String::as_str))
+                .unwrap_or_else(|| format!("declare it: role \"{name}\" {{}}"));
+            let mut message = format!("role \"{name}\" is not declared");
+            if role_ref.context == RefContext::ReassignOwnedTo {
+                message.push_str("; reassign_owned_to must name a declared role");
+            }
+            Some(ConfigError::at(role_ref.location.clone(), message).with_hint(hint))
+        }
+    }
 }
 
 /// Where a role stands in the depth-first walk for cycles.

@@ -15,7 +15,10 @@ mod schemas;
 mod server_settings;
 mod settings;
 mod tables;
+mod unmanaged;
 mod validate;
+
+use std::collections::BTreeMap;
 
 use crate::model::{HbaWrite, ManagePolicy, PendingRestart, ServerFacts, ServerState, TlsWork};
 use crate::plan::Change;
@@ -38,6 +41,8 @@ pub struct DiffOptions {
 pub struct Diff {
     pub changes: Vec<Change>,
     pub unmanaged_roles: Vec<String>,
+    /// Unmanaged roles with superuser-level powers, and those powers.
+    pub unmanaged_powers: BTreeMap<String, Vec<String>>,
     pub warnings: Vec<String>,
     /// Restart-only settings the running server does not use yet.
     pub pending_restart: Vec<PendingRestart>,

@@ -384,6 +384,14 @@ fn prune(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
     for name in undeclared {
         if !manage.prune_roles {
             out.unmanaged_roles.push(name.clone());
+            let powers = super::unmanaged::powers(&input.live.roles, name);
+            if !powers.is_empty() {
+                out.warnings.push(format!(
+                    "role \"{name}\" is not in the configuration but holds {}: declare it if it belongs, or drop it",
+                    powers.join(", ")
+                ));
+                out.unmanaged_powers.insert(name.clone(), powers);
+            }
             continue;
         }
         let heir = manage

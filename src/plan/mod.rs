@@ -11,6 +11,8 @@ pub mod saved;
 mod statement;
 pub mod target;
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 pub use change::{Action, AttributeChange, Change, Need, NeedKind};
@@ -30,6 +32,9 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Live roles that are neither declared nor reserved, left alone.
     pub unmanaged_roles: Vec<String>,
+    /// Those of them with superuser-level powers, and the powers (drift).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unmanaged_powers: BTreeMap<String, Vec<String>>,
     pub warnings: Vec<String>,
     /// Restart-only settings that are configured but not running yet. Not
     /// changes: a plan with only these is empty.
@@ -77,6 +82,7 @@ impl Plan {
         Plan {
             changes,
             unmanaged_roles: diff.unmanaged_roles,
+            unmanaged_powers: diff.unmanaged_powers,
             warnings: diff.warnings,
             pending_restart: diff.pending_restart,
             notes: diff.notes,
@@ -109,6 +115,30 @@ impl Plan {
 
     /// Every statement in execution order (see [`execution_order`]), keeping
     /// the diff's order within the same phase and target.
+    /// The change a statement apply ran comes from, by its text as errors
+    /// show it (passwords redacted). A statement several changes were
+    /// combined into (`GRANT g TO a, b`) is put down to the first of them.
+    pub fn change_of(&self, redacted: &str) -> Option<&Change> {
+        let from = |change: &&Change, exact: bool| {
+            change
+                .statements
+                .iter()
+                .any(|statement| match (exact, &statement.listing) {
+                    (true, _) => statement.redacted() == redacted,
+                    (false, Some(listing)) => {
+                        redacted.starts_with(&listing.head)
+                            && redacted.ends_with(&listing.tail)
+                            && redacted.contains(&listing.item)
+                    }
+                    (false, None) => false,
+                })
+        };
+        self.changes
+            .iter()
+            .find(|change| from(change, true))
+            .or_else(|| self.changes.iter().find(|change| from(change, false)))
+    }
+
     pub fn statements(&self) -> Vec<&Statement> {
         let mut statements: Vec<&Statement> = self
             .changes

@@ -116,7 +116,11 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     .await;
     drop(phase);
     bar.finish_and_clear();
-    let report = report?;
+    let report = report.map_err(|err| {
+        err.locate(&plan, |address| {
+            config.location_of(address).map(ToString::to_string)
+        })
+    })?;
     // The verification reads the server again: the plan is no longer
     // needed beyond its counts, and at scale it weighs tens of megabytes.
     let summary = plan.summary();

@@ -81,7 +81,8 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     .await;
     bar.finish_and_clear();
     lock::release(&db).await;
-    let report = report?;
+    // A saved plan carries no configuration: the address alone.
+    let report = report.map_err(|err| err.locate(&plan, |_| None))?;
     let summary = plan.summary();
     println!(
         "\nApply complete! Resources: {} added, {} changed, {} destroyed.",

@@ -370,3 +370,76 @@ fn no_files() {
         format!("no *.hcl files in {}", dir.path().display())
     );
 }
+
+/// Each error as `file:line:column: message`, without the directory.
+fn every_error(err: &ConfigError) -> Vec<String> {
+    std::iter::once(err)
+        .chain(err.more())
+        .map(|e| {
+            let at = e.location.as_ref().expect("located");
+            format!(
+                "{}:{}:{}: {}",
+                at.file.file_name().unwrap().to_string_lossy(),
+                at.line,
+                at.column,
+                e.message
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_broken_block_is_reported_in_file_order() {
+    let dir = dir_with(&[
+        (
+            "a.hcl",
+            "role \"a\" {\n  logn = true\n}\n\nrole \"b\" {\n  login = \"yes\"\n}\n\nrole \"c\" {\n  member_of = [\"nobody\"]\n}\n",
+        ),
+        (
+            "b.hcl",
+            "rloe \"d\" {}\n\ndatabase \"db\" {\n  owner = \"ghost\"\n}\n",
+        ),
+    ]);
+    let err = load_in(dir.path(), &VariableInputs::default(), env(&[])).unwrap_err();
+    let all = every_error(&err);
+    assert_eq!(all.len(), 3, "{all:#?}");
+    assert!(
+        all[0].starts_with("a.hcl:2:3: unknown attribute \"logn\""),
+        "{all:#?}"
+    );
+    assert!(all[1].starts_with("a.hcl:6:"), "{all:#?}");
+    assert!(
+        all[2].starts_with("b.hcl:1:1: unknown block type \"rloe\""),
+        "{all:#?}"
+    );
+    // Fixed, the blocks that could be read reveal what only the whole
+    // configuration shows: both references to undeclared roles at once.
+    let dir = dir_with(&[
+        ("a.hcl", "role \"c\" {\n  member_of = [\"nobody\"]\n}\n"),
+        ("b.hcl", "database \"db\" {\n  owner = \"ghost\"\n}\n"),
+    ]);
+    let err = load_in(dir.path(), &VariableInputs::default(), env(&[])).unwrap_err();
+    let all = every_error(&err);
+    assert_eq!(
+        all,
+        [
+            "a.hcl:2:16: role \"nobody\" is not declared",
+            "b.hcl:2:11: role \"ghost\" is not declared"
+        ]
+    );
+}
+
+#[test]
+fn every_file_with_a_syntax_error_is_reported() {
+    let dir = dir_with(&[
+        ("a.hcl", "role \"a\" {\n  login = \n}\n"),
+        ("b.hcl", "role \"b\" {}\n"),
+        ("c.hcl", "role \"c\" {\n"),
+    ]);
+    let err = load_in(dir.path(), &VariableInputs::default(), env(&[])).unwrap_err();
+    let files: Vec<String> = every_error(&err)
+        .iter()
+        .map(|e| e.split(':').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(files, ["a.hcl", "c.hcl"]);
+}

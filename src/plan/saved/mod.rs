@@ -16,6 +16,7 @@
 mod file;
 mod seal;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,8 @@ pub struct SavedPlan {
     /// The changes, with the statements apply runs.
     pub changes: Vec<Change<SealedStatement>>,
     pub unmanaged_roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unmanaged_powers: BTreeMap<String, Vec<String>>,
     pub warnings: Vec<String>,
     pub pending_restart: Vec<PendingRestart>,
     pub notes: Vec<String>,
@@ -269,6 +272,7 @@ impl SavedPlan {
                 .map(|change| change.clone().map_statements(|s| s.seal()))
                 .collect(),
             unmanaged_roles: plan.unmanaged_roles.clone(),
+            unmanaged_powers: plan.unmanaged_powers.clone(),
             warnings: plan.warnings.clone(),
             pending_restart: plan.pending_restart.clone(),
             notes: plan.notes.clone(),
@@ -286,6 +290,7 @@ impl SavedPlan {
                 .map(|change| change.clone().map_statements(Statement::unseal))
                 .collect(),
             unmanaged_roles: self.unmanaged_roles.clone(),
+            unmanaged_powers: self.unmanaged_powers.clone(),
             warnings: self.warnings.clone(),
             pending_restart: self.pending_restart.clone(),
             notes: self.notes.clone(),

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::DriftReport;
 use crate::render::escape::display_safe;
+use crate::text::{NAMES_SHOWN, capped};
 
 /// Table cells cannot hold pipes or newlines; control characters are
 /// escaped (the summary is also read in a terminal).
@@ -26,6 +27,7 @@ pub fn render_markdown(report: &DriftReport) -> String {
     let _ = writeln!(out, "## pgfort drift: {}\n", code(&report.target));
     if !report.drifted {
         out.push_str("No drift: the server matches the configuration.\n");
+        unmanaged(report, &mut out);
         return out;
     }
     let _ = writeln!(
@@ -55,5 +57,19 @@ pub fn render_markdown(report: &DriftReport) -> String {
             );
         }
     }
+    unmanaged(report, &mut out);
     out
+}
+
+/// The undeclared roles without superuser-level powers: information only.
+fn unmanaged(report: &DriftReport, out: &mut String) {
+    if report.unmanaged_roles.is_empty() {
+        return;
+    }
+    let names: Vec<String> = report.unmanaged_roles.iter().map(|r| code(r)).collect();
+    let _ = writeln!(
+        out,
+        "\nUnmanaged roles (not declared, left alone): {}",
+        capped(names, NAMES_SHOWN)
+    );
 }

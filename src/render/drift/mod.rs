@@ -20,7 +20,7 @@ pub use text::render_text;
 use crate::plan::{Action, AttributeChange, Change, Plan};
 
 /// Bumped whenever the JSON shape of [`DriftReport`] changes.
-pub const FORMAT_VERSION: &str = "1";
+pub const FORMAT_VERSION: &str = "2";
 
 /// What `pgfort drift` reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -37,6 +37,10 @@ pub struct DriftReport {
     pub total: usize,
     /// By kind, in name order.
     pub kinds: Vec<DriftKind>,
+    /// Roles on the server the configuration does not declare and pgfort
+    /// leaves alone, without superuser-level powers (those with them are
+    /// drift, in `kinds`).
+    pub unmanaged_roles: Vec<String>,
 }
 
 /// The objects of one kind (`role`, `grant`, `setting`, `hba`, …) that
@@ -76,6 +80,9 @@ pub enum DriftState {
     Changed,
     /// On the server, and the configuration says it should not be.
     Unexpected,
+    /// A role on the server the configuration does not declare, with
+    /// superuser-level powers (the reasons name them): nobody reviewed it.
+    Unmanaged,
 }
 
 /// One attribute's two sides. Sensitive values read `(sensitive)`.
@@ -101,11 +108,29 @@ impl DriftReport {
                 .or_default()
                 .push(DriftObject::of(change));
         }
+        let powerful = &plan.unmanaged_powers;
+        if !powerful.is_empty() {
+            let roles = kinds.entry("role").or_default();
+            roles.extend(powerful.iter().map(|(name, powers)| DriftObject {
+                address: crate::plan::address::role(name),
+                state: DriftState::Unmanaged,
+                differences: Vec::new(),
+                reasons: vec![format!("it holds {}", powers.join(", "))],
+            }));
+            roles.sort_by(|a, b| a.address.cmp(&b.address));
+        }
+        let total = plan.changes.len() + powerful.len();
         DriftReport {
             format_version: FORMAT_VERSION,
             target: target.into(),
-            drifted: !plan.changes.is_empty(),
-            total: plan.changes.len(),
+            drifted: total > 0,
+            total,
+            unmanaged_roles: plan
+                .unmanaged_roles
+                .iter()
+                .filter(|name| !powerful.contains_key(*name))
+                .cloned()
+                .collect(),
             kinds: kinds
                 .into_iter()
                 .map(|(kind, objects)| DriftKind {
@@ -128,7 +153,7 @@ impl DriftObject {
         // of its attributes would bury the objects that really changed.
         let differences = match state {
             DriftState::Changed => change.attributes.iter().map(DriftDifference::of).collect(),
-            DriftState::Missing | DriftState::Unexpected => Vec::new(),
+            DriftState::Missing | DriftState::Unexpected | DriftState::Unmanaged => Vec::new(),
         };
         DriftObject {
             address: change.address.clone(),
@@ -181,6 +206,7 @@ impl DriftState {
             DriftState::Missing => "+",
             DriftState::Changed => "~",
             DriftState::Unexpected => "-",
+            DriftState::Unmanaged => "!",
         }
     }
 
@@ -189,6 +215,9 @@ impl DriftState {
             DriftState::Missing => "missing on the server",
             DriftState::Changed => "changed on the server",
             DriftState::Unexpected => "on the server, not in the configuration",
+            DriftState::Unmanaged => {
+                "on the server, not in the configuration, with superuser-level powers"
+            }
         }
     }
 }

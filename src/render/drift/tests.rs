@@ -23,6 +23,15 @@ fn drifted() -> DriftReport {
     hba.touches_access = true;
     plan.changes.push(hba);
     plan.changes.sort_by(|a, b| a.address.cmp(&b.address));
+    // Undeclared roles: one with superuser-level powers (drift), one not.
+    plan.unmanaged_roles = vec!["intruder".into(), "legacy_reader".into()];
+    plan.unmanaged_powers.insert(
+        "intruder".into(),
+        vec![
+            "SUPERUSER".into(),
+            "membership in pg_write_server_files".into(),
+        ],
+    );
     DriftReport::new(&plan, "postgres@db.example.com:5432/postgres")
 }
 
@@ -34,11 +43,34 @@ fn clean() -> DriftReport {
 }
 
 #[test]
+fn an_undeclared_role_with_powers_alone_is_drift() {
+    let mut plan = Plan::new(Default::default(), String::new());
+    plan.unmanaged_roles = vec!["intruder".into(), "reader".into()];
+    let quiet = DriftReport::new(&plan, "x");
+    assert!(
+        !quiet.drifted,
+        "unmanaged roles without powers are no drift"
+    );
+    assert!(
+        render_text(&quiet)
+            .contains("Unmanaged roles (not declared, left alone): intruder, reader")
+    );
+    plan.unmanaged_powers
+        .insert("intruder".into(), vec!["CREATEROLE".into()]);
+    let report = DriftReport::new(&plan, "x");
+    assert!(report.drifted);
+    assert_eq!(report.total, 1);
+    assert_eq!(report.kinds[0].objects[0].state, DriftState::Unmanaged);
+    assert_eq!(report.unmanaged_roles, ["reader"]);
+}
+
+#[test]
 fn groups_by_kind_and_keeps_secrets_out() {
     let report = drifted();
     let kinds: Vec<&str> = report.kinds.iter().map(|k| k.kind.as_str()).collect();
     assert_eq!(kinds, ["hba", "role", "setting"]);
-    assert_eq!(report.total, 5);
+    assert_eq!(report.total, 6);
+    assert_eq!(report.unmanaged_roles, ["legacy_reader"]);
     for text in [
         render_text(&report),
         render_json(&report),
