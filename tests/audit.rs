@@ -54,7 +54,18 @@ fn fresh_cluster_fails_logging_and_ssl_and_exits_3() {
     assert!(out.stdout.contains("Score: "), "{}", out.stdout);
     assert!(!out.stdout.contains("SCRAM-SHA-256$"), "a verifier leaked");
     let (report, _) = statuses(&cluster, &[]);
-    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["format_version"], 2);
+    // The report names the server audited.
+    assert_eq!(
+        report["target"]["server"],
+        format!("127.0.0.1:{}", cluster.port())
+    );
+    assert!(
+        out.stdout
+            .contains(&format!(" on 127.0.0.1:{} (PostgreSQL ", cluster.port())),
+        "{}",
+        out.stdout
+    );
     // A constant number of queries, whatever the catalog holds.
     let queries = |cluster: &TestCluster| {
         let out = cluster.pgfort(&["audit", "-v", "--no-color"]);

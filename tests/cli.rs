@@ -94,6 +94,14 @@ fn fmt_check_reports_then_fmt_rewrites_keeping_comments() {
     let check = pgfort(dir.path(), &["fmt", "--check", "."]);
     assert_eq!(check.code, Some(1), "{check:?}");
     assert!(check.stdout.contains("main.hcl"), "{}", check.stdout);
+    // The diff of what fmt would change.
+    assert!(
+        check.stdout.contains("main.hcl (formatted)")
+            && check.stdout.contains("-login=true\n")
+            && check.stdout.contains("+  login            = true\n"),
+        "{}",
+        check.stdout
+    );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("main.hcl")).unwrap(),
         messy,
@@ -275,6 +283,132 @@ fn completions_for_each_shell_and_a_manual_page() {
         &man.stdout[..man.stdout.len().min(200)]
     );
     assert!(man.stdout.contains(".TH pgfort"), "{}", man.stdout);
+}
+
+#[test]
+fn man_out_writes_a_page_per_subcommand_each_with_exit_status_environment_and_examples() {
+    let dir = workdir();
+    let out = pgfort(dir.path(), &["man", "--out", "man1"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let man1 = dir.path().join("man1");
+    for name in [
+        "pgfort",
+        "pgfort-plan",
+        "pgfort-apply",
+        "pgfort-drift",
+        "pgfort-audit",
+        "pgfort-sandbox",
+        "pgfort-sandbox-up",
+    ] {
+        assert!(man1.join(format!("{name}.1")).is_file(), "{}", out.stdout);
+        assert!(
+            out.stdout.contains(&format!("wrote man1/{name}.1\n")),
+            "{}",
+            out.stdout
+        );
+    }
+    assert!(!man1.join("pgfort-help.1").exists(), "{}", out.stdout);
+
+    let pages: Vec<(String, String)> = std::fs::read_dir(&man1)
+        .expect("man1")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read_to_string(&path).expect("page"))
+        })
+        .collect();
+    assert_eq!(pages.len(), out.stdout.lines().count(), "{}", out.stdout);
+    for (name, roff) in &pages {
+        for heading in [
+            ".SH \"EXIT STATUS\"\n",
+            ".SH ENVIRONMENT\n",
+            ".SH EXAMPLES\n",
+        ] {
+            assert!(roff.contains(heading), "{name} lacks {heading}");
+        }
+        for reference in page_references(roff) {
+            assert!(
+                man1.join(format!("{reference}.1")).is_file(),
+                "{name} refers to {reference}(1), which was not written"
+            );
+        }
+    }
+    let page = |name: &str| {
+        let (_, roff) = pages.iter().find(|(n, _)| n == name).expect(name);
+        roff.as_str()
+    };
+    let main_references = page_references(page("pgfort.1"));
+    assert!(
+        main_references.contains(&"pgfort-plan".to_owned()),
+        "{main_references:?}"
+    );
+    assert!(
+        page_references(page("pgfort-sandbox-up.1")).contains(&"pgfort-sandbox".to_owned()),
+        "{}",
+        page("pgfort-sandbox-up.1")
+    );
+
+    let plan_exit = section(page("pgfort-plan.1"), ".SH \"EXIT STATUS\"");
+    assert!(plan_exit.contains("\\fB2\\fR\n"), "{plan_exit}");
+    assert!(plan_exit.contains("detailed"), "{plan_exit}");
+    assert!(!plan_exit.contains("\\fB3\\fR"), "{plan_exit}");
+    let audit_exit = section(page("pgfort-audit.1"), ".SH \"EXIT STATUS\"");
+    assert!(audit_exit.contains("\\fB3\\fR\n"), "{audit_exit}");
+    let drift_exit = section(page("pgfort-drift.1"), ".SH \"EXIT STATUS\"");
+    assert!(drift_exit.contains("Drift"), "{drift_exit}");
+    let plan_env = section(page("pgfort-plan.1"), ".SH ENVIRONMENT");
+    assert!(plan_env.contains("\\fBPGHOST\\fR"), "{plan_env}");
+    assert!(plan_env.contains("\\fBPGFORT_PLAN_KEY\\fR"), "{plan_env}");
+    let fmt_env = section(page("pgfort-fmt.1"), ".SH ENVIRONMENT");
+    assert!(!fmt_env.contains("PGHOST"), "{fmt_env}");
+
+    // Without --out, the same main page goes to standard output.
+    let printed = pgfort(dir.path(), &["man"]);
+    assert_eq!(printed.code, Some(0), "{printed:?}");
+    assert_eq!(printed.stdout, page("pgfort.1"));
+
+    let checked = std::process::Command::new("man").arg("--version").output();
+    if let Err(error) = checked {
+        eprintln!("skipping the `man -l --warnings` check: man is not runnable ({error})");
+        return;
+    }
+    for (name, _) in &pages {
+        let rendered = std::process::Command::new("man")
+            .args(["-l", "--warnings", "-E", "UTF-8"])
+            .arg(man1.join(name))
+            .stdout(std::process::Stdio::null())
+            .output()
+            .expect("run man");
+        let warnings = String::from_utf8_lossy(&rendered.stderr);
+        assert!(rendered.status.success(), "{name}: {warnings}");
+        assert!(warnings.is_empty(), "{name}:\n{warnings}");
+    }
+}
+
+/// The `pgfort…(1)` pages a roff page refers to; clap_mangen and pgfort
+/// write the dash of a page name as `\-`.
+fn page_references(roff: &str) -> Vec<String> {
+    let text = roff.replace("\\-", "-");
+    text.match_indices("(1)")
+        .filter_map(|(at, _)| {
+            let start = text[..at]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .map_or(0, |i| i + 1);
+            let name = &text[start..at];
+            name.starts_with("pgfort").then(|| name.to_owned())
+        })
+        .collect()
+}
+
+/// A page's section: from `heading` to the next `.SH`.
+fn section<'a>(roff: &'a str, heading: &str) -> &'a str {
+    let start = roff.find(heading).unwrap_or_else(|| panic!("no {heading}"));
+    let body = &roff[start + heading.len()..];
+    body.find("\n.SH ").map_or(body, |end| &body[..end])
 }
 
 #[test]

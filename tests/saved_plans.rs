@@ -103,10 +103,9 @@ fn a_saved_plan_is_applied_exactly() {
         refused.stderr
     );
 
-    let applied = cluster.pgfort_in(
-        dir.path(),
-        &["apply", "--auto-approve", "--no-color", "plan.pgfort"],
-    );
+    // Reviewed when it was saved: applied without --auto-approve, and
+    // without a terminal, as Terraform does.
+    let applied = cluster.pgfort_in(dir.path(), &["apply", "--no-color", "plan.pgfort"]);
     assert!(applied.success(), "{applied:?}");
     assert!(
         applied
@@ -116,6 +115,23 @@ fn a_saved_plan_is_applied_exactly() {
         applied.stdout
     );
     assert!(role_exists(&cluster, "sp_app"));
+    // Applying it again says it was applied, and changes nothing.
+    let again = cluster.pgfort_in(dir.path(), &["apply", "--no-color", "plan.pgfort"]);
+    assert_eq!(again.code, Some(1), "{again:?}");
+    assert!(
+        again
+            .stderr
+            .contains("plan.pgfort was already applied (applied 20"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again
+            .stderr
+            .contains("run `pgfort plan` to see whether anything is left"),
+        "{}",
+        again.stderr
+    );
     assert!(!role_exists(&cluster, "sp_late"), "only the saved plan ran");
     // The verifier hashed when the plan was saved is the password's.
     cluster.check_login("sp_app", PASSWORD);

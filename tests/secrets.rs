@@ -53,3 +53,37 @@ role "logged_user" {
         );
     }
 }
+
+#[test]
+fn password_prompt_without_a_terminal_says_so_plainly() {
+    use std::os::unix::process::CommandExt as _;
+    let dir = workdir();
+    write_files(dir.path(), &[("main.hcl", "role \"r\" {}\n")]);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pgfort"));
+    command
+        .current_dir(dir.path())
+        .args([
+            "plan",
+            "--password-prompt",
+            "--database-url",
+            "host=127.0.0.1 port=1",
+            ".",
+        ])
+        .stdin(std::process::Stdio::null());
+    // A session of its own: no controlling terminal, as in CI.
+    // SAFETY: setsid is async-signal-safe and touches no parent state.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let out = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--password-prompt needs a terminal to ask for the password of user"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("PGPASSWORD"), "{stderr}");
+}

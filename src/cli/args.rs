@@ -62,8 +62,15 @@ pub enum Command {
     /// Print a shell completion script (e.g. `pgfort completions bash >
     /// /etc/bash_completion.d/pgfort`).
     Completions(CompletionsArgs),
-    /// Print the manual page, in roff (e.g. `pgfort man | man -l -`).
-    Man,
+    /// Print the manual page pgfort(1), in roff, or with --out write it and
+    /// a page per subcommand.
+    ///
+    /// Without --out, pgfort(1) goes to standard output, to read at once
+    /// (`pgfort man | man -l -`). With --out DIR, pgfort.1 and one page per
+    /// subcommand (pgfort-plan.1, pgfort-sandbox-up.1, …) are written into
+    /// DIR, to install where man finds them (e.g. `pgfort man --out
+    /// /usr/local/share/man/man1`).
+    Man(ManArgs),
     /// Write the live server as *.hcl files, to adopt it: a plan of them
     /// against the same server is empty. Read-only; passwords are never
     /// written.
@@ -222,7 +229,8 @@ pub struct ApplyArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub options: PlanOptions,
-    /// Apply without asking for confirmation (required without a terminal).
+    /// Apply without asking for confirmation (required without a terminal;
+    /// a saved plan is applied without asking: it was reviewed when made).
     #[arg(long)]
     pub auto_approve: bool,
     /// How long to wait for another pgfort run's lock (e.g. 30s, 2m).
@@ -298,6 +306,17 @@ pub struct SchemaArgs {
     pub document: Option<String>,
     /// Write the schema (every schema when none is named) into DIR, as
     /// NAME.schema.json, instead of printing it.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `pgfort man`: print the main page, or write every page into a
+/// directory (packagers want the files; a user reading now wants stdout).
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write pgfort.1 and one page per subcommand (pgfort-plan.1,
+    /// pgfort-sandbox-up.1, …) into DIR, created if needed, instead of
+    /// printing pgfort(1).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

@@ -76,7 +76,10 @@ pub(crate) fn hcl_files(dir: &Path) -> Result<Vec<PathBuf>> {
         return Err(ConfigError::general(format!(
             "no *.hcl files in {}",
             dir.display()
-        )));
+        ))
+        .with_hint(
+            "pass the directory holding the configuration (`pgfort plan ./config`), or write one there: examples/quickstart is a start, and `pgfort export -o DIR` writes one from a live server",
+        ));
     }
     files.sort();
     Ok(files)

@@ -140,6 +140,20 @@ impl<'a> BlockReader<'a> {
         self.node(name)?.map(|node| node.to_text(name)).transpose()
     }
 
+    /// Where `name` is written as a literal string (no variable, local or
+    /// function in it), if it is: a secret there is in the file in clear.
+    pub fn literal(&mut self, name: &'static str) -> Option<Location> {
+        let attribute = self.attribute(name)?;
+        let literal = match &attribute.value {
+            hcl_edit::expr::Expression::String(_) => true,
+            hcl_edit::expr::Expression::StringTemplate(template) => template
+                .iter()
+                .all(|element| matches!(element, hcl_edit::template::Element::Literal(_))),
+            _ => false,
+        };
+        literal.then(|| self.src.locate(&attribute.key))
+    }
+
     pub fn secret(&mut self, name: &'static str) -> Result<Option<Secret>> {
         self.node(name)?
             .map(|node| node.to_secret(name))

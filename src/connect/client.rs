@@ -60,6 +60,13 @@ pub async fn connect_interactive(
 
 /// Reads a password from the terminal without echo (`--password-prompt`).
 pub fn prompt_password(user: &str) -> Result<Secret, ConnectError> {
+    // The prompt is read from the controlling terminal, not stdin: in CI
+    // or under a service manager there is none.
+    if std::fs::File::open("/dev/tty").is_err() {
+        return Err(ConnectError::Invalid(format!(
+            "--password-prompt needs a terminal to ask for the password of user {user}, and there is none; give the password with PGPASSWORD, ~/.pgpass or the connection block instead"
+        )));
+    }
     rpassword::prompt_password(format!("Password for user {user}: "))
         .map(Secret::new)
         .map_err(|e| {

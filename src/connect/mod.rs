@@ -181,6 +181,12 @@ impl ConnectionSettings {
 
     /// `user@host:port/dbname`, for messages and logs: never the password.
     pub fn redacted_target(&self) -> String {
+        format!("{}@{}/{}", self.user, self.server_address(), self.dbname)
+    }
+
+    /// `host:port` (hosts comma-separated, IPv6 ones bracketed): which
+    /// server, for reports.
+    pub fn server_address(&self) -> String {
         let hosts: Vec<String> = self
             .hosts()
             .map(|h| {
@@ -191,13 +197,7 @@ impl ConnectionSettings {
                 }
             })
             .collect();
-        format!(
-            "{}@{}:{}/{}",
-            self.user,
-            hosts.join(","),
-            self.port,
-            self.dbname
-        )
+        format!("{}:{}", hosts.join(","), self.port)
     }
 
     /// The same server, user and TLS settings, another database.

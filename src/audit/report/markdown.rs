@@ -19,9 +19,10 @@ pub fn render_markdown(report: &Report) -> String {
     let total = report.summary.total;
     let _ = writeln!(
         out,
-        "## pgfort audit: {}@{} (PostgreSQL {})\n",
+        "## pgfort audit: {}@{} on {} (PostgreSQL {})\n",
         cell(&target.user),
         cell(&target.database),
+        cell(&target.server),
         target.server_version
     );
     let _ = writeln!(

@@ -22,7 +22,7 @@ pub use sarif::render_sarif;
 pub use text::render_text;
 
 /// Bumped whenever the JSON shape changes (see schema/audit.schema.json).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// How the report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,10 +61,13 @@ impl FromStr for Severity {
     }
 }
 
-/// Which server was audited, as the user and database (no host, no secrets).
+/// Which server was audited: address, user and database (no secrets).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "AuditTarget", deny_unknown_fields)]
 pub struct Target {
+    /// `host:port` pgfort connected to (a socket directory for a local
+    /// socket).
+    pub server: String,
     /// e.g. `17.2`.
     pub server_version: String,
     pub user: String,
@@ -134,7 +137,8 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(facts: &AuditFacts, findings: Vec<Finding>) -> Report {
+    /// The report of `findings` on the server at `server` (`host:port`).
+    pub fn new(facts: &AuditFacts, findings: Vec<Finding>, server: String) -> Report {
         let mut total = Counts::default();
         let mut by_severity: BTreeMap<&'static str, Counts> = BTreeMap::new();
         for finding in &findings {
@@ -152,6 +156,7 @@ impl Report {
             format_version: FORMAT_VERSION,
             tool: "pgfort",
             target: Target {
+                server,
                 server_version: version_text(facts.version_num),
                 user: facts.session_user.clone(),
                 database: facts.current_database.clone(),

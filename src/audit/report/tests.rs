@@ -8,7 +8,11 @@ use crate::audit::fixtures::{hardened, unprivileged, weak_with_hostssl};
 use crate::audit::{Selection, run};
 
 fn report(facts: &AuditFacts) -> Report {
-    Report::new(facts, run(facts, &Selection::default()))
+    Report::new(
+        facts,
+        run(facts, &Selection::default()),
+        "db.example.com:5432".to_owned(),
+    )
 }
 
 #[test]

@@ -31,9 +31,10 @@ pub fn render_text(report: &Report, color: bool) -> String {
     let target = &report.target;
     let _ = writeln!(
         out,
-        "pgfort audit of {}@{} (PostgreSQL {})",
+        "pgfort audit of {}@{} on {} (PostgreSQL {})",
         safe(&target.user),
         safe(&target.database),
+        safe(&target.server),
         target.server_version
     );
     let mut areas: Vec<Area> = report.findings.iter().map(|f| f.area).collect();

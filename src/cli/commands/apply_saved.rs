@@ -11,7 +11,6 @@ use crate::Error;
 use crate::apply::{self, lock};
 use crate::cli::args::ApplyArgs;
 use crate::cli::output::print_text;
-use crate::cli::prompt::{confirm, stdin_is_terminal};
 use crate::cli::{Outcome, Ui};
 use crate::inspect::{self, Db};
 use crate::plan::LiveDigests;
@@ -21,13 +20,10 @@ use crate::render::{self, PlanDoc, TextOptions};
 
 pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     refuse_planning_flags(args)?;
+    // A saved plan was reviewed when it was made (`plan -out`, `show`):
+    // like Terraform, applying it asks nothing.
     let saved = saved::read(&args.dir, plan_key().as_ref())?;
-    if !args.auto_approve && !stdin_is_terminal() {
-        return Err(Error::usage(
-            "refusing to apply without confirmation: stdin is not a terminal",
-            Some("review the plan with `pgfort show FILE`, then pass --auto-approve"),
-        ));
-    }
+    saved::check_not_applied(&args.dir, &saved)?;
     let restart = local_server(args)?;
     let settings = resolve_target_from(&args.connection, &saved.target.as_block())?;
     saved.target.check(&settings)?;
@@ -57,11 +53,6 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         lock::release(&db).await;
         return Ok(Outcome::Success);
     }
-    if !args.auto_approve && !confirm("\nDo you want to perform these actions?") {
-        lock::release(&db).await;
-        println!("\nApply cancelled.");
-        return Ok(Outcome::Failure);
-    }
     let started = Instant::now();
     let bar = progress_bar(plan.statements().len());
     let report = apply::apply_with(
@@ -83,6 +74,10 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     lock::release(&db).await;
     // A saved plan carries no configuration: the address alone.
     let report = report.map_err(|err| err.locate(&plan, |_| None))?;
+    // Applied in full: the file is spent (a failure leaves it stale instead).
+    if let Err(err) = saved::record_applied(&args.dir, &saved, &settings.redacted_target()) {
+        eprintln!("warning: {err}");
+    }
     let summary = plan.summary();
     println!(
         "\nApply complete! Resources: {} added, {} changed, {} destroyed.",

@@ -54,7 +54,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     }
     let findings = audit::run(&facts, &selection);
     let failed = audit::fails_at(&findings, args.fail_on);
-    let report = Report::new(&facts, findings);
+    let report = Report::new(&facts, findings, settings.server_address());
     let json_error = |e: serde_json::Error| Error::Internal(format!("rendering the report: {e}"));
     match args.format {
         Format::Text => print_text(&render_text(&report, ui.color), ui.color),

@@ -1,5 +1,5 @@
-//! `pgfort completions SHELL` and `pgfort man`: generated from the clap
-//! definitions, so they never fall behind the flags.
+//! `pgfort completions SHELL`: generated from the clap definitions, so it
+//! never falls behind the flags. (`pgfort man` is in `man.rs`.)
 
 use std::io::Write as _;
 
@@ -16,19 +16,9 @@ pub fn completions(shell: clap_complete::Shell) -> Result<Outcome, Error> {
     emit(&out)
 }
 
-/// Prints the manual page (roff).
-pub fn man() -> Result<Outcome, Error> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut out)
-        .map_err(|source| Error::Io {
-            context: "rendering the manual page".to_owned(),
-            source,
-        })?;
-    emit(&out)
-}
-
-fn emit(bytes: &[u8]) -> Result<Outcome, Error> {
+/// Writes `bytes` to standard output. Shared with `pgfort man`: both print
+/// generated text that is often piped into a reader that may stop early.
+pub(super) fn emit(bytes: &[u8]) -> Result<Outcome, Error> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(Outcome::Success),

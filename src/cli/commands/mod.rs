@@ -9,6 +9,7 @@ mod drift;
 mod export;
 mod fmt;
 mod hba_recovery;
+mod man;
 mod plan;
 mod progress;
 mod sandbox;
@@ -33,7 +34,7 @@ pub fn dispatch(command: Command, ui: Ui) -> Result<Outcome, Error> {
         Command::Show(args) => show::run(&args, ui),
         Command::Drift(args) => common::block_on(drift::run(&args)),
         Command::Completions(args) => completions::completions(args.shell),
-        Command::Man => completions::man(),
+        Command::Man(args) => man::run(&args),
         Command::Export(args) => common::block_on(export::run(&args)),
         Command::Schema(args) => schema::run(&args),
     }

@@ -52,6 +52,17 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
     }
     if let Some(secret) = reader.secret("password")? {
         role.password = Password::Clear(secret);
+        if let Some(location) = reader.literal("password") {
+            out.config.warnings.push(
+                ConfigError::at(
+                    location,
+                    format!("the password of role \"{name}\" is written in the file in clear text"),
+                )
+                .with_hint(format!(
+                    "declare a sensitive variable and set it outside the file (-var, a .pgfortvars file kept out of version control, PGFORT_VAR_…): variable \"{name}_password\" {{ sensitive = true }} and password = var.{name}_password"
+                )),
+            );
+        }
     }
     if let Some(node) = reader.node("keep_password")?
         && node.to_bool("keep_password")?

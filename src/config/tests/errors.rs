@@ -369,6 +369,7 @@ fn no_files() {
         err.to_string(),
         format!("no *.hcl files in {}", dir.path().display())
     );
+    assert!(err.hint.unwrap().contains("examples/quickstart"));
 }
 
 /// Each error as `file:line:column: message`, without the directory.

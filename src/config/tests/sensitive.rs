@@ -144,3 +144,25 @@ fn prompts_without_echo() {
         Password::Clear(crate::model::Secret::new("typed"))
     );
 }
+
+#[test]
+fn a_password_written_in_clear_in_the_file_is_warned_about() {
+    let text = "variable \"pw\" {\n  sensitive = true\n}\n\nrole \"from_var\" {\n  password = var.pw\n}\n\nrole \"literal\" {\n  password = \"written-here\"\n}\n";
+    let dir = dir_with(&[("main.hcl", text)]);
+    let inputs = VariableInputs {
+        cli: vec![("pw".to_string(), SECRET.to_string())],
+        ..Default::default()
+    };
+    let config = load_in(dir.path(), &inputs, env(&[])).unwrap();
+    let warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].ends_with(
+            "main.hcl:10:3: the password of role \"literal\" is written in the file in clear text"
+        ),
+        "{warnings:?}"
+    );
+    assert!(!warnings[0].contains("written-here"));
+    let hint = config.warnings[0].hint.as_deref().unwrap_or_default();
+    assert!(hint.contains("password = var.literal_password"), "{hint}");
+}

@@ -54,6 +54,8 @@ pub fn write(path: &Path, plan: &SavedPlan, key: Option<&PlanKey>) -> Result<(),
         }
     };
     let _ = fs::remove_file(&temporary);
+    // A new plan at this path has not been applied.
+    let _ = fs::remove_file(applied_path(path));
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -72,6 +74,52 @@ pub fn write(path: &Path, plan: &SavedPlan, key: Option<&PlanKey>) -> Result<(),
         return Err(io("cannot write", path)(source));
     }
     Ok(())
+}
+
+/// Beside a plan applied from `path`: `FILE.applied` records that it was
+/// applied, when and to which server, so that applying the same file
+/// again is refused for what it is rather than as a stale plan.
+fn applied_path(path: &Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".applied");
+    name.into()
+}
+
+/// Records that `plan`, read from `path`, was applied to `target`.
+pub fn record_applied(path: &Path, plan: &SavedPlan, target: &str) -> Result<(), SavedPlanError> {
+    let now = time::OffsetDateTime::now_utc();
+    let text = format!(
+        "fingerprint {}\napplied {}-{:02}-{:02} {:02}:{:02}:{:02} UTC to {target}\n",
+        plan.live.fingerprint,
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let record = applied_path(path);
+    fs::write(&record, text).map_err(|source| SavedPlanError::Io {
+        context: "cannot write",
+        path: record,
+        source,
+    })
+}
+
+/// Refuses a plan `path` whose record says it was applied already.
+pub fn check_not_applied(path: &Path, plan: &SavedPlan) -> Result<(), SavedPlanError> {
+    let Ok(text) = fs::read_to_string(applied_path(path)) else {
+        return Ok(());
+    };
+    let mut lines = text.lines();
+    let same = lines.next() == Some(&format!("fingerprint {}", plan.live.fingerprint));
+    match (same, lines.next()) {
+        (true, Some(record)) => Err(SavedPlanError::Applied {
+            path: path.to_path_buf(),
+            record: record.to_owned(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Reads a saved plan and checks its digest (keyed when `key` is given).

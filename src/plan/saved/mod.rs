@@ -21,7 +21,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use file::{HEADER, is_saved_plan, read, write};
+pub use file::{HEADER, check_not_applied, is_saved_plan, read, record_applied, write};
 pub use seal::{PLAN_KEY_ENV, PlanKey};
 
 use super::{Change, LiveDigests, Plan, SealedStatement, Statement};
@@ -155,6 +155,8 @@ pub enum SavedPlanError {
     KeyExpected { path: PathBuf },
     #[error("the server changed since this plan was made: {}", .changes.join(", "))]
     Stale { changes: Vec<String> },
+    #[error("{} was already applied ({record})", path.display())]
+    Applied { path: PathBuf, record: String },
     #[error("this plan was made for {planned}, but the connection now leads to {now}")]
     OtherTarget { planned: String, now: String },
 }
@@ -183,6 +185,9 @@ impl SavedPlanError {
             }
             SavedPlanError::Stale { .. } => {
                 "nothing was applied; make a new plan with `pgfort plan -out FILE`, review it, and apply that one"
+            }
+            SavedPlanError::Applied { .. } => {
+                "nothing was applied again; run `pgfort plan` to see whether anything is left to do"
             }
             SavedPlanError::OtherTarget { .. } => {
                 "connect to the server the plan was made for (--database-url, PG* variables), or make a plan for this one"

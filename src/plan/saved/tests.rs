@@ -270,3 +270,29 @@ fn a_plan_without_a_digest_is_refused() {
         Err(SavedPlanError::Version { found: 2, .. })
     ));
 }
+
+#[test]
+fn an_applied_plan_is_recorded_and_a_new_plan_at_its_path_clears_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.pgfort");
+    let plan = saved();
+    write(&path, &plan, None).unwrap();
+    assert!(check_not_applied(&path, &plan).is_ok());
+    record_applied(&path, &plan, "postgres@db:5432/postgres").unwrap();
+    let err = check_not_applied(&path, &plan).unwrap_err();
+    let SavedPlanError::Applied { record, .. } = &err else {
+        panic!("{err}");
+    };
+    assert!(record.starts_with("applied 20"), "{record}");
+    assert!(
+        record.ends_with(" UTC to postgres@db:5432/postgres"),
+        "{record}"
+    );
+    // Another plan (another state) at the same path is not the one applied.
+    let mut other = saved();
+    other.live.fingerprint = "0".repeat(64);
+    assert!(check_not_applied(&path, &other).is_ok());
+    // Writing a plan there clears the record.
+    write(&path, &plan, None).unwrap();
+    assert!(check_not_applied(&path, &plan).is_ok());
+}
