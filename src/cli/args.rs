@@ -374,7 +374,8 @@ pub enum SandboxCommand {
     },
     /// Say whether the sandbox exists and runs, and where.
     Status(SandboxArgs),
-    /// Print `export PG…=…` lines for the sandbox (eval "$(pgfort sandbox env)").
+    /// Print `export PG…=…` lines for the sandbox, creating and starting it
+    /// if needed (eval "$(pgfort sandbox env)").
     Env(SandboxArgs),
 }
 
