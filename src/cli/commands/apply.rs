@@ -3,8 +3,6 @@
 
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use super::common::{connect_db, ensure_sandbox, load_config, resolve_target};
 use crate::Error;
 use crate::apply::restart::LocalServer;
@@ -96,7 +94,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     }
     let started = Instant::now();
     let before = db.round_trips();
-    let bar = progress_bar(plan.statements().len());
+    let bar = super::progress::StatementProgress::start(plan.statements().len());
     let apply_options = apply::ApplyOptions {
         local_files: args.connection.sandbox || args.pgdata.is_some(),
         statement_lock_timeout: args.statement_lock_timeout,
@@ -107,15 +105,12 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         &db,
         &settings,
         &plan,
-        &|done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        },
+        &|done, total| bar.set(done, total),
         apply_options,
     )
     .await;
     drop(phase);
-    bar.finish_and_clear();
+    drop(bar);
     let report = report.map_err(|err| {
         err.locate(&plan, |address| {
             config.location_of(address).map(ToString::to_string)
@@ -262,16 +257,4 @@ async fn restart_if_pending(
     Err(Error::Internal(
         "the server still does not use the configured values after a restart".to_owned(),
     ))
-}
-
-/// A bar on stderr for long applies; hidden when stderr is not a terminal.
-pub(super) fn progress_bar(total: usize) -> ProgressBar {
-    let bar = ProgressBar::new(total as u64);
-    if let Ok(style) = ProgressStyle::with_template("  applying {bar:30} {pos}/{len} statements") {
-        bar.set_style(style);
-    }
-    if total < 100 {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    bar
 }

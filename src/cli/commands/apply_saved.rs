@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::apply::{local_server, progress_bar};
+use super::apply::local_server;
 use super::common::{plan_key, resolve_target_from};
 use crate::Error;
 use crate::apply::{self, lock};
@@ -54,15 +54,12 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         return Ok(Outcome::Success);
     }
     let started = Instant::now();
-    let bar = progress_bar(plan.statements().len());
+    let bar = super::progress::StatementProgress::start(plan.statements().len());
     let report = apply::apply_with(
         &db,
         &settings,
         &plan,
-        &|done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        },
+        &|done, total| bar.set(done, total),
         apply::ApplyOptions {
             local_files: args.connection.sandbox || args.pgdata.is_some(),
             statement_lock_timeout: args.statement_lock_timeout,
@@ -70,7 +67,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         },
     )
     .await;
-    bar.finish_and_clear();
+    drop(bar);
     lock::release(&db).await;
     // A saved plan carries no configuration: the address alone.
     let report = report.map_err(|err| err.locate(&plan, |_| None))?;
