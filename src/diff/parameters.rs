@@ -128,9 +128,22 @@ pub(crate) fn same(param: Option<&Parameter>, a: &str, b: &str) -> bool {
     }
 }
 
+/// Parameters whose value is a file mode, which `SHOW` prints in octal.
+const OCTAL: &[&str] = &[
+    "unix_socket_permissions",
+    "log_file_mode",
+    "data_directory_mode",
+];
+
 /// A value in the base unit (as `pg_settings.setting` holds it) as `SHOW`
 /// prints it.
 pub(crate) fn show(param: &Parameter, base_value: &str) -> String {
+    // File modes: SHOW prints them in octal, as people write them.
+    if OCTAL.contains(&param.name.as_str())
+        && let Ok(mode) = base_value.trim().parse::<u32>()
+    {
+        return format!("{mode:04o}");
+    }
     match (&param.unit, base_value.trim().parse::<f64>()) {
         (Some(unit), Ok(number)) => display(number, unit),
         _ => base_value.to_owned(),

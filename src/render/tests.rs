@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::diff::{DiffInput, DiffOptions, diff};
 use crate::model::{ManagePolicy, Membership, Password, Role, Secret, ServerFacts, ServerState};
-use crate::plan::Plan;
+use crate::plan::{Action, AttributeChange, Change, Plan};
 
 pub(super) fn sample_plan() -> Plan {
     let facts = ServerFacts {
@@ -154,6 +154,49 @@ fn long_lists_of_unmanaged_roles_are_capped_unless_verbose() {
     assert!(verbose.contains("u04999, u05000\n"));
     let json: serde_json::Value = serde_json::from_str(&render_json(&plan)).unwrap();
     assert_eq!(json["unmanaged_roles"].as_array().map(Vec::len), Some(5000));
+}
+
+/// 500 roles whose connection limit goes from 5 to 7, one changed
+/// otherwise in their midst, and 3 alike settings (too few to group).
+fn alike_plan() -> Plan {
+    let mut plan = Plan::new(Default::default(), String::new());
+    for i in 1..=500 {
+        let mut change = Change::new(format!("role.u{i:03}"), Action::Update);
+        let limit = if i == 250 { "9" } else { "7" };
+        change.attributes.push(AttributeChange::new(
+            "connection_limit",
+            Some("5".into()),
+            Some(limit.into()),
+        ));
+        plan.changes.push(change);
+    }
+    for name in ["a", "b", "c"] {
+        let mut change = Change::new(format!("setting.{name}"), Action::Update);
+        change.attributes.push(AttributeChange::new(
+            "value",
+            Some("1".into()),
+            Some("2".into()),
+        ));
+        plan.changes.push(change);
+    }
+    plan
+}
+
+#[test]
+fn alike_changes_are_drawn_once() {
+    let text = render_text(&PlanDoc::new(&alike_plan()), TextOptions::default());
+    insta::assert_snapshot!("plan_text_alike", text);
+    assert_eq!(text.matches("connection_limit = 5 -> 7").count(), 2);
+    assert!(text.lines().count() < 60, "{text}");
+    let verbose = render_text(
+        &PlanDoc::new(&alike_plan()),
+        TextOptions {
+            verbose: true,
+            ..Default::default()
+        },
+    );
+    assert!(verbose.contains("u247, u248, u249\n"), "{verbose}");
+    assert!(!verbose.contains("-v lists them"));
 }
 
 #[test]

@@ -93,8 +93,11 @@ pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
     }
     legend(doc, &style, &mut out);
     out.push_str("pgfort will perform the following actions:\n\n");
-    for change in doc.changes {
-        render_change(change, &style, options, &mut out);
+    for run in runs(doc.changes) {
+        match run {
+            [change] => render_change(change, &style, options, &mut out),
+            alike => render_alike(alike, &style, options, &mut out),
+        }
     }
     let s = doc.summary;
     let _ = writeln!(
@@ -139,13 +142,128 @@ fn legend(doc: &PlanDoc<'_>, style: &Style, out: &mut String) {
     out.push('\n');
 }
 
-fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut String) {
-    let verb = match change.action {
+/// Alike changes next to each other (same kind and action, the same
+/// attribute changes and reasons: 500 roles whose connection limit goes
+/// from 5 to 7) are drawn once from this many on.
+const ALIKE_FROM: usize = 5;
+
+/// The changes in order, cut into runs of alike ones (see [`ALIKE_FROM`];
+/// shorter runs are cut into single changes).
+fn runs(changes: &[Change]) -> Vec<&[Change]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < changes.len() {
+        let first = &changes[start];
+        let len = changes[start..]
+            .iter()
+            .take_while(|change| alike(first, change))
+            .count()
+            .max(1);
+        if len >= ALIKE_FROM {
+            out.push(&changes[start..start + len]);
+        } else {
+            out.extend((start..start + len).map(|i| std::slice::from_ref(&changes[i])));
+        }
+        start += len;
+    }
+    out
+}
+
+/// Whether two changes read the same but for the object's name.
+fn alike(a: &Change, b: &Change) -> bool {
+    a.kind() == b.kind()
+        && a.action == b.action
+        && a.attributes == b.attributes
+        && a.reasons == b.reasons
+        && a.needs_restart == b.needs_restart
+        && a.details == b.details
+        && a.file_diff.is_empty()
+        && b.file_diff.is_empty()
+}
+
+/// Alike changes as one block: how many, their names (capped unless
+/// verbose), then the attribute changes they share.
+fn render_alike(changes: &[Change], style: &Style, options: TextOptions, out: &mut String) {
+    let Some(first) = changes.first() else {
+        return;
+    };
+    let kind = safe(first.kind());
+    let count = crate::text::thousands(changes.len());
+    let verb = verb(first.action);
+    let _ = writeln!(
+        out,
+        "  {} {verb}, alike",
+        style.paint(BOLD, &format!("# {count} × {kind}"))
+    );
+    let names = changes.iter().map(|change| {
+        let name = change
+            .address
+            .split_once('.')
+            .map_or(change.address.as_str(), |(_, name)| name);
+        safe(name).into_owned()
+    });
+    let shown = if options.verbose {
+        usize::MAX
+    } else {
+        NAMES_SHOWN
+    };
+    let more = if options.verbose || changes.len() <= NAMES_SHOWN {
+        String::new()
+    } else {
+        " (-v lists them)".to_owned()
+    };
+    let _ = writeln!(out, "  #   {}{more}", capped(names, shown));
+    for reason in &first.reasons {
+        let _ = writeln!(out, "  # (because {})", safe(reason));
+    }
+    if first.needs_restart {
+        let _ = writeln!(out, "{}", super::restart::REQUIRES_RESTART);
+    }
+    let symbol = style.symbol(first.action);
+    if first.attributes.is_empty() {
+        let _ = writeln!(out, "  {symbol} {count} × {kind}");
+    } else {
+        let _ = writeln!(out, "  {symbol} {count} × {kind} {{");
+        attributes(&first.attributes, style, out);
+        out.push_str("    }\n");
+    }
+    if options.verbose {
+        for detail in &first.details {
+            let _ = writeln!(out, "    # {}", safe(detail));
+        }
+    }
+    if options.show_sql {
+        for statement in changes.iter().flat_map(|change| &change.statements) {
+            let _ = writeln!(out, "    SQL: {};", safe(&statement.redacted()));
+        }
+    }
+    out.push('\n');
+}
+
+/// What happens to an object, in the plan's words.
+fn verb(action: Action) -> &'static str {
+    match action {
         Action::Create => "will be created",
         Action::Update => "will be updated in-place",
         Action::Replace => "must be replaced",
         Action::Delete => "will be destroyed",
-    };
+    }
+}
+
+/// The attribute lines of a block, names aligned.
+fn attributes(attributes: &[AttributeChange], style: &Style, out: &mut String) {
+    let width = attributes
+        .iter()
+        .map(|a| safe(&a.name).chars().count())
+        .max()
+        .unwrap_or(0);
+    for attribute in attributes {
+        render_attribute(attribute, width, style, out);
+    }
+}
+
+fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut String) {
+    let verb = verb(change.action);
     // Every text from the configuration or the server is escaped as it
     // goes into a line, so that none can rewrite the lines around it.
     let address = safe(&change.address);
@@ -171,15 +289,7 @@ fn render_change(change: &Change, style: &Style, options: TextOptions, out: &mut
         let _ = writeln!(out, "  {symbol} {heading}");
     } else {
         let _ = writeln!(out, "  {symbol} {heading} {{");
-        let width = change
-            .attributes
-            .iter()
-            .map(|a| safe(&a.name).chars().count())
-            .max()
-            .unwrap_or(0);
-        for attribute in &change.attributes {
-            render_attribute(attribute, width, style, out);
-        }
+        attributes(&change.attributes, style, out);
         out.push_str("    }\n");
     }
     for line in &change.file_diff {

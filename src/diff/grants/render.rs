@@ -99,7 +99,36 @@ pub(super) fn change(key: &GroupKey, group: &Group<'_>, version_num: u32) -> Opt
     change.destructive = false; // a revoked privilege is restored by another apply
     attributes(key, group, &object_moves, version_num, &mut change);
     statements(key, &object_moves, &mut change);
-    for (scope, privilege, m) in &default_moves {
+    default_attributes(&default_moves, &mut change);
+    default_statements(&default_moves, &mut change);
+    record_needs(key, group, &mut change);
+    Some(change)
+}
+
+/// Privileges in the order PostgreSQL's documentation lists them.
+const CANONICAL: &[&str] = &[
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "TRUNCATE",
+    "REFERENCES",
+    "TRIGGER",
+    "MAINTAIN",
+    "USAGE",
+    "EXECUTE",
+    "CREATE",
+];
+
+/// One attribute per scope of future objects: the privileges granted
+/// together on one line (`future tables of app_owner in app = SELECT,
+/// INSERT, UPDATE, DELETE`), those revoked on another, and a line per grant
+/// option change.
+fn default_attributes(default_moves: &[(&DefaultKey, &String, Move)], change: &mut Change) {
+    // (attribute name, revoked, granted): plain grants and revokes of one
+    // scope accumulate; a grant option change stands alone.
+    let mut lines: Vec<(String, Vec<String>, Vec<String>, bool)> = Vec::new();
+    for (scope, privilege, m) in default_moves {
         let owner_schema = match &scope.schema {
             Some(schema) => format!("{} in {schema}", scope.owner),
             None => scope.owner.clone(),
@@ -120,13 +149,34 @@ pub(super) fn change(key: &GroupKey, group: &Group<'_>, version_num: u32) -> Opt
                 Some(privilege.to_string()),
             ),
         };
-        change
-            .attributes
-            .push(AttributeChange::new(&name, before, after));
+        let plain = matches!(m, Move::Grant { .. } | Move::Revoke { .. });
+        match lines.last_mut() {
+            Some((last, revoked, granted, true))
+                if plain && *last == name && revoked.is_empty() == before.is_none() =>
+            {
+                revoked.extend(before);
+                granted.extend(after);
+            }
+            _ => lines.push((
+                name,
+                before.into_iter().collect(),
+                after.into_iter().collect(),
+                plain,
+            )),
+        }
     }
-    default_statements(&default_moves, &mut change);
-    record_needs(key, group, &mut change);
-    Some(change)
+    for (name, revoked, granted, _) in lines {
+        let joined = |mut list: Vec<String>| {
+            // In the order PostgreSQL lists them (SELECT, INSERT, …).
+            list.sort_by_key(|p| CANONICAL.iter().position(|c| p.starts_with(c)));
+            (!list.is_empty()).then(|| list.join(", "))
+        };
+        change.attributes.push(AttributeChange::new(
+            &name,
+            joined(revoked),
+            joined(granted),
+        ));
+    }
 }
 
 /// The grantee, the database and schema the objects are in, and the

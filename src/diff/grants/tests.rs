@@ -187,6 +187,31 @@ fn all_tables_grants_the_missing_ones_and_future_ones_but_not_to_owners() {
 }
 
 #[test]
+fn future_privileges_granted_together_read_as_one_line() {
+    let d = run(
+        &desired(vec![all_tables(&["SELECT", "INSERT", "UPDATE", "DELETE"])]),
+        &live(),
+    );
+    let change = d
+        .changes
+        .iter()
+        .find(|c| c.address == "grant.readers.app.app.tables")
+        .unwrap();
+    let future: Vec<_> = change
+        .attributes
+        .iter()
+        .filter(|a| a.name.starts_with("future "))
+        .collect();
+    assert_eq!(future.len(), 1, "{:?}", change.attributes);
+    assert_eq!(future[0].name, "future tables of owner in app");
+    assert_eq!(future[0].before, None);
+    assert_eq!(
+        future[0].after.as_deref(),
+        Some("SELECT, INSERT, UPDATE, DELETE")
+    );
+}
+
+#[test]
 fn converged_state_has_no_changes() {
     let mut live = live();
     let catalog = live.catalogs.get_mut("app").unwrap();

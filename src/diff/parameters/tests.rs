@@ -145,3 +145,19 @@ fn numbers_are_checked_against_units_and_bounds() {
     assert!(parse(&cost, "-1").is_err());
     assert_eq!(show(&p, "16384"), "128MB");
 }
+
+#[test]
+fn file_modes_show_in_octal_as_written() {
+    let mode = param(
+        "unix_socket_permissions",
+        VarType::Integer,
+        None,
+        ("0", "511"),
+    );
+    assert_eq!(show(&mode, "511"), "0777");
+    assert_eq!(show(&mode, "448"), "0700");
+    assert!(same(Some(&mode), "511", "0777"));
+    // Other integers stay decimal.
+    let plain = param("max_connections", VarType::Integer, None, ("1", "262143"));
+    assert_eq!(show(&plain, "511"), "511");
+}
