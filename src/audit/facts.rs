@@ -139,4 +139,20 @@ impl AuditFacts {
             .iter()
             .any(|role| role.name == self.session_user && role.superuser)
     }
+
+    /// Every role `name` is a member of, directly or through groups (what
+    /// `+group` in pg_hba.conf follows), itself included.
+    pub fn groups_of<'a>(&'a self, name: &'a str) -> std::collections::BTreeSet<&'a str> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut queue = vec![name];
+        while let Some(role) = queue.pop() {
+            if !seen.insert(role) {
+                continue;
+            }
+            if let Some(fact) = self.roles.iter().find(|r| r.name == role) {
+                queue.extend(fact.member_of.iter().map(String::as_str));
+            }
+        }
+        seen
+    }
 }

@@ -129,15 +129,20 @@ fn ssl_bypass(facts: &AuditFacts) -> Check {
 }
 
 /// A rule's user field names a superuser: `all`, the name, or `+group`
-/// of which a superuser is a direct member.
+/// of which a superuser is a member, directly or through other groups (as
+/// the server follows them).
 fn superuser_remote(facts: &AuditFacts) -> Check {
-    let superusers: Vec<&crate::audit::facts::RoleFact> =
-        facts.roles.iter().filter(|r| r.superuser).collect();
+    let superusers: Vec<(&str, std::collections::BTreeSet<&str>)> = facts
+        .roles
+        .iter()
+        .filter(|r| r.superuser)
+        .map(|r| (r.name.as_str(), facts.groups_of(&r.name)))
+        .collect();
     let names_superuser = |user: &str| {
         user == "all"
-            || superusers.iter().any(|s| match user.strip_prefix('+') {
-                Some(group) => s.name == group || s.member_of.iter().any(|g| g == group),
-                None => s.name == user,
+            || superusers.iter().any(|(name, groups)| match user.strip_prefix('+') {
+                Some(group) => groups.contains(group),
+                None => *name == user,
             })
     };
     offending(
@@ -307,6 +312,28 @@ mod tests {
         for role in &mut facts.roles {
             if role.superuser {
                 role.member_of.push("dba".to_owned());
+            }
+        }
+        assert!(matches!(superuser_remote(&facts), Check::Fail(_)));
+    }
+
+    #[test]
+    fn superuser_through_nested_groups() {
+        // postgres -> ops -> admins, and `host all +admins 10.1.2.0/24`.
+        let mut facts = crate::audit::fixtures::hardened();
+        let mut admins = rule("10.1.2.0", "255.255.255.0");
+        admins.users = vec!["+admins".to_owned()];
+        facts.hba_rules = Some(vec![admins]);
+        let mut ops = facts.roles[0].clone();
+        ops.name = "ops".to_owned();
+        ops.superuser = false;
+        ops.login = false;
+        ops.member_of = vec!["admins".to_owned()];
+        facts.roles.push(ops);
+        assert!(matches!(superuser_remote(&facts), Check::Pass(_)));
+        for role in &mut facts.roles {
+            if role.superuser {
+                role.member_of.push("ops".to_owned());
             }
         }
         assert!(matches!(superuser_remote(&facts), Check::Fail(_)));

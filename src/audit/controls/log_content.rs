@@ -1,6 +1,7 @@
 //! Who did what (CIS 3.1.20-3.1.25, 3.2, 7.2): connections, sessions,
 //! statements and replication commands, with lines that name their source.
 
+use super::log_levels::log_messages_suppressed;
 use super::{bool_setting, setting, setting_check, verdict};
 use crate::audit::facts::AuditFacts;
 use crate::audit::{Area, Check, Control, Severity};
@@ -70,7 +71,10 @@ pub const CONTROLS: &[Control] = &[
         severity: Severity::High,
         rationale: "Connection attempts are the first thing an incident review needs.",
         remedy: "settings { log_connections = true }",
-        check: |f| setting_check(f, "log_connections", connections_logged),
+        check: |f| {
+            log_messages_suppressed(f)
+                .unwrap_or_else(|| setting_check(f, "log_connections", connections_logged))
+        },
     },
     Control {
         id: "3.1.21",
@@ -79,7 +83,10 @@ pub const CONTROLS: &[Control] = &[
         severity: Severity::Medium,
         rationale: "Session ends and durations complete the connection record.",
         remedy: "settings { log_disconnections = true }",
-        check: |f| bool_setting(f, "log_disconnections", true),
+        check: |f| {
+            log_messages_suppressed(f)
+                .unwrap_or_else(|| bool_setting(f, "log_disconnections", true))
+        },
     },
     Control {
         id: "3.1.23",
@@ -106,7 +113,10 @@ pub const CONTROLS: &[Control] = &[
         severity: Severity::Medium,
         rationale: "Schema and role changes must leave a trace.",
         remedy: "settings { log_statement = \"ddl\" }",
-        check: |f| setting_check(f, "log_statement", |v| v.trim() != "none"),
+        check: |f| {
+            log_messages_suppressed(f)
+                .unwrap_or_else(|| setting_check(f, "log_statement", |v| v.trim() != "none"))
+        },
     },
     Control {
         id: "3.2",
@@ -115,7 +125,7 @@ pub const CONTROLS: &[Control] = &[
         severity: Severity::Low,
         rationale: "pgaudit records object-level access that log_statement cannot.",
         remedy: "extension \"pgaudit\" {\n  database = \"postgres\" # also preloads the library; requires restart\n}\n\nsettings {\n  pgaudit = { log = \"ddl, write\" }\n}",
-        check: pgaudit,
+        check: |f| log_messages_suppressed(f).unwrap_or_else(|| pgaudit(f)),
     },
     Control {
         id: "7.2",
@@ -124,7 +134,10 @@ pub const CONTROLS: &[Control] = &[
         severity: Severity::Low,
         rationale: "Replication connections can copy the whole cluster; they should be logged.",
         remedy: "settings { log_replication_commands = true }",
-        check: |f| bool_setting(f, "log_replication_commands", true),
+        check: |f| {
+            log_messages_suppressed(f)
+                .unwrap_or_else(|| bool_setting(f, "log_replication_commands", true))
+        },
     },
 ];
 

@@ -130,3 +130,41 @@ fn hcl_remedies_parse() {
         }
     }
 }
+
+/// The hardened server with `name` set to `value`.
+fn hardened_with(name: &str, value: &str) -> crate::audit::facts::AuditFacts {
+    let mut facts = hardened();
+    facts.settings.insert(
+        name.to_owned(),
+        crate::audit::facts::SettingFact {
+            value: value.to_owned(),
+            unit: None,
+        },
+    );
+    facts
+}
+
+#[test]
+fn nothing_logged_above_error_is_no_pass() {
+    // log_min_messages = fatal or panic: no error, connection, statement
+    // or replication command reaches the log.
+    for level in ["fatal", "panic", "PANIC"] {
+        let facts = hardened_with("log_min_messages", level);
+        for id in ["3.1.14", "3.1.20", "3.1.21", "3.1.25", "7.2"] {
+            let check = (find(id).check)(&facts);
+            assert!(matches!(check, Check::Fail(_)), "{id} at {level}: {}", render(&check));
+        }
+    }
+    // log: LOG messages are still written, errors are not.
+    let facts = hardened_with("log_min_messages", "log");
+    assert!(matches!((find("3.1.14").check)(&facts), Check::Fail(_)));
+    assert!(matches!((find("3.1.20").check)(&facts), Check::Pass(_)));
+    // log_min_error_statement above error: no failing statement is logged.
+    for level in ["log", "fatal", "panic"] {
+        let facts = hardened_with("log_min_error_statement", level);
+        let check = (find("3.1.15").check)(&facts);
+        assert!(matches!(check, Check::Fail(_)), "{level}: {}", render(&check));
+    }
+    let facts = hardened_with("log_min_error_statement", "warning");
+    assert!(matches!((find("3.1.15").check)(&facts), Check::Pass(_)));
+}
