@@ -102,10 +102,16 @@ pub fn select_and_guard(plan: Plan, config: &Config, targets: &Targets) -> Resul
 /// A problem only the server could reveal, pointed at the configuration
 /// value it is about (or the closest enclosing one that has a location).
 fn located(config: &Config, problem: diff::InputProblem) -> ConfigError {
-    let error = match config.location_of(&problem.key) {
+    let location = config.location_of(&problem.key);
+    let mut error = match location {
         Some(location) => ConfigError::at(location.clone(), problem.message),
         None => ConfigError::general(problem.message),
     };
+    // A value written in a module: through which calls it came.
+    let chains = location.and_then(|l| config.module_notes.get(&l.file));
+    for chain in chains.into_iter().flatten() {
+        error = error.with_note(chain.clone());
+    }
     error.with_optional_hint(problem.hint)
 }
 

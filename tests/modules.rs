@@ -415,3 +415,43 @@ settings {{
         "PUBLIC lost CREATE; the owner kept it; root and module settings both applied"
     );
 }
+
+#[test]
+fn an_error_only_the_server_reveals_names_the_module_chain() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[
+            (
+                "main.hcl",
+                "module \"outer\" {\n  source = \"./outer\"\n}\n",
+            ),
+            (
+                "outer/main.hcl",
+                "module \"inner\" {\n  source = \"../inner\"\n}\n",
+            ),
+            ("inner/main.hcl", "settings {\n  wrok_mem = \"4MB\"\n}\n"),
+        ],
+    );
+    // Valid offline: only the server knows which settings exist.
+    assert_eq!(
+        offline(&["validate", &dir.path().display().to_string()]).code,
+        Some(0)
+    );
+    let out = plan(&cluster, dir.path(), &[]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    for text in [
+        "inner/main.hcl:2:3: ",
+        "wrok_mem",
+        "in module \"inner\" called at ",
+        "outer/main.hcl:1:1, in module \"outer\" called at ",
+        "/main.hcl:1:1",
+    ] {
+        assert!(
+            out.stderr.contains(text),
+            "{text:?} not in:\n{}",
+            out.stderr
+        );
+    }
+}

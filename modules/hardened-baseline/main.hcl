@@ -53,6 +53,10 @@ settings {
   post_auth_delay          = 0
   ssl_min_protocol_version = "TLSv1.2"
 
+  # ext-fsync, ext-full-page-writes: a crash must not corrupt the cluster
+  fsync            = true
+  full_page_writes = true
+
   autovacuum = true
 }
 

@@ -175,6 +175,9 @@ impl Loader {
             }
             Caller::Root { .. } => err,
         })?;
+        if let Caller::Module { call, .. } = &caller {
+            self.record_module_chain(call, &paths);
+        }
         let mut sources = Vec::with_capacity(paths.len());
         for path in &paths {
             let text = std::fs::read_to_string(path).map_err(|err| {
@@ -300,6 +303,27 @@ impl Loader {
         }
         ConfigError::check(errors)?;
         outputs::evaluate(&parts.outputs, &evaluator, module_name.as_deref())
+    }
+
+    /// Records, for each file of a called module, the chain of calls that
+    /// loaded it (`in module "inner" called at modules/app/main.hcl:3:1, in
+    /// module "app" called at main.hcl:5:3`), so an error only the server
+    /// reveals can say how its value got there.
+    fn record_module_chain(&mut self, call: &ModuleCall<'_>, paths: &[PathBuf]) {
+        let notes = &mut self.decoded.config.module_notes;
+        let chain = match notes
+            .get(&call.location.file)
+            .and_then(|chains| chains.first())
+        {
+            Some(outer) => format!("{}, {outer}", call.note()),
+            None => call.note(),
+        };
+        for path in paths {
+            let chains = notes.entry(path.clone()).or_default();
+            if !chains.contains(&chain) {
+                chains.push(chain.clone());
+            }
+        }
     }
 
     /// Refuses a call of a directory that is already being loaded: it

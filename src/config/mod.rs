@@ -64,6 +64,9 @@ pub struct Config {
     /// (`settings.work_mem`, `role.app.settings.work_mem`,
     /// `extension.app.pg_trgm`), so plan-time errors point at them.
     pub locations: BTreeMap<String, Location>,
+    /// For each file of a called module, the chains of `module` calls
+    /// that loaded it (several when it is called more than once).
+    pub module_notes: BTreeMap<PathBuf, Vec<String>>,
     /// Where each role was declared, by name (kept apart from `locations`
     /// so thousands of roles cost no extra keys).
     pub role_locations: BTreeMap<String, Location>,

@@ -140,10 +140,12 @@ fn superuser_remote(facts: &AuditFacts) -> Check {
         .collect();
     let names_superuser = |user: &str| {
         user == "all"
-            || superusers.iter().any(|(name, groups)| match user.strip_prefix('+') {
-                Some(group) => groups.contains(group),
-                None => *name == user,
-            })
+            || superusers
+                .iter()
+                .any(|(name, groups)| match user.strip_prefix('+') {
+                    Some(group) => groups.contains(group),
+                    None => *name == user,
+                })
     };
     offending(
         facts,

@@ -2,6 +2,7 @@
 //! reading settings. Every check is a pure function of the facts.
 
 pub mod auth;
+pub mod ciphers;
 pub mod files;
 pub mod hba;
 pub mod log_content;

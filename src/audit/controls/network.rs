@@ -36,21 +36,17 @@ fn hostssl_rules(facts: &AuditFacts) -> Check {
 
 /// Forward secrecy: static RSA key exchange must be excluded, or only
 /// (EC)DHE suites listed. TLS 1.3 suites are always forward-secret.
+/// What `ssl_ciphers` admits (see [`super::ciphers`]): no anonymous,
+/// unencrypted, export, DES, 3DES, RC4 or MD5 suite, nor static RSA.
 fn ciphers(facts: &AuditFacts) -> Check {
     let value = match setting(facts, "ssl_ciphers") {
         Ok(value) => value,
         Err(skip) => return skip,
     };
-    let list = value.value.to_ascii_uppercase();
-    let excludes_rsa = list.split(':').any(|c| c == "!KRSA" || c == "!RSA");
-    let only_ephemeral = list
-        .split(':')
-        .filter(|c| !c.starts_with('!') && !c.starts_with('-'))
-        .all(|c| c.contains("ECDHE") || c.contains("DHE") || c.starts_with("TLS_"));
-    verdict(
-        excludes_rsa || only_ephemeral,
-        vec![shown("ssl_ciphers", value)],
-    )
+    let weak = super::ciphers::weak_classes(&value.value);
+    let mut evidence = vec![shown("ssl_ciphers", value)];
+    evidence.extend(weak.iter().map(|class| format!("admits {class}")));
+    verdict(weak.is_empty(), evidence)
 }
 
 const SSL_REMEDY: &str = "settings {\n  ssl           = true\n  ssl_cert_file = \"server.crt\"\n  ssl_key_file  = \"server.key\"\n}";
@@ -95,9 +91,9 @@ pub const CONTROLS: &[Control] = &[
     Control {
         id: "6.10-ext",
         area: Area::Network,
-        title: "ssl_ciphers allows only forward-secret suites",
+        title: "ssl_ciphers admits only strong, forward-secret suites",
         severity: Severity::Low,
-        rationale: "Static RSA key exchange lets a stolen key decrypt recorded traffic.",
+        rationale: "Anonymous suites let a man in the middle in; null, export, DES, 3DES, RC4 and MD5 suites are broken; static RSA key exchange lets a stolen key decrypt recorded traffic.",
         remedy: "settings { ssl_ciphers = \"ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!kRSA\" }",
         check: ciphers,
     },

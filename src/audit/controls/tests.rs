@@ -152,7 +152,11 @@ fn nothing_logged_above_error_is_no_pass() {
         let facts = hardened_with("log_min_messages", level);
         for id in ["3.1.14", "3.1.20", "3.1.21", "3.1.25", "7.2"] {
             let check = (find(id).check)(&facts);
-            assert!(matches!(check, Check::Fail(_)), "{id} at {level}: {}", render(&check));
+            assert!(
+                matches!(check, Check::Fail(_)),
+                "{id} at {level}: {}",
+                render(&check)
+            );
         }
     }
     // log: LOG messages are still written, errors are not.
@@ -163,7 +167,11 @@ fn nothing_logged_above_error_is_no_pass() {
     for level in ["log", "fatal", "panic"] {
         let facts = hardened_with("log_min_error_statement", level);
         let check = (find("3.1.15").check)(&facts);
-        assert!(matches!(check, Check::Fail(_)), "{level}: {}", render(&check));
+        assert!(
+            matches!(check, Check::Fail(_)),
+            "{level}: {}",
+            render(&check)
+        );
     }
     let facts = hardened_with("log_min_error_statement", "warning");
     assert!(matches!((find("3.1.15").check)(&facts), Check::Pass(_)));

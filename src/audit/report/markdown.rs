@@ -30,6 +30,13 @@ pub fn render_markdown(report: &Report) -> String {
         "**Score: {}%** ({} passed, {} failed, {} skipped)\n",
         report.summary.score, total.passed, total.failed, total.skipped
     );
+    if report.summary.unknown > 0 {
+        let _ = writeln!(
+            out,
+            "Unknown: {}% of the weight was skipped (privileges or data it needs) and counts as not passed.\n",
+            report.summary.unknown
+        );
+    }
     out.push_str("| severity | passed | failed | skipped |\n|---|---:|---:|---:|\n");
     for severity in Severity::ALL {
         let c = report.counts(severity);

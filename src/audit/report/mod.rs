@@ -102,9 +102,61 @@ pub struct Summary {
     /// The counts of each severity that had controls.
     #[schemars(schema_with = "by_severity_schema")]
     pub by_severity: BTreeMap<&'static str, Counts>,
-    /// Percent of passed among passed and failed (skips do not count).
+    /// Percent of the severity weight (critical 8, high 4, medium 2, low
+    /// 1, info 0) of the applicable controls that passed. A control skipped for
+    /// lack of privilege counts as not passed: a skip never raises the
+    /// score. Controls that do not apply here (an extension the server
+    /// lacks) are left out.
     #[schemars(range(max = 100))]
     pub score: u32,
+    /// Percent of that weight skipped for lack of privilege or data:
+    /// unknown, and shown apart (the score is at least this much lower
+    /// than a full audit could find).
+    #[schemars(range(max = 100))]
+    pub unknown: u32,
+}
+
+/// What a control counts for in the score.
+fn weight(severity: Severity) -> u64 {
+    match severity {
+        Severity::Critical => 8,
+        Severity::High => 4,
+        Severity::Medium => 2,
+        Severity::Low => 1,
+        Severity::Info => 0,
+    }
+}
+
+/// Whether a skipped control simply does not apply to this server (it is
+/// then left out of the score, rather than counted as unknown).
+fn not_applicable(finding: &Finding) -> bool {
+    finding
+        .skip_reason
+        .as_deref()
+        .is_some_and(|reason| reason.starts_with("not applicable"))
+}
+
+/// (score, unknown) in percent of the weight of the applicable findings.
+fn score(findings: &[Finding]) -> (u32, u32) {
+    let (mut total, mut passed, mut unknown) = (0u64, 0u64, 0u64);
+    for finding in findings.iter().filter(|f| !not_applicable(f)) {
+        let w = weight(finding.severity);
+        total += w;
+        match finding.status {
+            Status::Pass => passed += w,
+            Status::Skip => unknown += w,
+            Status::Fail => {}
+        }
+    }
+    let percent = |part: u64| {
+        (part * 100)
+            .checked_div(total)
+            .map_or(100, |p| u32::try_from(p).unwrap_or(100))
+    };
+    (
+        percent(passed),
+        if total == 0 { 0 } else { percent(unknown) },
+    )
 }
 
 /// `by_severity` is keyed by severity names: the schema lists them as the
@@ -148,10 +200,7 @@ impl Report {
                 .or_default()
                 .add(finding.status);
         }
-        let judged = total.passed + total.failed;
-        let score = (total.passed * 100)
-            .checked_div(judged)
-            .map_or(100, |percent| u32::try_from(percent).unwrap_or(100));
+        let (score, unknown) = score(&findings);
         Report {
             format_version: FORMAT_VERSION,
             tool: "pgfort",
@@ -165,6 +214,7 @@ impl Report {
                 total,
                 by_severity,
                 score,
+                unknown,
             },
             findings,
         }

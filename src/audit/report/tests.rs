@@ -91,3 +91,62 @@ fn json_validates_against_the_schema() -> Result<(), Box<dyn std::error::Error>>
     assert!(conforms(&schema, &schema, &broken, "$").is_err());
     Ok(())
 }
+
+/// `facts` as a role without privileges sees them: no passwords, no
+/// pg_hba rules, no other sessions.
+fn blind(mut facts: AuditFacts) -> AuditFacts {
+    let seen = unprivileged();
+    facts.session_user = seen.session_user;
+    facts.read_passwords = false;
+    for role in &mut facts.roles {
+        role.password = None;
+    }
+    facts.hba_rules = None;
+    facts.activity = seen.activity;
+    facts.replicas = None;
+    facts.hba_file_mode = None;
+    facts.settings.remove("data_directory_mode");
+    facts
+}
+
+#[test]
+fn skips_never_raise_the_score() {
+    for facts in [weak_with_hostssl(), hardened()] {
+        let full = report(&facts);
+        let partial = report(&blind(facts));
+        assert!(
+            partial.summary.score <= full.summary.score,
+            "unprivileged {} > superuser {}",
+            partial.summary.score,
+            full.summary.score
+        );
+        assert!(partial.summary.total.skipped > full.summary.total.skipped);
+        assert!(partial.summary.unknown > 0);
+        assert_eq!(full.summary.unknown, 0);
+    }
+}
+
+#[test]
+fn the_score_weighs_severities() {
+    let mut facts = hardened();
+    // One low control fails: the score stays high.
+    facts.settings.insert(
+        "log_hostname".to_owned(),
+        crate::audit::facts::SettingFact {
+            value: "on".to_owned(),
+            unit: None,
+        },
+    );
+    let low = report(&facts).summary.score;
+    // One high control fails: it costs more.
+    let mut facts = hardened();
+    facts.settings.insert(
+        "fsync".to_owned(),
+        crate::audit::facts::SettingFact {
+            value: "off".to_owned(),
+            unit: None,
+        },
+    );
+    let high = report(&facts).summary.score;
+    assert!(high < low && low < 100, "high {high}, low {low}");
+}

@@ -52,6 +52,13 @@ pub fn render_text(report: &Report, color: bool) -> String {
         "\nScore: {}% ({} passed, {} failed, {} skipped)",
         report.summary.score, total.passed, total.failed, total.skipped
     );
+    if report.summary.unknown > 0 {
+        let _ = writeln!(
+            out,
+            "  unknown: {}% of the weight was skipped (privileges or data it needs) and counts as not passed",
+            report.summary.unknown
+        );
+    }
     for severity in Severity::ALL {
         let counts = report.counts(severity);
         if counts.passed + counts.failed + counts.skipped > 0 {
