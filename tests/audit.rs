@@ -104,6 +104,25 @@ fn fixes_by_sql_flip_controls_to_pass() {
     for id in ["3.1.20", "3.1.21", "3.1.25"] {
         assert_eq!(status_of(&report, id), "pass", "{id}");
     }
+    // ssl = on without a certificate: the setting says on, the server
+    // serves no TLS (and would not start again): no pass.
+    cluster.exec("ALTER SYSTEM SET ssl = on");
+    cluster.exec("SELECT pg_reload_conf()");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while cluster.query_value("SHOW ssl").as_deref() != Some("on") {
+        assert!(Instant::now() < deadline, "reload did not arrive");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (report, _) = statuses(&cluster, &[]);
+    assert_eq!(status_of(&report, "6.8-ssl"), "fail");
+    let evidence = report["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == "6.8-ssl"))
+        .map(|f| f["evidence"].to_string())
+        .unwrap_or_default();
+    assert!(evidence.contains("refuses TLS"), "{evidence}");
+    cluster.exec("ALTER SYSTEM RESET ssl");
+    cluster.exec("SELECT pg_reload_conf()");
 }
 
 #[test]

@@ -73,6 +73,19 @@ pub struct PrivilegeFact {
     pub privilege: String,
 }
 
+/// What the server answered when asked for TLS on the address pgfort
+/// connects to: `ssl = on` proves nothing when the certificate failed to
+/// load (PostgreSQL then keeps TLS off, and fails at its next start).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum TlsProbe {
+    /// A TLS handshake succeeded.
+    Served { address: String },
+    /// The server refused TLS.
+    Refused { address: String },
+    /// No answer to judge by (nothing listens there, a timeout…).
+    Failed { address: String, error: String },
+}
+
 /// Sessions and long-running statements (`pg_stat_activity`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct ActivityFact {
@@ -127,6 +140,8 @@ pub struct AuditFacts {
     /// The mode bits of `hba_file`, only when pgfort runs on the server's
     /// host and may read it.
     pub hba_file_mode: Option<u32>,
+    /// Whether the server really serves TLS; `None` when not probed.
+    pub tls_probe: Option<TlsProbe>,
 }
 
 impl AuditFacts {

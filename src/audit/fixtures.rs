@@ -161,6 +161,9 @@ pub fn hardened() -> AuditFacts {
             replay_lag_seconds: Some(0.5),
         }]),
         hba_file_mode: Some(0o600),
+        tls_probe: Some(crate::audit::facts::TlsProbe::Served {
+            address: "db.example.com:5432".to_owned(),
+        }),
         ..AuditFacts::default()
     }
 }

@@ -212,6 +212,7 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
                 .collect()
         }),
         hba_file_mode: None,
+        tls_probe: None,
     };
     Ok((facts, queries + 1))
 }

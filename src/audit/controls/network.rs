@@ -1,7 +1,7 @@
 //! Network exposure and TLS (CIS 5.2, 6.8, 6.10).
 
 use super::{bool_setting, setting, setting_check, shown, verdict};
-use crate::audit::facts::AuditFacts;
+use crate::audit::facts::{AuditFacts, TlsProbe};
 use crate::audit::{Area, Check, Control, Severity};
 
 fn listen_addresses(facts: &AuditFacts) -> Check {
@@ -49,6 +49,32 @@ fn ciphers(facts: &AuditFacts) -> Check {
     verdict(weak.is_empty(), evidence)
 }
 
+/// `ssl = on`, and the server really serves TLS when asked (a certificate
+/// that did not load leaves it off, and makes the next restart fail).
+fn ssl_served(facts: &AuditFacts) -> Check {
+    let check = bool_setting(facts, "ssl", true);
+    let Check::Pass(mut evidence) = check else {
+        return check;
+    };
+    match &facts.tls_probe {
+        Some(TlsProbe::Served { address }) => {
+            evidence.push(format!("a TLS handshake on {address} succeeded"));
+            Check::Pass(evidence)
+        }
+        Some(TlsProbe::Refused { address }) => {
+            evidence.push(format!(
+                "but the server refuses TLS on {address}: its SSL configuration did not load (the server log says why), and the next restart will fail"
+            ));
+            Check::Fail(evidence)
+        }
+        Some(TlsProbe::Failed { address, error }) => {
+            evidence.push(format!("TLS not confirmed on {address}: {error}"));
+            Check::Pass(evidence)
+        }
+        None => Check::Pass(evidence),
+    }
+}
+
 const SSL_REMEDY: &str = "settings {\n  ssl           = true\n  ssl_cert_file = \"server.crt\"\n  ssl_key_file  = \"server.key\"\n}";
 
 pub const CONTROLS: &[Control] = &[
@@ -68,7 +94,7 @@ pub const CONTROLS: &[Control] = &[
         severity: Severity::High,
         rationale: "Without TLS, password exchanges and data cross the network readable.",
         remedy: SSL_REMEDY,
-        check: |f| bool_setting(f, "ssl", true),
+        check: ssl_served,
     },
     Control {
         id: "6.8-tls",

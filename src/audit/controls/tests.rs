@@ -176,3 +176,33 @@ fn nothing_logged_above_error_is_no_pass() {
     let facts = hardened_with("log_min_error_statement", "warning");
     assert!(matches!((find("3.1.15").check)(&facts), Check::Pass(_)));
 }
+
+#[test]
+fn ssl_on_that_serves_no_tls_fails() {
+    use crate::audit::facts::TlsProbe;
+    let mut facts = hardened();
+    facts.tls_probe = Some(TlsProbe::Refused {
+        address: "127.0.0.1:5432".to_owned(),
+    });
+    let check = (find("6.8-ssl").check)(&facts);
+    let Check::Fail(evidence) = &check else {
+        panic!("{}", render(&check));
+    };
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.contains("refuses TLS on 127.0.0.1:5432"))
+    );
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.contains("next restart will fail"))
+    );
+    // Unknown (nothing answered): judged by the setting, and said so.
+    facts.tls_probe = Some(TlsProbe::Failed {
+        address: "127.0.0.1:5432".to_owned(),
+        error: "connection refused".to_owned(),
+    });
+    let check = (find("6.8-ssl").check)(&facts);
+    assert!(matches!(&check, Check::Pass(e) if e.iter().any(|l| l.contains("TLS not confirmed"))));
+}

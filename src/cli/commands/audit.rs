@@ -47,6 +47,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
         .await
         .map_err(|source| gather::failed("the end of the read-only transaction", source))?;
     tracing::info!("audit used {queries} queries");
+    facts.tls_probe = Some(tls_probe(&settings).await);
     if is_local(&settings) {
         facts.hba_file_mode = facts
             .setting("hba_file")
@@ -82,4 +83,23 @@ fn is_local(settings: &ConnectionSettings) -> bool {
         let host = host.trim();
         host.starts_with('/') || matches!(host, "localhost" | "127.0.0.1" | "::1")
     })
+}
+
+/// Asks the server for TLS where pgfort connects (127.0.0.1 for a socket),
+/// without logging in.
+async fn tls_probe(settings: &ConnectionSettings) -> crate::audit::facts::TlsProbe {
+    use crate::audit::facts::TlsProbe;
+    use crate::connect::Served;
+    let address = match settings.hosts().next() {
+        Some(host) if !ConnectionSettings::is_socket(host) => settings.server_address(),
+        _ => format!("127.0.0.1:{}", settings.port),
+    };
+    match crate::connect::served_certificate(settings).await {
+        Ok(Served::Certificate(_)) => TlsProbe::Served { address },
+        Ok(Served::Plain) => TlsProbe::Refused { address },
+        Err(err) => TlsProbe::Failed {
+            address,
+            error: err.to_string(),
+        },
+    }
 }
