@@ -130,6 +130,7 @@ fn weak_objects_are_reported() {
     let cluster = TestCluster::start();
     cluster.exec(
         "CREATE ROLE audit_weak LOGIN BYPASSRLS CREATEDB;
+         CREATE ROLE audit_former LOGIN PASSWORD 'Former-pw-1' VALID UNTIL '2000-01-01';
          GRANT CREATE ON SCHEMA public TO PUBLIC;
          CREATE TABLE public.audit_open (id int);
          GRANT SELECT ON public.audit_open TO PUBLIC;
@@ -145,11 +146,15 @@ fn weak_objects_are_reported() {
         "ext-public-table-privileges",
         "4.5",
         "5.5",
+        "ext-login-without-password",
+        "ext-expired-passwords",
     ] {
         assert_eq!(status_of(&report, id), "fail", "{id}");
     }
     let text = report.to_string();
     assert!(text.contains("audit_weak: BYPASSRLS"), "{text}");
+    assert!(text.contains("audit_weak: LOGIN, no password"), "{text}");
+    assert!(text.contains("audit_former: password expired"), "{text}");
     assert!(text.contains("public.audit_definer()"), "{text}");
 }
 

@@ -41,6 +41,8 @@ pub struct RoleFact {
     pub password: Option<PasswordKind>,
     /// Roles this one is a direct member of (for `+group` rules).
     pub member_of: Vec<String>,
+    /// `VALID UNTIL` is in the past: password logins are refused.
+    pub expired: bool,
 }
 
 /// One line of `pg_hba_file_rules`.

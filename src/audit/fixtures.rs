@@ -33,6 +33,7 @@ fn role(name: &str, superuser: bool, connlimit: i32, password: PasswordKind) -> 
         connlimit,
         password: Some(password),
         member_of: Vec::new(),
+        expired: false,
     }
 }
 
@@ -228,6 +229,11 @@ pub fn weak() -> AuditFacts {
             replication: true,
             bypassrls: true,
             ..role("app", false, -1, PasswordKind::Plain)
+        },
+        role("nopass", false, 5, PasswordKind::None),
+        RoleFact {
+            expired: true,
+            ..role("former", false, 5, PasswordKind::Scram)
         },
     ];
     facts.hba_rules = Some(vec![

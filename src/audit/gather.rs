@@ -27,7 +27,8 @@ const ROLES: &str = "\
 SELECT r.rolname::text, r.rolsuper, r.rolcanlogin, r.rolcreaterole, r.rolcreatedb,
        r.rolreplication, r.rolbypassrls, r.rolconnlimit, NULL::text AS kind,
        ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m
-             JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
+             JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid),
+       COALESCE(r.rolvaliduntil < now(), false)
 FROM pg_catalog.pg_roles r ORDER BY 1";
 
 /// Only the kind of verifier leaves the server, never the verifier.
@@ -39,7 +40,8 @@ SELECT r.rolname::text, r.rolsuper, r.rolcanlogin, r.rolcreaterole, r.rolcreated
             WHEN r.rolpassword ~ '^md5[0-9a-f]{32}$' THEN 'md5'
             ELSE 'plain' END AS kind,
        ARRAY(SELECT g.rolname::text FROM pg_catalog.pg_auth_members m
-             JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
+             JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid),
+       COALESCE(r.rolvaliduntil < now(), false)
 FROM pg_catalog.pg_authid r ORDER BY 1";
 
 const HBA: &str = "\
@@ -237,6 +239,7 @@ fn role(row: &Row) -> RoleFact {
         connlimit: row.get(7),
         password,
         member_of: row.get(9),
+        expired: row.get(10),
     }
 }
 

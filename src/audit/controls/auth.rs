@@ -30,6 +30,69 @@ fn connection_limits(facts: &AuditFacts) -> Check {
     none_of(unlimited, "every login role has a connection limit")
 }
 
+/// Methods that never look at the stored password.
+const EXTERNAL_METHODS: &[&str] = &[
+    "cert", "peer", "ident", "gss", "sspi", "ldap", "radius", "pam", "bsd",
+];
+
+/// LOGIN roles with no stored password that no external-method rule
+/// (cert, peer, …) admits: they can log in only if something like `trust`
+/// lets them, or not at all.
+fn login_without_password(facts: &AuditFacts) -> Check {
+    if !facts.read_passwords {
+        return Check::Skip("needs superuser (pg_authid is not readable)".to_owned());
+    }
+    let candidates: Vec<&crate::audit::facts::RoleFact> = facts
+        .roles
+        .iter()
+        .filter(|r| r.login && r.password == Some(PasswordKind::None))
+        .collect();
+    if candidates.is_empty() {
+        return Check::Pass(vec!["every login role has a password".to_owned()]);
+    }
+    let Some(rules) = &facts.hba_rules else {
+        return Check::Skip(
+            "needs superuser (pg_hba_file_rules is not readable, so cert and peer logins cannot be told apart)"
+                .to_owned(),
+        );
+    };
+    let external = |name: &str| {
+        let groups = facts.groups_of(name);
+        rules.iter().any(|rule| {
+            EXTERNAL_METHODS.contains(&rule.method.as_str())
+                && rule.users.iter().any(|user| match user.strip_prefix('+') {
+                    Some(group) => groups.contains(group),
+                    None => user == "all" || user == name,
+                })
+        })
+    };
+    let offenders = candidates
+        .iter()
+        .filter(|r| !external(&r.name))
+        .map(|r| {
+            format!(
+                "{}: LOGIN, no password, and no cert/peer rule for it",
+                r.name
+            )
+        })
+        .collect();
+    none_of(
+        offenders,
+        "every login role has a password or a cert/peer rule",
+    )
+}
+
+/// LOGIN roles whose VALID UNTIL has passed: dead accounts to remove.
+fn expired(facts: &AuditFacts) -> Check {
+    let stale = facts
+        .roles
+        .iter()
+        .filter(|r| r.login && r.expired)
+        .map(|r| format!("{}: password expired (VALID UNTIL is past)", r.name))
+        .collect();
+    none_of(stale, "no login role has an expired password")
+}
+
 /// authentication_timeout in seconds (pg_settings reports the unit `s`).
 fn authentication_timeout(facts: &AuditFacts) -> Check {
     let value = match setting(facts, "authentication_timeout") {
@@ -74,6 +137,24 @@ pub const CONTROLS: &[Control] = &[
         rationale: "A runaway or hostile client should not take every connection slot.",
         remedy: "role \"name\" { connection_limit = 20 }",
         check: connection_limits,
+    },
+    Control {
+        id: "ext-login-without-password",
+        area: Area::Authentication,
+        title: "login roles have a password, or log in by certificate or peer",
+        severity: Severity::Medium,
+        rationale: "A login role with no password and no cert/peer rule gets in only through trust (anyone can be it) or is a dead account.",
+        remedy: "role \"name\" { password = var.name_password } # or login = false",
+        check: login_without_password,
+    },
+    Control {
+        id: "ext-expired-passwords",
+        area: Area::Authentication,
+        title: "no login role has an expired password",
+        severity: Severity::Low,
+        rationale: "An expired login is a former account: remove it rather than leave it to be renewed by mistake.",
+        remedy: "role \"name\" { login = false } # or remove the role",
+        check: expired,
     },
     Control {
         id: "5.7-ext",

@@ -206,3 +206,27 @@ fn ssl_on_that_serves_no_tls_fails() {
     let check = (find("6.8-ssl").check)(&facts);
     assert!(matches!(&check, Check::Pass(e) if e.iter().any(|l| l.contains("TLS not confirmed"))));
 }
+
+#[test]
+fn a_passwordless_login_admitted_by_peer_passes_and_otherwise_fails() {
+    use crate::audit::facts::PasswordKind;
+    let mut facts = hardened();
+    // postgres has no password, and `local all postgres peer` admits it.
+    for role in &mut facts.roles {
+        if role.name == "postgres" {
+            role.password = Some(PasswordKind::None);
+        }
+    }
+    let check = (find("ext-login-without-password").check)(&facts);
+    assert!(matches!(check, Check::Pass(_)), "{}", render(&check));
+    // Without that rule, nothing but trust could let it in.
+    if let Some(rules) = &mut facts.hba_rules {
+        rules.retain(|rule| rule.method != "peer");
+    }
+    let check = (find("ext-login-without-password").check)(&facts);
+    assert!(
+        matches!(&check, Check::Fail(e) if e[0].starts_with("postgres: ")),
+        "{}",
+        render(&check)
+    );
+}

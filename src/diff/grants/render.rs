@@ -105,29 +105,22 @@ pub(super) fn change(key: &GroupKey, group: &Group<'_>, version_num: u32) -> Opt
     Some(change)
 }
 
-/// Privileges in the order PostgreSQL's documentation lists them.
-const CANONICAL: &[&str] = &[
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "TRUNCATE",
-    "REFERENCES",
-    "TRIGGER",
-    "MAINTAIN",
-    "USAGE",
-    "EXECUTE",
-    "CREATE",
-];
-
 /// One attribute per scope of future objects: the privileges granted
 /// together on one line (`future tables of app_owner in app = SELECT,
 /// INSERT, UPDATE, DELETE`), those revoked on another, and a line per grant
 /// option change.
 fn default_attributes(default_moves: &[(&DefaultKey, &String, Move)], change: &mut Change) {
-    // (attribute name, revoked, granted): plain grants and revokes of one
-    // scope accumulate; a grant option change stands alone.
-    let mut lines: Vec<(String, Vec<String>, Vec<String>, bool)> = Vec::new();
+    // (attribute name, revoked, granted, plain, canonical order): plain
+    // grants and revokes of one scope accumulate; a grant option change
+    // stands alone.
+    type Line = (
+        String,
+        Vec<String>,
+        Vec<String>,
+        bool,
+        &'static [&'static str],
+    );
+    let mut lines: Vec<Line> = Vec::new();
     for (scope, privilege, m) in default_moves {
         let owner_schema = match &scope.schema {
             Some(schema) => format!("{} in {schema}", scope.owner),
@@ -151,7 +144,7 @@ fn default_attributes(default_moves: &[(&DefaultKey, &String, Move)], change: &m
         };
         let plain = matches!(m, Move::Grant { .. } | Move::Revoke { .. });
         match lines.last_mut() {
-            Some((last, revoked, granted, true))
+            Some((last, revoked, granted, true, _))
                 if plain && *last == name && revoked.is_empty() == before.is_none() =>
             {
                 revoked.extend(before);
@@ -162,13 +155,14 @@ fn default_attributes(default_moves: &[(&DefaultKey, &String, Move)], change: &m
                 before.into_iter().collect(),
                 after.into_iter().collect(),
                 plain,
+                scope.kind.object_kind().privileges(u32::MAX),
             )),
         }
     }
-    for (name, revoked, granted, _) in lines {
+    for (name, revoked, granted, _, order) in lines {
         let joined = |mut list: Vec<String>| {
             // In the order PostgreSQL lists them (SELECT, INSERT, …).
-            list.sort_by_key(|p| CANONICAL.iter().position(|c| p.starts_with(c)));
+            list.sort_by_key(|p| order.iter().position(|c| p.starts_with(c)));
             (!list.is_empty()).then(|| list.join(", "))
         };
         change.attributes.push(AttributeChange::new(
