@@ -123,13 +123,11 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     // After a switch to TLS the rest goes over TLS too: the new rules admit
     // no new connection without it.
     let switched = match &report.reconnected {
-        Some(tls) => Some((connect_db(tls).await?, tls.clone())),
+        Some(tls) => Some(connect_db(tls).await?),
         None => None,
     };
-    let (verify_db, settings) = match &switched {
-        Some((db, tls)) => (db, tls.clone()),
-        None => (&db, settings),
-    };
+    let verify_db = switched.as_ref().unwrap_or(&db);
+    let settings = report.reconnected.clone().unwrap_or(settings);
     let phase = crate::stats::phase("verify");
     let spinner = super::progress::Spinner::start("verifying: reading the server again".to_owned());
     let verified = crate::pipeline::verify(verify_db, &settings, &config, &targets).await?;
