@@ -161,15 +161,18 @@ fn update(
         catalog,
         &mut change,
     );
-    if desired.comment != live.comment {
-        change.attributes.push(AttributeChange::new(
-            "comment",
-            live.comment.as_deref().map(quoted),
-            desired.comment.as_deref().map(quoted),
-        ));
-        change
-            .statements
-            .push(sql::database_comment(name, desired.comment.as_deref()));
+    // Like the other options, an undeclared comment keeps the server's
+    // (`postgres` has a stock one); `comment = ""` removes it.
+    if let Some(declared) = &desired.comment {
+        let wanted = (!declared.is_empty()).then_some(declared.as_str());
+        if wanted != live.comment.as_deref() {
+            change.attributes.push(AttributeChange::new(
+                "comment",
+                live.comment.as_deref().map(quoted),
+                wanted.map(quoted),
+            ));
+            change.statements.push(sql::database_comment(name, wanted));
+        }
     }
     Ok((!change.statements.is_empty()).then_some(change))
 }

@@ -466,3 +466,30 @@ fn infinity_and_no_expiry_are_the_same() {
     );
     assert!(d.changes.is_empty());
 }
+
+#[test]
+fn an_undeclared_database_comment_is_kept_and_an_empty_one_removes_it() {
+    use crate::model::Database;
+    let with_comment = |comment: Option<&str>| {
+        let mut state = state([postgres_role()]);
+        let mut database = Database::new("postgres");
+        database.comment = comment.map(str::to_owned);
+        state.databases.insert("postgres".into(), database);
+        state
+    };
+    let live = with_comment(Some("default administrative connection database"));
+    let manage = ManagePolicy::default();
+    // Not declared: the stock comment stays.
+    let d = run(&with_comment(None), &live, &manage, 150000);
+    assert!(d.changes.is_empty(), "{:?}", d.changes);
+    // Declared empty: removed, once.
+    let d = run(&with_comment(Some("")), &live, &manage, 150000);
+    assert_eq!(sql(&d), ["COMMENT ON DATABASE postgres IS NULL"]);
+    let d = run(
+        &with_comment(Some("")),
+        &with_comment(None),
+        &manage,
+        150000,
+    );
+    assert!(d.changes.is_empty(), "{:?}", d.changes);
+}

@@ -95,6 +95,7 @@ pub struct Database {
     pub is_template: Option<bool>,
     /// Settings for sessions in this database (ALTER DATABASE … SET).
     pub settings: Option<SettingsMap>,
+    /// COMMENT ON DATABASE; left as it is when not written, removed by "".
     pub comment: Option<String>,
     /// Guards against destroying the object (a plan that would fails).
     pub lifecycle: Option<Lifecycle>,
