@@ -2,10 +2,12 @@
 //! The block is authoritative, so a rule that could not be read would be
 //! dropped by the next apply: those are named in notes. Options the
 //! server only implies (`clientcert=verify-full` for `cert`, …) are left
-//! out, as pgfort never writes them.
+//! out, as pgfort never writes them. Secret option values (`ldapbindpasswd`,
+//! `radiussecrets`) are never written: each becomes a sensitive variable.
 
 use super::Section;
 use super::hcl::{Block, Body, Value};
+use crate::model::hba_token::is_secret_option;
 use crate::model::{Hba, HbaAddress, HbaRule};
 
 /// `hba.hcl`.
@@ -35,19 +37,50 @@ pub(super) fn section(hba: Option<&Hba>) -> Section {
     if hba.rules.is_empty() {
         return Section { body, notes };
     }
+    // Secret option values are never written: each becomes a sensitive
+    // variable the user gives when planning.
+    for (index, rule) in hba.rules.iter().enumerate() {
+        for (option, _) in rule
+            .options
+            .iter()
+            .filter(|(name, _)| is_secret_option(name))
+        {
+            let name = secret_variable(index, option);
+            let mut variable = Block::labelled("variable", &name);
+            variable.body.attr(
+                "description",
+                format!(
+                    "{option} of rule {} of pg_hba.conf (not exported)",
+                    index + 1
+                ),
+            );
+            variable.body.attr("sensitive", true);
+            body.block(variable);
+            notes.push(format!(
+                "rule {} of {} holds a secret ({option}): exported as var.{name}; give it with -var {name}=… or PGFORT_VAR_{name}",
+                index + 1,
+                hba.file
+            ));
+        }
+    }
     let mut block = Block::new("hba");
     block.body.comment(format!(
         "The rules of {}, in order. The block is authoritative: apply writes exactly these.",
         hba.file
     ));
-    for rule in &hba.rules {
-        block.body.block(rule_block(rule));
+    for (index, rule) in hba.rules.iter().enumerate() {
+        block.body.block(rule_block(index, rule));
     }
     body.block(block);
     Section { body, notes }
 }
 
-fn rule_block(rule: &HbaRule) -> Block {
+/// The variable standing for secret `option` of the rule at `index`.
+fn secret_variable(index: usize, option: &str) -> String {
+    format!("hba_rule_{}_{option}", index + 1)
+}
+
+fn rule_block(index: usize, rule: &HbaRule) -> Block {
     let mut block = Block::new("rule");
     let body = &mut block.body;
     body.attr("type", rule.conn_type.as_str());
@@ -61,7 +94,14 @@ fn rule_block(rule: &HbaRule) -> Block {
         .options
         .iter()
         .filter(|(name, value)| !implied(&rule.method, name, value))
-        .map(|(name, value)| (name.clone(), Value::from(value)))
+        .map(|(name, value)| {
+            let value = if is_secret_option(name) {
+                Value::Var(secret_variable(index, name))
+            } else {
+                Value::from(value)
+            };
+            (name.clone(), value)
+        })
         .collect();
     if !options.is_empty() {
         body.attr("options", Value::Map(options));

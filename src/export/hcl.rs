@@ -27,6 +27,8 @@ pub enum Value {
     List(Vec<Value>),
     /// Entries in the order written; keys are any text.
     Map(Vec<(String, Value)>),
+    /// `var.NAME`: a value that must not be written in the file (a secret).
+    Var(String),
 }
 
 impl Value {
@@ -302,6 +304,7 @@ fn inline(value: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Int(n) => n.to_string(),
         Value::Str(s) => quote(s),
+        Value::Var(name) => format!("var.{name}"),
         Value::List(items) => {
             let items: Vec<String> = items.iter().map(inline).collect();
             format!("[{}]", items.join(", "))

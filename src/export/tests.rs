@@ -571,3 +571,50 @@ fn privileges_on_databases_left_out_are_noted() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn secret_hba_options_become_sensitive_variables() {
+    let mut state = state();
+    let ldap = rule(
+        ConnType::Host,
+        "all",
+        "all",
+        Some("10.0.0.0/8"),
+        "ldap",
+        &[
+            ("ldapbasedn", "dc=example,dc=com"),
+            ("ldapbinddn", "cn=pg,dc=example,dc=com"),
+            ("ldapbindpasswd", "Bind-S3cret"),
+            ("ldapserver", "ldap.example.com"),
+        ],
+    );
+    if let Some(hba) = &mut state.hba {
+        hba.rules.push(ldap);
+    }
+    let (files, notes) = export_of(&state, &all());
+    let text: String = files.iter().map(|f| f.text.as_str()).collect();
+    assert!(!text.contains("Bind-S3cret"), "{text}");
+    assert!(
+        text.contains("ldapbindpasswd = var.hba_rule_4_ldapbindpasswd"),
+        "{text}"
+    );
+    assert!(
+        text.contains("variable \"hba_rule_4_ldapbindpasswd\""),
+        "{text}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("var.hba_rule_4_ldapbindpasswd"))
+    );
+    // Given the value, the files read back as the same rules.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &files, false).unwrap();
+    let inputs = VariableInputs {
+        cli: vec![("hba_rule_4_ldapbindpasswd".into(), "Bind-S3cret".into())],
+        ..Default::default()
+    };
+    let config = config::load(dir.path(), &inputs, &NoPrompt).unwrap_or_else(|e| panic!("{e}"));
+    let hba = config.desired.hba.as_ref().unwrap();
+    assert_eq!(hba.rules, state.hba.unwrap().rules);
+}
