@@ -64,6 +64,34 @@ server_certificate {{
     )
 }
 
+/// Applies `target` connecting with sslmode=prefer (without TLS: SSL is
+/// off), which must switch to TLS to write pg_hba.conf.
+fn apply_switching_to_tls(cluster: &TestCluster, dir: &Path, target: &str) {
+    let apply = cluster.pgfort_sslmode(
+        dir,
+        "prefer",
+        &["apply", "--no-color", "--auto-approve", target],
+    );
+    assert_eq!(apply.code, Some(0), "{apply:?}");
+    assert!(
+        apply
+            .stdout
+            .contains("pgfort switched to sslmode=require to write it"),
+        "{}",
+        apply.stdout
+    );
+}
+
+/// A plan with sslmode=prefer (over TLS once SSL is on) finds nothing.
+fn plans_empty_over_tls(cluster: &TestCluster, dir: &Path) {
+    let again = cluster.pgfort_sslmode(
+        dir,
+        "prefer",
+        &["plan", "--no-color", "--detailed-exitcode", "."],
+    );
+    assert_eq!(again.code, Some(0), "{again:?}");
+}
+
 /// Logs in over TCP; `Ok(true)` when the session is encrypted.
 fn login(cluster: &TestCluster, user: &str, password: &str, options: &str) -> Result<bool, String> {
     let text = format!(
@@ -107,19 +135,7 @@ fn one_apply_bootstraps_a_fresh_server_to_tls_only() {
         plan.stdout
     );
 
-    let apply = cluster.pgfort_sslmode(
-        dir.path(),
-        "prefer",
-        &["apply", "--no-color", "--auto-approve", "."],
-    );
-    assert_eq!(apply.code, Some(0), "{apply:?}");
-    assert!(
-        apply
-            .stdout
-            .contains("pgfort switched to sslmode=require to write it"),
-        "{}",
-        apply.stdout
-    );
+    apply_switching_to_tls(&cluster, dir.path(), ".");
     let written = std::fs::read_to_string(&hba_file).unwrap();
     assert!(
         written.contains("hostssl all postgres 127.0.0.1/32 scram-sha-256"),
@@ -127,12 +143,7 @@ fn one_apply_bootstraps_a_fresh_server_to_tls_only() {
     );
 
     // Plan empty over TLS (prefer negotiates it now).
-    let again = cluster.pgfort_sslmode(
-        dir.path(),
-        "prefer",
-        &["plan", "--no-color", "--detailed-exitcode", "."],
-    );
-    assert_eq!(again.code, Some(0), "{again:?}");
+    plans_empty_over_tls(&cluster, dir.path());
     // pgfort's superuser gets in over TLS only.
     assert_eq!(
         login(&cluster, "postgres", cluster.password(), "sslmode=require"),
@@ -275,25 +286,8 @@ fn a_saved_plan_switches_to_tls_too() {
         &["plan", "--no-color", "-out", "bootstrap.pgfort", "."],
     );
     assert_eq!(saved.code, Some(0), "{saved:?}");
-    let apply = cluster.pgfort_sslmode(
-        dir.path(),
-        "prefer",
-        &["apply", "--no-color", "--auto-approve", "bootstrap.pgfort"],
-    );
-    assert_eq!(apply.code, Some(0), "{apply:?}");
-    assert!(
-        apply
-            .stdout
-            .contains("pgfort switched to sslmode=require to write it"),
-        "{}",
-        apply.stdout
-    );
+    apply_switching_to_tls(&cluster, dir.path(), "bootstrap.pgfort");
     let written = std::fs::read_to_string(&hba_file).unwrap();
     assert!(written.contains("hostssl all postgres"), "{written}");
-    let again = cluster.pgfort_sslmode(
-        dir.path(),
-        "prefer",
-        &["plan", "--no-color", "--detailed-exitcode", "."],
-    );
-    assert_eq!(again.code, Some(0), "{again:?}");
+    plans_empty_over_tls(&cluster, dir.path());
 }

@@ -390,10 +390,8 @@ pub async fn apply_with(
             certificates::server::verify(main, settings, spec, authority, expected.as_deref())
                 .await;
         if let Err(err) = verified {
-            let err = put_back_files(main, files.as_ref(), err).await;
-            return Err(all_units(
-                roll_back_settings(main, settings_before.as_ref(), err).await,
-            ));
+            let err = undo_tls(main, files.as_ref(), settings_before.as_ref(), err).await;
+            return Err(all_units(err));
         }
     }
     // pg_hba.conf last: new rules may name roles created above.
@@ -412,10 +410,9 @@ pub async fn apply_with(
                 let session = match tls_handover::connect(settings, handover, authority).await {
                     Ok(session) => session,
                     Err(err) => {
-                        let err = put_back_files(main, files.as_ref(), err).await;
-                        return Err(all_units(
-                            roll_back_settings(main, settings_before.as_ref(), err).await,
-                        ));
+                        let err =
+                            undo_tls(main, files.as_ref(), settings_before.as_ref(), err).await;
+                        return Err(all_units(err));
                     }
                 };
                 let (db, settings) = switched.insert(session);
@@ -443,6 +440,18 @@ async fn put_back_files(
         Some(backup) => certificates::server::restore(db, backup, err).await,
         None => err,
     }
+}
+
+/// TLS did not come up: the previous certificate files and settings go
+/// back (and are reloaded), so the next restart does not fail.
+async fn undo_tls(
+    db: &Db,
+    files: Option<&certificates::server::Backup>,
+    settings_before: Option<&system::Snapshot>,
+    err: ApplyError,
+) -> ApplyError {
+    let err = put_back_files(db, files, err).await;
+    roll_back_settings(db, settings_before, err).await
 }
 
 /// Puts the settings back after the certificate check failed, and reloads

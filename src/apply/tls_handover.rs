@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::ApplyError;
 use crate::connect::{ConnectionSettings, SslMode};
 use crate::inspect::Db;
-use crate::model::{HbaProbe, TlsHandover};
+use crate::model::TlsHandover;
 
 /// What the error of a failed switch says about the server.
 const NOTHING_WRITTEN: &str = "pg_hba.conf was not written: the server runs the previous rules, which still admit pgfort's connection without TLS";
@@ -39,8 +39,8 @@ pub(super) async fn connect(
     if probe != handover.probe {
         return Err(failure(format!(
             "the TLS session ({}) is not the one the plan checked against the new rules ({})",
-            describe(&probe),
-            describe(&handover.probe)
+            probe.describe(&probe.database),
+            handover.probe.describe(&handover.probe.database)
         )));
     }
     Ok((db, tls))
@@ -94,19 +94,6 @@ async fn connect_when_ready(
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }
     }
-}
-
-fn describe(probe: &HbaProbe) -> String {
-    let from = match probe.address {
-        Some(ip) => format!("TCP from {ip}"),
-        None => "the Unix socket".to_owned(),
-    };
-    format!(
-        "user {}, database {}, {from}{}",
-        probe.user,
-        probe.database,
-        if probe.ssl { " with SSL" } else { "" }
-    )
 }
 
 fn failure(message: String) -> ApplyError {

@@ -99,17 +99,20 @@ pub fn print_error(error: &Error) {
         }
         source = cause.source();
     }
-    for note in error.notes() {
-        eprintln!("  {}", safe(note));
-    }
-    // A hint of several lines is several hints: each line gets its prefix.
-    for hint in error.hints() {
-        for line in hint.lines() {
-            eprintln!("  hint: {}", safe(line));
-        }
-    }
+    print_notes_and_hints(error.notes(), &error.hints());
     if let Error::Config(first) = error {
         print_more_config_errors(first);
+    }
+}
+
+/// The lines under an `error:` line. A hint of several lines is several
+/// hints: each line gets its prefix.
+fn print_notes_and_hints(notes: &[String], hints: &[String]) {
+    for note in notes {
+        eprintln!("  {}", safe(note));
+    }
+    for line in hints.iter().flat_map(|hint| hint.lines()) {
+        eprintln!("  hint: {}", safe(line));
     }
 }
 
@@ -124,12 +127,8 @@ fn print_more_config_errors(first: &crate::config::ConfigError) {
     }
     for error in first.more().iter().take(CONFIG_ERRORS_SHOWN - 1) {
         eprintln!("error: {}", safe(&error.to_string()));
-        for note in &error.notes {
-            eprintln!("  {}", safe(note));
-        }
-        for line in error.hint.iter().flat_map(|hint| hint.lines()) {
-            eprintln!("  hint: {}", safe(line));
-        }
+        let hints: Vec<String> = error.hint.iter().cloned().collect();
+        print_notes_and_hints(&error.notes, &hints);
     }
     let total = first.more().len() + 1;
     if total > CONFIG_ERRORS_SHOWN {

@@ -292,6 +292,18 @@ pub struct HbaProbe {
     pub ssl: bool,
 }
 
+impl HbaProbe {
+    /// `user U, database D, TCP from A[ with SSL]` (or `the Unix socket`),
+    /// with `database` standing for the probe's own.
+    pub fn describe(&self, database: &str) -> String {
+        let from = match self.address {
+            Some(ip) => format!("TCP from {ip}{}", if self.ssl { " with SSL" } else { "" }),
+            None => "the Unix socket".to_owned(),
+        };
+        format!("user {}, database {database}, {from}", self.user)
+    }
+}
+
 /// `check { … }`: which method a connection should meet first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HbaCheck {

@@ -169,14 +169,7 @@ pub fn check(input: &DiffInput<'_>, diff: &Diff) -> Result<Vec<String>, InputPro
 }
 
 pub(super) fn describe(probe: &HbaProbe, database: &str) -> String {
-    let from = match probe.address {
-        Some(ip) => format!("TCP from {ip}{}", if probe.ssl { " with SSL" } else { "" }),
-        None => "the Unix socket".to_owned(),
-    };
-    format!(
-        "pgfort's own connection (user {}, database {database}, {from})",
-        probe.user
-    )
+    format!("pgfort's own connection ({})", probe.describe(database))
 }
 
 fn refuse(key: &str, why: String, hint: String) -> InputProblem {
