@@ -171,6 +171,34 @@ fn every_kind_of_drift_is_reported_by_kind_in_every_format() {
     for (kind, _, _) in expected {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
+    // Values are typed: a number is a number, text has no shown quotes.
+    let difference = |address: &str, attribute: &str| {
+        document["kinds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|k| k["objects"].as_array().unwrap())
+            .find(|o| o["address"] == address)
+            .and_then(|o| {
+                o["differences"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|d| d["attribute"] == attribute)
+                    .cloned()
+            })
+            .unwrap_or_else(|| panic!("{address} {attribute} in {document:#}"))
+    };
+    let limit = difference("role.dr_app", "connection_limit");
+    assert_eq!(
+        (&limit["server"], &limit["configured"]),
+        (&50.into(), &5.into())
+    );
+    let work_mem = difference("setting.work_mem", "value");
+    assert_eq!(
+        (&work_mem["server"], &work_mem["configured"]),
+        (&"64MB".into(), &"8MB".into())
+    );
 
     let markdown = drift(&cluster, dir.path(), "markdown");
     assert_eq!(markdown.code, Some(2), "{markdown:?}");

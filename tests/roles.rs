@@ -156,10 +156,10 @@ fn role_cycle_apply_plan_drift_plan_apply() {
     assert_eq!(
         attributes,
         [
-            "connection_limit: \"7\" -> \"50\"",
+            "connection_limit: 7 -> 50",
             membership,
             "password: \"(sensitive)\" -> \"(sensitive)\"",
-            "settings.statement_timeout: \"\\\"5min\\\"\" -> \"\\\"30s\\\"\"",
+            "settings.statement_timeout: \"5min\" -> \"30s\"",
         ]
     );
 

@@ -3,15 +3,18 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::typed::Shown;
 use crate::model::PendingRestart;
 use crate::plan::saved::{SavedConfiguration, SavedTarget};
-use crate::plan::{Change, Plan, Summary};
+use crate::plan::{Action, AttributeChange, Change, Plan, Statement, Summary};
 
 /// Bumped whenever the shape of [`PlanDoc`] changes.
 ///
 /// 3: every change carries `needs_restart` and `touches_access`; the
 /// document may carry its `origin` (target and configuration digest).
-pub const FORMAT_VERSION: &str = "3";
+/// 4: `format_version` is a number; attribute values are typed (booleans,
+/// integers, text without the quotes the plan shows).
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The document `pgfort plan --json` and `pgfort show --json` print; its
 /// JSON Schema (`pgfort schema plan`) is generated from this type.
@@ -19,8 +22,8 @@ pub const FORMAT_VERSION: &str = "3";
 #[schemars(deny_unknown_fields)]
 pub struct PlanDoc<'a> {
     /// The shape of this document; any change of shape bumps it.
-    #[schemars(extend("enum" = [FORMAT_VERSION]))]
-    pub format_version: &'static str,
+    #[schemars(extend("const" = FORMAT_VERSION))]
+    pub format_version: u32,
     /// The pgfort that made the plan.
     pub pgfort_version: &'static str,
     /// SHA-256 of the live state the plan was computed from.
@@ -31,6 +34,8 @@ pub struct PlanDoc<'a> {
     #[schemars(with = "PlanOrigin")]
     pub origin: Option<PlanOrigin>,
     /// The changes, by address.
+    #[serde(serialize_with = "typed_changes")]
+    #[schemars(with = "Vec<ChangeDoc<'static>>")]
     pub changes: &'a [Change],
     /// Live roles that are neither declared nor reserved, left alone.
     pub unmanaged_roles: &'a [String],
@@ -74,4 +79,89 @@ impl<'a> PlanDoc<'a> {
         self.origin = Some(origin);
         self
     }
+}
+
+/// A change as the JSON document shows it: the plan's [`Change`] with its
+/// attribute values typed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(
+    rename = "Change",
+    deny_unknown_fields,
+    description = "A change to one object: what it does, why, and the SQL it runs."
+)]
+struct ChangeDoc<'a> {
+    /// Where the object is, e.g. `role.app_user`,
+    /// `grant.app_user.myapp.public.tables`.
+    address: &'a str,
+    action: Action,
+    attributes: Vec<AttributeDoc<'a>>,
+    /// Why, in words (`because the password was changed outside pgfort`).
+    reasons: &'a [String],
+    /// The SQL the change runs, in the order it runs.
+    statements: &'a [Statement],
+    /// Every object behind a summarised attribute (`SELECT granted on:
+    /// app.t1, app.t2, …`), shown with `-v`.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    details: &'a [String],
+    /// Loses data or access that cannot be restored by another apply.
+    destructive: bool,
+    /// Contains a value that must not be displayed.
+    sensitive: bool,
+    /// Takes effect only when PostgreSQL restarts (restart-only settings).
+    needs_restart: bool,
+    /// Changes who may connect or how (pg_hba.conf, SSL and listening
+    /// settings): a mistake here can lock users, or pgfort, out.
+    touches_access: bool,
+    /// A unified diff of a file the change rewrites (pg_hba.conf).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    file_diff: &'a [String],
+}
+
+/// One attribute's old and new value. Sensitive values read `(sensitive)`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct AttributeDoc<'a> {
+    name: &'a str,
+    /// The value now (`null`: not set, or the object does not exist yet).
+    before: Option<Shown>,
+    /// The value after the change (`null`: not set, or the object goes).
+    after: Option<Shown>,
+    /// The values read `(sensitive)`.
+    sensitive: bool,
+}
+
+impl<'a> ChangeDoc<'a> {
+    fn of(change: &'a Change) -> Self {
+        ChangeDoc {
+            address: &change.address,
+            action: change.action,
+            attributes: change.attributes.iter().map(AttributeDoc::of).collect(),
+            reasons: &change.reasons,
+            statements: &change.statements,
+            details: &change.details,
+            destructive: change.destructive,
+            sensitive: change.sensitive,
+            needs_restart: change.needs_restart,
+            touches_access: change.touches_access,
+            file_diff: &change.file_diff,
+        }
+    }
+}
+
+impl<'a> AttributeDoc<'a> {
+    fn of(attribute: &'a AttributeChange) -> Self {
+        AttributeDoc {
+            name: &attribute.name,
+            before: attribute.before.clone().map(Shown),
+            after: attribute.after.clone().map(Shown),
+            sensitive: attribute.sensitive,
+        }
+    }
+}
+
+fn typed_changes<S: serde::Serializer>(
+    changes: &&[Change],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(changes.iter().map(ChangeDoc::of))
 }

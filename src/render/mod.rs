@@ -7,11 +7,13 @@ pub mod escape;
 mod restart;
 mod saved;
 mod text;
+mod typed;
 
 pub use doc::{FORMAT_VERSION, PlanDoc, PlanOrigin};
 pub use escape::display_safe;
 pub use saved::render_saved_header;
 pub use text::{TextOptions, render_pending_restart, render_text};
+pub use typed::Shown;
 
 /// The JSON document for a plan, pretty-printed.
 pub fn render_json(plan: &crate::plan::Plan) -> String {

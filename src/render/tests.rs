@@ -205,7 +205,7 @@ fn plan_json_conforms_to_its_published_schema() {
         serde_json::from_str(include_str!("../../schema/plan.schema.json"))
             .expect("schema is JSON");
     assert_eq!(
-        schema["properties"]["format_version"]["enum"][0], FORMAT_VERSION,
+        schema["properties"]["format_version"]["const"], FORMAT_VERSION,
         "bump the schema with the format"
     );
     let document: serde_json::Value = serde_json::from_str(&render_json(&sample_plan())).unwrap();

@@ -17,18 +17,22 @@ pub use json::render_json;
 pub use markdown::render_markdown;
 pub use text::render_text;
 
+use super::Shown;
 use crate::plan::{Action, AttributeChange, Change, Plan};
 
 /// Bumped whenever the JSON shape of [`DriftReport`] changes.
-pub const FORMAT_VERSION: &str = "2";
+///
+/// 3: `format_version` is a number; values are typed (booleans, integers,
+/// text without the quotes the plan shows).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What `pgfort drift` reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct DriftReport {
     /// The shape of this document; any change of shape bumps it.
-    #[schemars(extend("enum" = [FORMAT_VERSION]))]
-    pub format_version: &'static str,
+    #[schemars(extend("const" = FORMAT_VERSION))]
+    pub format_version: u32,
     /// `user@host:port/dbname` of the server inspected.
     pub target: String,
     /// Whether anything differs (the exit code says the same: 2).
@@ -91,9 +95,9 @@ pub enum DriftState {
 pub struct DriftDifference {
     pub attribute: String,
     /// The server's value (`null`: not set there).
-    pub server: Option<String>,
+    pub server: Option<Shown>,
     /// The configured value (`null`: not configured).
-    pub configured: Option<String>,
+    pub configured: Option<Shown>,
     /// The values read `(sensitive)`.
     pub sensitive: bool,
 }
@@ -168,8 +172,8 @@ impl DriftDifference {
     fn of(attribute: &AttributeChange) -> Self {
         DriftDifference {
             attribute: attribute.name.clone(),
-            server: attribute.before.clone(),
-            configured: attribute.after.clone(),
+            server: attribute.before.clone().map(Shown),
+            configured: attribute.after.clone().map(Shown),
             sensitive: attribute.sensitive,
         }
     }

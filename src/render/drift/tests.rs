@@ -118,7 +118,7 @@ fn json_conforms_to_its_published_schema() {
         serde_json::from_str(include_str!("../../../schema/drift.schema.json"))
             .expect("schema is JSON");
     assert_eq!(
-        schema["properties"]["format_version"]["enum"][0], FORMAT_VERSION,
+        schema["properties"]["format_version"]["const"], FORMAT_VERSION,
         "bump the schema with the format"
     );
     for report in [drifted(), clean()] {
