@@ -417,3 +417,52 @@ role "auditor" {
     assert!(apply(&cluster, dir.path()).success());
     assert_eq!(plan(&cluster, dir.path(), &[]).code, Some(0));
 }
+
+/// Without a terminal (CI), hashing many passwords prints plain progress
+/// lines (here every 20 ms instead of every 5 s), never a password, and
+/// the roles log in with them afterwards; saving a plan hashes with
+/// progress too.
+#[test]
+fn password_hashing_shows_plain_progress_without_a_terminal() {
+    let cluster = TestCluster::start();
+    let dir = workdir();
+    let mut config = String::new();
+    for i in 0..60 {
+        config.push_str(&format!(
+            "role \"hp_{i:02}\" {{\n  login = true\n  password = \"Hash-Progress-{i:02}\"\n}}\n"
+        ));
+    }
+    write_files(dir.path(), &[("main.hcl", &config)]);
+    let run = |args: &[&str]| {
+        let mut cmd = cluster.command();
+        cmd.current_dir(dir.path())
+            .env("PGFORT_PROGRESS_EVERY", "0.02")
+            .args(args);
+        let output = cmd.output().expect("pgfort runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    let (code, _, stderr) = run(&["plan", "--out", "hp.plan", "."]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("/60 passwords ("), "{stderr}");
+
+    let (code, stdout, stderr) = run(&["apply", "--auto-approve", "--no-color", "."]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("hashing: ") && l.contains("/60 passwords ("))
+        .collect();
+    assert!(!lines.is_empty(), "{stderr}");
+    assert!(!stdout.contains("Hash-Progress") && !stderr.contains("Hash-Progress"));
+
+    let login = cluster.query_value(
+        "SELECT count(*) FROM pg_authid WHERE rolname LIKE 'hp\\_%' AND rolpassword LIKE 'SCRAM-SHA-256$%'",
+    );
+    assert_eq!(login.as_deref(), Some("60"));
+    let replan = plan(&cluster, dir.path(), &[]);
+    assert_eq!(replan.code, Some(0), "{replan:?}");
+}

@@ -600,7 +600,8 @@ fn batches<'a>(statements: &[&'a Statement]) -> Vec<Vec<&'a Statement>> {
     batches
 }
 
-/// Renders statements for execution. Passwords are hashed here (PBKDF2 is
+/// Renders statements for execution. Passwords the caller did not hash
+/// ahead ([`Plan::hash_passwords`]) are hashed here (PBKDF2 is
 /// deliberately slow), so the statements holding them are spread over the
 /// cores.
 fn render_for_execution(statements: &[&Statement]) -> Vec<String> {

@@ -139,6 +139,47 @@ impl Plan {
             .or_else(|| self.changes.iter().find(|change| from(change, false)))
     }
 
+    /// How many statements still carry a password in clear.
+    pub fn passwords_to_hash(&self) -> usize {
+        self.changes
+            .iter()
+            .flat_map(|c| &c.statements)
+            .filter(|s| s.has_clear_password())
+            .count()
+    }
+
+    /// Hashes every password into its SCRAM verifier, spread over the
+    /// cores, before the apply starts: PBKDF2 is deliberately slow, and
+    /// done here it keeps the server's transactions short and lets the
+    /// caller show progress (`hashed(done, total)`, from any thread).
+    pub fn hash_passwords(&mut self, hashed: &(dyn Fn(usize, usize) + Sync)) {
+        let places: Vec<(usize, usize)> = self
+            .changes
+            .iter()
+            .enumerate()
+            .flat_map(|(c, change)| {
+                change
+                    .statements
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.has_clear_password())
+                    .map(move |(s, _)| (c, s))
+            })
+            .collect();
+        let total = places.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let changes = &self.changes;
+        let statements = crate::parallel::map(&places, 2, |&(c, s)| {
+            let statement = changes[c].statements[s].with_passwords_hashed();
+            let count = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            hashed(count, total);
+            statement
+        });
+        for ((c, s), statement) in places.into_iter().zip(statements) {
+            self.changes[c].statements[s] = statement;
+        }
+    }
+
     pub fn statements(&self) -> Vec<&Statement> {
         let mut statements: Vec<&Statement> = self
             .changes
@@ -204,5 +245,48 @@ mod fingerprint_tests {
             .values_mut()
             .for_each(|o| *o = "other".into());
         assert_ne!(before, super::fingerprint(&state));
+    }
+}
+
+#[cfg(test)]
+mod hashing_tests {
+    use std::sync::Mutex;
+
+    use super::{Action, Change, Phase, Plan, Statement, Target};
+    use crate::model::Secret;
+
+    #[test]
+    fn every_password_is_hashed_once_with_progress() {
+        let mut plan = Plan::new(Default::default(), String::new());
+        for name in ["a", "b", "c"] {
+            let mut change = Change::new(format!("role.{name}"), Action::Create);
+            change.statements.push(Statement::new(
+                Phase::CreateRoles,
+                Target::Cluster,
+                format!("CREATE ROLE {name}"),
+            ));
+            change.statements.push(
+                Statement::new(Phase::AlterRoles, Target::Cluster, "ALTER ROLE x PASSWORD ")
+                    .push_password(&Secret::new(name)),
+            );
+            plan.changes.push(change);
+        }
+        assert_eq!(plan.passwords_to_hash(), 3);
+        let seen = Mutex::new(Vec::new());
+        plan.hash_passwords(&|done, total| seen.lock().unwrap().push((done, total)));
+        assert_eq!(plan.passwords_to_hash(), 0);
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert_eq!(seen, [(1, 3), (2, 3), (3, 3)]);
+        for (change, password) in plan.changes.iter().zip(["a", "b", "c"]) {
+            let sql = change.statements[1].for_execution();
+            let verifier = sql.trim_start_matches("ALTER ROLE x PASSWORD '");
+            let verifier = verifier.trim_end_matches('\'');
+            assert!(crate::password::matches(verifier, &Secret::new(password)));
+            assert_eq!(
+                change.statements[0].redacted(),
+                format!("CREATE ROLE {password}")
+            );
+        }
     }
 }

@@ -85,6 +85,32 @@ impl Statement {
         self
     }
 
+    /// Whether a password in it is still to be hashed.
+    pub fn has_clear_password(&self) -> bool {
+        self.fragments
+            .iter()
+            .any(|f| matches!(f, Fragment::PasswordVerifier(_)))
+    }
+
+    /// The same statement with its passwords hashed into SCRAM verifiers
+    /// now (fresh salts), so executing or saving it costs no PBKDF2.
+    pub fn with_passwords_hashed(&self) -> Statement {
+        let fragments = self
+            .fragments
+            .iter()
+            .map(|fragment| match fragment {
+                Fragment::PasswordVerifier(secret) => {
+                    Fragment::Verifier(Secret::new(crate::password::make_verifier(secret)))
+                }
+                other => other.clone(),
+            })
+            .collect();
+        Statement {
+            fragments,
+            ..self.clone()
+        }
+    }
+
     pub fn is_sensitive(&self) -> bool {
         self.fragments
             .iter()
@@ -272,5 +298,25 @@ mod tests {
             format!("ALTER ROLE a PASSWORD '{verifier}' VALID UNTIL 'infinity'")
         );
         assert_eq!(back.seal(), sealed);
+    }
+
+    #[test]
+    fn hashing_ahead_fixes_the_verifier_and_keeps_it_sensitive() {
+        let stmt = Statement::new(Phase::AlterRoles, Target::Cluster, "ALTER ROLE a PASSWORD ")
+            .push_password(&Secret::new("hunter2"));
+        assert!(stmt.has_clear_password());
+        let hashed = stmt.with_passwords_hashed();
+        assert!(!hashed.has_clear_password());
+        assert!(hashed.is_sensitive());
+        assert_eq!(hashed.redacted(), stmt.redacted());
+        // Executed twice, the same verifier: nothing is hashed again.
+        let sql = hashed.for_execution();
+        assert_eq!(sql, hashed.for_execution());
+        let verifier = sql
+            .strip_prefix("ALTER ROLE a PASSWORD '")
+            .and_then(|rest| rest.strip_suffix('\''))
+            .unwrap();
+        assert!(crate::password::matches(verifier, &Secret::new("hunter2")));
+        assert!(!format!("{hashed:?}").contains(verifier));
     }
 }

@@ -94,7 +94,9 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     }
     let started = Instant::now();
     let before = db.round_trips();
-    let bar = super::progress::StatementProgress::start(plan.statements().len());
+    let mut plan = plan;
+    super::progress::hash_passwords(&mut plan);
+    let bar = super::progress::CountProgress::statements(plan.statements().len());
     let apply_options = apply::ApplyOptions {
         local_files: args.connection.sandbox || args.pgdata.is_some(),
         statement_lock_timeout: args.statement_lock_timeout,

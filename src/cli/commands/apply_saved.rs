@@ -54,7 +54,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         return Ok(Outcome::Success);
     }
     let started = Instant::now();
-    let bar = super::progress::StatementProgress::start(plan.statements().len());
+    let bar = super::progress::CountProgress::statements(plan.statements().len());
     let report = apply::apply_with(
         &db,
         &settings,

@@ -297,6 +297,11 @@ fn env_vars(group: EnvGroup) -> &'static [(&'static str, &'static str)] {
                 "When set, to any value, nothing is coloured (as --no-color).",
             ),
             (
+                "PGFORT_PROGRESS_EVERY",
+                "Without a terminal, how many seconds between plain progress lines on long \
+                 work (default 5; decimals allowed).",
+            ),
+            (
                 "RUST_LOG",
                 "Which log lines go to standard error (e.g. pgfort=debug); it overrides -v. \
                  The database driver's statement texts are never logged.",

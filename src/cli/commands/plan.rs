@@ -32,7 +32,7 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let spinner = super::progress::Spinner::start(super::progress::planning_message(&config));
     let plan = crate::pipeline::compute_plan(&db, &settings, &config, options, fingerprint).await?;
     drop(spinner);
-    let plan = crate::pipeline::select_and_guard(plan, &config, &targets)?;
+    let mut plan = crate::pipeline::select_and_guard(plan, &config, &targets)?;
     let mut target = SavedTarget::of(&settings);
     // A saved plan may be applied from another directory.
     target.sslrootcert = target
@@ -63,6 +63,7 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     drop(phase);
     tracing::info!("plan used {} queries", db.round_trips());
     if let Some(file) = &args.out {
+        super::progress::hash_passwords(&mut plan);
         save(file, &plan, origin, &config)?;
         let message = format!(
             "\nSaved the plan to {}.\nTo make exactly these changes, run:\n    pgfort apply {}",

@@ -13,12 +13,28 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::Config;
 use crate::model::Password;
+use crate::plan::Plan;
 
 /// How long work may take before the spinner appears.
 const QUIET_FOR: Duration = Duration::from_secs(1);
 
-/// Without a terminal, how often a plain progress line is printed.
+/// Without a terminal, how often a plain progress line is printed, unless
+/// `PGFORT_PROGRESS_EVERY` (seconds) says otherwise.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
+fn plain_every() -> Duration {
+    std::env::var("PGFORT_PROGRESS_EVERY")
+        .ok()
+        .and_then(|text| every_from(&text))
+        .unwrap_or(PLAIN_EVERY)
+}
+
+/// A positive number of seconds, within reason.
+fn every_from(text: &str) -> Option<Duration> {
+    let seconds: f64 = text.trim().parse().ok()?;
+    (seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0)
+        .then(|| Duration::from_secs_f64(seconds))
+}
 
 /// Shows `message` with a spinner from one second on (a plain line every
 /// few seconds without a terminal), until dropped. The timer runs on its
@@ -44,7 +60,7 @@ impl Spinner {
             })
         } else {
             let shown = bar.clone();
-            Ticker::plain(PLAIN_EVERY, Box::new(std::io::stderr()), move || {
+            Ticker::plain(plain_every(), Box::new(std::io::stderr()), move || {
                 format!("{}… ({}s)", shown.message(), shown.elapsed().as_secs())
             })
         };
@@ -59,50 +75,64 @@ impl Drop for Spinner {
     }
 }
 
-/// The apply's statement count: a bar on a terminal (for 100 statements
-/// or more), a plain line every few seconds without one.
-pub struct StatementProgress {
+/// A count of work done out of a total, e.g. `applying 120/5,000
+/// statements` or `hashing 40/500 passwords`: on a terminal a bar, from
+/// one second on; without one, a plain line every few seconds.
+pub struct CountProgress {
     bar: ProgressBar,
     ticker: Ticker,
 }
 
-impl StatementProgress {
-    pub fn start(total: usize) -> StatementProgress {
-        let bar = ProgressBar::new(total as u64);
-        if let Ok(style) =
-            ProgressStyle::with_template("  applying {bar:30} {pos}/{len} statements")
-        {
-            bar.set_style(style);
-        }
-        if total < 100 {
-            bar.set_draw_target(ProgressDrawTarget::hidden());
-        }
-        let ticker = if std::io::stderr().is_terminal() {
-            Ticker::none()
-        } else {
-            let shown = bar.clone();
-            Ticker::plain(PLAIN_EVERY, Box::new(std::io::stderr()), move || {
-                format!(
-                    "applying: {}/{} statements ({}s)",
-                    crate::text::thousands(usize::try_from(shown.position()).unwrap_or(usize::MAX)),
-                    crate::text::thousands(
-                        usize::try_from(shown.length().unwrap_or(0)).unwrap_or(usize::MAX)
-                    ),
-                    shown.elapsed().as_secs()
-                )
-            })
-        };
-        StatementProgress { bar, ticker }
+impl CountProgress {
+    /// The apply's statements.
+    pub fn statements(total: usize) -> CountProgress {
+        CountProgress::start("applying", "statements", total)
     }
 
-    /// `done` statements of `total`.
+    /// Declared passwords hashed into SCRAM verifiers (one PBKDF2 each).
+    pub fn passwords(total: usize) -> CountProgress {
+        CountProgress::start("hashing", "passwords", total)
+    }
+
+    fn start(doing: &'static str, things: &'static str, total: usize) -> CountProgress {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+        let template = format!("  {doing} {{bar:30}} {{pos}}/{{len}} {things}");
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        let shown = bar.clone();
+        let ticker = if std::io::stderr().is_terminal() {
+            Ticker::after(QUIET_FOR, move || {
+                shown.set_draw_target(ProgressDrawTarget::stderr());
+                shown.tick();
+            })
+        } else {
+            Ticker::plain(plain_every(), Box::new(std::io::stderr()), move || {
+                count_line(doing, things, &shown)
+            })
+        };
+        CountProgress { bar, ticker }
+    }
+
+    /// `done` of `total`.
     pub fn set(&self, done: usize, total: usize) {
         self.bar.set_length(total as u64);
         self.bar.set_position(done as u64);
     }
 }
 
-impl Drop for StatementProgress {
+/// The plain line: `hashing: 40/500 passwords (5s)`.
+fn count_line(doing: &str, things: &str, bar: &ProgressBar) -> String {
+    let count = |n: u64| crate::text::thousands(usize::try_from(n).unwrap_or(usize::MAX));
+    format!(
+        "{doing}: {}/{} {things} ({}s)",
+        count(bar.position()),
+        count(bar.length().unwrap_or(0)),
+        bar.elapsed().as_secs()
+    )
+}
+
+impl Drop for CountProgress {
     fn drop(&mut self) {
         self.ticker.stop();
         self.bar.finish_and_clear();
@@ -116,13 +146,6 @@ struct Ticker {
 }
 
 impl Ticker {
-    fn none() -> Ticker {
-        Ticker {
-            done: None,
-            thread: None,
-        }
-    }
-
     /// Runs `then` once, after `delay`, unless stopped before.
     fn after(delay: Duration, then: impl FnOnce() + Send + 'static) -> Ticker {
         let (done, finished) = mpsc::channel::<()>();
@@ -164,6 +187,17 @@ impl Ticker {
             let _ = thread.join();
         }
     }
+}
+
+/// Hashes the plan's passwords before anything is sent or saved, with
+/// progress: at a few milliseconds each, thousands take seconds.
+pub fn hash_passwords(plan: &mut Plan) {
+    let total = plan.passwords_to_hash();
+    if total == 0 {
+        return;
+    }
+    let progress = CountProgress::passwords(total);
+    plan.hash_passwords(&|done, total| progress.set(done, total));
 }
 
 /// What planning is doing, for the spinner: with the number of declared
@@ -226,6 +260,26 @@ mod tests {
         });
         ticker.stop();
         assert!(out.0.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_interval_takes_positive_seconds_only() {
+        assert_eq!(every_from("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(every_from(" 10 "), Some(Duration::from_secs(10)));
+        for bad in ["0", "-1", "NaN", "inf", "soon", "", "1e9"] {
+            assert_eq!(every_from(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_plain_count_line_says_what_how_many_and_how_long() {
+        let bar = ProgressBar::hidden();
+        bar.set_length(5000);
+        bar.set_position(1200);
+        assert_eq!(
+            count_line("hashing", "passwords", &bar),
+            "hashing: 1,200/5,000 passwords (0s)"
+        );
     }
 
     #[test]
