@@ -40,6 +40,66 @@ fn validate_needs_no_server() {
 }
 
 #[test]
+fn validate_needs_no_variable_values_and_names_what_it_did_not_check() {
+    let dir = workdir();
+    let config = r#"variable "app_password" {
+  sensitive = true
+}
+variable "expiry" {}
+
+role "app_user" {
+  login       = true
+  password    = var.app_password
+  valid_until = var.expiry
+}
+
+role "reader" {
+  member_of = ["app_user"]
+}
+"#;
+    write_files(dir.path(), &[("main.hcl", config)]);
+    let out = pgfort(dir.path(), &["validate", "."]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stdout.contains("1 file(s), 2 role(s)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("variables without a value (app_password, expiry)"),
+        "{}",
+        out.stdout
+    );
+
+    // A value that is given is checked; plan still needs every value.
+    let out = pgfort(dir.path(), &["validate", "-var", "expiry=someday", "."]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("main.hcl:9:17: invalid valid_until \"someday\""),
+        "{}",
+        out.stderr
+    );
+    let out = pgfort(
+        dir.path(),
+        &[
+            "plan",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/x",
+            ".",
+        ],
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("no value for variable \"app_password\""),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn validate_reports_every_error_at_once_capped() {
     let dir = workdir();
     let three =

@@ -39,6 +39,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the configuration without connecting to any server.
+    ///
+    /// Variables need no value: those without one are unknown, and what
+    /// derives from them is checked for syntax and references only (the
+    /// output names them). Values given (-var, -var-file, PGFORT_VAR_*)
+    /// are checked like plan checks them.
     Validate(ValidateArgs),
     /// Show what apply would change. Changes nothing.
     Plan(PlanArgs),

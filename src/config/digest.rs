@@ -87,6 +87,7 @@ mod tests {
             name: name.to_owned(),
             value: Value::from(value),
             sensitive,
+            unknown: false,
         }
     }
 

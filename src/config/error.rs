@@ -44,6 +44,12 @@ impl ConfigError {
         self.more.as_deref().map_or(&[], |more| &more.0)
     }
 
+    /// This error and those found with it, each alone.
+    pub(crate) fn into_all(mut self) -> Vec<ConfigError> {
+        let more = self.more.take().map(|more| more.0).unwrap_or_default();
+        std::iter::once(self).chain(more).collect()
+    }
+
     /// This error with `others` found in the same run: the first in file
     /// order stands for them all, the rest go to [`ConfigError::more()`].
     pub(crate) fn joined(self, others: Vec<ConfigError>) -> ConfigError {

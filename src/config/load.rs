@@ -10,7 +10,7 @@ use std::sync::Arc;
 use hcl_edit::structure::{Block, Body, Structure};
 
 use super::blocks::{self, BlockType, Decoded};
-use super::error::{ConfigError, Result};
+use super::error::{ConfigError, Location, Result};
 use super::eval::{Bound, Env, Evaluator, FuncEnv};
 use super::module::{self, Input, ModuleCall};
 use super::order::{self, Step};
@@ -131,15 +131,34 @@ struct Loader {
     /// configuration digest covers.
     sources: Vec<SourceFile>,
     root_variables: Vec<variables::Resolved>,
+    /// Root variables without a value are unknown, not an error
+    /// (`pgfort validate`).
+    missing_is_unknown: bool,
+    /// Where expressions using an unknown value are, in every directory:
+    /// errors there are not reported.
+    unknown_at: Vec<Location>,
+}
+
+/// What to do about a root variable nobody gave a value.
+#[derive(Clone, Copy)]
+pub(crate) enum Missing<'p> {
+    /// Ask (on a terminal), else fail naming it.
+    Ask(&'p dyn Prompter),
+    /// Treat it as unknown: what derives from it is not checked.
+    Unknown,
 }
 
 /// [`super::load`] with an explicit environment, so tests control it.
 pub(crate) fn load_with_env(
     dir: &Path,
     inputs: &VariableInputs,
-    prompter: &dyn Prompter,
+    missing: Missing<'_>,
     env: Env,
 ) -> Result<Config> {
+    let (prompter, missing_is_unknown): (&dyn Prompter, bool) = match missing {
+        Missing::Ask(prompter) => (prompter, false),
+        Missing::Unknown => (&super::NoPrompt, true),
+    };
     let mut loader = Loader {
         env: Arc::new(env),
         decoded: Decoded::new(dir.to_path_buf()),
@@ -148,13 +167,23 @@ pub(crate) fn load_with_env(
         instances: 0,
         sources: Vec::new(),
         root_variables: Vec::new(),
+        missing_is_unknown,
+        unknown_at: Vec::new(),
     };
     let label = dir.display().to_string();
     loader.load_dir(dir, label, Caller::Root { inputs, prompter })?;
     let phase = crate::stats::phase("validate");
-    validate::validate(&loader.decoded)?;
+    if let Err(error) = validate::validate(&loader.decoded) {
+        ConfigError::check(loader.known(vec![error]))?;
+    }
     drop(phase);
     let mut config = loader.decoded.config;
+    config.unknown_variables = loader
+        .root_variables
+        .iter()
+        .filter(|variable| variable.unknown)
+        .map(|variable| variable.name.clone())
+        .collect();
     config.role_locations = loader.decoded.role_locations;
     config.files = loader.files;
     config.digest = digest::digest(&loader.sources, &loader.root_variables);
@@ -226,6 +255,7 @@ impl Loader {
                     inputs,
                     env: &functions.env,
                     prompter,
+                    missing_is_unknown: self.missing_is_unknown,
                 };
                 variables::resolve(
                     &parts.variables,
@@ -243,7 +273,12 @@ impl Loader {
             self.root_variables = resolved.clone();
         }
         for resolved in resolved {
-            evaluator.set_variable(&resolved.name, resolved.value, resolved.sensitive);
+            evaluator.set_variable(
+                &resolved.name,
+                resolved.value,
+                resolved.sensitive,
+                resolved.unknown,
+            );
         }
 
         self.stack.push(Frame {
@@ -301,8 +336,27 @@ impl Loader {
                 errors.push(error);
             }
         }
-        ConfigError::check(errors)?;
+        self.unknown_at.extend(evaluator.unknown_locations());
+        ConfigError::check(self.known(errors))?;
         outputs::evaluate(&parts.outputs, &evaluator, module_name.as_deref())
+    }
+
+    /// `errors` without those about values derived from an unknown
+    /// variable (validation without values): a stand-in proves nothing.
+    fn known(&self, errors: Vec<ConfigError>) -> Vec<ConfigError> {
+        if self.unknown_at.is_empty() {
+            return errors;
+        }
+        errors
+            .into_iter()
+            .flat_map(ConfigError::into_all)
+            .filter(|error| {
+                error
+                    .location
+                    .as_ref()
+                    .is_none_or(|location| !self.unknown_at.contains(location))
+            })
+            .collect()
     }
 
     /// Records, for each file of a called module, the chain of calls that

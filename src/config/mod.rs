@@ -79,6 +79,10 @@ pub struct Config {
     /// Problems worth saying that do not stop loading (a variables file
     /// setting an undeclared variable), each with its location.
     pub warnings: Vec<ConfigError>,
+    /// Root variables that had no value, in declaration order: only
+    /// [`load_for_validation`] allows them, and what derives from them
+    /// was not checked.
+    pub unknown_variables: Vec<String>,
 }
 
 impl Config {
@@ -158,7 +162,21 @@ pub fn load(
     inputs: &VariableInputs,
     prompter: &dyn Prompter,
 ) -> Result<Config, ConfigError> {
-    load::load_with_env(dir, inputs, prompter, load::process_env())
+    load::load_with_env(
+        dir,
+        inputs,
+        load::Missing::Ask(prompter),
+        load::process_env(),
+    )
+}
+
+/// [`load`] for `pgfort validate`: a variable nobody gave a value is
+/// unknown instead of an error (nobody is asked), as in Terraform. Values
+/// that derive from it are stand-ins, and errors about them are not
+/// reported; everything else is checked. The names of such variables are
+/// in [`Config::unknown_variables`].
+pub fn load_for_validation(dir: &Path, inputs: &VariableInputs) -> Result<Config, ConfigError> {
+    load::load_with_env(dir, inputs, load::Missing::Unknown, load::process_env())
 }
 
 /// The declared certificates with their files on this machine read again

@@ -99,6 +99,7 @@ pub(crate) fn evaluate(
             Bound {
                 value: node.to_value(),
                 sensitive,
+                unknown: node.unknown,
             },
         );
     }

@@ -107,13 +107,16 @@ impl<'a> BlockReader<'a> {
             .collect()
     }
 
-    /// The evaluated value of `name`; `null` counts as not written.
+    /// The evaluated value of `name`; `null` counts as not written, and so
+    /// does an unknown value (validation without variable values): the
+    /// block is then read with the attribute's default, so that what refers
+    /// to it is still checked.
     pub fn node(&mut self, name: &'static str) -> Result<Option<Node>> {
         let Some(attribute) = self.attribute(name) else {
             return Ok(None);
         };
         let node = self.eval.eval(&attribute.value, self.src)?;
-        Ok((!node.is_null()).then_some(node))
+        Ok((!node.is_null() && !node.unknown).then_some(node))
     }
 
     /// Every attribute, evaluated, in written order, for blocks whose
@@ -124,7 +127,7 @@ impl<'a> BlockReader<'a> {
         for (attribute, used) in self.attributes.iter_mut() {
             *used = true;
             let node = self.eval.eval(&attribute.value, self.src)?;
-            if !node.is_null() {
+            if !node.is_null() && !node.unknown {
                 let key = attribute.key.as_str().to_owned();
                 out.push((key, self.src.locate(&attribute.key), node));
             }
@@ -170,6 +173,14 @@ impl<'a> BlockReader<'a> {
     /// Call it after asking for every attribute: a misspelling of `name` is
     /// then reported as the unknown attribute it is, with the full list.
     pub fn missing(&self, name: &str, example: &str) -> ConfigError {
+        // Written, but unknown: located at the value, which the loader
+        // knows not to report.
+        if let Some((attribute, _)) = self.attributes.iter().find(|(a, _)| a.key.as_str() == name) {
+            let at = self.src.locate(&attribute.value);
+            if self.eval.is_unknown_at(&at) {
+                return ConfigError::at(at, format!("the value of {name} is not known"));
+            }
+        }
         let misspelt = self
             .attributes
             .iter()

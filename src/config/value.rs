@@ -18,6 +18,9 @@ pub(crate) struct Node {
     /// What this value derives from that is sensitive, if anything, as
     /// messages name it after "the sensitive" (`variable "pw"`).
     pub sensitive: Option<String>,
+    /// Derives from a variable without a value (validation only): the
+    /// value is a stand-in, and errors about it are not reported.
+    pub unknown: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +80,19 @@ impl Node {
             kind,
             location: location.clone(),
             sensitive: sensitive.map(str::to_string),
+            unknown: false,
+        }
+    }
+
+    /// Marks this value and every part of it unknown.
+    pub fn mark_unknown(&mut self) {
+        self.unknown = true;
+        match &mut self.kind {
+            NodeKind::List(items) => items.iter_mut().for_each(Node::mark_unknown),
+            NodeKind::Map(entries) => entries
+                .iter_mut()
+                .for_each(|entry| entry.value.mark_unknown()),
+            NodeKind::Null | NodeKind::Bool(_) | NodeKind::Number(_) | NodeKind::String(_) => {}
         }
     }
 

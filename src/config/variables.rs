@@ -244,6 +244,22 @@ pub(crate) struct Resolved {
     pub name: String,
     pub value: Value,
     pub sensitive: bool,
+    /// No value was given (validation only): `value` is a stand-in of the
+    /// declared type, and what derives from it is not checked.
+    pub unknown: bool,
+}
+
+/// A stand-in of `var_type` for a variable without a value: the variable's
+/// name for text (a valid name wherever a role or database is named),
+/// 1, false, or empty collections.
+pub(crate) fn placeholder(name: &str, var_type: &VarType) -> Value {
+    match var_type {
+        VarType::Any | VarType::String => Value::String(name.to_owned()),
+        VarType::Number => Value::from(1),
+        VarType::Bool => Value::Bool(false),
+        VarType::List(_) => Value::Array(Vec::new()),
+        VarType::Map(_) => Value::Object(Default::default()),
+    }
 }
 
 /// A value given for this run, on the command line or in a `-var-file`.
@@ -311,6 +327,9 @@ pub(crate) struct Sources<'a> {
     pub inputs: &'a VariableInputs,
     pub env: &'a Env,
     pub prompter: &'a dyn Prompter,
+    /// A variable without a value is unknown instead of an error, and
+    /// nobody is asked (`pgfort validate`).
+    pub missing_is_unknown: bool,
 }
 
 /// Finds every declared variable's value, by precedence; problems that
@@ -342,7 +361,8 @@ pub(crate) fn resolve(
         let value = value_of(decl, &explicit, &auto, sources, constant)?;
         resolved.push(Resolved {
             name: decl.name.clone(),
-            value,
+            unknown: value.is_none(),
+            value: value.unwrap_or_else(|| placeholder(&decl.name, &decl.var_type)),
             sensitive: decl.sensitive,
         });
     }
@@ -355,7 +375,7 @@ fn value_of(
     auto: &BTreeMap<String, Value>,
     sources: &Sources<'_>,
     constant: &Evaluator,
-) -> Result<Value> {
+) -> Result<Option<Value>> {
     let name = &decl.name;
     let convert = |text: &str, source: TextSource<'_>| {
         from_text(text, &decl.var_type, constant).map_err(|mismatch| {
@@ -370,23 +390,26 @@ fn value_of(
         })
     };
     match explicit.get(name) {
-        Some(Given::Text(text)) => return convert(text, TextSource::Cli),
-        Some(Given::Value(value)) => return Ok(value.clone()),
+        Some(Given::Text(text)) => return convert(text, TextSource::Cli).map(Some),
+        Some(Given::Value(value)) => return Ok(Some(value.clone())),
         None => {}
     }
     if let Some(value) = auto.get(name) {
-        return Ok(value.clone());
+        return Ok(Some(value.clone()));
     }
     let (env, prompter) = (sources.env, sources.prompter);
     let env_name = format!("PGFORT_VAR_{name}");
     if let Some(text) = env.get(&env_name) {
-        return convert(text, TextSource::Env(&env_name));
+        return convert(text, TextSource::Env(&env_name)).map(Some);
     }
     if let Some(default) = &decl.default {
-        return Ok(default.clone());
+        return Ok(Some(default.clone()));
+    }
+    if sources.missing_is_unknown {
+        return Ok(None);
     }
     if let Some(text) = prompter.ask(name, decl.description.as_deref(), decl.sensitive) {
-        return convert(&text, TextSource::Prompt);
+        return convert(&text, TextSource::Prompt).map(Some);
     }
     Err(ConfigError::at(
         decl.location.clone(),

@@ -25,6 +25,27 @@ pub fn block_on<T>(future: impl Future<Output = Result<T, Error>>) -> Result<T, 
 /// Loads the configuration; every error here happens before any connection.
 pub fn load_config(dir: &Path, vars: &VarArgs) -> Result<Config, Error> {
     let _phase = crate::stats::phase("load");
+    let config = config::load(dir, &variable_inputs(vars)?, &TerminalPrompter)?;
+    print_warnings(&config);
+    Ok(config)
+}
+
+/// [`load_config`] for `validate`: variables without a value are unknown
+/// (see [`config::load_for_validation`]).
+pub fn load_config_for_validation(dir: &Path, vars: &VarArgs) -> Result<Config, Error> {
+    let config = config::load_for_validation(dir, &variable_inputs(vars)?)?;
+    print_warnings(&config);
+    Ok(config)
+}
+
+fn print_warnings(config: &Config) {
+    for warning in &config.warnings {
+        crate::cli::output::print_config_warning(warning);
+    }
+}
+
+/// The `-var` and `-var-file` flags as the loader takes them.
+fn variable_inputs(vars: &VarArgs) -> Result<VariableInputs, Error> {
     let mut cli = Vec::new();
     for assignment in &vars.vars {
         let (name, value) = assignment.split_once('=').ok_or_else(|| {
@@ -35,16 +56,11 @@ pub fn load_config(dir: &Path, vars: &VarArgs) -> Result<Config, Error> {
         })?;
         cli.push((name.trim().to_owned(), value.to_owned()));
     }
-    let inputs = VariableInputs {
+    Ok(VariableInputs {
         cli,
         files: vars.var_files.clone(),
         file_positions: vars.var_file_positions.clone(),
-    };
-    let config = config::load(dir, &inputs, &TerminalPrompter)?;
-    for warning in &config.warnings {
-        crate::cli::output::print_config_warning(warning);
-    }
-    Ok(config)
+    })
 }
 
 /// Resolves where to connect: the sandbox, or flags > PG* variables > the

@@ -31,6 +31,17 @@ pub(crate) struct Bound {
     /// What makes it sensitive, as messages name it after "the sensitive"
     /// (`variable "pw"`, `output "password" of module "app"`).
     pub sensitive: Option<String>,
+    /// Its value is a stand-in: it derives from a variable without a value
+    /// (validation only).
+    pub unknown: bool,
+}
+
+/// What an expression's value derives from, besides its text.
+struct Origin {
+    /// What makes it sensitive, if anything.
+    sensitive: Option<String>,
+    /// Whether anything it uses is unknown.
+    unknown: bool,
 }
 
 /// Evaluates expressions against resolved variables, locals and the
@@ -46,6 +57,9 @@ pub(crate) struct Evaluator {
     modules: BTreeMap<String, BTreeMap<String, Bound>>,
     /// Rebuilt lazily after a variable or local is added.
     context: RefCell<Option<Context<'static>>>,
+    /// Where expressions using an unknown value are (validation only):
+    /// errors found there are not reported.
+    unknown_at: RefCell<Vec<Location>>,
 }
 
 impl Evaluator {
@@ -57,6 +71,7 @@ impl Evaluator {
             locals: BTreeMap::new(),
             modules: BTreeMap::new(),
             context: RefCell::new(None),
+            unknown_at: RefCell::new(Vec::new()),
         }
     }
 
@@ -68,10 +83,11 @@ impl Evaluator {
         }
     }
 
-    pub fn set_variable(&mut self, name: &str, value: Value, sensitive: bool) {
+    pub fn set_variable(&mut self, name: &str, value: Value, sensitive: bool, unknown: bool) {
         let bound = Bound {
             value,
             sensitive: sensitive.then(|| format!("variable \"{name}\"")),
+            unknown,
         };
         self.variables.insert(name.to_string(), bound);
         self.context.replace(None);
@@ -81,6 +97,7 @@ impl Evaluator {
         let bound = Bound {
             value: node.to_value(),
             sensitive: node.sensitive.clone(),
+            unknown: node.unknown,
         };
         self.locals.insert(name.to_string(), bound);
         self.context.replace(None);
@@ -95,13 +112,35 @@ impl Evaluator {
     /// Evaluates `expr`, found in `src`.
     pub fn eval(&self, expr: &Expression, src: &SourceFile) -> Result<Node> {
         let uses = refs::collect(expr);
-        let sensitive = self.check(&uses, src)?;
-        self.build(expr, src, sensitive, &uses)
+        let origin = self.check(&uses, src)?;
+        if !origin.unknown {
+            return self.build(expr, src, origin.sensitive, &uses);
+        }
+        // A value derived from a stand-in may not evaluate (a function of
+        // it fails) or be refused later: either way it says nothing.
+        let location = src.locate(expr);
+        self.unknown_at.borrow_mut().push(location.clone());
+        let sensitive = origin.sensitive.clone();
+        let mut node = self
+            .build(expr, src, origin.sensitive, &uses)
+            .unwrap_or_else(|_| Node::from_value(Value::Null, &location, sensitive.as_deref()));
+        node.mark_unknown();
+        Ok(node)
     }
 
-    /// Rejects what can never evaluate, and returns what makes the value
-    /// sensitive, if anything.
-    fn check(&self, uses: &Uses, src: &SourceFile) -> Result<Option<String>> {
+    /// Whether the expression at `location` used an unknown value.
+    pub fn is_unknown_at(&self, location: &Location) -> bool {
+        self.unknown_at.borrow().contains(location)
+    }
+
+    /// Where expressions that used an unknown value were evaluated, so far.
+    pub fn unknown_locations(&self) -> Vec<Location> {
+        self.unknown_at.borrow().clone()
+    }
+
+    /// Rejects what can never evaluate, and returns what the value derives
+    /// from: something sensitive, something unknown.
+    fn check(&self, uses: &Uses, src: &SourceFile) -> Result<Origin> {
         if let Some(problem) = uses.problems.first() {
             return Err(ConfigError::at(
                 src.locate_span(problem.span.clone()),
@@ -110,6 +149,7 @@ impl Evaluator {
             .with_optional_hint(problem.hint.clone()));
         }
         let mut sensitive = None;
+        let mut unknown = false;
         for reference in &uses.references {
             let location = src.locate_span(reference.span.clone());
             if !self.references_allowed {
@@ -131,8 +171,9 @@ impl Evaluator {
                 Namespace::Local => bound(&self.locals, reference, location, "local")?,
                 Namespace::Module => self.module_output(reference, location)?,
             };
+            unknown |= origin.unknown;
             if sensitive.is_none() {
-                sensitive = origin;
+                sensitive = origin.sensitive;
             }
         }
         for function in &uses.functions {
@@ -149,12 +190,12 @@ impl Evaluator {
                 .with_optional_hint(hint));
             }
         }
-        Ok(sensitive)
+        Ok(Origin { sensitive, unknown })
     }
 
     /// What makes `module.NAME[.OUTPUT]` sensitive; fails on a module not
     /// called here or an output it does not declare.
-    fn module_output(&self, reference: &Reference, location: Location) -> Result<Option<String>> {
+    fn module_output(&self, reference: &Reference, location: Location) -> Result<Origin> {
         let name = &reference.name;
         let Some(outputs) = self.modules.get(name) else {
             let hint = did_you_mean(name, self.modules.keys().map(String::as_str))
@@ -164,10 +205,13 @@ impl Evaluator {
             );
         };
         let Some(output) = &reference.attribute else {
-            return Ok(outputs.values().find_map(|bound| bound.sensitive.clone()));
+            return Ok(Origin {
+                sensitive: outputs.values().find_map(|bound| bound.sensitive.clone()),
+                unknown: outputs.values().any(|bound| bound.unknown),
+            });
         };
         match outputs.get(output) {
-            Some(bound) => Ok(bound.sensitive.clone()),
+            Some(bound) => Ok(bound.origin()),
             None => {
                 let hint =
                     did_you_mean(output, outputs.keys().map(String::as_str)).unwrap_or_else(|| {
@@ -236,6 +280,7 @@ impl Evaluator {
             kind,
             location,
             sensitive,
+            unknown: false,
         })
     }
 
@@ -314,16 +359,25 @@ impl Evaluator {
     }
 }
 
-/// What makes `var.NAME` or `local.NAME` sensitive; fails when undefined.
+impl Bound {
+    fn origin(&self) -> Origin {
+        Origin {
+            sensitive: self.sensitive.clone(),
+            unknown: self.unknown,
+        }
+    }
+}
+
+/// What `var.NAME` or `local.NAME` derives from; fails when undefined.
 fn bound(
     table: &BTreeMap<String, Bound>,
     reference: &Reference,
     location: Location,
     kind: &str,
-) -> Result<Option<String>> {
+) -> Result<Origin> {
     let name = &reference.name;
     match table.get(name) {
-        Some(bound) => Ok(bound.sensitive.clone()),
+        Some(bound) => Ok(bound.origin()),
         None => {
             let hint = did_you_mean(name, table.keys().map(String::as_str)).unwrap_or_else(|| {
                 match reference.namespace {
@@ -349,8 +403,8 @@ mod tests {
             dir: std::env::temp_dir(),
             env: Arc::new(env),
         });
-        evaluator.set_variable("name", Value::from("App"), false);
-        evaluator.set_variable("secret", Value::from("hunter2"), true);
+        evaluator.set_variable("name", Value::from("App"), false, false);
+        evaluator.set_variable("secret", Value::from("hunter2"), true, false);
         evaluator
     }
 

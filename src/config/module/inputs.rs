@@ -6,7 +6,7 @@
 use super::{Input, ModuleCall, SOURCE};
 use crate::config::error::{ConfigError, Result};
 use crate::config::suggest::did_you_mean;
-use crate::config::variables::{Resolved, VariableDecl, coerce};
+use crate::config::variables::{Resolved, VariableDecl, coerce, placeholder};
 
 /// Every declared variable's value: the input, else the default. A `null`
 /// input counts as not written, so a caller can pass an optional value
@@ -48,7 +48,7 @@ pub(crate) fn bind(
         .filter(|decl| {
             !inputs
                 .iter()
-                .any(|input| input.name == decl.name && !input.node.is_null())
+                .any(|input| input.name == decl.name && input.is_given())
         })
         .collect();
     if let Some(first) = missing.first() {
@@ -78,8 +78,14 @@ pub(crate) fn bind(
     for decl in decls {
         let input = inputs
             .iter()
-            .find(|input| input.name == decl.name && !input.node.is_null());
-        let (value, sensitive) = match input {
+            .find(|input| input.name == decl.name && input.is_given());
+        let (value, sensitive, unknown) = match input {
+            // What the caller does not know yet, the module does not either.
+            Some(input) if input.node.unknown => (
+                placeholder(&decl.name, &decl.var_type),
+                decl.sensitive || input.node.sensitive.is_some(),
+                true,
+            ),
             Some(input) => {
                 let value = coerce(input.node.to_value(), &decl.var_type).map_err(|mismatch| {
                     ConfigError::at(
@@ -90,15 +96,24 @@ pub(crate) fn bind(
                         ),
                     )
                 })?;
-                (value, decl.sensitive || input.node.sensitive.is_some())
+                (
+                    value,
+                    decl.sensitive || input.node.sensitive.is_some(),
+                    false,
+                )
             }
             // Required ones without input were refused above.
-            None => (decl.default.clone().unwrap_or_default(), decl.sensitive),
+            None => (
+                decl.default.clone().unwrap_or_default(),
+                decl.sensitive,
+                false,
+            ),
         };
         resolved.push(Resolved {
             name: decl.name.clone(),
             value,
             sensitive,
+            unknown,
         });
     }
     Ok(resolved)

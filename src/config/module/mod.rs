@@ -52,6 +52,14 @@ pub(crate) struct Input {
     pub node: Node,
 }
 
+impl Input {
+    /// Given a value: `null` counts as not given, as in Terraform; an
+    /// unknown value (validation without variable values) is given.
+    pub fn is_given(&self) -> bool {
+        self.node.unknown || !self.node.is_null()
+    }
+}
+
 /// Reads a module block; `constant` evaluates `source`, which may not
 /// refer to anything (the module must be found before anything runs).
 pub(crate) fn collect<'a>(

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::{Answers, dir_with, env, load_in};
-use crate::config::{VariableInputs, load::load_with_env};
+use crate::config::{
+    VariableInputs,
+    load::{Missing, load_with_env},
+};
 use crate::model::{Membership, Password, Role, RoleAttributes};
 
 const MAIN: &str = r#"
@@ -171,7 +174,7 @@ fn loads_a_full_configuration() {
         answers: vec![("prompted", "asked"), ("app_password", "never asked")],
         ..Answers::default()
     };
-    let config = load_with_env(dir.path(), &inputs, &prompter, env).unwrap();
+    let config = load_with_env(dir.path(), &inputs, Missing::Ask(&prompter), env).unwrap();
 
     assert_eq!(
         *prompter.asked.borrow(),

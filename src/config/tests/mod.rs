@@ -14,13 +14,17 @@ mod modules;
 mod rls;
 mod sensitive;
 mod settings;
+mod unknown;
 mod varfiles;
 
 use std::cell::RefCell;
 use std::path::Path;
 
 use super::eval::Env;
-use super::{Config, ConfigError, NoPrompt, Prompter, VariableInputs, load::load_with_env};
+use super::{
+    Config, ConfigError, NoPrompt, Prompter, VariableInputs,
+    load::{Missing, load_with_env},
+};
 
 /// Writes `files` (name, text) into a fresh directory.
 pub(super) fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -65,7 +69,7 @@ pub(super) fn load_in(
     inputs: &VariableInputs,
     env: Env,
 ) -> Result<Config, ConfigError> {
-    load_with_env(dir, inputs, &NoPrompt, env)
+    load_with_env(dir, inputs, Missing::Ask(&NoPrompt), env)
 }
 
 /// Loads one file `main.hcl` with no inputs and an empty environment.

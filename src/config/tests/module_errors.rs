@@ -4,7 +4,7 @@
 use super::modules::{GROUP, refused, tree};
 use super::{Answers, env, load_in};
 use crate::config::VariableInputs;
-use crate::config::load::load_with_env;
+use crate::config::load::{Missing, load_with_env};
 use crate::model::Password;
 
 #[test]
@@ -112,7 +112,7 @@ fn module_variables_come_from_the_module_block_only() {
     let err = load_with_env(
         dir.path(),
         &VariableInputs::default(),
-        &prompter,
+        Missing::Ask(&prompter),
         env(&[("PGFORT_VAR_inner", "from-env")]),
     )
     .unwrap_err();

@@ -3,7 +3,7 @@
 
 use super::{Answers, dir_with, env, load_in};
 use crate::config::VariableInputs;
-use crate::config::load::load_with_env;
+use crate::config::load::{Missing, load_with_env};
 use crate::model::Password;
 
 const SECRET: &str = "hunter2-SECRET";
@@ -133,8 +133,13 @@ fn prompts_without_echo() {
         answers: vec![("pw", "typed")],
         ..Answers::default()
     };
-    let config =
-        load_with_env(dir.path(), &VariableInputs::default(), &prompter, env(&[])).unwrap();
+    let config = load_with_env(
+        dir.path(),
+        &VariableInputs::default(),
+        Missing::Ask(&prompter),
+        env(&[]),
+    )
+    .unwrap();
     assert_eq!(
         *prompter.asked.borrow(),
         [("pw".to_string(), Some("app password".to_string()), true)]
