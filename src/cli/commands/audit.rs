@@ -31,6 +31,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     };
     let settings = resolve_target(&args.connection, &config)?;
     let mut db = connect_db(&settings).await?;
+    let spinner = super::progress::Spinner::start("auditing: reading the server".to_owned());
     let transaction = db
         .client
         .build_transaction()
@@ -54,6 +55,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
             .and_then(|file| gather::local_file_mode(Path::new(&file.value)));
     }
     let findings = audit::run(&facts, &selection);
+    drop(spinner);
     let failed = audit::fails_at(&findings, args.fail_on);
     let report = Report::new(&facts, findings, settings.server_address());
     let json_error = |e: serde_json::Error| Error::Internal(format!("rendering the report: {e}"));

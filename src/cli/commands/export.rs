@@ -21,7 +21,9 @@ pub async fn run(args: &ExportArgs) -> Result<Outcome, Error> {
     };
     let settings = resolve_target(&args.connection, &Config::default())?;
     let db = connect_db(&settings).await?;
+    let spinner = super::progress::Spinner::start("exporting: reading the server".to_owned());
     let exported = export::export(&db, &settings, &request).await?;
+    drop(spinner);
     tracing::info!("export used {} queries", exported.round_trips);
     let written = export::write(&args.output, &exported.files, args.force)?;
     for path in &written.paths {
