@@ -135,10 +135,39 @@ fn weak_objects_are_reported() {
          CREATE TABLE public.audit_open (id int);
          GRANT SELECT ON public.audit_open TO PUBLIC;
          CREATE FUNCTION public.audit_definer() RETURNS int
-           LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';",
+           LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';
+         CREATE ROLE audit_guessable LOGIN PASSWORD 'audit_guessable123';
+         SET password_encryption = 'md5';
+         CREATE ROLE audit_md5 LOGIN PASSWORD 'changeme';",
     );
     let (report, code) = statuses(&cluster, &[]);
     assert_eq!(code, Some(3));
+    let weak = report["findings"]
+        .as_array()
+        .and_then(|all| all.iter().find(|f| f["id"] == "ext-weak-passwords"))
+        .expect("the weak-password control");
+    assert_eq!(weak["status"], "fail", "{weak}");
+    let evidence = weak["evidence"].to_string();
+    assert!(evidence.contains("audit_guessable: "), "{evidence}");
+    assert!(evidence.contains("audit_md5: "), "{evidence}");
+    assert!(
+        !evidence.contains("audit_former"),
+        "a strong password: {evidence}"
+    );
+    assert!(!evidence.contains("postgres:"), "{evidence}");
+    let text = report.to_string();
+    let md5_verifier = cluster
+        .query_value("SELECT rolpassword FROM pg_authid WHERE rolname = 'audit_md5'")
+        .expect("the md5 verifier");
+    assert!(md5_verifier.starts_with("md5"), "{md5_verifier}");
+    for secret in [
+        "audit_guessable123",
+        "changeme",
+        "SCRAM-SHA-256$",
+        &md5_verifier,
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked");
+    }
     for id in [
         "4.7",
         "4.3-createdb",

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::model::Secret;
+
 /// One row of `pg_settings`: the raw value and its unit (`s`, `min`, `kB`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SettingFact {
@@ -114,6 +116,15 @@ pub struct ReplicaFact {
     pub replay_lag_seconds: Option<f64>,
 }
 
+/// The stored verifier of a LOGIN role, read only to test it offline
+/// against guessable passwords. A [`Secret`]: never shown, logged or
+/// written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginVerifier {
+    pub role: String,
+    pub verifier: Secret,
+}
+
 /// Everything the controls look at.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct AuditFacts {
@@ -144,6 +155,10 @@ pub struct AuditFacts {
     pub hba_file_mode: Option<u32>,
     /// Whether the server really serves TLS; `None` when not probed.
     pub tls_probe: Option<TlsProbe>,
+    /// The verifiers of LOGIN roles with a password; `None` when
+    /// `pg_authid` is not readable. Never serialized.
+    #[serde(skip)]
+    pub login_verifiers: Option<Vec<LoginVerifier>>,
 }
 
 impl AuditFacts {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::facts::*;
+use crate::model::Secret;
 
 fn settings(pairs: &[(&str, &str, Option<&str>)]) -> BTreeMap<String, SettingFact> {
     pairs
@@ -34,6 +35,20 @@ fn role(name: &str, superuser: bool, connlimit: i32, password: PasswordKind) -> 
         password: Some(password),
         member_of: Vec::new(),
         expired: false,
+    }
+}
+
+/// A login role's stored verifier: SCRAM with one iteration (cheap to
+/// test), or md5 when `md5`.
+fn verifier(role: &str, password: &str, md5: bool) -> LoginVerifier {
+    let verifier = if md5 {
+        postgres_protocol::password::md5(password.as_bytes(), role)
+    } else {
+        crate::password::verifier_with(&Secret::new(password), role.as_bytes(), 1)
+    };
+    LoginVerifier {
+        role: role.to_owned(),
+        verifier: Secret::new(verifier),
     }
 }
 
@@ -165,6 +180,10 @@ pub fn hardened() -> AuditFacts {
         tls_probe: Some(crate::audit::facts::TlsProbe::Served {
             address: "db.example.com:5432".to_owned(),
         }),
+        login_verifiers: Some(vec![
+            verifier("postgres", "k3Vq-92mZ-Lr8x-Tt4w", false),
+            verifier("app", "Wd7p-Ns2c-Qh5e-Mv9j", false),
+        ]),
         ..AuditFacts::default()
     }
 }
@@ -236,6 +255,12 @@ pub fn weak() -> AuditFacts {
             ..role("former", false, 5, PasswordKind::Scram)
         },
     ];
+    facts.login_verifiers = Some(vec![
+        verifier("postgres", "postgres", true),
+        verifier("admin", "admin123", false),
+        verifier("app", "Wd7p-Ns2c-Qh5e-Mv9j", false),
+        verifier("former", "former!", false),
+    ]);
     facts.hba_rules = Some(vec![
         rule(1, "local", "all", "all", None, "trust"),
         rule(
@@ -332,6 +357,7 @@ pub fn unprivileged() -> AuditFacts {
     let mut facts = hardened();
     facts.session_user = "app".to_owned();
     facts.read_passwords = false;
+    facts.login_verifiers = None;
     for role in &mut facts.roles {
         role.password = None;
     }

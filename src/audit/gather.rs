@@ -9,6 +9,7 @@ use tokio_postgres::{Row, Transaction};
 
 use super::facts::*;
 use crate::inspect::{InspectCause, InspectError};
+use crate::model::Secret;
 
 /// What the session may read, decided before anything else is sent.
 const ACCESS: &str = "\
@@ -31,7 +32,8 @@ SELECT r.rolname::text, r.rolsuper, r.rolcanlogin, r.rolcreaterole, r.rolcreated
        COALESCE(r.rolvaliduntil < now(), false)
 FROM pg_catalog.pg_roles r ORDER BY 1";
 
-/// Only the kind of verifier leaves the server, never the verifier.
+/// The kind of each role's verifier (the verifiers themselves are read
+/// apart, for login roles only: [`LOGIN_VERIFIERS`]).
 const ROLES_WITH_PASSWORDS: &str = "\
 SELECT r.rolname::text, r.rolsuper, r.rolcanlogin, r.rolcreaterole, r.rolcreatedb,
        r.rolreplication, r.rolbypassrls, r.rolconnlimit,
@@ -43,6 +45,12 @@ SELECT r.rolname::text, r.rolsuper, r.rolcanlogin, r.rolcreaterole, r.rolcreated
              JOIN pg_catalog.pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid),
        COALESCE(r.rolvaliduntil < now(), false)
 FROM pg_catalog.pg_authid r ORDER BY 1";
+
+/// LOGIN roles' verifiers, for the offline weak-password control (see
+/// [`LoginVerifier`]): held as secrets, never shown.
+const LOGIN_VERIFIERS: &str = "\
+SELECT rolname::text, rolpassword FROM pg_catalog.pg_authid
+WHERE rolcanlogin AND rolpassword IS NOT NULL ORDER BY 1";
 
 const HBA: &str = "\
 SELECT line_number, type, database, user_name, address, netmask, auth_method
@@ -135,6 +143,15 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
     } else {
         ROLES
     };
+    let verifiers = async {
+        if read_passwords {
+            query(tx, "login verifiers", LOGIN_VERIFIERS)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
     let hba = async {
         if read_hba {
             query(tx, "pg_hba_file_rules", HBA).await.map(Some)
@@ -154,6 +171,7 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
         activity,
         cache,
         replication,
+        verifiers,
     ) = futures_util::try_join!(
         query(tx, "pg_settings", SETTINGS),
         query(tx, "roles", roles_sql),
@@ -166,8 +184,9 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
         query_one(tx, "pg_stat_activity", ACTIVITY),
         query_one(tx, "pg_statio_user_tables", CACHE),
         query(tx, "pg_stat_replication", REPLICATION),
+        verifiers,
     )?;
-    let queries = 11 + u64::from(read_hba);
+    let queries = 11 + u64::from(read_hba) + u64::from(read_passwords);
     let (public_table_privileges, grant_options) = privileges(&tables);
     let facts = AuditFacts {
         version_num: u32::try_from(access.get::<_, i32>("version_num")).unwrap_or(0),
@@ -215,6 +234,14 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
         }),
         hba_file_mode: None,
         tls_probe: None,
+        login_verifiers: verifiers.map(|rows| {
+            rows.iter()
+                .map(|r| LoginVerifier {
+                    role: r.get(0),
+                    verifier: Secret::new(r.get::<_, String>(1)),
+                })
+                .collect()
+        }),
     };
     Ok((facts, queries + 1))
 }

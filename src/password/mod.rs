@@ -48,6 +48,20 @@ pub fn make_verifier(password: &Secret) -> String {
     )
 }
 
+/// A verifier with a given salt and iteration count: fixtures that must be
+/// cheap to test against (one iteration) and the same in every run.
+#[cfg(test)]
+pub(crate) fn verifier_with(password: &Secret, salt: &[u8], iterations: u32) -> String {
+    let iterations = NonZeroU32::new(iterations).unwrap_or(ITERATIONS);
+    let (stored_key, server_key) = keys(password, salt, iterations);
+    format!(
+        "{PREFIX}{iterations}:{}${}:{}",
+        B64.encode(salt),
+        B64.encode(stored_key),
+        B64.encode(server_key)
+    )
+}
+
 /// Whether `password` produces the stored `verifier` (with its salt and
 /// iteration count). A verifier that is not SCRAM-SHA-256 never matches.
 pub fn matches(verifier: &str, password: &Secret) -> bool {
@@ -59,6 +73,28 @@ pub fn matches(verifier: &str, password: &Secret) -> bool {
     let stored_ok = constant_time_eq(&stored_key, &parsed.stored_key);
     let server_ok = constant_time_eq(&server_key, &parsed.server_key);
     stored_ok & server_ok
+}
+
+/// Whether any of `candidates` is the password behind a stored verifier of
+/// role `role`: a SCRAM-SHA-256 verifier (recomputed with its salt and
+/// iteration count, one PBKDF2 per candidate) or an md5 one
+/// (`md5(password || role)`). Nothing is sent anywhere; clear text never
+/// leaves this function.
+pub fn matches_any(verifier: &str, role: &str, candidates: &[Secret]) -> bool {
+    if let Some(parsed) = Parsed::parse(verifier) {
+        return candidates.iter().any(|candidate| {
+            let (stored_key, server_key) = keys(candidate, &parsed.salt, parsed.iterations);
+            constant_time_eq(&stored_key, &parsed.stored_key)
+                & constant_time_eq(&server_key, &parsed.server_key)
+        });
+    }
+    if verifier.starts_with("md5") && verifier.len() == 35 {
+        return candidates.iter().any(|candidate| {
+            let hashed = postgres_protocol::password::md5(candidate.expose().as_bytes(), role);
+            constant_time_eq(hashed.as_bytes(), verifier.as_bytes())
+        });
+    }
+    false
 }
 
 /// [`matches`] for many pairs, spread over the machine's cores.

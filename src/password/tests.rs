@@ -111,3 +111,16 @@ fn matches_many_keeps_order() {
     assert_eq!(matches_many(&pairs[..3]), vec![true, true, false]);
     assert!(matches_many(&[]).is_empty());
 }
+
+#[test]
+fn any_candidate_is_found_behind_scram_and_md5_verifiers() {
+    let list = [s("hunter2"), s("secret"), s("letmein")];
+    assert!(matches_any(SECRET, "x", &list));
+    assert!(!matches_any(SECRET, "x", &list[..1]));
+    assert!(matches_any(MD5, "z", &list));
+    // md5 verifiers are salted with the role name.
+    assert!(!matches_any(MD5, "y", &list));
+    assert!(!matches_any(MD5, "z", &[s("Secret")]));
+    assert!(!matches_any("plain text", "z", &list));
+    assert!(!matches_any(SECRET, "x", &[]));
+}

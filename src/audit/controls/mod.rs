@@ -13,6 +13,7 @@ pub mod network;
 pub mod operations;
 pub mod privileges;
 pub mod role_attributes;
+pub mod weak_passwords;
 
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ use super::{Check, Control};
 /// Every control, grouped by area in report order.
 static GROUPS: &[&[Control]] = &[
     auth::CONTROLS,
+    weak_passwords::CONTROLS,
     hba::CONTROLS,
     network::CONTROLS,
     log_files::CONTROLS,
