@@ -91,8 +91,11 @@ fn fresh_cluster_fails_logging_and_ssl_and_exits_3() {
 #[test]
 fn fixes_by_sql_flip_controls_to_pass() {
     let cluster = TestCluster::start();
+    let (report, _) = statuses(&cluster, &[]);
+    assert_eq!(status_of(&report, "ext-idle-in-transaction"), "fail");
     cluster.exec("ALTER SYSTEM SET log_connections = on");
     cluster.exec("ALTER SYSTEM SET log_disconnections = on");
+    cluster.exec("ALTER SYSTEM SET idle_in_transaction_session_timeout = '10min'");
     cluster.exec("ALTER SYSTEM SET log_statement = 'ddl'");
     cluster.exec("SELECT pg_reload_conf()");
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -101,7 +104,7 @@ fn fixes_by_sql_flip_controls_to_pass() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let (report, _) = statuses(&cluster, &[]);
-    for id in ["3.1.20", "3.1.21", "3.1.25"] {
+    for id in ["3.1.20", "3.1.21", "3.1.25", "ext-idle-in-transaction"] {
         assert_eq!(status_of(&report, id), "pass", "{id}");
     }
     // ssl = on without a certificate: the setting says on, the server
@@ -136,6 +139,9 @@ fn weak_objects_are_reported() {
          GRANT SELECT ON public.audit_open TO PUBLIC;
          CREATE FUNCTION public.audit_definer() RETURNS int
            LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';
+         CREATE ROLE audit_ops;
+         GRANT pg_read_server_files TO audit_ops;
+         GRANT audit_ops TO audit_weak;
          CREATE ROLE audit_guessable LOGIN PASSWORD 'audit_guessable123';
          SET password_encryption = 'md5';
          CREATE ROLE audit_md5 LOGIN PASSWORD 'changeme';",
@@ -182,6 +188,11 @@ fn weak_objects_are_reported() {
     }
     let text = report.to_string();
     assert!(text.contains("audit_weak: BYPASSRLS"), "{text}");
+    assert_eq!(status_of(&report, "4.9"), "fail");
+    assert!(
+        text.contains("audit_weak: member of pg_read_server_files"),
+        "through audit_ops: {text}"
+    );
     assert!(text.contains("audit_weak: LOGIN, no password"), "{text}");
     assert!(text.contains("audit_former: password expired"), "{text}");
     assert!(text.contains("public.audit_definer()"), "{text}");
@@ -361,6 +372,7 @@ fn hardened_baseline_module_makes_its_controls_pass() {
         "6.2-post-auth-delay",
         "6.8-tls",
         "ops-autovacuum",
+        "ext-idle-in-transaction",
         "4.10-ext",
     ] {
         assert_eq!(status_of(&report, id), "pass", "{id}");

@@ -15,6 +15,10 @@ const PASSWORD: &str = "Prod-Example-Pass-2026!";
 const NOT_BY_CONFIGURATION: &[(&str, &str)] = &[
     ("1.4.3-ext", "data checksums are chosen at initdb"),
     ("ops-cache-hit", "measured from traffic, not configured"),
+    (
+        "ext-idle-session-timeout",
+        "PostgreSQL 13 has no idle_session_timeout, and the example runs on it too",
+    ),
 ];
 
 /// The example, with the module path made absolute so it can run from a

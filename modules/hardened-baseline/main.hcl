@@ -58,6 +58,10 @@ settings {
   full_page_writes = true
 
   autovacuum = true
+
+  # ext-idle-in-transaction: an abandoned transaction must not
+  # hold locks and vacuum back for hours
+  idle_in_transaction_session_timeout = "10min"
 }
 
 # 4.10-ext: PUBLIC's privileges on the declared database and its schemas

@@ -129,6 +129,8 @@ pub fn hardened() -> AuditFacts {
             ("post_auth_delay", "0", Some("s")),
             ("archive_mode", "on", None),
             ("archive_command", "cp %p /archive/%f", None),
+            ("idle_in_transaction_session_timeout", "600000", Some("ms")),
+            ("idle_session_timeout", "3600000", Some("ms")),
         ]),
         roles: vec![
             RoleFact {
@@ -200,6 +202,8 @@ pub fn weak() -> AuditFacts {
         ("log_rotation_age", "0"),
         ("log_rotation_size", "0"),
         ("log_min_messages", "debug1"),
+        ("idle_in_transaction_session_timeout", "0"),
+        ("idle_session_timeout", "0"),
         ("fsync", "off"),
         ("full_page_writes", "off"),
         ("log_min_error_statement", "panic"),
@@ -253,6 +257,15 @@ pub fn weak() -> AuditFacts {
         RoleFact {
             expired: true,
             ..role("former", false, 5, PasswordKind::Scram)
+        },
+        RoleFact {
+            login: false,
+            member_of: vec!["pg_execute_server_program".to_owned()],
+            ..role("ops", false, 5, PasswordKind::None)
+        },
+        RoleFact {
+            member_of: vec!["ops".to_owned(), "pg_read_all_data".to_owned()],
+            ..role("reporting", false, 5, PasswordKind::Scram)
         },
     ];
     facts.login_verifiers = Some(vec![

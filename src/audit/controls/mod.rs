@@ -11,8 +11,10 @@ pub mod log_levels;
 pub mod misc;
 pub mod network;
 pub mod operations;
+pub mod predefined_roles;
 pub mod privileges;
 pub mod role_attributes;
+pub mod session_timeouts;
 pub mod weak_passwords;
 
 #[cfg(test)]
@@ -32,8 +34,10 @@ static GROUPS: &[&[Control]] = &[
     log_content::CONTROLS,
     role_attributes::CONTROLS,
     privileges::CONTROLS,
+    predefined_roles::CONTROLS,
     files::CONTROLS,
     operations::CONTROLS,
+    session_timeouts::CONTROLS,
     misc::CONTROLS,
 ];
 
