@@ -139,6 +139,9 @@ fn weak_objects_are_reported() {
          GRANT SELECT ON public.audit_open TO PUBLIC;
          CREATE FUNCTION public.audit_definer() RETURNS int
            LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';
+         CREATE SCHEMA audit_open_schema;
+         GRANT CREATE ON SCHEMA audit_open_schema TO PUBLIC;
+         ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;
          CREATE ROLE audit_ops;
          GRANT pg_read_server_files TO audit_ops;
          GRANT audit_ops TO audit_weak;
@@ -189,6 +192,23 @@ fn weak_objects_are_reported() {
     let text = report.to_string();
     assert!(text.contains("audit_weak: BYPASSRLS"), "{text}");
     assert_eq!(status_of(&report, "4.9"), "fail");
+    for (id, evidence) in [
+        (
+            "ext-public-definers",
+            "public.audit_definer() (owner postgres): EXECUTE granted to PUBLIC",
+        ),
+        (
+            "ext-public-create-schemas",
+            "schema audit_open_schema: PUBLIC may CREATE",
+        ),
+        (
+            "ext-public-default-privileges",
+            "default privileges FOR ROLE postgres: SELECT ON TABLES to PUBLIC",
+        ),
+    ] {
+        assert_eq!(status_of(&report, id), "fail", "{id}");
+        assert!(text.contains(evidence), "{evidence} in {text}");
+    }
     assert!(
         text.contains("audit_weak: member of pg_read_server_files"),
         "through audit_ops: {text}"

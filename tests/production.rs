@@ -16,6 +16,14 @@ const NOT_BY_CONFIGURATION: &[(&str, &str)] = &[
     ("1.4.3-ext", "data checksums are chosen at initdb"),
     ("ops-cache-hit", "measured from traffic, not configured"),
     (
+        "ext-supported-major",
+        "the server's version, not configuration",
+    ),
+    (
+        "ext-latest-minor",
+        "the server's version, not configuration",
+    ),
+    (
         "ext-idle-session-timeout",
         "PostgreSQL 13 has no idle_session_timeout, and the example runs on it too",
     ),

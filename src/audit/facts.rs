@@ -67,6 +67,8 @@ pub struct DefinerFunction {
     pub owner: String,
     /// Whether `proconfig` pins `search_path`.
     pub pins_search_path: bool,
+    /// Whether PUBLIC may execute it (the default for a new function).
+    pub public_execute: bool,
 }
 
 /// A privilege on an object, as `grantee: PRIV on object`.
@@ -129,6 +131,15 @@ pub struct LoginVerifier {
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct AuditFacts {
     pub version_num: u32,
+    /// The server's `current_date` (`YYYY-MM-DD`), to judge end-of-life
+    /// dates against; empty when unknown.
+    pub today: String,
+    /// Schemas of the connected database where PUBLIC may CREATE.
+    pub public_create_schemas: Vec<String>,
+    /// Default privileges of the connected database that give PUBLIC more
+    /// than PostgreSQL's defaults, as `FOR ROLE r IN SCHEMA s: SELECT ON
+    /// TABLES`.
+    pub public_default_privileges: Vec<String>,
     pub session_user: String,
     pub current_database: String,
     pub settings: BTreeMap<String, SettingFact>,

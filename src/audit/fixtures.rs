@@ -82,7 +82,8 @@ fn privilege(object: &str, grantee: &str, privilege: &str) -> PrivilegeFact {
 /// Every control passes.
 pub fn hardened() -> AuditFacts {
     AuditFacts {
-        version_num: 170_000,
+        version_num: 170_010,
+        today: "2026-12-03".to_owned(),
         session_user: "postgres".to_owned(),
         current_database: "app".to_owned(),
         settings: settings(&[
@@ -165,6 +166,7 @@ pub fn hardened() -> AuditFacts {
             signature: "app.login(text)".to_owned(),
             owner: "app".to_owned(),
             pins_search_path: true,
+            public_execute: false,
         }],
         extensions: vec!["plpgsql".to_owned(), "pg_stat_statements".to_owned()],
         available_extensions: vec!["pg_stat_statements".to_owned(), "pgaudit".to_owned()],
@@ -319,7 +321,11 @@ pub fn weak() -> AuditFacts {
         signature: "app.reset(integer)".to_owned(),
         owner: "postgres".to_owned(),
         pins_search_path: false,
+        public_execute: true,
     }];
+    facts.version_num = 140_020;
+    facts.public_create_schemas = vec!["public".to_owned(), "staging".to_owned()];
+    facts.public_default_privileges = vec!["FOR ROLE app: SELECT ON TABLES".to_owned()];
     facts.untrusted_languages = vec!["plpython3u".to_owned()];
     facts.extensions = vec!["plpgsql".to_owned()];
     facts.activity = Some(ActivityFact {

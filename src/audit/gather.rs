@@ -16,6 +16,7 @@ const ACCESS: &str = "\
 SELECT session_user::text AS session_user,
        current_database()::text AS current_database,
        current_setting('server_version_num')::int AS version_num,
+       current_date::text AS today,
        has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS read_passwords,
        has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE') AS read_hba,
        pg_has_role(session_user, 'pg_read_all_stats', 'USAGE') AS read_stats,
@@ -90,7 +91,9 @@ fn definer_sql() -> String {
                   || pg_get_function_identity_arguments(p.oid) || ')',
                 pg_get_userbyid(p.proowner)::text,
                 COALESCE(EXISTS (SELECT 1 FROM unnest(p.proconfig) c
-                                 WHERE c LIKE 'search\\_path=%'), false)
+                                 WHERE c LIKE 'search\\_path=%'), false),
+                EXISTS (SELECT 1 FROM aclexplode(COALESCE(p.proacl, acldefault('f', p.proowner))) a
+                        WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
          FROM pg_catalog.pg_proc p
          JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
          WHERE p.prosecdef AND {SYSTEM_SCHEMAS}
@@ -98,6 +101,33 @@ fn definer_sql() -> String {
                            WHERE d.classid = 'pg_catalog.pg_proc'::regclass
                              AND d.objid = p.oid AND d.deptype = 'e')
          ORDER BY 1"
+    )
+}
+
+/// What PUBLIC is given beyond PostgreSQL's defaults in the connected
+/// database: CREATE on a schema, and default privileges that hand new
+/// tables, sequences or schemas to PUBLIC (functions' EXECUTE and types'
+/// USAGE are PUBLIC's by default, so only a per-schema entry adding them
+/// counts).
+fn public_grants_sql() -> String {
+    format!(
+        "SELECT ARRAY(SELECT quote_ident(n.nspname)
+                      FROM pg_catalog.pg_namespace n
+                      CROSS JOIN LATERAL aclexplode(COALESCE(n.nspacl, acldefault('n', n.nspowner))) a
+                      WHERE a.grantee = 0 AND a.privilege_type = 'CREATE' AND {SYSTEM_SCHEMAS}
+                      ORDER BY 1),
+                ARRAY(SELECT DISTINCT 'FOR ROLE ' || quote_ident(pg_get_userbyid(d.defaclrole))
+                             || COALESCE(' IN SCHEMA ' || quote_ident(n.nspname), '')
+                             || ': ' || a.privilege_type || ' ON '
+                             || CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'
+                                  WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES'
+                                  ELSE 'SCHEMAS' END
+                      FROM pg_catalog.pg_default_acl d
+                      LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+                      CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+                      WHERE a.grantee = 0
+                        AND (d.defaclobjtype IN ('r', 'S', 'n') OR d.defaclnamespace <> 0)
+                      ORDER BY 1)"
     )
 }
 
@@ -138,6 +168,7 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
     let sees_all = access.get::<_, bool>("read_stats") || access.get::<_, bool>("superuser");
     let table_sql = table_privileges_sql();
     let definer = definer_sql();
+    let public_sql = public_grants_sql();
     let roles_sql = if read_passwords {
         ROLES_WITH_PASSWORDS
     } else {
@@ -172,6 +203,7 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
         cache,
         replication,
         verifiers,
+        public_grants,
     ) = futures_util::try_join!(
         query(tx, "pg_settings", SETTINGS),
         query(tx, "roles", roles_sql),
@@ -185,11 +217,15 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
         query_one(tx, "pg_statio_user_tables", CACHE),
         query(tx, "pg_stat_replication", REPLICATION),
         verifiers,
+        query_one(tx, "PUBLIC's grants", &public_sql),
     )?;
-    let queries = 11 + u64::from(read_hba) + u64::from(read_passwords);
+    let queries = 12 + u64::from(read_hba) + u64::from(read_passwords);
     let (public_table_privileges, grant_options) = privileges(&tables);
     let facts = AuditFacts {
         version_num: u32::try_from(access.get::<_, i32>("version_num")).unwrap_or(0),
+        today: access.get("today"),
+        public_create_schemas: public_grants.get(0),
+        public_default_privileges: public_grants.get(1),
         session_user: access.get("session_user"),
         current_database: access.get("current_database"),
         settings: settings
@@ -216,6 +252,7 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
                 signature: r.get(0),
                 owner: r.get(1),
                 pins_search_path: r.get(2),
+                public_execute: r.get(3),
             })
             .collect(),
         untrusted_languages: languages.iter().map(|r| r.get(0)).collect(),

@@ -13,6 +13,8 @@ pub mod network;
 pub mod operations;
 pub mod predefined_roles;
 pub mod privileges;
+pub mod public_grants;
+pub mod release;
 pub mod role_attributes;
 pub mod session_timeouts;
 pub mod weak_passwords;
@@ -35,9 +37,11 @@ static GROUPS: &[&[Control]] = &[
     role_attributes::CONTROLS,
     privileges::CONTROLS,
     predefined_roles::CONTROLS,
+    public_grants::CONTROLS,
     files::CONTROLS,
     operations::CONTROLS,
     session_timeouts::CONTROLS,
+    release::CONTROLS,
     misc::CONTROLS,
 ];
 
