@@ -149,8 +149,23 @@ fn weak_objects_are_reported() {
          SET password_encryption = 'md5';
          CREATE ROLE audit_md5 LOGIN PASSWORD 'changeme';",
     );
+    // A second database is audited too, over its own connection.
+    cluster.exec("CREATE DATABASE audit_other");
+    cluster.exec_in(
+        "audit_other",
+        "CREATE FUNCTION public.other_definer() RETURNS int
+           LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';",
+    );
     let (report, code) = statuses(&cluster, &[]);
     assert_eq!(code, Some(3));
+    let other = report.to_string();
+    for evidence in [
+        "database audit_other: public.other_definer() (owner postgres): no search_path",
+        "database audit_other: public.other_definer() (owner postgres): EXECUTE granted to PUBLIC",
+        "database postgres: public.audit_definer() (owner postgres): no search_path",
+    ] {
+        assert!(other.contains(evidence), "{evidence} in {other}");
+    }
     let weak = report["findings"]
         .as_array()
         .and_then(|all| all.iter().find(|f| f["id"] == "ext-weak-passwords"))

@@ -85,6 +85,23 @@ grant {
   on         = { database = local.db }
 }
 
+# The maintenance database gets the same PUBLIC lock-down: before
+# PostgreSQL 15, PUBLIC may create in its schema public (4.10-ext audits
+# every database).
+database "postgres" {}
+
+grant {
+  to         = ["public"]
+  privileges = ["CONNECT", "TEMPORARY"]
+  on         = { database = "postgres" }
+}
+
+grant {
+  to         = ["public"]
+  privileges = ["USAGE"]
+  on         = { database = "postgres", schema = "public" }
+}
+
 grant {
   to         = ["app_readwrite"]
   privileges = ["USAGE"]

@@ -118,6 +118,32 @@ pub struct ReplicaFact {
     pub replay_lag_seconds: Option<f64>,
 }
 
+/// What lives in one database rather than the cluster: schemas, tables,
+/// functions and languages, read in each connectable database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct DatabaseFacts {
+    pub name: String,
+    /// The ACL of schema `public`, as aclitem text; `None` when the schema
+    /// does not exist.
+    pub public_schema_acl: Option<Vec<String>>,
+    pub public_table_privileges: Vec<PrivilegeFact>,
+    pub grant_options: Vec<PrivilegeFact>,
+    pub definer_functions: Vec<DefinerFunction>,
+    pub untrusted_languages: Vec<String>,
+    /// Schemas where PUBLIC may CREATE.
+    pub public_create_schemas: Vec<String>,
+    /// Default privileges that give PUBLIC more than PostgreSQL's
+    /// defaults, as `FOR ROLE r IN SCHEMA s: SELECT ON TABLES`.
+    pub public_default_privileges: Vec<String>,
+}
+
+/// A connectable database the audit could not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableDatabase {
+    pub name: String,
+    pub why: String,
+}
+
 /// The stored verifier of a LOGIN role, read only to test it offline
 /// against guessable passwords. A [`Secret`]: never shown, logged or
 /// written.
@@ -134,12 +160,6 @@ pub struct AuditFacts {
     /// The server's `current_date` (`YYYY-MM-DD`), to judge end-of-life
     /// dates against; empty when unknown.
     pub today: String,
-    /// Schemas of the connected database where PUBLIC may CREATE.
-    pub public_create_schemas: Vec<String>,
-    /// Default privileges of the connected database that give PUBLIC more
-    /// than PostgreSQL's defaults, as `FOR ROLE r IN SCHEMA s: SELECT ON
-    /// TABLES`.
-    pub public_default_privileges: Vec<String>,
     pub session_user: String,
     pub current_database: String,
     pub settings: BTreeMap<String, SettingFact>,
@@ -147,13 +167,11 @@ pub struct AuditFacts {
     /// Whether `pg_authid` was readable (password kinds are filled in).
     pub read_passwords: bool,
     pub hba_rules: Option<Vec<HbaRuleFact>>,
-    /// The ACL of schema `public` in the current database, as aclitem text;
-    /// `None` when the schema does not exist.
-    pub public_schema_acl: Option<Vec<String>>,
-    pub public_table_privileges: Vec<PrivilegeFact>,
-    pub grant_options: Vec<PrivilegeFact>,
-    pub definer_functions: Vec<DefinerFunction>,
-    pub untrusted_languages: Vec<String>,
+    /// Every connectable database read, the connected one first.
+    pub databases: Vec<DatabaseFacts>,
+    /// Connectable databases that could not be read, and why: controls
+    /// over databases skip rather than pass while one is missing.
+    pub unreadable_databases: Vec<UnreadableDatabase>,
     pub extensions: Vec<String>,
     pub available_extensions: Vec<String>,
     pub activity: Option<ActivityFact>,

@@ -161,12 +161,16 @@ pub fn hardened() -> AuditFacts {
                 "reject",
             ),
         ]),
-        public_schema_acl: Some(vec!["postgres=UC/postgres".to_owned()]),
-        definer_functions: vec![DefinerFunction {
-            signature: "app.login(text)".to_owned(),
-            owner: "app".to_owned(),
-            pins_search_path: true,
-            public_execute: false,
+        databases: vec![DatabaseFacts {
+            name: "app".to_owned(),
+            public_schema_acl: Some(vec!["postgres=UC/postgres".to_owned()]),
+            definer_functions: vec![DefinerFunction {
+                signature: "app.login(text)".to_owned(),
+                owner: "app".to_owned(),
+                pins_search_path: true,
+                public_execute: false,
+            }],
+            ..DatabaseFacts::default()
         }],
         extensions: vec!["plpgsql".to_owned(), "pg_stat_statements".to_owned()],
         available_extensions: vec!["pg_stat_statements".to_owned(), "pgaudit".to_owned()],
@@ -311,22 +315,23 @@ pub fn weak() -> AuditFacts {
             "md5",
         ),
     ]);
-    facts.public_schema_acl = Some(vec![
+    let app = &mut facts.databases[0];
+    app.public_schema_acl = Some(vec![
         "postgres=UC/postgres".to_owned(),
         "=UC/postgres".to_owned(),
     ]);
-    facts.public_table_privileges = vec![privilege("app.orders", "PUBLIC", "SELECT")];
-    facts.grant_options = vec![privilege("app.orders", "report", "SELECT")];
-    facts.definer_functions = vec![DefinerFunction {
+    app.public_table_privileges = vec![privilege("app.orders", "PUBLIC", "SELECT")];
+    app.grant_options = vec![privilege("app.orders", "report", "SELECT")];
+    app.definer_functions = vec![DefinerFunction {
         signature: "app.reset(integer)".to_owned(),
         owner: "postgres".to_owned(),
         pins_search_path: false,
         public_execute: true,
     }];
+    app.public_create_schemas = vec!["public".to_owned(), "staging".to_owned()];
+    app.public_default_privileges = vec!["FOR ROLE app: SELECT ON TABLES".to_owned()];
+    app.untrusted_languages = vec!["plpython3u".to_owned()];
     facts.version_num = 140_020;
-    facts.public_create_schemas = vec!["public".to_owned(), "staging".to_owned()];
-    facts.public_default_privileges = vec!["FOR ROLE app: SELECT ON TABLES".to_owned()];
-    facts.untrusted_languages = vec!["plpython3u".to_owned()];
     facts.extensions = vec!["plpgsql".to_owned()];
     facts.activity = Some(ActivityFact {
         connections: 9,

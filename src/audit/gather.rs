@@ -21,7 +21,10 @@ SELECT session_user::text AS session_user,
        has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE') AS read_hba,
        pg_has_role(session_user, 'pg_read_all_stats', 'USAGE') AS read_stats,
        COALESCE((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user), false)
-         AS superuser";
+         AS superuser,
+       ARRAY(SELECT datname::text FROM pg_catalog.pg_database
+             WHERE datallowconn AND NOT datistemplate AND datname <> current_database()
+             ORDER BY 1) AS other_databases";
 
 const SETTINGS: &str = "SELECT name::text, setting::text, unit::text FROM pg_catalog.pg_settings";
 
@@ -160,15 +163,23 @@ SELECT COALESCE(application_name, client_addr::text, pid::text)::text,
        extract(epoch FROM replay_lag)::float8
 FROM pg_catalog.pg_stat_replication ORDER BY 1";
 
-/// Reads every fact; returns them with the number of queries sent.
-pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectError> {
+/// What [`gather`] read, and what is left to read elsewhere.
+pub struct Gathered {
+    pub facts: AuditFacts,
+    /// Queries sent.
+    pub queries: u64,
+    /// The other connectable databases, whose [`DatabaseFacts`] are read
+    /// over connections of their own ([`database`]).
+    pub other_databases: Vec<String>,
+}
+
+/// Reads every fact of the cluster and of the connected database.
+pub async fn gather(tx: &Transaction<'_>) -> Result<Gathered, InspectError> {
     let access = query_one(tx, "audit access", ACCESS).await?;
     let read_passwords: bool = access.get("read_passwords");
     let read_hba: bool = access.get("read_hba");
     let sees_all = access.get::<_, bool>("read_stats") || access.get::<_, bool>("superuser");
-    let table_sql = table_privileges_sql();
-    let definer = definer_sql();
-    let public_sql = public_grants_sql();
+    let current_database: String = access.get("current_database");
     let roles_sql = if read_passwords {
         ROLES_WITH_PASSWORDS
     } else {
@@ -190,44 +201,24 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
             Ok(None)
         }
     };
-    let (
-        settings,
-        roles,
-        hba,
-        public,
-        tables,
-        definers,
-        languages,
-        extensions,
-        activity,
-        cache,
-        replication,
-        verifiers,
-        public_grants,
-    ) = futures_util::try_join!(
+    let (settings, roles, hba, extensions, activity, cache, replication, verifiers, local) = futures_util::try_join!(
         query(tx, "pg_settings", SETTINGS),
         query(tx, "roles", roles_sql),
         hba,
-        query(tx, "schema public", PUBLIC_SCHEMA),
-        query(tx, "table privileges", &table_sql),
-        query(tx, "SECURITY DEFINER functions", &definer),
-        query(tx, "languages", LANGUAGES),
         query_one(tx, "extensions", EXTENSIONS),
         query_one(tx, "pg_stat_activity", ACTIVITY),
         query_one(tx, "pg_statio_user_tables", CACHE),
         query(tx, "pg_stat_replication", REPLICATION),
         verifiers,
-        query_one(tx, "PUBLIC's grants", &public_sql),
+        database(tx, &current_database),
     )?;
-    let queries = 12 + u64::from(read_hba) + u64::from(read_passwords);
-    let (public_table_privileges, grant_options) = privileges(&tables);
+    let (local, local_queries) = local;
+    let queries = 1 + 6 + local_queries + u64::from(read_hba) + u64::from(read_passwords);
     let facts = AuditFacts {
         version_num: u32::try_from(access.get::<_, i32>("version_num")).unwrap_or(0),
         today: access.get("today"),
-        public_create_schemas: public_grants.get(0),
-        public_default_privileges: public_grants.get(1),
         session_user: access.get("session_user"),
-        current_database: access.get("current_database"),
+        current_database,
         settings: settings
             .iter()
             .map(|r| {
@@ -243,19 +234,8 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
         roles: roles.iter().map(role).collect(),
         read_passwords,
         hba_rules: hba.map(|rows| rows.iter().map(hba_rule).collect()),
-        public_schema_acl: public.first().map(|r| r.get(0)),
-        public_table_privileges,
-        grant_options,
-        definer_functions: definers
-            .iter()
-            .map(|r| DefinerFunction {
-                signature: r.get(0),
-                owner: r.get(1),
-                pins_search_path: r.get(2),
-                public_execute: r.get(3),
-            })
-            .collect(),
-        untrusted_languages: languages.iter().map(|r| r.get(0)).collect(),
+        databases: vec![local],
+        unreadable_databases: Vec::new(),
         extensions: extensions.get(0),
         available_extensions: extensions.get(1),
         activity: Some(activity_fact(&activity, sees_all)),
@@ -280,7 +260,49 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<(AuditFacts, u64), InspectEr
                 .collect()
         }),
     };
-    Ok((facts, queries + 1))
+    Ok(Gathered {
+        facts,
+        queries,
+        other_databases: access.get("other_databases"),
+    })
+}
+
+/// Reads what lives in the database `tx` is connected to (named `name`):
+/// a fixed number of queries, pipelined. Returns them with that number.
+pub async fn database(
+    tx: &Transaction<'_>,
+    name: &str,
+) -> Result<(DatabaseFacts, u64), InspectError> {
+    let table_sql = table_privileges_sql();
+    let definer = definer_sql();
+    let public_sql = public_grants_sql();
+    let (public, tables, definers, languages, public_grants) = futures_util::try_join!(
+        query(tx, "schema public", PUBLIC_SCHEMA),
+        query(tx, "table privileges", &table_sql),
+        query(tx, "SECURITY DEFINER functions", &definer),
+        query(tx, "languages", LANGUAGES),
+        query_one(tx, "PUBLIC's grants", &public_sql),
+    )?;
+    let (public_table_privileges, grant_options) = privileges(&tables);
+    let facts = DatabaseFacts {
+        name: name.to_owned(),
+        public_schema_acl: public.first().map(|r| r.get(0)),
+        public_table_privileges,
+        grant_options,
+        definer_functions: definers
+            .iter()
+            .map(|r| DefinerFunction {
+                signature: r.get(0),
+                owner: r.get(1),
+                pins_search_path: r.get(2),
+                public_execute: r.get(3),
+            })
+            .collect(),
+        untrusted_languages: languages.iter().map(|r| r.get(0)).collect(),
+        public_create_schemas: public_grants.get(0),
+        public_default_privileges: public_grants.get(1),
+    };
+    Ok((facts, 5))
 }
 
 fn role(row: &Row) -> RoleFact {

@@ -22,7 +22,7 @@ pub mod weak_passwords;
 #[cfg(test)]
 mod tests;
 
-use super::facts::{AuditFacts, SettingFact};
+use super::facts::{AuditFacts, DatabaseFacts, SettingFact};
 use super::{Check, Control};
 
 /// Every control, grouped by area in report order.
@@ -48,6 +48,42 @@ static GROUPS: &[&[Control]] = &[
 /// All controls in table order.
 pub fn all() -> impl Iterator<Item = &'static Control> {
     GROUPS.iter().flat_map(|group| group.iter())
+}
+
+/// A control over what lives in each database: fails with `offenders`
+/// of every database read (each named), passes naming the databases, and
+/// skips while a connectable database could not be read (a pass would be
+/// a guess there).
+pub(crate) fn in_every_database(
+    facts: &AuditFacts,
+    offenders: impl Fn(&DatabaseFacts) -> Vec<String>,
+    none: &str,
+) -> Check {
+    let found: Vec<String> = facts
+        .databases
+        .iter()
+        .flat_map(|db| {
+            offenders(db)
+                .into_iter()
+                .map(move |item| format!("database {}: {item}", db.name))
+        })
+        .collect();
+    if !found.is_empty() {
+        return Check::Fail(found);
+    }
+    if let Some(missing) = facts.unreadable_databases.first() {
+        return Check::Skip(format!(
+            "needs CONNECT to every database (database {} could not be read: {})",
+            missing.name, missing.why
+        ));
+    }
+    let names: Vec<&str> = facts.databases.iter().map(|db| db.name.as_str()).collect();
+    let noun = if names.len() == 1 {
+        "database"
+    } else {
+        "databases"
+    };
+    Check::Pass(vec![format!("{none} (in {noun} {})", names.join(", "))])
 }
 
 /// The skip for a setting pgfort cannot see: hidden from roles without

@@ -2,53 +2,58 @@
 //! that lets anyone write or read, no hijackable definer functions, no
 //! untrusted languages, no grant options handed out.
 
-use super::none_of;
-use crate::audit::facts::AuditFacts;
+use super::in_every_database;
+use crate::audit::facts::{AuditFacts, DatabaseFacts, PrivilegeFact};
 use crate::audit::{Area, Check, Control, Severity};
 
 fn definer_functions(facts: &AuditFacts) -> Check {
-    none_of(
-        facts
-            .definer_functions
-            .iter()
-            .filter(|f| !f.pins_search_path)
-            .map(|f| format!("{} (owner {}): no search_path", f.signature, f.owner))
-            .collect(),
-        &format!(
-            "every SECURITY DEFINER function in database {} pins search_path",
-            facts.current_database
-        ),
+    in_every_database(
+        facts,
+        |db| {
+            db.definer_functions
+                .iter()
+                .filter(|f| !f.pins_search_path)
+                .map(|f| format!("{} (owner {}): no search_path", f.signature, f.owner))
+                .collect()
+        },
+        "every SECURITY DEFINER function pins search_path",
     )
 }
 
 /// `=UC/owner` or `=C/owner`: PUBLIC (empty grantee) may CREATE.
 fn public_create(facts: &AuditFacts) -> Check {
-    let Some(acl) = &facts.public_schema_acl else {
-        return Check::Pass(vec![format!(
-            "no schema public in database {}",
-            facts.current_database
-        )]);
-    };
-    let open: Vec<String> = acl
-        .iter()
-        .filter(|item| {
-            item.strip_prefix('=')
-                .and_then(|rest| rest.split('/').next())
-                .is_some_and(|privileges| privileges.contains('C'))
-        })
-        .map(|item| format!("schema public in {}: {item}", facts.current_database))
-        .collect();
-    none_of(open, "PUBLIC cannot create in schema public")
+    in_every_database(
+        facts,
+        |db| {
+            db.public_schema_acl
+                .iter()
+                .flatten()
+                .filter(|item| {
+                    item.strip_prefix('=')
+                        .and_then(|rest| rest.split('/').next())
+                        .is_some_and(|privileges| privileges.contains('C'))
+                })
+                .map(|item| format!("schema public: {item}"))
+                .collect()
+        },
+        "PUBLIC cannot create in schema public (or there is none)",
+    )
 }
 
-/// Per-database facts say which database they were read in.
-fn listed(facts: &AuditFacts, items: &[crate::audit::facts::PrivilegeFact], none: &str) -> Check {
-    none_of(
-        items
-            .iter()
-            .map(|p| format!("{}: {} on {}", p.grantee, p.privilege, p.object))
-            .collect(),
-        &format!("{none} in database {}", facts.current_database),
+fn listed(
+    facts: &AuditFacts,
+    items: impl Fn(&DatabaseFacts) -> &[PrivilegeFact],
+    none: &str,
+) -> Check {
+    in_every_database(
+        facts,
+        |db| {
+            items(db)
+                .iter()
+                .map(|p| format!("{}: {} on {}", p.grantee, p.privilege, p.object))
+                .collect()
+        },
+        none,
     )
 }
 
@@ -79,15 +84,15 @@ pub const CONTROLS: &[Control] = &[
         rationale: "Untrusted languages (plpython3u, plperlu) run code as the server's OS user.",
         remedy: "DROP EXTENSION <language> unless a reviewed function needs it (only superusers can write functions in it).",
         check: |f| {
-            none_of(
-                f.untrusted_languages
-                    .iter()
-                    .map(|l| format!("language {l}"))
-                    .collect(),
-                &format!(
-                    "no untrusted language besides internal and c in database {}",
-                    f.current_database
-                ),
+            in_every_database(
+                f,
+                |db| {
+                    db.untrusted_languages
+                        .iter()
+                        .map(|l| format!("language {l}"))
+                        .collect()
+                },
+                "no untrusted language besides internal and c",
             )
         },
     },
@@ -101,7 +106,7 @@ pub const CONTROLS: &[Control] = &[
         check: |f| {
             listed(
                 f,
-                &f.public_table_privileges,
+                |db| &db.public_table_privileges,
                 "no table privilege granted to PUBLIC",
             )
         },
@@ -113,6 +118,12 @@ pub const CONTROLS: &[Control] = &[
         severity: Severity::Medium,
         rationale: "WITH GRANT OPTION lets a role hand privileges on to others outside review.",
         remedy: "grant {\n  to         = [\"app_readwrite\"]\n  privileges = [\"SELECT\"]\n  on         = { database = \"app\", schema = \"app\", all = \"tables\" }\n} # pgfort grants without GRANT OPTION and revokes the rest",
-        check: |f| listed(f, &f.grant_options, "no grant option held by a non-owner"),
+        check: |f| {
+            listed(
+                f,
+                |db| &db.grant_options,
+                "no grant option held by a non-owner",
+            )
+        },
     },
 ];

@@ -3,57 +3,54 @@
 //! DEFINER functions, creating objects in a schema, and privileges on
 //! objects not created yet.
 
-use super::none_of;
+use super::in_every_database;
 use crate::audit::facts::AuditFacts;
 use crate::audit::{Area, Check, Control, Severity};
 
 fn public_definers(facts: &AuditFacts) -> Check {
-    none_of(
-        facts
-            .definer_functions
-            .iter()
-            .filter(|f| f.public_execute)
-            .map(|f| {
-                format!(
-                    "{} (owner {}): EXECUTE granted to PUBLIC",
-                    f.signature, f.owner
-                )
-            })
-            .collect(),
-        &format!(
-            "no SECURITY DEFINER function in database {} is executable by PUBLIC",
-            facts.current_database
-        ),
+    in_every_database(
+        facts,
+        |db| {
+            db.definer_functions
+                .iter()
+                .filter(|f| f.public_execute)
+                .map(|f| {
+                    format!(
+                        "{} (owner {}): EXECUTE granted to PUBLIC",
+                        f.signature, f.owner
+                    )
+                })
+                .collect()
+        },
+        "no SECURITY DEFINER function is executable by PUBLIC",
     )
 }
 
 fn public_create(facts: &AuditFacts) -> Check {
-    none_of(
-        facts
-            .public_create_schemas
-            .iter()
-            // Schema public has its own control (4.10-ext).
-            .filter(|schema| schema.as_str() != "public")
-            .map(|schema| format!("schema {schema}: PUBLIC may CREATE"))
-            .collect(),
-        &format!(
-            "PUBLIC may create in no schema of database {} (public aside: 4.10-ext)",
-            facts.current_database
-        ),
+    in_every_database(
+        facts,
+        |db| {
+            db.public_create_schemas
+                .iter()
+                // Schema public has its own control (4.10-ext).
+                .filter(|schema| schema.as_str() != "public")
+                .map(|schema| format!("schema {schema}: PUBLIC may CREATE"))
+                .collect()
+        },
+        "PUBLIC may create in no schema (public aside: 4.10-ext)",
     )
 }
 
 fn public_defaults(facts: &AuditFacts) -> Check {
-    none_of(
-        facts
-            .public_default_privileges
-            .iter()
-            .map(|entry| format!("default privileges {entry} to PUBLIC"))
-            .collect(),
-        &format!(
-            "no default privilege in database {} gives PUBLIC more than PostgreSQL's defaults",
-            facts.current_database
-        ),
+    in_every_database(
+        facts,
+        |db| {
+            db.public_default_privileges
+                .iter()
+                .map(|entry| format!("default privileges {entry} to PUBLIC"))
+                .collect()
+        },
+        "no default privilege gives PUBLIC more than PostgreSQL's defaults",
     )
 }
 

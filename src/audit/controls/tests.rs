@@ -230,3 +230,61 @@ fn a_passwordless_login_admitted_by_peer_passes_and_otherwise_fails() {
         render(&check)
     );
 }
+
+/// Database-local controls look at every database read: a problem in a
+/// second database fails them, naming it; a database that could not be
+/// read turns a pass into a skip, never a pass.
+#[test]
+fn database_controls_cover_every_database() {
+    use crate::audit::facts::{DatabaseFacts, UnreadableDatabase};
+    let database_controls = [
+        "4.5",
+        "4.10-ext",
+        "ext-untrusted-languages",
+        "ext-public-definers",
+        "ext-public-create-schemas",
+    ];
+    let run = |facts: &crate::audit::facts::AuditFacts, id: &str| {
+        let control = all().find(|c| c.id == id).expect(id);
+        (control.check)(facts)
+    };
+    let mut facts = hardened();
+    let mut other = weak().databases[0].clone();
+    other.name = "reports".to_owned();
+    facts.databases.push(other);
+    for id in database_controls {
+        let Check::Fail(evidence) = run(&facts, id) else {
+            panic!("{id} passes with a weak second database");
+        };
+        assert!(
+            evidence.iter().all(|e| e.starts_with("database reports: ")),
+            "{id}: {evidence:?}"
+        );
+    }
+
+    let mut facts = hardened();
+    facts.databases.push(DatabaseFacts {
+        name: "reports".to_owned(),
+        ..hardened().databases[0].clone()
+    });
+    let Check::Pass(evidence) = run(&facts, "4.5") else {
+        panic!("two hardened databases pass");
+    };
+    assert!(
+        evidence[0].ends_with("(in databases app, reports)"),
+        "{evidence:?}"
+    );
+    facts.unreadable_databases.push(UnreadableDatabase {
+        name: "secret".to_owned(),
+        why: "permission denied for database secret".to_owned(),
+    });
+    for id in database_controls {
+        let Check::Skip(reason) = run(&facts, id) else {
+            panic!("{id} passes without reading database secret");
+        };
+        assert!(
+            reason.contains("database secret could not be read"),
+            "{reason}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::common::{connect_db, load_config, resolve_target};
 use crate::Error;
+use crate::audit::facts::{DatabaseFacts, UnreadableDatabase};
 use crate::audit::report::{render_json, render_markdown, render_sarif, render_text};
 use crate::audit::{self, Format, Report, Selection, gather};
 use crate::cli::args::AuditArgs;
@@ -41,13 +42,30 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
         .map_err(|source| {
             Error::Internal(format!("could not start a read-only transaction: {source}"))
         })?;
-    let (mut facts, queries) = gather::gather(&transaction).await?;
+    let gathered = gather::gather(&transaction).await?;
     // Nothing to keep: end the read-only transaction without committing.
     transaction
         .rollback()
         .await
         .map_err(|source| gather::failed("the end of the read-only transaction", source))?;
-    tracing::info!("audit used {queries} queries");
+    let mut facts = gathered.facts;
+    let mut queries = gathered.queries;
+    for name in &gathered.other_databases {
+        match read_database(&settings, name).await {
+            Ok((database, sent)) => {
+                facts.databases.push(database);
+                queries += sent;
+            }
+            Err(why) => facts.unreadable_databases.push(UnreadableDatabase {
+                name: name.clone(),
+                why,
+            }),
+        }
+    }
+    tracing::info!(
+        "audit used {queries} queries ({} database(s))",
+        facts.databases.len()
+    );
     facts.tls_probe = Some(tls_probe(&settings).await);
     if is_local(&settings) {
         facts.hba_file_mode = facts
@@ -104,4 +122,30 @@ async fn tls_probe(settings: &ConnectionSettings) -> crate::audit::facts::TlsPro
             error: err.to_string(),
         },
     }
+}
+
+/// Reads one more database over a connection of its own, in a read-only
+/// transaction. Nobody is asked for a password again: a database the
+/// session cannot reach as it is is reported as not read, with why.
+async fn read_database(
+    settings: &ConnectionSettings,
+    name: &str,
+) -> Result<(DatabaseFacts, u64), String> {
+    let mut settings = settings.clone();
+    settings.dbname = name.to_owned();
+    let mut client = crate::connect::connect_interactive(&settings, false)
+        .await
+        .map_err(|err| err.to_string())?;
+    let transaction = client
+        .build_transaction()
+        .read_only(true)
+        .start()
+        .await
+        .map_err(|err| err.to_string())?;
+    let read = gather::database(&transaction, name)
+        .await
+        .map_err(|err| err.to_string())?;
+    // Nothing to keep.
+    let _ = transaction.rollback().await;
+    Ok(read)
 }
