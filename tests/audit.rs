@@ -54,7 +54,7 @@ fn fresh_cluster_fails_logging_and_ssl_and_exits_3() {
     assert!(out.stdout.contains("Score: "), "{}", out.stdout);
     assert!(!out.stdout.contains("SCRAM-SHA-256$"), "a verifier leaked");
     let (report, _) = statuses(&cluster, &[]);
-    assert_eq!(report["format_version"], 2);
+    assert_eq!(report["format_version"], 3);
     // The report names the server audited.
     assert_eq!(
         report["target"]["server"],
@@ -276,6 +276,24 @@ fn fail_on_controls_and_formats() {
 
     let out = audit(&cluster, &["--controls", "5.12-ext"]);
     assert_eq!(out.code, Some(0), "{}", out.stdout);
+
+    // Health (ops-*) is reported apart and fails the run only when asked.
+    let health = ["--controls", "ops-stat-statements", "--fail-on", "low"];
+    let out = audit(&cluster, &health);
+    assert_eq!(out.code, Some(0), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("FAIL [low]      ops-stat-statements"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("Operational health, apart: 0 passed, 1 failed"),
+        "{}",
+        out.stdout
+    );
+    let out = audit(&cluster, &[&health[..], &["--fail-on-ops"]].concat());
+    assert_eq!(out.code, Some(3), "{}", out.stdout);
 
     // A configuration directory's connection block is honoured.
     let work = common::workdir();

@@ -60,6 +60,9 @@ pub enum Area {
     Files,
     Operations,
     Misc,
+    /// Traffic-dependent health (`ops-*`): reported apart, outside the
+    /// score and `--fail-on` (unless `--fail-on-ops`).
+    Health,
 }
 
 impl Area {
@@ -72,7 +75,13 @@ impl Area {
             Area::Files => "Files",
             Area::Operations => "Operations",
             Area::Misc => "Miscellaneous",
+            Area::Health => "Operational health (not in the score)",
         }
+    }
+
+    /// Hardening areas count in the score and `--fail-on`; health does not.
+    pub fn is_hardening(self) -> bool {
+        self != Area::Health
     }
 }
 
@@ -206,8 +215,10 @@ fn evaluate(control: &Control, facts: &AuditFacts) -> Finding {
 }
 
 /// Whether a failure at or above `threshold` is among `findings`.
-pub fn fails_at(findings: &[Finding], threshold: Severity) -> bool {
-    findings
-        .iter()
-        .any(|f| f.status == Status::Fail && f.severity >= threshold)
+pub fn fails_at(findings: &[Finding], threshold: Severity, with_health: bool) -> bool {
+    findings.iter().any(|f| {
+        f.status == Status::Fail
+            && f.severity >= threshold
+            && (with_health || f.area.is_hardening())
+    })
 }

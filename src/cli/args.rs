@@ -126,6 +126,11 @@ pub struct AuditArgs {
     /// Exit 3 when a control of this severity or higher fails.
     #[arg(long, default_value = "high", value_name = "SEVERITY")]
     pub fail_on: crate::audit::Severity,
+    /// Let the operational health controls (ops-*: cache hit ratio,
+    /// connections, long queries, replication lag, …) count for --fail-on
+    /// too; by default they are reported apart and never fail the run.
+    #[arg(long)]
+    pub fail_on_ops: bool,
 }
 
 #[derive(Debug, Args)]

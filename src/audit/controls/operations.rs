@@ -115,7 +115,7 @@ fn replication_lag(facts: &AuditFacts) -> Check {
 pub const CONTROLS: &[Control] = &[
     Control {
         id: "ops-stat-statements",
-        area: Area::Operations,
+        area: Area::Health,
         title: "pg_stat_statements is preloaded and installed",
         severity: Severity::Low,
         rationale: "Query statistics are how slow or abusive statements are found.",
@@ -124,7 +124,7 @@ pub const CONTROLS: &[Control] = &[
     },
     Control {
         id: "ops-autovacuum",
-        area: Area::Operations,
+        area: Area::Health,
         title: "autovacuum is on",
         severity: Severity::High,
         rationale: "Without autovacuum tables bloat and transaction IDs wrap around.",
@@ -133,7 +133,7 @@ pub const CONTROLS: &[Control] = &[
     },
     Control {
         id: "ops-cache-hit",
-        area: Area::Operations,
+        area: Area::Health,
         title: "cache hit ratio is at least 99%",
         severity: Severity::Low,
         rationale: "A low hit ratio means shared_buffers is too small for the working set.",
@@ -142,7 +142,7 @@ pub const CONTROLS: &[Control] = &[
     },
     Control {
         id: "ops-connections",
-        area: Area::Operations,
+        area: Area::Health,
         title: "connections are below 80% of max_connections",
         severity: Severity::Medium,
         rationale: "Near the limit new clients, including administrators, are refused.",
@@ -151,7 +151,7 @@ pub const CONTROLS: &[Control] = &[
     },
     Control {
         id: "ops-long-queries",
-        area: Area::Operations,
+        area: Area::Health,
         title: "no statement has run for more than 5 minutes",
         severity: Severity::Medium,
         rationale: "Long statements hold locks and stop vacuum from cleaning up.",
@@ -160,7 +160,7 @@ pub const CONTROLS: &[Control] = &[
     },
     Control {
         id: "ops-replication-lag",
-        area: Area::Operations,
+        area: Area::Health,
         title: "replicas replay within 60 seconds",
         severity: Severity::Medium,
         rationale: "A lagging replica serves stale data and loses more on failover.",

@@ -49,6 +49,14 @@ pub fn render_markdown(report: &Report) -> String {
             c.skipped
         );
     }
+    let health = report.summary.health;
+    if health.passed + health.failed + health.skipped > 0 {
+        let _ = writeln!(
+            out,
+            "\nOperational health, apart (not in the score or `--fail-on`): {} passed, {} failed, {} skipped.",
+            health.passed, health.failed, health.skipped
+        );
+    }
     let failures: Vec<_> = report
         .findings
         .iter()

@@ -22,7 +22,10 @@ pub use sarif::render_sarif;
 pub use text::render_text;
 
 /// Bumped whenever the JSON shape changes (see schema/audit.schema.json).
-pub const FORMAT_VERSION: u32 = 2;
+///
+/// 3: area `health` (the `ops-*` controls), counted apart in
+/// `summary.health` and left out of the totals and the score.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// How the report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -93,12 +96,16 @@ impl Counts {
     }
 }
 
-/// The score: totals, per severity, and the share of judged controls passed.
+/// The score: totals, per severity, and the share of judged controls
+/// passed, over the hardening controls; operational health apart.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(rename = "AuditSummary", deny_unknown_fields)]
 pub struct Summary {
     #[serde(flatten)]
     pub total: Counts,
+    /// The traffic-dependent health controls (`ops-*`, area `health`):
+    /// outside the totals, the score and `--fail-on`.
+    pub health: Counts,
     /// The counts of each severity that had controls.
     #[schemars(schema_with = "by_severity_schema")]
     pub by_severity: BTreeMap<&'static str, Counts>,
@@ -139,7 +146,10 @@ fn not_applicable(finding: &Finding) -> bool {
 /// (score, unknown) in percent of the weight of the applicable findings.
 fn score(findings: &[Finding]) -> (u32, u32) {
     let (mut total, mut passed, mut unknown) = (0u64, 0u64, 0u64);
-    for finding in findings.iter().filter(|f| !not_applicable(f)) {
+    let scored = findings
+        .iter()
+        .filter(|f| f.area.is_hardening() && !not_applicable(f));
+    for finding in scored {
         let w = weight(finding.severity);
         total += w;
         match finding.status {
@@ -192,8 +202,13 @@ impl Report {
     /// The report of `findings` on the server at `server` (`host:port`).
     pub fn new(facts: &AuditFacts, findings: Vec<Finding>, server: String) -> Report {
         let mut total = Counts::default();
+        let mut health = Counts::default();
         let mut by_severity: BTreeMap<&'static str, Counts> = BTreeMap::new();
         for finding in &findings {
+            if !finding.area.is_hardening() {
+                health.add(finding.status);
+                continue;
+            }
             total.add(finding.status);
             by_severity
                 .entry(finding.severity.as_str())
@@ -212,6 +227,7 @@ impl Report {
             },
             summary: Summary {
                 total,
+                health,
                 by_severity,
                 score,
                 unknown,

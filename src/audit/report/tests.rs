@@ -68,9 +68,30 @@ fn score_counts_every_control() {
     assert_eq!(report.summary.score, 100);
     assert_eq!(report.summary.total.failed, 0);
     assert_eq!(
-        report.summary.total.passed,
+        report.summary.total.passed + report.summary.health.passed,
         crate::audit::controls::all().count()
     );
+    assert_eq!(report.summary.health.passed, 6, "the ops-* controls");
+}
+
+#[test]
+fn health_stays_out_of_the_score_and_fail_on_unless_asked() {
+    use crate::audit::{Area, Severity, Status, fails_at};
+    let mut facts = hardened();
+    // Traffic alone: long queries and lagging replicas.
+    facts.cache_blocks = Some((1, 1_000));
+    let report = report(&facts);
+    assert_eq!(report.summary.score, 100, "health does not lower the score");
+    assert_eq!(report.summary.health.failed, 1);
+    let failed: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].area, Area::Health);
+    assert!(!fails_at(&report.findings, Severity::Low, false));
+    assert!(fails_at(&report.findings, Severity::Low, true));
 }
 
 pub use crate::schema_check::conforms;

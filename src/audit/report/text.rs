@@ -72,6 +72,14 @@ pub fn render_text(report: &Report, color: bool) -> String {
             );
         }
     }
+    let health = report.summary.health;
+    if health.passed + health.failed + health.skipped > 0 {
+        let _ = writeln!(
+            out,
+            "Operational health, apart: {} passed, {} failed, {} skipped (not in the score or --fail-on; --fail-on-ops adds them)",
+            health.passed, health.failed, health.skipped
+        );
+    }
     out
 }
 

@@ -74,7 +74,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     }
     let findings = audit::run(&facts, &selection);
     drop(spinner);
-    let failed = audit::fails_at(&findings, args.fail_on);
+    let failed = audit::fails_at(&findings, args.fail_on, args.fail_on_ops);
     let report = Report::new(&facts, findings, settings.server_address());
     let json_error = |e: serde_json::Error| Error::Internal(format!("rendering the report: {e}"));
     match args.format {
