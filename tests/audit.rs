@@ -426,6 +426,9 @@ fn hardened_baseline_module_makes_its_controls_pass() {
         "6.8-tls",
         "ops-autovacuum",
         "ext-idle-in-transaction",
+        "3.1.22",
+        "ext-log-checkpoints",
+        "ext-log-lock-waits",
         "4.10-ext",
     ] {
         assert_eq!(status_of(&report, id), "pass", "{id}");

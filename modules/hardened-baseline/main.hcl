@@ -44,6 +44,9 @@ settings {
   log_rotation_size        = "100MB"
   log_hostname             = false
   log_replication_commands = true
+  log_error_verbosity      = "verbose"
+  log_checkpoints          = true
+  log_lock_waits           = true
   debug_print_parse        = false
   debug_print_rewritten    = false
   debug_print_plan         = false

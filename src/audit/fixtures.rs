@@ -87,7 +87,7 @@ pub fn hardened() -> AuditFacts {
         session_user: "postgres".to_owned(),
         current_database: "app".to_owned(),
         settings: settings(&[
-            ("log_destination", "stderr", None),
+            ("log_destination", "stderr,syslog", None),
             ("logging_collector", "on", None),
             ("log_directory", "log", None),
             ("log_file_mode", "0600", None),
@@ -131,6 +131,15 @@ pub fn hardened() -> AuditFacts {
             ("archive_mode", "on", None),
             ("archive_command", "cp %p /archive/%f", None),
             ("idle_in_transaction_session_timeout", "600000", Some("ms")),
+            ("log_filename", "postgresql-%Y-%m-%d_%H%M%S.log", None),
+            ("syslog_facility", "local0", None),
+            ("syslog_sequence_numbers", "on", None),
+            ("syslog_split_messages", "on", None),
+            ("debug_pretty_print", "on", None),
+            ("log_error_verbosity", "verbose", None),
+            ("client_min_messages", "notice", None),
+            ("log_checkpoints", "on", None),
+            ("log_lock_waits", "on", None),
             ("idle_session_timeout", "3600000", Some("ms")),
         ]),
         roles: vec![
@@ -209,6 +218,15 @@ pub fn weak() -> AuditFacts {
         ("log_rotation_size", "0"),
         ("log_min_messages", "debug1"),
         ("idle_in_transaction_session_timeout", "0"),
+        ("log_filename", "postgresql.log"),
+        ("syslog_facility", "user"),
+        ("syslog_sequence_numbers", "off"),
+        ("syslog_split_messages", "off"),
+        ("debug_pretty_print", "off"),
+        ("log_error_verbosity", "terse"),
+        ("client_min_messages", "debug1"),
+        ("log_checkpoints", "off"),
+        ("log_lock_waits", "off"),
         ("idle_session_timeout", "0"),
         ("fsync", "off"),
         ("full_page_writes", "off"),
@@ -354,6 +372,10 @@ pub fn weak() -> AuditFacts {
 /// hostssl rules next to plain host rules (fails 5.8-ext).
 pub fn weak_with_hostssl() -> AuditFacts {
     let mut facts = weak();
+    // Logging to syslog, so the syslog controls apply (and fail).
+    if let Some(destination) = facts.settings.get_mut("log_destination") {
+        destination.value = "syslog".to_owned();
+    }
     if let Some(rules) = facts.hba_rules.as_mut() {
         rules.push(rule(
             6,

@@ -6,6 +6,7 @@ pub mod ciphers;
 pub mod files;
 pub mod hba;
 pub mod log_content;
+pub mod log_detail;
 pub mod log_files;
 pub mod log_levels;
 pub mod misc;
@@ -34,6 +35,7 @@ static GROUPS: &[&[Control]] = &[
     log_files::CONTROLS,
     log_levels::CONTROLS,
     log_content::CONTROLS,
+    log_detail::CONTROLS,
     role_attributes::CONTROLS,
     privileges::CONTROLS,
     predefined_roles::CONTROLS,
