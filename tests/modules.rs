@@ -389,7 +389,7 @@ module "baseline" {{
 }}
 
 settings {{
-  log_lock_waits = true
+  log_temp_files = "10MB"
 }}
 "#,
         repo("modules/hardened-baseline")
@@ -402,14 +402,14 @@ settings {{
         "shop",
         "SELECT has_schema_privilege('public', 'public', 'CREATE')::text,
                 has_schema_privilege('app_owner', 'public', 'CREATE')::text,
-                current_setting('log_lock_waits'), current_setting('log_statement')",
+                current_setting('log_temp_files'), current_setting('log_statement')",
     );
     assert_eq!(
         rows[0],
         [
             Some("false".to_owned()),
             Some("true".to_owned()),
-            Some("on".to_owned()),
+            Some("10MB".to_owned()),
             Some("ddl".to_owned())
         ],
         "PUBLIC lost CREATE; the owner kept it; root and module settings both applied"

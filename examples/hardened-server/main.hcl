@@ -18,5 +18,5 @@ module "baseline" {
 # The root's settings merge with the module's; each setting may be set
 # only once in the whole configuration.
 settings {
-  log_lock_waits = true
+  log_temp_files = "10MB"
 }
