@@ -50,11 +50,11 @@ pub fn render_markdown(report: &Report) -> String {
         );
     }
     let health = report.summary.health;
-    if health.passed + health.failed + health.skipped > 0 {
+    if !health.is_empty() {
         let _ = writeln!(
             out,
-            "\nOperational health, apart (not in the score or `--fail-on`): {} passed, {} failed, {} skipped.",
-            health.passed, health.failed, health.skipped
+            "\nOperational health, apart (not in the score or `--fail-on`): {}.",
+            health.describe()
         );
     }
     let failures: Vec<_> = report

@@ -87,6 +87,19 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// No control counted here ran.
+    pub fn is_empty(&self) -> bool {
+        self.passed + self.failed + self.skipped == 0
+    }
+
+    /// `3 passed, 1 failed, 0 skipped`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
+    }
+
     fn add(&mut self, status: Status) {
         match status {
             Status::Pass => self.passed += 1,

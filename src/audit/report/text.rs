@@ -61,7 +61,7 @@ pub fn render_text(report: &Report, color: bool) -> String {
     }
     for severity in Severity::ALL {
         let counts = report.counts(severity);
-        if counts.passed + counts.failed + counts.skipped > 0 {
+        if !counts.is_empty() {
             let _ = writeln!(
                 out,
                 "  {:<9} {:>3} passed {:>3} failed {:>3} skipped",
@@ -73,11 +73,11 @@ pub fn render_text(report: &Report, color: bool) -> String {
         }
     }
     let health = report.summary.health;
-    if health.passed + health.failed + health.skipped > 0 {
+    if !health.is_empty() {
         let _ = writeln!(
             out,
-            "Operational health, apart: {} passed, {} failed, {} skipped (not in the score or --fail-on; --fail-on-ops adds them)",
-            health.passed, health.failed, health.skipped
+            "Operational health, apart: {} (not in the score or --fail-on; --fail-on-ops adds them)",
+            health.describe()
         );
     }
     out
