@@ -434,3 +434,51 @@ fn hardened_baseline_module_makes_its_controls_pass() {
         assert_eq!(status_of(&report, id), "pass", "{id}");
     }
 }
+
+/// The 3.2 remedy, exactly as the control prints it, applied to a fresh
+/// cluster and followed by the restart it asks for, makes 3.2 pass: pgaudit
+/// is preloaded, created and logs DDL. Where the server lacks pgaudit (no
+/// package for its major), 3.2 fails instead of skipping.
+#[test]
+fn pgaudit_remedy_makes_3_2_pass() {
+    let cluster = TestCluster::start();
+    let (before, _) = statuses(&cluster, &["--controls", "3.2"]);
+    assert_eq!(status_of(&before, "3.2"), "fail", "{before}");
+    let available = cluster
+        .query_value("SELECT count(*)::text FROM pg_available_extensions WHERE name = 'pgaudit'");
+    if available.as_deref() != Some("1") {
+        eprintln!(
+            "skipped: pgaudit is not installed for these server binaries (Debian: apt-get install postgresql-NN-pgaudit)"
+        );
+        return;
+    }
+    let remedy = pgfort::audit::controls::all()
+        .find(|control| control.id == "3.2")
+        .map(|control| control.remedy)
+        .expect("control 3.2");
+    let dir = common::workdir();
+    common::write_files(dir.path(), &[("main.hcl", remedy)]);
+    let applied = cluster.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}");
+    // Before the restart, PostgreSQL 15 and 16 refuse both CREATE EXTENSION
+    // pgaudit and pgaudit.log: they wait, said so, and nothing fails.
+    let waiting = cluster.plan_in(dir.path());
+    assert_eq!(waiting.code, Some(0), "{waiting:?}");
+    let said = format!("{}{}", waiting.stdout, waiting.stderr);
+    assert!(
+        said.contains("extension pgaudit in postgres waits for a restart"),
+        "{said}"
+    );
+    cluster.restart();
+    let converged = cluster.apply_in(dir.path());
+    assert!(converged.success(), "{converged:?}");
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
+    let (after, _) = statuses(&cluster, &["--controls", "3.2"]);
+    assert_eq!(status_of(&after, "3.2"), "pass", "{after}");
+    cluster.exec("CREATE TABLE audited (id int)");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !cluster.server_log().contains("AUDIT: SESSION") {
+        assert!(Instant::now() < deadline, "no AUDIT line in the server log");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -27,6 +27,11 @@ const NOT_BY_CONFIGURATION: &[(&str, &str)] = &[
         "ext-idle-session-timeout",
         "PostgreSQL 13 has no idle_session_timeout, and the example runs on it too",
     ),
+    (
+        "3.2",
+        "pgaudit is a server package (postgresql-NN-pgaudit) the example cannot assume; \
+         tests/audit.rs applies the 3.2 remedy where it is installed",
+    ),
 ];
 
 /// The example, with the module path made absolute so it can run from a

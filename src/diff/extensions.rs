@@ -19,7 +19,13 @@ pub(super) fn diff_extensions(input: &DiffInput<'_>, out: &mut Diff) -> Result<(
         let installed = input.live.catalogs.get(database).map(|c| &c.extensions);
         for (name, wanted) in &catalog.extensions {
             let change = match installed.and_then(|i| i.get(name)) {
-                None => Some(create(input, wanted, installed)),
+                None => match waits_for_restart(input, wanted) {
+                    Some(waiting) => {
+                        out.warnings.push(waiting);
+                        None
+                    }
+                    None => Some(create(input, wanted, installed)),
+                },
                 Some(live) => update(wanted, live),
             };
             out.changes.extend(change.map(|mut change| {
@@ -71,25 +77,46 @@ fn create(
             .iter()
             .any(|r| !installed.is_some_and(|i| i.contains_key(r)))
     });
-    if let Some(entry) = preload(name) {
-        let running = input
-            .live
-            .settings
-            .parameters
-            .get(LIBRARIES)
-            .map(|p| super::parameters::split_list(&p.setting))
-            .unwrap_or_default();
-        if !running.iter().any(|l| l == entry.library) {
-            change.reasons.push(format!(
-                "its library {} is not loaded yet: it goes into shared_preload_libraries and works after a restart",
-                entry.library
-            ));
-        }
+    if let Some(entry) = preload(name)
+        && !library_running(input, entry.library)
+    {
+        change.reasons.push(format!(
+            "its library {} is not loaded yet: it goes into shared_preload_libraries and works after a restart",
+            entry.library
+        ));
     }
     change
         .statements
         .push(sql::create(wanted, wanted.cascade || missing_requirement));
     change
+}
+
+/// Whether the running server has `library` in shared_preload_libraries.
+fn library_running(input: &DiffInput<'_>, library: &str) -> bool {
+    input
+        .live
+        .settings
+        .parameters
+        .get(LIBRARIES)
+        .is_some_and(|p| {
+            super::parameters::split_list(&p.setting)
+                .iter()
+                .any(|l| l == library)
+        })
+}
+
+/// Extensions that refuse `CREATE EXTENSION` before their library is
+/// preloaded are created by the first apply after the restart; this apply
+/// only preloads them.
+fn waits_for_restart(input: &DiffInput<'_>, wanted: &Extension) -> Option<String> {
+    let entry = preload(&wanted.name).filter(|entry| entry.create_needs_load)?;
+    (!input.live.settings.parameters.is_empty() && !library_running(input, entry.library)).then(|| {
+        format!(
+            "extension {} in {} waits for a restart: CREATE EXTENSION needs {} preloaded first; \
+             apply again after restarting",
+            wanted.name, wanted.database, entry.library
+        )
+    })
 }
 
 fn update(wanted: &Extension, live: &Extension) -> Option<Change> {

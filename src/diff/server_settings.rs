@@ -33,6 +33,10 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
     let mut reloads = Vec::new();
     for (name, wanted) in &wanted {
         let param = live.parameters.get(name);
+        if let Some(waiting) = waits_for_library(input, name, param) {
+            out.warnings.push(waiting);
+            continue;
+        }
         let current = live.configured_value(name);
         let fallback = param.and_then(|p| p.boot_val.as_deref());
         if current
@@ -91,6 +95,27 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
     out.changes.extend(changes);
     out.pending_restart = pending_restarts(live);
     Ok(())
+}
+
+/// Before PostgreSQL 17, ALTER SYSTEM refuses `prefix.name` until the
+/// library defining it is loaded. Validation lets it through only when a
+/// declared extension preloads that library, so it is written by the first
+/// apply after the restart that loads it.
+fn waits_for_library(
+    input: &DiffInput<'_>,
+    name: &str,
+    param: Option<&Parameter>,
+) -> Option<String> {
+    let version = input.facts.version_num;
+    let (prefix, _) = name.split_once('.')?;
+    let known_server = !input.live.settings.parameters.is_empty() && version > 0;
+    (param.is_none() && known_server && version < 170000).then(|| {
+        format!(
+            "setting {name} waits for a restart: PostgreSQL {} accepts it once {prefix} is \
+             preloaded; apply again after restarting",
+            version / 10000
+        )
+    })
 }
 
 /// Declared settings, then tuned ones not declared, then what extensions

@@ -174,7 +174,10 @@ fn unknown(
         ));
     }
     let version = input.facts.version_num;
-    if scope == Scope::System && version > 0 && version < 170000 {
+    let preloaded_by_config = preload::required(input.desired)
+        .values()
+        .any(|(entry, _)| entry.library == prefix);
+    if scope == Scope::System && version > 0 && version < 170000 && !preloaded_by_config {
         return Err(problem(
             key,
             format!(
@@ -183,8 +186,9 @@ fn unknown(
                 version / 10000
             ),
             Some(format!(
-                "declare the extension that provides it (its library is then preloaded), apply, \
-                 restart, then add {name}; PostgreSQL 17 and later accept it at once"
+                "declare the extension that provides it: its library is then preloaded, and \
+                 {name} is written by the first apply after the restart; PostgreSQL 17 and \
+                 later accept it at once"
             )),
         ));
     }

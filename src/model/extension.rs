@@ -55,6 +55,10 @@ pub struct Preload {
     pub creates_extension: bool,
     /// Must come first in `shared_preload_libraries`.
     pub first: bool,
+    /// `CREATE EXTENSION` fails until the library is preloaded (its
+    /// initialisation refuses a late load), so creation waits for the
+    /// restart.
+    pub create_needs_load: bool,
 }
 
 const fn ext(name: &'static str) -> Preload {
@@ -63,6 +67,15 @@ const fn ext(name: &'static str) -> Preload {
         library: name,
         creates_extension: true,
         first: false,
+        create_needs_load: false,
+    }
+}
+
+/// An extension whose `CREATE EXTENSION` fails unless preloaded.
+const fn ext_loaded_first(name: &'static str) -> Preload {
+    Preload {
+        create_needs_load: true,
+        ..ext(name)
     }
 }
 
@@ -72,6 +85,7 @@ const fn library(name: &'static str) -> Preload {
         library: name,
         creates_extension: false,
         first: false,
+        create_needs_load: false,
     }
 }
 
@@ -82,21 +96,21 @@ pub const PRELOADED: &[Preload] = &[
     library("auto_explain"),
     Preload {
         first: true,
-        ..ext("citus")
+        ..ext_loaded_first("citus")
     },
     library("passwordcheck"),
-    ext("pg_cron"),
+    ext_loaded_first("pg_cron"),
     library("pg_partman_bgw"),
     ext("pg_qualstats"),
     ext("pg_squeeze"),
     ext("pg_stat_kcache"),
     ext("pg_stat_monitor"),
     ext("pg_stat_statements"),
-    ext("pg_tle"),
+    ext_loaded_first("pg_tle"),
     ext("pg_wait_sampling"),
-    ext("pgaudit"),
+    ext_loaded_first("pgaudit"),
     ext("pglogical"),
-    ext("timescaledb"),
+    ext_loaded_first("timescaledb"),
 ];
 
 /// The preload entry for an extension block's name, if it needs one.

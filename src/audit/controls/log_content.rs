@@ -39,7 +39,11 @@ fn log_line_prefix(facts: &AuditFacts) -> Check {
 
 fn pgaudit(facts: &AuditFacts) -> Check {
     if !facts.available_extensions.iter().any(|e| e == "pgaudit") {
-        return Check::Skip("not applicable: pgaudit is not available on this server".to_owned());
+        // Absent is not "not applicable": nothing records object access.
+        return Check::Fail(vec![format!(
+            "pgaudit is not installed on this server (install the postgresql-{}-pgaudit package or build it for this version)",
+            facts.version_num / 10_000
+        )]);
     }
     let preload = facts
         .setting("shared_preload_libraries")
@@ -121,8 +125,8 @@ pub const CONTROLS: &[Control] = &[
     Control {
         id: "3.2",
         area: Area::Logging,
-        title: "pgaudit is preloaded and logs ddl and write",
-        severity: Severity::Low,
+        title: "pgaudit is installed, preloaded and logs ddl and write",
+        severity: Severity::Medium,
         rationale: "pgaudit records object-level access that log_statement cannot.",
         remedy: "extension \"pgaudit\" {\n  database = \"postgres\" # also preloads the library; requires restart\n}\n\nsettings {\n  pgaudit = { log = \"ddl, write\" }\n}",
         check: |f| log_messages_suppressed(f).unwrap_or_else(|| pgaudit(f)),
@@ -151,5 +155,15 @@ mod tests {
         assert!(connections_logged("receipt,authentication"));
         assert!(!connections_logged(""));
         assert!(!connections_logged("off"));
+    }
+
+    #[test]
+    fn pgaudit_missing_from_the_server_fails() {
+        let mut facts = crate::audit::fixtures::hardened();
+        facts.available_extensions.retain(|e| e != "pgaudit");
+        match pgaudit(&facts) {
+            Check::Fail(evidence) => assert!(evidence[0].contains("pgaudit is not installed")),
+            other => panic!("{other:?}"),
+        }
     }
 }
