@@ -5,6 +5,7 @@
 
 pub mod controls;
 pub mod facts;
+pub mod fix;
 pub mod gather;
 pub mod report;
 
@@ -106,8 +107,11 @@ pub enum RemedyKind {
 
 /// Remedies that start with a pgfort block are HCL; the rest are steps.
 pub fn remedy_kind(remedy: &str) -> RemedyKind {
-    const BLOCKS: [&str; 7] = [
+    const BLOCKS: [&str; 10] = [
         "settings {",
+        "hba {",
+        "certificate_authority \"",
+        "server_certificate {",
         "role \"",
         "manage {",
         "grant {",

@@ -131,6 +131,12 @@ pub struct AuditArgs {
     /// too; by default they are reported apart and never fail the run.
     #[arg(long)]
     pub fail_on_ops: bool,
+    /// Write the remedies of the failing controls to FILE as one pgfort
+    /// configuration to review and plan: settings, extensions, a server
+    /// certificate, pg_hba.conf rewritten, PUBLIC's privileges. Remedies
+    /// that need names only you know are listed in its header.
+    #[arg(long, value_name = "FILE")]
+    pub fix_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

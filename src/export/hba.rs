@@ -80,7 +80,8 @@ fn secret_variable(index: usize, option: &str) -> String {
     format!("hba_rule_{}_{option}", index + 1)
 }
 
-fn rule_block(index: usize, rule: &HbaRule) -> Block {
+/// One rule as a `rule` block (secret options as variables).
+pub(crate) fn rule_block(index: usize, rule: &HbaRule) -> Block {
     let mut block = Block::new("rule");
     let body = &mut block.body;
     body.attr("type", rule.conn_type.as_str());

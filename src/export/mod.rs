@@ -21,7 +21,7 @@ mod extensions;
 mod files;
 mod grant_blocks;
 mod grants;
-mod hba;
+pub(crate) mod hba;
 pub mod hcl;
 mod policies;
 mod roles;

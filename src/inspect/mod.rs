@@ -190,6 +190,15 @@ pub struct Live {
     pub round_trips: u64,
 }
 
+/// pg_hba.conf as the server reads it (unreadable without superuser or
+/// pg_read_server_files).
+pub async fn read_hba(
+    db: &Db,
+    settings: &crate::connect::ConnectionSettings,
+) -> Result<crate::model::Hba, InspectError> {
+    hba::read(db, settings).await
+}
+
 /// Reads the cluster-wide state on `db`, and the contents of the databases
 /// in `scope` on connections made with `settings` (another database name,
 /// same server and credentials). Independent queries are joined so they are

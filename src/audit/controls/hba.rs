@@ -159,7 +159,46 @@ fn superuser_remote(facts: &AuditFacts) -> Check {
     )
 }
 
-const HBA_REMEDY: &str = "Edit pg_hba.conf: replace the rule with `hostssl <db> <role> <network> scram-sha-256` and reload.";
+/// The rule shape the hba controls ask for. The `hba` block is the whole
+/// file, so the example says where the other rules go.
+pub(crate) const HBA_REMEDY: &str = "hba {
+  rule {
+    type     = \"hostssl\"
+    database = \"app\"
+    user     = \"+app_users\"
+    address  = \"10.0.1.0/24\" # the clients' network, as narrow as it can be
+    method   = \"scram-sha-256\"
+  }
+  # ... every other rule, in order: the block is the whole file
+}";
+
+const LOCAL_REMEDY: &str = "hba {
+  rule {
+    type   = \"local\"
+    method = \"peer\" # or scram-sha-256
+  }
+  # ... every other rule, in order: the block is the whole file
+}";
+
+const SSL_ONLY_REMEDY: &str = "hba {
+  # ... the local, loopback and hostssl rules, in order
+  rule {
+    type    = \"host\"
+    address = \"all\"
+    method  = \"reject\" # no plain TCP beyond the rules above
+  }
+}";
+
+const SUPERUSER_REMEDY: &str = "hba {
+  # ... the local and loopback rules
+  rule {
+    type    = \"host\"
+    user    = \"postgres\" # each superuser
+    address = \"all\"
+    method  = \"reject\"
+  }
+  # ... then the rules for remote clients
+}";
 
 pub const CONTROLS: &[Control] = &[
     Control {
@@ -168,7 +207,7 @@ pub const CONTROLS: &[Control] = &[
         title: "local (socket) rules do not use trust",
         severity: Severity::High,
         rationale: "trust lets any local OS user connect as any role, including superusers.",
-        remedy: "Edit pg_hba.conf: `local all all peer` (or scram-sha-256) and reload.",
+        remedy: LOCAL_REMEDY,
         check: |f| {
             offending(
                 f,
@@ -219,7 +258,7 @@ pub const CONTROLS: &[Control] = &[
         title: "no non-SSL host rule admits clients when hostssl rules exist",
         severity: Severity::Medium,
         rationale: "A host rule next to hostssl rules lets clients fall back to plain TCP. Loopback-only rules are exempt: their traffic never leaves the host.",
-        remedy: "Edit pg_hba.conf: turn host/hostnossl rules into hostssl or reject, and reload.",
+        remedy: SSL_ONLY_REMEDY,
         check: ssl_bypass,
     },
     Control {
@@ -262,7 +301,7 @@ pub const CONTROLS: &[Control] = &[
         title: "host rules name their databases and users",
         severity: Severity::Low,
         rationale: "Rules for `all` admit every role to every database; least privilege names them.",
-        remedy: "Edit pg_hba.conf: replace `all` with the database and role (or +group) and reload.",
+        remedy: HBA_REMEDY,
         check: |f| {
             offending(
                 f,
@@ -282,7 +321,7 @@ pub const CONTROLS: &[Control] = &[
         title: "no host rule admits a superuser remotely",
         severity: Severity::High,
         rationale: "Superusers should connect only from the server itself (the local socket or loopback), never over the network.",
-        remedy: "Edit pg_hba.conf: add `host all <superuser> 0.0.0.0/0 reject` and `host all <superuser> ::/0 reject` before broader rules, and reload.",
+        remedy: SUPERUSER_REMEDY,
         check: superuser_remote,
     },
 ];

@@ -75,7 +75,16 @@ fn ssl_served(facts: &AuditFacts) -> Check {
     }
 }
 
-const SSL_REMEDY: &str = "settings {\n  ssl           = true\n  ssl_cert_file = \"server.crt\"\n  ssl_key_file  = \"server.key\"\n}";
+/// pgfort issues, installs and serves the certificate, then turns ssl on.
+const SSL_REMEDY: &str = "certificate_authority \"internal\" {
+  cert_file = \"pki/ca.crt\" # created by pgfort; keep its key safe
+  key_file  = \"pki/ca.key\"
+}
+
+server_certificate {
+  ca        = \"internal\"
+  dns_names = [\"db.example.com\"] # the names clients connect to
+}";
 
 pub const CONTROLS: &[Control] = &[
     Control {
@@ -111,7 +120,7 @@ pub const CONTROLS: &[Control] = &[
         title: "pg_hba.conf has hostssl rules",
         severity: Severity::Medium,
         rationale: "ssl = on only offers TLS; hostssl rules require it.",
-        remedy: "Edit pg_hba.conf: `hostssl <db> <role> <network> scram-sha-256` and reload.",
+        remedy: super::hba::HBA_REMEDY,
         check: hostssl_rules,
     },
     Control {

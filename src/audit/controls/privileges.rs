@@ -21,21 +21,24 @@ fn definer_functions(facts: &AuditFacts) -> Check {
 }
 
 /// `=UC/owner` or `=C/owner`: PUBLIC (empty grantee) may CREATE.
+/// The ACL items of schema public in `db` that let PUBLIC create.
+pub(crate) fn public_creators(db: &DatabaseFacts) -> Vec<String> {
+    db.public_schema_acl
+        .iter()
+        .flatten()
+        .filter(|item| {
+            item.strip_prefix('=')
+                .and_then(|rest| rest.split('/').next())
+                .is_some_and(|privileges| privileges.contains('C'))
+        })
+        .map(|item| format!("schema public: {item}"))
+        .collect()
+}
+
 fn public_create(facts: &AuditFacts) -> Check {
     in_every_database(
         facts,
-        |db| {
-            db.public_schema_acl
-                .iter()
-                .flatten()
-                .filter(|item| {
-                    item.strip_prefix('=')
-                        .and_then(|rest| rest.split('/').next())
-                        .is_some_and(|privileges| privileges.contains('C'))
-                })
-                .map(|item| format!("schema public: {item}"))
-                .collect()
-        },
+        public_creators,
         "PUBLIC cannot create in schema public (or there is none)",
     )
 }

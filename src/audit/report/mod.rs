@@ -260,7 +260,7 @@ impl Report {
 }
 
 /// `170002` → `17.2`, `90624` → `9.6.24`.
-fn version_text(num: u32) -> String {
+pub(crate) fn version_text(num: u32) -> String {
     if num >= 100_000 {
         format!("{}.{}", num / 10_000, num % 10_000)
     } else {

@@ -7,7 +7,7 @@ use super::common::{connect_db, load_config, resolve_target};
 use crate::Error;
 use crate::audit::facts::{DatabaseFacts, UnreadableDatabase};
 use crate::audit::report::{render_json, render_markdown, render_sarif, render_text};
-use crate::audit::{self, Format, Report, Selection, gather};
+use crate::audit::{self, Format, Report, Selection, fix, gather};
 use crate::cli::args::AuditArgs;
 use crate::cli::output::print_text;
 use crate::cli::{Outcome, Ui};
@@ -74,6 +74,9 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     }
     let findings = audit::run(&facts, &selection);
     drop(spinner);
+    if let Some(path) = &args.fix_out {
+        write_fixes(path, &findings, &facts, &db, &settings).await?;
+    }
     let failed = audit::fails_at(&findings, args.fail_on, args.fail_on_ops);
     let report = Report::new(&facts, findings, settings.server_address());
     let json_error = |e: serde_json::Error| Error::Internal(format!("rendering the report: {e}"));
@@ -94,6 +97,60 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     } else {
         Outcome::Success
     })
+}
+
+/// `--fix-out`: the remedies as one configuration, in pgfort's layout.
+/// pg_hba.conf is read (once more, as the planner reads it) only when an
+/// hba control it can fix failed.
+async fn write_fixes(
+    path: &Path,
+    findings: &[audit::Finding],
+    facts: &audit::AuditFacts,
+    db: &crate::inspect::Db,
+    settings: &ConnectionSettings,
+) -> Result<(), Error> {
+    let needs_hba = findings
+        .iter()
+        .any(|f| f.status == audit::Status::Fail && fix::FIXES_HBA.contains(&f.id));
+    let hba = if needs_hba {
+        Some(crate::inspect::read_hba(db, settings).await?)
+    } else {
+        None
+    };
+    let host = match settings.hosts().next() {
+        Some(host) if !ConnectionSettings::is_socket(host) => host.to_owned(),
+        _ => "localhost".to_owned(),
+    };
+    let context = fix::FixContext {
+        facts,
+        hba: hba.as_ref(),
+        host: &host,
+    };
+    let file = fix::fix_file(findings, &context);
+    let text = crate::config::format_source(&file.text, path).unwrap_or(file.text);
+    std::fs::write(path, text).map_err(|source| Error::Io {
+        context: format!("writing {}", path.display()),
+        source,
+    })?;
+    eprintln!(
+        "Wrote the remedies of {} failing control(s) to {}{}",
+        file.fixed.len(),
+        path.display(),
+        if file.left.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} left for you, listed at its top ({})",
+                file.left.len(),
+                file.left
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    Ok(())
 }
 
 /// File modes are only meaningful when the server runs on this machine:
