@@ -114,7 +114,7 @@ pub struct AuditArgs {
     pub vars: VarArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// text, json, sarif or markdown.
+    /// text, json, sarif, markdown or html (one self-contained page).
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     pub format: crate::audit::Format,
     /// Only run controls of this severity or higher.

@@ -1,7 +1,9 @@
-//! One [`Report`] built from the findings, drawn in four formats: text for
-//! people, versioned JSON for tools, SARIF 2.1.0 for code scanning and
-//! Markdown for CI job summaries. Rendering makes no decisions.
+//! One [`Report`] built from the findings, drawn in five formats: text for
+//! people, versioned JSON for tools, SARIF 2.1.0 for code scanning,
+//! Markdown for CI job summaries and one self-contained HTML page to open
+//! in a browser. Rendering makes no decisions.
 
+mod html;
 mod markdown;
 mod sarif;
 mod text;
@@ -15,8 +17,9 @@ use std::str::FromStr;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 
-use super::{AuditFacts, Finding, Severity, Status};
+use super::{Area, AuditFacts, Finding, Severity, Status};
 
+pub use html::render_html;
 pub use markdown::render_markdown;
 pub use sarif::render_sarif;
 pub use text::render_text;
@@ -35,6 +38,7 @@ pub enum Format {
     Json,
     Sarif,
     Markdown,
+    Html,
 }
 
 impl FromStr for Format {
@@ -45,8 +49,9 @@ impl FromStr for Format {
             "json" => Ok(Format::Json),
             "sarif" => Ok(Format::Sarif),
             "markdown" | "md" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
             _ => Err(format!(
-                "unknown format {text:?} (text, json, sarif or markdown)"
+                "unknown format {text:?} (text, json, sarif, markdown or html)"
             )),
         }
     }
@@ -156,11 +161,13 @@ fn not_applicable(finding: &Finding) -> bool {
         .is_some_and(|reason| reason.starts_with("not applicable"))
 }
 
-/// (score, unknown) in percent of the weight of the applicable findings.
-fn score(findings: &[Finding]) -> (u32, u32) {
+/// (score, unknown) in percent of the weight of the applicable hardening
+/// findings among `findings`; `None` when none of them carries weight. One
+/// function for the whole report and for each area, so the two agree.
+fn score<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Option<(u32, u32)> {
     let (mut total, mut passed, mut unknown) = (0u64, 0u64, 0u64);
     let scored = findings
-        .iter()
+        .into_iter()
         .filter(|f| f.area.is_hardening() && !not_applicable(f));
     for finding in scored {
         let w = weight(finding.severity);
@@ -174,12 +181,9 @@ fn score(findings: &[Finding]) -> (u32, u32) {
     let percent = |part: u64| {
         (part * 100)
             .checked_div(total)
-            .map_or(100, |p| u32::try_from(p).unwrap_or(100))
+            .map(|p| u32::try_from(p).unwrap_or(100))
     };
-    (
-        percent(passed),
-        if total == 0 { 0 } else { percent(unknown) },
-    )
+    Some((percent(passed)?, percent(unknown)?))
 }
 
 /// `by_severity` is keyed by severity names: the schema lists them as the
@@ -228,7 +232,9 @@ impl Report {
                 .or_default()
                 .add(finding.status);
         }
-        let (score, unknown) = score(&findings);
+        // Nothing carries weight (e.g. only info controls ran): nothing
+        // lowers the score.
+        let (score, unknown) = score(&findings).unwrap_or((100, 0));
         Report {
             format_version: FORMAT_VERSION,
             tool: "pgfort",
@@ -256,6 +262,27 @@ impl Report {
             .get(severity.as_str())
             .copied()
             .unwrap_or_default()
+    }
+
+    /// (area, score and unknown) for each hardening area that ran, scored
+    /// as the whole report is; `None` where nothing in the area carries
+    /// weight.
+    pub fn area_scores(&self) -> Vec<(Area, Option<(u32, u32)>)> {
+        let mut areas: Vec<Area> = self
+            .findings
+            .iter()
+            .map(|f| f.area)
+            .filter(|area| area.is_hardening())
+            .collect();
+        areas.sort();
+        areas.dedup();
+        areas
+            .into_iter()
+            .map(|area| {
+                let scored = score(self.findings.iter().filter(|f| f.area == area));
+                (area, scored)
+            })
+            .collect()
     }
 }
 

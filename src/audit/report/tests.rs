@@ -171,3 +171,119 @@ fn the_score_weighs_severities() {
     let high = report(&facts).summary.score;
     assert!(high < low && low < 100, "high {high}, low {low}");
 }
+
+#[test]
+fn html_snapshot() {
+    insta::assert_snapshot!("html_weak", render_html(&report(&weak_with_hostssl())));
+}
+
+#[test]
+fn html_escape_covers_markup_and_control_characters() {
+    assert_eq!(
+        html::escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+        "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+    );
+    assert_eq!(html::escape("plain text"), "plain text");
+    // XML forbids these even as references: shown, as in the text report.
+    assert_eq!(
+        html::escape("a\x1b[2Jb\u{202e}\u{ffff}"),
+        "a\\x1b[2Jb\\u{202e}\\u{ffff}"
+    );
+    assert_eq!(html::escape("two\nlines"), "two\nlines");
+}
+
+/// The page without its doctype line, parsed as XML: every element closed,
+/// every attribute quoted, every reference known.
+fn parse_html(page: &str) -> Result<roxmltree::Document<'_>, String> {
+    let body = page
+        .strip_prefix("<!DOCTYPE html>\n")
+        .ok_or("the page does not start with <!DOCTYPE html>")?;
+    roxmltree::Document::parse(body).map_err(|e| format!("not well-formed: {e}"))
+}
+
+#[test]
+fn html_is_well_formed_and_names_every_failure() -> Result<(), String> {
+    for facts in [weak_with_hostssl(), hardened(), unprivileged()] {
+        let report = report(&facts);
+        let page = render_html(&report);
+        let document = parse_html(&page)?;
+        let root = document.root_element();
+        assert_eq!(root.tag_name().name(), "html");
+        assert_eq!(root.attribute("lang"), Some("en"));
+        let text: String = document
+            .descendants()
+            .filter_map(|node| node.text())
+            .collect();
+        assert!(text.contains(&format!("Score: {}%", report.summary.score)));
+        let mut failed = 0;
+        for finding in report.findings.iter().filter(|f| f.status == Status::Fail) {
+            failed += 1;
+            let id = format!("control-{}", finding.id);
+            assert!(
+                document
+                    .descendants()
+                    .any(|n| n.attribute("id") == Some(&id)),
+                "no element for {}",
+                finding.id
+            );
+        }
+        let articles = document
+            .descendants()
+            .filter(|n| n.has_tag_name(("http://www.w3.org/1999/xhtml", "article")))
+            .count();
+        assert_eq!(articles, failed);
+        let chart = document
+            .descendants()
+            .find(|n| n.tag_name().name() == "svg")
+            .ok_or("no chart")?;
+        assert_eq!(chart.attribute("role"), Some("img"));
+        assert!(chart.children().any(|n| n.tag_name().name() == "title"));
+    }
+    Ok(())
+}
+
+#[test]
+fn html_escapes_what_the_server_returns() -> Result<(), String> {
+    let hostile = "<script>alert(1)</script>";
+    let mut facts = weak_with_hostssl();
+    facts.session_user = format!("{hostile}\"'&");
+    let mut report = report(&facts);
+    let failure = report
+        .findings
+        .iter_mut()
+        .find(|f| f.status == Status::Fail)
+        .ok_or("no failure in the weak fixture")?;
+    failure.evidence.push(hostile.to_owned());
+    let page = render_html(&report);
+    assert!(!page.contains("<script"), "unescaped markup in the page");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let document = parse_html(&page)?;
+    let evidence = document
+        .descendants()
+        .filter_map(|n| n.text())
+        .filter(|text| *text == hostile)
+        .count();
+    assert!(evidence >= 1, "the evidence reads as written once parsed");
+    Ok(())
+}
+
+#[test]
+fn area_scores_follow_the_failures() {
+    let hardened = report(&hardened()).area_scores();
+    assert!(!hardened.is_empty());
+    assert!(hardened.iter().all(|(area, _)| area.is_hardening()));
+    assert!(
+        hardened
+            .iter()
+            .all(|(_, scored)| scored.is_none_or(|s| s == (100, 0)))
+    );
+    let weak = report(&weak_with_hostssl());
+    for (area, scored) in weak.area_scores() {
+        let failed = weak
+            .findings
+            .iter()
+            .any(|f| f.area == area && f.status == Status::Fail && f.severity != Severity::Info);
+        let score = scored.map_or(100, |(score, _)| score);
+        assert_eq!(score < 100, failed, "{area:?} scores {score}");
+    }
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::common::{connect_db, load_config, resolve_target};
 use crate::Error;
 use crate::audit::facts::{DatabaseFacts, UnreadableDatabase};
-use crate::audit::report::{render_json, render_markdown, render_sarif, render_text};
+use crate::audit::report::{render_html, render_json, render_markdown, render_sarif, render_text};
 use crate::audit::{self, Format, Report, Selection, fix, gather};
 use crate::cli::args::AuditArgs;
 use crate::cli::output::print_text;
@@ -91,6 +91,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
             println!("{}", render_sarif(&report, &artifact).map_err(json_error)?);
         }
         Format::Markdown => print_text(&render_markdown(&report), false),
+        Format::Html => print_text(&render_html(&report), false),
     }
     Ok(if failed {
         Outcome::AuditFailed
