@@ -548,3 +548,30 @@ fn fix_out_applied_makes_the_fixed_controls_pass() {
         "fixed but not passing: {still_failing:?}\n{text}\n{report}"
     );
 }
+
+/// The 4.10-ext remedy, exactly as printed, is a whole configuration: a
+/// plan of it alone makes the control pass.
+#[test]
+fn public_create_remedy_works_on_its_own() {
+    let cluster = TestCluster::start();
+    cluster.exec("GRANT CREATE ON SCHEMA public TO PUBLIC");
+    // Before PostgreSQL 15 template1 lets PUBLIC create too; the remedy
+    // names one database, as the evidence would.
+    cluster.exec_in("template1", "REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+    let (before, _) = statuses(&cluster, &["--controls", "4.10-ext"]);
+    assert_eq!(status_of(&before, "4.10-ext"), "fail", "{before}");
+    let remedy = pgfort::audit::controls::all()
+        .find(|control| control.id == "4.10-ext")
+        .map(|control| control.remedy)
+        .expect("control 4.10-ext");
+    let dir = common::workdir();
+    common::write_files(dir.path(), &[("main.hcl", remedy)]);
+    let applied = cluster.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}");
+    assert_eq!(cluster.plan_in(dir.path()).code, Some(0));
+    let (after, _) = statuses(&cluster, &["--controls", "4.10-ext"]);
+    assert_eq!(status_of(&after, "4.10-ext"), "pass", "{after}");
+    // PUBLIC can still connect and use the schema.
+    let acl = cluster.query_value("SELECT nspacl::text FROM pg_namespace WHERE nspname = 'public'");
+    assert!(acl.as_deref().is_some_and(|a| a.contains("=U/")), "{acl:?}");
+}

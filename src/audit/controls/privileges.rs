@@ -21,6 +21,24 @@ fn definer_functions(facts: &AuditFacts) -> Check {
 }
 
 /// `=UC/owner` or `=C/owner`: PUBLIC (empty grantee) may CREATE.
+/// Works on its own: PUBLIC's privileges in the database become what the
+/// grants say, so CREATE on schema public goes and the rest stays.
+const PUBLIC_CREATE_REMEDY: &str = "manage { public_privileges = true }
+
+database \"postgres\" {} # each database the evidence names
+
+grant {
+  to         = [\"public\"]
+  privileges = [\"CONNECT\", \"TEMPORARY\"]
+  on         = { database = \"postgres\" }
+}
+
+grant {
+  to         = [\"public\"]
+  privileges = [\"USAGE\"]
+  on         = { database = \"postgres\", schema = \"public\" }
+}";
+
 /// The ACL items of schema public in `db` that let PUBLIC create.
 pub(crate) fn public_creators(db: &DatabaseFacts) -> Vec<String> {
     db.public_schema_acl
@@ -76,7 +94,7 @@ pub const CONTROLS: &[Control] = &[
         title: "PUBLIC cannot create in schema public",
         severity: Severity::High,
         rationale: "CREATE on public lets any role plant objects that shadow others (CVE-2018-1058).",
-        remedy: "manage { public_privileges = true }\n\ngrant {\n  to         = [\"app_owner\"]\n  privileges = [\"USAGE\", \"CREATE\"]\n  on         = { database = \"app\", schema = \"public\" }\n}",
+        remedy: PUBLIC_CREATE_REMEDY,
         check: public_create,
     },
     Control {
