@@ -323,3 +323,28 @@ fn module_readonly_role() {
 fn module_readwrite_role() {
     run_module_snippet("readwrite-role", &[]);
 }
+
+/// The README's table of audit controls is `pgfort audit --list-controls`,
+/// so no control is missing from it and none is described differently.
+#[test]
+fn readme_lists_every_audit_control() {
+    let readme = std::fs::read_to_string(repository().join("README.md")).expect("README.md");
+    let start = "<!-- audit-controls:start -->\n";
+    let end = "<!-- audit-controls:end -->";
+    let table = readme
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once(end))
+        .map(|(table, _)| table)
+        .expect("the README's audit-controls markers");
+    let output = Command::new(env!("CARGO_BIN_EXE_pgfort"))
+        .args(["audit", "--list-controls"])
+        .output()
+        .expect("pgfort audit --list-controls");
+    assert!(output.status.success(), "{output:?}");
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        table.trim(),
+        listed.trim(),
+        "README.md's control table is stale: replace it with `pgfort audit --list-controls`"
+    );
+}

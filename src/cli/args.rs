@@ -137,6 +137,10 @@ pub struct AuditArgs {
     /// that need names only you know are listed in its header.
     #[arg(long, value_name = "FILE")]
     pub fix_out: Option<PathBuf>,
+    /// Print every control (id, where the id comes from, area, severity,
+    /// title, remedy kind) as a Markdown table, without connecting.
+    #[arg(long, conflicts_with_all = ["fix_out", "controls"])]
+    pub list_controls: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,10 @@ use crate::config::Config;
 use crate::connect::ConnectionSettings;
 
 pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
+    if args.list_controls {
+        print_text(&audit::catalog::control_table(), false);
+        return Ok(Outcome::Success);
+    }
     let selection = Selection {
         ids: args.controls.clone(),
         min_severity: args.min_severity,
