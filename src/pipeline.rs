@@ -54,10 +54,15 @@ pub async fn compute_plan_counted(
     let live = inspect::inspect(db, settings, &scope).await?;
     drop(phase);
     let phase = crate::stats::phase("canonicalize");
-    let (mut desired, policy_round_trips) =
+    // A standby cannot create the scratch tables policies are compared on;
+    // policies are the primary's to plan.
+    let (mut desired, policy_round_trips) = if live.facts.in_recovery {
+        (std::borrow::Cow::Borrowed(&config.desired), 0)
+    } else {
         inspect::canonicalize_policies(db, settings, &config.desired, &live)
             .await
-            .map_err(Box::new)?;
+            .map_err(Box::new)?
+    };
     drop(phase);
     let _phase = crate::stats::phase("diff");
     let tls = &config.desired.tls;
@@ -82,10 +87,25 @@ pub async fn compute_plan_counted(
     let plan = match fingerprint {
         Fingerprint::Compute => {
             let _phase = crate::stats::phase("fingerprint");
-            Plan::from_live(diff, LiveDigests::of(&live.state))
+            let digests = LiveDigests::of(&live.state).with_node_role(live.facts.in_recovery);
+            Plan::from_live(diff, digests)
         }
         Fingerprint::Skip => Plan::new(diff, String::new()),
     };
+    let mut plan = plan;
+    if live.facts.in_recovery {
+        plan.hold_for_primary();
+        // Uncanonicalized expressions would differ in spelling only.
+        let declared = plan.for_primary.len();
+        plan.for_primary
+            .retain(|change| !change.address.starts_with("policy."));
+        if plan.for_primary.len() < declared {
+            plan.notes.push(
+                "row-level security policies are compared on the primary, not on this standby"
+                    .to_owned(),
+            );
+        }
+    }
     Ok((plan, live.round_trips + policy_round_trips))
 }
 

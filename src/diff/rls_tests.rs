@@ -19,6 +19,7 @@ fn facts() -> ServerFacts {
         role_dependencies: BTreeMap::new(),
         is_superuser: true,
         current_database: "postgres".into(),
+        in_recovery: false,
         session_roles: vec!["postgres".into()],
     }
 }

@@ -14,6 +14,7 @@ fn facts(version_num: u32) -> ServerFacts {
         role_dependencies: BTreeMap::new(),
         is_superuser: true,
         current_database: "postgres".into(),
+        in_recovery: false,
         session_roles: vec!["postgres".into()],
     }
 }

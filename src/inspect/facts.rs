@@ -9,6 +9,7 @@ const FACTS: &str = "\
 SELECT current_setting('server_version_num')::int AS version_num,
        session_user::text AS session_user,
        current_database()::text AS current_database,
+       pg_catalog.pg_is_in_recovery() AS in_recovery,
        (SELECT rolname::text FROM pg_roles WHERE oid = 10) AS bootstrap,
        has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS can_read_passwords,
        (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) AS is_superuser,
@@ -50,6 +51,7 @@ pub(super) async fn read(db: &Db) -> Result<ServerFacts, InspectError> {
         version_num: u32::try_from(row.get::<_, i32>("version_num")).unwrap_or(0),
         session_user: row.get("session_user"),
         current_database: row.get("current_database"),
+        in_recovery: row.get("in_recovery"),
         bootstrap_superuser: row
             .get::<_, Option<String>>("bootstrap")
             .unwrap_or_default(),

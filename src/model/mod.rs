@@ -131,6 +131,9 @@ pub struct ServerFacts {
     pub databases: Vec<String>,
     /// The database of the main connection (never dropped).
     pub current_database: String,
+    /// A standby (`pg_is_in_recovery()`): its catalog replicates from the
+    /// primary, so only node-local state may change here.
+    pub in_recovery: bool,
     /// Whether the session user is a superuser (may grant on anything).
     pub is_superuser: bool,
     /// Roles whose privileges the session user has (itself included), to

@@ -26,6 +26,20 @@ pub fn authority(name: &str) -> String {
     format!("certificate_authority.{name}")
 }
 
+/// State each server keeps for itself, which a standby may change: its
+/// settings (ALTER SYSTEM writes a file), pg_hba.conf and its certificates.
+/// Everything else lives in the catalog, which a standby replicates.
+pub fn is_node_local(address: &str) -> bool {
+    const LOCAL: [&str; 5] = [
+        "setting.",
+        "hba.",
+        "certificate_authority.",
+        "server_certificate",
+        "client_certificate.",
+    ];
+    LOCAL.iter().any(|prefix| address.starts_with(prefix))
+}
+
 /// The addresses the configuration declares objects at, for telling a
 /// target that names nothing from one that has no change. Grants are
 /// known down to the database (`grant.ROLE.DB`), and a `tune` block may

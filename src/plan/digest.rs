@@ -103,6 +103,14 @@ impl LiveDigests {
     }
 
     /// The fingerprint of the whole state: one digest of all the others.
+    /// Adds whether the server is a standby, so a saved plan made on a
+    /// primary that has since become a standby (or the reverse) is stale.
+    pub fn with_node_role(mut self, in_recovery: bool) -> Self {
+        let role = if in_recovery { "standby" } else { "primary" };
+        self.0.insert("node.role".to_owned(), role.to_owned());
+        self
+    }
+
     pub fn fingerprint(&self) -> String {
         super::fingerprint(&self.0)
     }

@@ -41,6 +41,10 @@ pub struct Plan {
     pub pending_restart: Vec<PendingRestart>,
     /// Information lines: nothing to do, worth knowing.
     pub notes: Vec<String>,
+    /// On a standby: the catalog changes (roles, databases, grants,
+    /// policies…) it replicates from its primary, which the primary must
+    /// make. Not changes here: apply refuses a plan holding any.
+    pub for_primary: Vec<Change>,
     /// SHA-256 of the live state the plan was computed from.
     pub fingerprint: String,
     /// The pg_hba.conf rewrite apply performs (with its safety checks).
@@ -90,7 +94,19 @@ impl Plan {
             tls: diff.tls,
             fingerprint,
             digests: LiveDigests::default(),
+            for_primary: Vec::new(),
         }
+    }
+
+    /// On a standby, moves every change to replicated catalog objects out
+    /// of the plan into [`Plan::for_primary`]: only node-local changes
+    /// (settings, pg_hba.conf, certificates) stay.
+    pub fn hold_for_primary(&mut self) {
+        let (local, catalog) = std::mem::take(&mut self.changes)
+            .into_iter()
+            .partition(|change| address::is_node_local(&change.address));
+        self.changes = local;
+        self.for_primary = catalog;
     }
 
     pub fn is_empty(&self) -> bool {

@@ -14,7 +14,9 @@ use crate::plan::{Action, AttributeChange, Change, Plan, Statement, Summary};
 /// document may carry its `origin` (target and configuration digest).
 /// 4: `format_version` is a number; attribute values are typed (booleans,
 /// integers, text without the quotes the plan shows).
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: `for_primary`, on a standby: the changes to replicated objects that
+/// only its primary can make.
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The document `pgfort plan --json` and `pgfort show --json` print; its
 /// JSON Schema (`pgfort schema plan`) is generated from this type.
@@ -46,7 +48,28 @@ pub struct PlanDoc<'a> {
     pub pending_restart: &'a [PendingRestart],
     /// Information lines: nothing to do, worth knowing.
     pub notes: &'a [String],
+    /// On a standby: changes to objects it replicates (roles, databases,
+    /// grants…), for its primary to make; not in `changes` or `summary`
+    /// (left out when none).
+    #[serde(skip_serializing_if = "<[_]>::is_empty", serialize_with = "replicated")]
+    #[schemars(with = "Vec<ForPrimary<'static>>")]
+    pub for_primary: &'a [Change],
     pub summary: Summary,
+}
+
+/// A change only the primary can make, by address.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+struct ForPrimary<'a> {
+    address: &'a str,
+    action: Action,
+}
+
+fn replicated<S: serde::Serializer>(changes: &&[Change], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(changes.iter().map(|change| ForPrimary {
+        address: &change.address,
+        action: change.action,
+    }))
 }
 
 /// The server a plan was made for (no password) and the configuration it
@@ -70,6 +93,7 @@ impl<'a> PlanDoc<'a> {
             warnings: &plan.warnings,
             pending_restart: &plan.pending_restart,
             notes: &plan.notes,
+            for_primary: &plan.for_primary,
             summary: plan.summary(),
         }
     }

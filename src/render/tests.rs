@@ -15,6 +15,7 @@ pub(super) fn sample_plan() -> Plan {
         role_dependencies: BTreeMap::new(),
         is_superuser: true,
         current_database: "postgres".into(),
+        in_recovery: false,
         session_roles: vec!["postgres".into()],
     };
     let mut new_user = Role::new("app_user");

@@ -81,6 +81,11 @@ pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
         &style.paint(YELLOW, "Restart pending:"),
         &mut out,
     );
+    for_primary(doc.for_primary, &style, &mut out);
+    if doc.changes.is_empty() && !doc.for_primary.is_empty() {
+        out.push_str("No changes this standby can make.\n");
+        return out;
+    }
     if doc.changes.is_empty() && !doc.pending_restart.is_empty() {
         out.push_str(
             "Nothing to apply, but the server needs restart to use the configured values above.\n",
@@ -109,6 +114,28 @@ pub fn render_text(doc: &PlanDoc<'_>, options: TextOptions) -> String {
         s.destroy
     );
     out
+}
+
+/// On a standby, the catalog changes its primary must make.
+fn for_primary(changes: &[Change], style: &Style, out: &mut String) {
+    if changes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} these {} change(s) are to objects it replicates from its primary; make them there:",
+        style.paint(YELLOW, "This server is a standby:"),
+        changes.len()
+    );
+    for change in changes {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            style.symbol(change.action),
+            safe(&change.address)
+        );
+    }
+    out.push('\n');
 }
 
 /// The restart-pending section alone, for the end of an apply.

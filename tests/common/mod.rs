@@ -174,6 +174,82 @@ impl TestCluster {
         TestCluster { sandbox, _dir: dir }
     }
 
+    /// A streaming standby of this cluster on a port of its own: a copy of
+    /// the data directory taken while this cluster is cleanly stopped,
+    /// started with standby.signal and a primary_conninfo pointing here.
+    /// Returns once the primary sees it streaming.
+    pub fn start_standby(&self) -> TestCluster {
+        let dir = tempfile::Builder::new()
+            .prefix("pgfort-standby-")
+            .tempdir_in(scratch_base())
+            .unwrap_or_else(|e| panic!("could not create a temporary directory: {e}"));
+        let conninfo = format!(
+            "host={} port={} user={} password={} application_name=pgfort_standby",
+            pgfort::sandbox::HOST,
+            self.port(),
+            pgfort::sandbox::SUPERUSER,
+            self.password()
+        );
+        let options = SandboxOptions {
+            pg_bin: Some(self.sandbox.pg_bin().to_path_buf()),
+            port: None,
+            settings: vec![("primary_conninfo".to_owned(), conninfo)],
+        };
+        self.sandbox
+            .stop()
+            .unwrap_or_else(|e| panic!("could not stop the primary: {e}"));
+        let standby = Sandbox::create_from(&self.sandbox, dir.path(), &options);
+        self.sandbox
+            .start()
+            .unwrap_or_else(|e| panic!("could not restart the primary: {e}"));
+        let standby = standby.unwrap_or_else(|e| panic!("could not copy the primary: {e}"));
+        let signal = standby.data_dir().join("standby.signal");
+        std::fs::write(&signal, "").unwrap_or_else(|e| panic!("standby.signal: {e}"));
+        let owner = std::fs::metadata(standby.data_dir()).expect("the standby's data directory");
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            std::os::unix::fs::chown(&signal, Some(owner.uid()), Some(owner.gid()))
+                .unwrap_or_else(|e| panic!("standby.signal: {e}"));
+        }
+        standby
+            .start()
+            .unwrap_or_else(|e| panic!("could not start the standby: {e}"));
+        let standby = TestCluster {
+            sandbox: standby,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        while self
+            .query_value(
+                "SELECT count(*)::text FROM pg_stat_replication \
+                 WHERE application_name = 'pgfort_standby' AND state = 'streaming'",
+            )
+            .as_deref()
+            != Some("1")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the standby never streamed:\n{}",
+                standby.server_log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        standby
+    }
+
+    /// Waits until the standby has replayed everything the primary wrote.
+    pub fn wait_replayed_by(&self, standby: &TestCluster) {
+        let lsn = self
+            .query_value("SELECT pg_current_wal_lsn()::text")
+            .expect("the primary's WAL position");
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        let query = format!("SELECT (pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn)::text");
+        while standby.query_value(&query).as_deref() != Some("true") {
+            assert!(Instant::now() < deadline, "the standby did not catch up");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
     }

@@ -74,6 +74,10 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     let text = render::render_text(&PlanDoc::new(&plan), text_options);
     print_text(&text, ui.color);
     drop(phase);
+    if !plan.for_primary.is_empty() {
+        lock::release(&db).await;
+        return Err(standby_refusal(&plan));
+    }
     if plan.is_empty() {
         lock::release(&db).await;
         drop(db);
@@ -257,4 +261,26 @@ async fn restart_if_pending(
     Err(Error::Internal(
         "the server still does not use the configured values after a restart".to_owned(),
     ))
+}
+
+/// A standby replicates its catalog: changes to it are the primary's to
+/// make, and nothing is applied here until they have arrived.
+fn standby_refusal(plan: &crate::plan::Plan) -> Error {
+    let addresses: Vec<&str> = plan
+        .for_primary
+        .iter()
+        .map(|change| change.address.as_str())
+        .collect();
+    Error::usage(
+        format!(
+            "this server is a standby: {} change(s) to replicated objects ({}) must be made on \
+             the primary; nothing was applied",
+            addresses.len(),
+            crate::text::capped(addresses.iter().copied(), crate::text::NAMES_SHOWN)
+        ),
+        Some(
+            "apply the configuration to the primary first; once it has replicated here, apply \
+             here again for this node's settings, pg_hba.conf and certificates",
+        ),
+    )
 }

@@ -148,6 +148,6 @@ async fn check_fresh(
     saved: &SavedPlan,
 ) -> Result<(), Error> {
     let live = inspect::inspect(db, settings, &saved.live.scope).await?;
-    saved.check_fresh(&LiveDigests::of(&live.state))?;
+    saved.check_fresh(&LiveDigests::of(&live.state).with_node_role(live.facts.in_recovery))?;
     Ok(())
 }

@@ -10,6 +10,7 @@ fn facts(version_num: u32, superuser: bool) -> ServerFacts {
         session_user: "deployer".into(),
         bootstrap_superuser: "postgres".into(),
         current_database: "postgres".into(),
+        in_recovery: false,
         can_read_passwords: true,
         is_superuser: superuser,
         session_roles: vec!["deployer".into()],

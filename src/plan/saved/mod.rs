@@ -303,6 +303,8 @@ impl SavedPlan {
             hba: self.hba.clone(),
             tls: self.tls.clone(),
             digests: self.live.digests.clone(),
+            // A saved plan holds only changes its server may make.
+            for_primary: Vec::new(),
         }
     }
 
