@@ -3,6 +3,7 @@
 //! a rationale and a remedy written as pgfort HCL. Controls are pure
 //! functions of [`AuditFacts`]; gathering is read-only and never fixes.
 
+pub mod conninfo;
 pub mod controls;
 pub mod facts;
 pub mod gather;
