@@ -429,6 +429,7 @@ fn hardened_baseline_module_makes_its_controls_pass() {
         "3.1.22",
         "ext-log-checkpoints",
         "ext-log-lock-waits",
+        "ext-log-timezone",
         "4.10-ext",
     ] {
         assert_eq!(status_of(&report, id), "pass", "{id}");
@@ -574,4 +575,81 @@ fn public_create_remedy_works_on_its_own() {
     // PUBLIC can still connect and use the schema.
     let acl = cluster.query_value("SELECT nspacl::text FROM pg_namespace WHERE nspname = 'public'");
     assert!(acl.as_deref().is_some_and(|a| a.contains("=U/")), "{acl:?}");
+}
+
+/// The evidence of one finding, as JSON text.
+fn evidence_of(report: &Value, id: &str) -> String {
+    report["findings"]
+        .as_array()
+        .and_then(|findings| findings.iter().find(|f| f["id"] == id))
+        .map(|f| f["evidence"].to_string())
+        .unwrap_or_else(|| panic!("no finding {id}"))
+}
+
+/// log_timezone, the contrib libraries auth_delay and passwordcheck (they
+/// ship with the server binaries; preloading needs a restart), and an
+/// extension nothing uses in a database of its own: each control fails,
+/// then passes once fixed.
+#[test]
+fn timezone_auth_libraries_and_unused_extensions_flip_to_pass() {
+    let cluster = TestCluster::start();
+    cluster.exec("CREATE DATABASE audit_ext");
+    cluster.exec_in("audit_ext", "CREATE EXTENSION hstore");
+    cluster.exec("ALTER SYSTEM SET log_timezone = 'Europe/Berlin'");
+    cluster.exec("SELECT pg_reload_conf()");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while cluster.query_value("SHOW log_timezone").as_deref() != Some("Europe/Berlin") {
+        assert!(Instant::now() < deadline, "reload did not arrive");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ids = [
+        "ext-log-timezone",
+        "ext-auth-delay",
+        "ext-password-check",
+        "ext-unused-extensions",
+    ];
+    let selection = ["--controls", &ids.join(",")];
+    let (before, _) = statuses(&cluster, &selection);
+    for id in ids {
+        assert_eq!(status_of(&before, id), "fail", "{id}: {before}");
+    }
+    let unused = evidence_of(&before, "ext-unused-extensions");
+    assert!(
+        unused.contains("database audit_ext: hstore (nothing depends on it)"),
+        "{unused}"
+    );
+    assert!(!unused.contains("plpgsql"), "{unused}");
+
+    cluster.exec("ALTER SYSTEM SET log_timezone = 'UTC'");
+    cluster.exec("ALTER SYSTEM SET shared_preload_libraries = 'auth_delay', 'passwordcheck'");
+    cluster.restart();
+    // Loaded, auth_delay waits 0ms until told otherwise (and before
+    // PostgreSQL 17 its setting can be written only once it is loaded).
+    let (loaded, _) = statuses(&cluster, &["--controls", "ext-auth-delay"]);
+    assert_eq!(status_of(&loaded, "ext-auth-delay"), "fail", "{loaded}");
+    cluster.exec("ALTER SYSTEM SET auth_delay.milliseconds = 500");
+    cluster.exec("SELECT pg_reload_conf()");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while cluster
+        .query_value("SHOW auth_delay.milliseconds")
+        .as_deref()
+        != Some("500ms")
+    {
+        assert!(Instant::now() < deadline, "reload did not arrive");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A column of its type puts hstore to use.
+    cluster.exec_in("audit_ext", "CREATE TABLE kv (attrs hstore)");
+    let (after, _) = statuses(&cluster, &selection);
+    for id in ids {
+        assert_eq!(status_of(&after, id), "pass", "{id}: {after}");
+    }
+    assert!(
+        evidence_of(&after, "ext-auth-delay").contains("auth_delay.milliseconds = 500"),
+        "{after}"
+    );
+    // Dropped with its last user, nothing is left over either.
+    cluster.exec_in("audit_ext", "DROP TABLE kv; DROP EXTENSION hstore");
+    let (dropped, _) = statuses(&cluster, &selection);
+    assert_eq!(status_of(&dropped, "ext-unused-extensions"), "pass");
 }

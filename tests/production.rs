@@ -94,6 +94,13 @@ fn the_production_example_passes_the_audit() {
         // The application "subnet" is this host, so the test can log in.
         "-var".to_owned(),
         "app_subnet=127.0.0.1/32".to_owned(),
+        // Beside the data directory, in the cluster's own directory (the
+        // server's OS user creates it).
+        "-var".to_owned(),
+        format!(
+            "log_directory={}",
+            cluster.dir().join("log-files").display()
+        ),
     ];
     let mut apply = vec!["apply".to_owned(), "--auto-approve".to_owned()];
     apply.extend(vars.iter().cloned());
@@ -116,6 +123,10 @@ fn the_production_example_passes_the_audit() {
         applied.stdout
     );
     cluster.restart();
+    // Before PostgreSQL 17, auth_delay.milliseconds can be written only
+    // once the library is loaded: the first apply left it for this one.
+    let settled = cluster.pgfort_sslmode(dir.path(), "prefer", &apply);
+    assert!(settled.success(), "{settled:?}");
 
     let mut plan = vec!["plan".to_owned(), "--detailed-exitcode".to_owned()];
     plan.extend(vars.iter().cloned());

@@ -2,7 +2,8 @@
 //! rest of the catalog replicate: on the standby they are planned read-only
 //! (for the primary to make) and apply refuses them. Settings and
 //! pg_hba.conf belong to each node and are applied on the standby too. A
-//! saved plan is refused once its server has changed role (promotion).
+//! saved plan is refused once its server has changed role (promotion). The
+//! audit's replication controls (7.1, 7.5) are judged on the pair.
 
 mod common;
 
@@ -156,4 +157,35 @@ fn a_saved_plan_is_refused_after_promotion() {
     assert_eq!(applied.code, Some(1), "{applied:?}");
     assert!(applied.stderr.contains("node.role changed"), "{applied:?}");
     assert_eq!(standby.query_value("SHOW work_mem").as_deref(), Some("4MB"));
+}
+
+/// The status and evidence of one control in an audit of `cluster`.
+fn audited(cluster: &TestCluster, id: &str) -> (String, String) {
+    let out = cluster.pgfort(&["audit", "--format", "json", "--controls", id]);
+    let report: Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("audit JSON ({e}): {out:?}"));
+    let finding = &report["findings"][0];
+    (
+        finding["status"].as_str().unwrap_or_default().to_owned(),
+        format!("{} {}", finding["evidence"], finding["skip_reason"]),
+    )
+}
+
+/// 7.1 and 7.5 judged on a real pair: the harness's standby streams as
+/// the superuser, without TLS, so both fail where they apply, and neither
+/// shows the password in primary_conninfo.
+#[test]
+fn replication_controls_on_a_live_pair() {
+    let primary = TestCluster::start();
+    let standby = primary.start_standby();
+    let (status, evidence) = audited(&primary, "7.1");
+    assert_eq!(status, "fail", "{evidence}");
+    assert!(evidence.contains("postgres"), "{evidence}");
+    let (status, evidence) = audited(&primary, "7.5");
+    assert_eq!(status, "skip", "{evidence}");
+    assert!(evidence.contains("not applicable"), "{evidence}");
+    let (status, evidence) = audited(&standby, "7.5");
+    assert_eq!(status, "fail", "{evidence}");
+    assert!(evidence.contains("127.0.0.1"), "{evidence}");
+    assert!(!evidence.contains(primary.password()), "{evidence}");
 }

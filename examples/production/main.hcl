@@ -13,6 +13,7 @@
 # - audit logging and the rest of the hardened baseline (settings and
 #   PUBLIC's privileges), log files, WAL archiving, so `pgfort audit`
 #   passes every control configuration can satisfy (see README.md);
+# - auth_delay and passwordcheck against password guessing;
 # - pg_stat_statements, and settings tuned for a 16 GB web server.
 #
 # The application's migrations create the tables (see setup.sql); pgfort
@@ -41,6 +42,11 @@ variable "server_name" {
 variable "wal_archive_command" {
   description = "Copies a finished WAL file (%p) to the backup target (%f is its name)"
   default     = "test ! -f /var/lib/postgresql/wal-archive/%f && cp %p /var/lib/postgresql/wal-archive/%f"
+}
+
+variable "log_directory" {
+  description = "Where log files go: outside the data directory, writable by the server's OS user"
+  default     = "/var/log/postgresql"
 }
 
 variable "memory" {
@@ -143,10 +149,17 @@ extension "pg_stat_statements" {
   database = local.db
 }
 
+# A pause after each failed login, and a strength check of passwords other
+# clients set in clear text (pgfort itself sends SCRAM verifiers).
+extension "auth_delay" {}
+extension "passwordcheck" {}
+
 # Beyond the baseline: logs collected into files, a private socket,
 # forward-secret ciphers, and WAL archived for point-in-time recovery.
 settings {
   logging_collector       = true
+  log_directory           = var.log_directory
+  auth_delay              = { milliseconds = 500 }
   unix_socket_permissions = "0770"
   ssl_ciphers             = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!kRSA"
   archive_mode            = "on"

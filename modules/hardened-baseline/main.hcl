@@ -47,6 +47,7 @@ settings {
   log_error_verbosity      = "verbose"
   log_checkpoints          = true
   log_lock_waits           = true
+  log_timezone             = "UTC" # ext-log-timezone: logs of every server line up
   debug_print_parse        = false
   debug_print_rewritten    = false
   debug_print_plan         = false

@@ -114,6 +114,8 @@ pub struct LongQuery {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReplicaFact {
     pub name: String,
+    /// The role the standby logs in as (`usename`).
+    pub user: String,
     /// `replay_lag` in seconds; `None` when the server does not say.
     pub replay_lag_seconds: Option<f64>,
 }
@@ -135,6 +137,10 @@ pub struct DatabaseFacts {
     /// Default privileges that give PUBLIC more than PostgreSQL's
     /// defaults, as `FOR ROLE r IN SCHEMA s: SELECT ON TABLES`.
     pub public_default_privileges: Vec<String>,
+    /// Installed extensions that no object outside them depends on (no
+    /// column of their types, index with their operator classes, view or
+    /// default calling their functions, extension requiring them).
+    pub unreferenced_extensions: Vec<String>,
 }
 
 /// A connectable database the audit could not read.
@@ -162,6 +168,8 @@ pub struct AuditFacts {
     pub today: String,
     pub session_user: String,
     pub current_database: String,
+    /// `pg_is_in_recovery()`: a standby (or a server restoring a backup).
+    pub in_recovery: bool,
     pub settings: BTreeMap<String, SettingFact>,
     pub roles: Vec<RoleFact>,
     /// Whether `pg_authid` was readable (password kinds are filled in).

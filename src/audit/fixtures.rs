@@ -86,10 +86,13 @@ pub fn hardened() -> AuditFacts {
         today: "2026-12-03".to_owned(),
         session_user: "postgres".to_owned(),
         current_database: "app".to_owned(),
+        in_recovery: true,
         settings: settings(&[
             ("log_destination", "stderr,syslog", None),
             ("logging_collector", "on", None),
-            ("log_directory", "log", None),
+            ("log_directory", "/var/log/postgresql", None),
+            ("data_directory", "/var/lib/postgresql/17/main", None),
+            ("log_timezone", "UTC", None),
             ("log_file_mode", "0600", None),
             ("log_truncate_on_rotation", "on", None),
             ("log_rotation_age", "1440", Some("min")),
@@ -108,7 +111,15 @@ pub fn hardened() -> AuditFacts {
             ("log_statement", "ddl", None),
             (
                 "shared_preload_libraries",
-                "pg_stat_statements,pgaudit",
+                "pg_stat_statements,pgaudit,auth_delay,passwordcheck",
+                None,
+            ),
+            ("auth_delay.milliseconds", "500", Some("ms")),
+            // A standby of a cascade: it streams from its primary over
+            // verified TLS and serves standby1 in turn.
+            (
+                "primary_conninfo",
+                "host=primary.example.com port=5432 user=replicator password=Rep-Secret-9 sslmode=verify-full sslrootcert=/etc/postgresql/root.crt",
                 None,
             ),
             ("pgaudit.log", "ddl,write", None),
@@ -149,6 +160,10 @@ pub fn hardened() -> AuditFacts {
             },
             role("postgres", true, -1, PasswordKind::Scram),
             role("app", false, 20, PasswordKind::Scram),
+            RoleFact {
+                replication: true,
+                ..role("replicator", false, 5, PasswordKind::Scram)
+            },
         ],
         read_passwords: true,
         hba_rules: Some(vec![
@@ -179,6 +194,8 @@ pub fn hardened() -> AuditFacts {
                 pins_search_path: true,
                 public_execute: false,
             }],
+            // Used at run time, without a catalog trace.
+            unreferenced_extensions: vec!["pg_stat_statements".to_owned()],
             ..DatabaseFacts::default()
         }],
         extensions: vec!["plpgsql".to_owned(), "pg_stat_statements".to_owned()],
@@ -191,6 +208,7 @@ pub fn hardened() -> AuditFacts {
         cache_blocks: Some((990_000, 100)),
         replicas: Some(vec![ReplicaFact {
             name: "standby1".to_owned(),
+            user: "replicator".to_owned(),
             replay_lag_seconds: Some(0.5),
         }]),
         hba_file_mode: Some(0o600),
@@ -200,6 +218,7 @@ pub fn hardened() -> AuditFacts {
         login_verifiers: Some(vec![
             verifier("postgres", "k3Vq-92mZ-Lr8x-Tt4w", false),
             verifier("app", "Wd7p-Ns2c-Qh5e-Mv9j", false),
+            verifier("replicator", "Zb4k-Rf8u-Gy3n-Px6s", false),
         ]),
         ..AuditFacts::default()
     }
@@ -228,6 +247,11 @@ pub fn weak() -> AuditFacts {
         ("log_checkpoints", "off"),
         ("log_lock_waits", "off"),
         ("idle_session_timeout", "0"),
+        ("log_timezone", "Europe/Berlin"),
+        (
+            "primary_conninfo",
+            "host=primary.example.com user=postgres password=Hunter2-Secret",
+        ),
         ("fsync", "off"),
         ("full_page_writes", "off"),
         ("log_min_error_statement", "panic"),
@@ -349,6 +373,11 @@ pub fn weak() -> AuditFacts {
     app.public_create_schemas = vec!["public".to_owned(), "staging".to_owned()];
     app.public_default_privileges = vec!["FOR ROLE app: SELECT ON TABLES".to_owned()];
     app.untrusted_languages = vec!["plpython3u".to_owned()];
+    app.unreferenced_extensions = vec![
+        "hstore".to_owned(),
+        "pgcrypto".to_owned(),
+        "plpgsql".to_owned(),
+    ];
     facts.version_num = 140_020;
     facts.extensions = vec!["plpgsql".to_owned()];
     facts.activity = Some(ActivityFact {
@@ -363,6 +392,7 @@ pub fn weak() -> AuditFacts {
     facts.cache_blocks = Some((900, 100));
     facts.replicas = Some(vec![ReplicaFact {
         name: "standby1".to_owned(),
+        user: "postgres".to_owned(),
         replay_lag_seconds: Some(300.0),
     }]);
     facts.hba_file_mode = Some(0o644);
@@ -375,6 +405,11 @@ pub fn weak_with_hostssl() -> AuditFacts {
     // Logging to syslog, so the syslog controls apply (and fail).
     if let Some(destination) = facts.settings.get_mut("log_destination") {
         destination.value = "syslog".to_owned();
+    }
+    // Log files too, where the empty log_directory puts them: in the data
+    // directory (fails ext-logs-outside-data).
+    if let Some(collector) = facts.settings.get_mut("logging_collector") {
+        collector.value = "on".to_owned();
     }
     if let Some(rules) = facts.hba_rules.as_mut() {
         rules.push(rule(
@@ -416,5 +451,15 @@ pub fn unprivileged() -> AuditFacts {
     facts.replicas = None;
     facts.hba_file_mode = None;
     facts.settings.remove("data_directory_mode");
+    // Settings PostgreSQL shows only to superusers and
+    // pg_read_all_settings.
+    for hidden in [
+        "data_directory",
+        "log_directory",
+        "shared_preload_libraries",
+        "primary_conninfo",
+    ] {
+        facts.settings.remove(hidden);
+    }
     facts
 }

@@ -17,6 +17,7 @@ SELECT session_user::text AS session_user,
        current_database()::text AS current_database,
        current_setting('server_version_num')::int AS version_num,
        current_date::text AS today,
+       pg_is_in_recovery() AS in_recovery,
        has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS read_passwords,
        has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE') AS read_hba,
        pg_has_role(session_user, 'pg_read_all_stats', 'USAGE') AS read_stats,
@@ -111,7 +112,7 @@ fn definer_sql() -> String {
 /// database: CREATE on a schema, and default privileges that hand new
 /// tables, sequences or schemas to PUBLIC (functions' EXECUTE and types'
 /// USAGE are PUBLIC's by default, so only a per-schema entry adding them
-/// counts).
+/// counts). The extensions nothing uses ride along in the same row.
 fn public_grants_sql() -> String {
     format!(
         "SELECT ARRAY(SELECT quote_ident(n.nspname)
@@ -130,9 +131,40 @@ fn public_grants_sql() -> String {
                       CROSS JOIN LATERAL aclexplode(d.defaclacl) a
                       WHERE a.grantee = 0
                         AND (d.defaclobjtype IN ('r', 'S', 'n') OR d.defaclnamespace <> 0)
-                      ORDER BY 1)"
+                      ORDER BY 1),
+                {UNREFERENCED_EXTENSIONS}"
     )
 }
+
+/// Extensions no object outside them depends on. An extension's own
+/// objects are its members (`deptype 'e'`) and what hangs off a member
+/// internally or automatically (a type's array type, a domain's
+/// constraint). It is in use when anything else has a normal dependency
+/// on it or on one of its objects: a column of its type, an index with its
+/// operator class, a view or default calling its functions, another
+/// extension requiring it. Calls made only at run time leave no trace, so
+/// the control weighs this list against the extensions used that way.
+const UNREFERENCED_EXTENSIONS: &str = "\
+ARRAY(WITH members AS (
+        SELECT m.refobjid AS ext, m.classid, m.objid
+        FROM pg_catalog.pg_depend m
+        WHERE m.deptype = 'e' AND m.refclassid = 'pg_catalog.pg_extension'::regclass
+        UNION
+        SELECT m.refobjid, i.classid, i.objid
+        FROM pg_catalog.pg_depend m
+        JOIN pg_catalog.pg_depend i
+          ON i.deptype IN ('i', 'a') AND i.refclassid = m.classid AND i.refobjid = m.objid
+        WHERE m.deptype = 'e' AND m.refclassid = 'pg_catalog.pg_extension'::regclass)
+      SELECT e.extname::text FROM pg_catalog.pg_extension e
+      WHERE NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_depend d
+        WHERE d.deptype = 'n'
+          AND ((d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.refobjid = e.oid)
+               OR EXISTS (SELECT 1 FROM members r WHERE r.ext = e.oid
+                          AND r.classid = d.refclassid AND r.objid = d.refobjid))
+          AND NOT EXISTS (SELECT 1 FROM members s WHERE s.ext = e.oid
+                          AND s.classid = d.classid AND s.objid = d.objid))
+      ORDER BY 1)";
 
 const LANGUAGES: &str = "\
 SELECT lanname::text FROM pg_catalog.pg_language
@@ -160,7 +192,8 @@ FROM pg_catalog.pg_statio_user_tables";
 
 const REPLICATION: &str = "\
 SELECT COALESCE(application_name, client_addr::text, pid::text)::text,
-       extract(epoch FROM replay_lag)::float8
+       extract(epoch FROM replay_lag)::float8,
+       COALESCE(usename::text, '')
 FROM pg_catalog.pg_stat_replication ORDER BY 1";
 
 /// What [`gather`] read, and what is left to read elsewhere.
@@ -219,6 +252,7 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<Gathered, InspectError> {
         today: access.get("today"),
         session_user: access.get("session_user"),
         current_database,
+        in_recovery: access.get("in_recovery"),
         settings: settings
             .iter()
             .map(|r| {
@@ -246,6 +280,7 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<Gathered, InspectError> {
                 .map(|r| ReplicaFact {
                     name: r.get(0),
                     replay_lag_seconds: r.get(1),
+                    user: r.get(2),
                 })
                 .collect()
         }),
@@ -281,7 +316,7 @@ pub async fn database(
         query(tx, "table privileges", &table_sql),
         query(tx, "SECURITY DEFINER functions", &definer),
         query(tx, "languages", LANGUAGES),
-        query_one(tx, "PUBLIC's grants", &public_sql),
+        query_one(tx, "PUBLIC's grants and unused extensions", &public_sql),
     )?;
     let (public_table_privileges, grant_options) = privileges(&tables);
     let facts = DatabaseFacts {
@@ -301,6 +336,7 @@ pub async fn database(
         untrusted_languages: languages.iter().map(|r| r.get(0)).collect(),
         public_create_schemas: public_grants.get(0),
         public_default_privileges: public_grants.get(1),
+        unreferenced_extensions: public_grants.get(2),
     };
     Ok((facts, 5))
 }

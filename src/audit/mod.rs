@@ -4,6 +4,7 @@
 //! functions of [`AuditFacts`]; gathering is read-only and never fixes.
 
 pub mod catalog;
+pub mod conninfo;
 pub mod controls;
 pub mod facts;
 pub mod fix;

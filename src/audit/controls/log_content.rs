@@ -45,10 +45,10 @@ fn pgaudit(facts: &AuditFacts) -> Check {
             facts.version_num / 10_000
         )]);
     }
-    let preload = facts
-        .setting("shared_preload_libraries")
-        .map(|s| s.value.clone())
-        .unwrap_or_default();
+    let preload = match setting(facts, "shared_preload_libraries") {
+        Ok(preload) => preload.value.clone(),
+        Err(skip) => return skip,
+    };
     let log = facts
         .setting("pgaudit.log")
         .map(|s| s.value.to_ascii_lowercase())

@@ -1,7 +1,7 @@
 //! What log lines say and where syslog files them (CIS 3.1.5, 3.1.10-12,
 //! 3.1.19, 3.1.22 and extras): dated file names, the error's source,
-//! readable trees, checkpoints and lock waits, and syslog's own settings
-//! when logs go there.
+//! readable trees, checkpoints and lock waits, UTC time stamps, and
+//! syslog's own settings when logs go there.
 
 use super::log_levels::log_messages_suppressed;
 use super::{bool_setting, setting, setting_check, shown, verdict};
@@ -40,6 +40,20 @@ fn client_level(value: &str) -> bool {
 fn log_on(facts: &AuditFacts, name: &str) -> Check {
     log_messages_suppressed(facts).unwrap_or_else(|| bool_setting(facts, name, true))
 }
+
+/// The names PostgreSQL's time zone database gives UTC.
+const UTC_NAMES: &[&str] = &[
+    "utc",
+    "etc/utc",
+    "gmt",
+    "etc/gmt",
+    "uct",
+    "etc/uct",
+    "universal",
+    "etc/universal",
+    "zulu",
+    "etc/zulu",
+];
 
 fn log_filename(facts: &AuditFacts) -> Check {
     match setting(facts, "log_filename") {
@@ -128,6 +142,19 @@ pub const CONTROLS: &[Control] = &[
         rationale: "Checkpoint lines time I/O stalls and show when WAL settings are too small (on by default from PostgreSQL 15).",
         remedy: "settings { log_checkpoints = true }",
         check: |f| log_on(f, "log_checkpoints"),
+    },
+    Control {
+        id: "ext-log-timezone",
+        area: Area::Logging,
+        title: "log_timezone is UTC",
+        severity: Severity::Info,
+        rationale: "Log lines stamped in UTC line up across servers in different zones and across daylight-saving changes, so events can be put in order.",
+        remedy: "settings { log_timezone = \"UTC\" }",
+        check: |f| {
+            setting_check(f, "log_timezone", |v| {
+                UTC_NAMES.contains(&v.trim().to_ascii_lowercase().as_str())
+            })
+        },
     },
     Control {
         id: "ext-log-lock-waits",

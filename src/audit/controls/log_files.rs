@@ -1,5 +1,6 @@
 //! Where logs go and how they are kept (CIS 3.1.2-3.1.9): a destination,
-//! the collector, a directory, private files and bounded rotation.
+//! the collector, a directory outside the data directory, private files
+//! and bounded rotation.
 
 use super::{bool_setting, is_on, number, octal, setting, setting_check, shown, verdict};
 use crate::audit::facts::AuditFacts;
@@ -22,6 +23,63 @@ fn logging_collector(facts: &AuditFacts) -> Check {
             format!("log_destination = {destination}"),
         ],
     )
+}
+
+/// `path` with `.` and `..` resolved and no trailing slash, textually
+/// (symbolic links are the server host's to know).
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Whether `log_directory` lies inside `data_directory` (a relative
+/// directory is taken from it).
+fn inside(log_directory: &str, data_directory: &str) -> bool {
+    if !log_directory.starts_with('/') {
+        return true;
+    }
+    let (log, data) = (normalize(log_directory), normalize(data_directory));
+    data == "/" || log == data || log.starts_with(&format!("{data}/"))
+}
+
+fn logs_outside_data(facts: &AuditFacts) -> Check {
+    let collector = match setting(facts, "logging_collector") {
+        Ok(value) => value,
+        Err(skip) => return skip,
+    };
+    if !is_on(&collector.value) {
+        return Check::Skip(format!(
+            "not applicable: {} (no log files written)",
+            shown("logging_collector", collector)
+        ));
+    }
+    let (Some(directory), Some(data)) = (
+        facts.setting("log_directory"),
+        facts.setting("data_directory"),
+    ) else {
+        return Check::Skip(
+            "needs superuser or pg_read_all_settings (log_directory and data_directory are not visible)"
+                .to_owned(),
+        );
+    };
+    let mut evidence = vec![
+        shown("log_directory", directory),
+        shown("data_directory", data),
+    ];
+    let inside = inside(&directory.value, &data.value);
+    if inside && !directory.value.starts_with('/') {
+        evidence.push("a relative log_directory is taken from data_directory".to_owned());
+    }
+    verdict(!inside, evidence)
 }
 
 pub const CONTROLS: &[Control] = &[
@@ -96,4 +154,41 @@ pub const CONTROLS: &[Control] = &[
             })
         },
     },
+    Control {
+        id: "ext-logs-outside-data",
+        area: Area::Logging,
+        title: "log files are written outside the data directory",
+        severity: Severity::Low,
+        rationale: "Logs inside the data directory are copied by pg_basebackup to every standby and backup, and growing logs fill the disk the database needs to write.",
+        remedy: "settings { log_directory = \"/var/log/postgresql\" } # requires the directory, owned by the postgres user",
+        check: logs_outside_data,
+    },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::inside;
+
+    #[test]
+    fn relative_and_nested_directories_are_inside() {
+        let data = "/var/lib/postgresql/17/main";
+        for log in [
+            "log",
+            "pg_log/",
+            "",
+            "/var/lib/postgresql/17/main",
+            "/var/lib/postgresql/17/main/log",
+            "/var/lib/postgresql/17/main/./log/",
+            "/var/log/../lib/postgresql/17/main/log",
+        ] {
+            assert!(inside(log, data), "{log}");
+        }
+        for log in [
+            "/var/log/postgresql",
+            "/var/lib/postgresql/17/main-logs",
+            "/var/lib/postgresql/17/main/../log",
+        ] {
+            assert!(!inside(log, &format!("{data}/")), "{log}");
+        }
+    }
+}

@@ -2,7 +2,9 @@
 //! reading settings. Every check is a pure function of the facts.
 
 pub mod auth;
+pub mod auth_hardening;
 pub mod ciphers;
+pub mod extensions;
 pub mod files;
 pub mod hba;
 pub mod log_content;
@@ -16,6 +18,7 @@ pub mod predefined_roles;
 pub mod privileges;
 pub mod public_grants;
 pub mod release;
+pub mod replication;
 pub mod role_attributes;
 pub mod session_timeouts;
 pub mod weak_passwords;
@@ -29,9 +32,11 @@ use super::{Check, Control};
 /// Every control, grouped by area in report order.
 static GROUPS: &[&[Control]] = &[
     auth::CONTROLS,
+    auth_hardening::CONTROLS,
     weak_passwords::CONTROLS,
     hba::CONTROLS,
     network::CONTROLS,
+    replication::CONTROLS,
     log_files::CONTROLS,
     log_levels::CONTROLS,
     log_content::CONTROLS,
@@ -45,6 +50,7 @@ static GROUPS: &[&[Control]] = &[
     session_timeouts::CONTROLS,
     release::CONTROLS,
     misc::CONTROLS,
+    extensions::CONTROLS,
 ];
 
 /// All controls in table order.

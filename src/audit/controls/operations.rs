@@ -13,10 +13,10 @@ const CACHE_HIT: f64 = 0.99;
 const MAX_LAG_SECONDS: f64 = 60.0;
 
 fn stat_statements(facts: &AuditFacts) -> Check {
-    let preload = facts
-        .setting("shared_preload_libraries")
-        .map(|s| s.value.clone())
-        .unwrap_or_default();
+    let preload = match setting(facts, "shared_preload_libraries") {
+        Ok(preload) => preload.value.clone(),
+        Err(skip) => return skip,
+    };
     let preloaded = preload.split(',').any(|l| l.trim() == "pg_stat_statements");
     let installed = facts.extensions.iter().any(|e| e == "pg_stat_statements");
     verdict(

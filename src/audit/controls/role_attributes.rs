@@ -1,5 +1,6 @@
 //! Powerful role attributes (CIS 4.2, 4.3, 4.7): few superusers, and
-//! CREATEROLE, CREATEDB, REPLICATION and BYPASSRLS only with a reason.
+//! CREATEROLE, CREATEDB, REPLICATION and BYPASSRLS only with a reason (a
+//! standby streaming as the role is REPLICATION's).
 
 use super::none_of;
 use crate::audit::facts::{AuditFacts, RoleFact};
@@ -18,6 +19,44 @@ fn holders(facts: &AuditFacts, attribute: &str, has: fn(&RoleFact) -> bool) -> C
             .collect(),
         &format!("no non-superuser holds {attribute}"),
     )
+}
+
+/// REPLICATION held by non-superusers, less the roles a standby is seen
+/// streaming as: those have their reason, and 7.1 checks they hold
+/// nothing else.
+fn replication_holders(facts: &AuditFacts) -> Check {
+    let streams = |role: &RoleFact| {
+        facts
+            .replicas
+            .iter()
+            .flatten()
+            .any(|replica| replica.user == role.name)
+    };
+    let (used, unused): (Vec<&RoleFact>, Vec<&RoleFact>) = user_roles(facts)
+        .filter(|r| !r.superuser && r.replication)
+        .partition(|r| streams(r));
+    if !unused.is_empty() && facts.replicas.is_none() {
+        let names: Vec<&str> = unused.iter().map(|r| r.name.as_str()).collect();
+        return Check::Skip(format!(
+            "needs superuser or pg_read_all_stats (pg_stat_replication tells whether a standby streams as {})",
+            names.join(", ")
+        ));
+    }
+    if !unused.is_empty() {
+        return Check::Fail(
+            unused
+                .iter()
+                .map(|r| format!("{}: REPLICATION", r.name))
+                .collect(),
+        );
+    }
+    let mut evidence =
+        vec!["no non-superuser holds REPLICATION but the roles standbys stream as".to_owned()];
+    evidence.extend(
+        used.iter()
+            .map(|r| format!("{}: REPLICATION, a standby streams as it", r.name)),
+    );
+    Check::Pass(evidence)
 }
 
 fn superusers(facts: &AuditFacts) -> Check {
@@ -70,11 +109,11 @@ pub const CONTROLS: &[Control] = &[
     Control {
         id: "4.3-replication",
         area: Area::Privileges,
-        title: "no non-superuser has REPLICATION",
+        title: "no non-superuser has REPLICATION unless a standby streams as it",
         severity: Severity::Medium,
-        rationale: "REPLICATION can stream a copy of every database.",
+        rationale: "REPLICATION can stream a copy of every database; only the role standbys log in as needs it.",
         remedy: ROLE_REMEDY,
-        check: |f| holders(f, "REPLICATION", |r| r.replication),
+        check: replication_holders,
     },
     Control {
         id: "4.7",

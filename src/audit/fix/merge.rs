@@ -18,7 +18,8 @@ const CA_NAME: &str = "pgfort";
 
 #[derive(Debug, Default)]
 pub(super) struct Merged {
-    settings: Vec<(String, Value)>,
+    /// Each setting, its value and the control that asked for it.
+    settings: Vec<(String, Value, &'static str)>,
     extensions: Vec<(String, Vec<(String, Value)>)>,
     /// The host to issue the server certificate for.
     certificate_for: Option<String>,
@@ -32,7 +33,12 @@ impl Merged {
     /// anything else names objects only the user knows.
     /// An extension the server cannot install (`available`) makes the
     /// whole remedy wait for its package.
-    pub(super) fn remedy(&mut self, text: &str, available: &[String]) -> Result<(), String> {
+    pub(super) fn remedy(
+        &mut self,
+        id: &'static str,
+        text: &str,
+        available: &[String],
+    ) -> Result<(), String> {
         let body = hcl::parse(text).map_err(|_| "its remedy is an example to adapt".to_owned())?;
         let mut settings = Vec::new();
         let mut extensions = Vec::new();
@@ -62,9 +68,20 @@ impl Merged {
                 }
             }
         }
+        // Two remedies wanting different values for one setting cannot
+        // both be fixed: the first keeps it, the second is left.
+        for (name, value) in &settings {
+            if let Some((_, _, other)) = self
+                .settings
+                .iter()
+                .find(|(known, set, _)| known == name && set != value)
+            {
+                return Err(format!("its {name} differs from the one {other} sets"));
+            }
+        }
         for (name, value) in settings {
-            if !self.settings.iter().any(|(known, _)| *known == name) {
-                self.settings.push((name, value));
+            if !self.settings.iter().any(|(known, _, _)| *known == name) {
+                self.settings.push((name, value, id));
             }
         }
         for (name, attrs) in extensions {
@@ -113,7 +130,7 @@ impl Merged {
     pub(super) fn write(&self, body: &mut Body) {
         if !self.settings.is_empty() {
             let mut block = Block::new("settings");
-            for (name, value) in &self.settings {
+            for (name, value, _) in &self.settings {
                 block.body.attr_named(name, value.clone());
             }
             body.block(block);

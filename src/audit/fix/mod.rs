@@ -52,6 +52,14 @@ const DECISIONS: &[(&str, &str)] = &[
     ("5.2", "the addresses clients connect to are yours to list"),
     ("7.4", "the archive command depends on your backup tool"),
     (
+        "7.5",
+        "the primary's address, replication role and CA are yours to give",
+    ),
+    (
+        "ext-logs-outside-data",
+        "the log directory must exist outside the data directory, writable by the server's user",
+    ),
+    (
         "ops-connections",
         "the number of connections depends on your workload",
     ),
@@ -101,7 +109,11 @@ fn remedy_of(
     if finding.remedy_kind == RemedyKind::Manual {
         return Err("a manual step".to_owned());
     }
-    merged.remedy(finding.remedy, &context.facts.available_extensions)
+    merged.remedy(
+        finding.id,
+        finding.remedy,
+        &context.facts.available_extensions,
+    )
 }
 
 fn render(
