@@ -36,7 +36,7 @@ pub fn parse(input: &str) -> Option<ConnTarget> {
         .or_else(|| input.strip_prefix("postgres://"))
     {
         Some(rest) => url_pairs(rest)?,
-        None => keyword_pairs(input)?,
+        None => crate::connect::params::keyword_pairs(input).ok()?,
     };
     let mut target = ConnTarget::default();
     // Later keys win, as in libpq; empty values mean "unset".
@@ -50,46 +50,6 @@ pub fn parse(input: &str) -> Option<ConnTarget> {
         }
     }
     Some(target)
-}
-
-/// `key = value key2 = 'quoted \' value'`.
-fn keyword_pairs(input: &str) -> Option<Vec<(String, String)>> {
-    let mut pairs = Vec::new();
-    let mut chars = input.chars().peekable();
-    loop {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        if chars.peek().is_none() {
-            return Some(pairs);
-        }
-        let mut key = String::new();
-        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
-            key.push(c);
-        }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        if chars.next() != Some('=') {
-            return None;
-        }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        let mut value = String::new();
-        if chars.next_if_eq(&'\'').is_some() {
-            loop {
-                match chars.next()? {
-                    '\'' => break,
-                    '\\' => value.push(chars.next()?),
-                    c => value.push(c),
-                }
-            }
-        } else {
-            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
-                if c == '\\' {
-                    value.extend(chars.next());
-                } else {
-                    value.push(c);
-                }
-            }
-        }
-        pairs.push((key, value));
-    }
 }
 
 /// `[user[:password]@][host[:port][,...]][/dbname][?key=value&...]`; the

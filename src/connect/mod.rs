@@ -11,7 +11,7 @@ use crate::model::Secret;
 
 mod client;
 mod os;
-mod params;
+pub(crate) mod params;
 mod pgpass;
 mod probe;
 mod tls;

@@ -240,11 +240,23 @@ fn split_host_port(spec: &str) -> Result<(&str, Option<&str>), ConnectError> {
 /// libpq's `key = value key2 = 'quoted \' value'` syntax.
 fn parse_keyword_value(input: &str) -> Result<Partial, ConnectError> {
     let mut partial = Partial::default();
+    for (key, value) in keyword_pairs(input).map_err(|problem| invalid(URL_SOURCE, problem))? {
+        partial.set(URL_SOURCE, &key, value)?;
+    }
+    Ok(partial)
+}
+
+/// The `key = value` pairs of a libpq keyword/value string, in order,
+/// unvalidated; also read by the audit for a standby's primary_conninfo.
+/// The problem never quotes a value (a misplaced word could be a
+/// password).
+pub(crate) fn keyword_pairs(input: &str) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
     let mut chars = input.chars().peekable();
     loop {
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.peek().is_none() {
-            return Ok(partial);
+            return Ok(pairs);
         }
         let mut key = String::new();
         while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
@@ -252,20 +264,14 @@ fn parse_keyword_value(input: &str) -> Result<Partial, ConnectError> {
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
-            // Not echoed: a misplaced word could be a password.
-            return Err(invalid(URL_SOURCE, "a parameter lacks \"=\""));
+            return Err("a parameter lacks \"=\"".to_owned());
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         let mut value = String::new();
         if chars.next_if_eq(&'\'').is_some() {
             loop {
                 match chars.next() {
-                    None => {
-                        return Err(invalid(
-                            URL_SOURCE,
-                            format!("unterminated quoted value for \"{key}\""),
-                        ));
-                    }
+                    None => return Err(format!("unterminated quoted value for \"{key}\"")),
                     Some('\'') => break,
                     Some('\\') => value.extend(chars.next()),
                     Some(c) => value.push(c),
@@ -280,7 +286,7 @@ fn parse_keyword_value(input: &str) -> Result<Partial, ConnectError> {
                 }
             }
         }
-        partial.set(URL_SOURCE, &key, value)?;
+        pairs.push((key, value));
     }
 }
 
