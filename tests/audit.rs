@@ -510,7 +510,8 @@ fn fixed_ids(text: &str) -> Vec<String> {
 fn fix_out_applied_makes_the_fixed_controls_pass() {
     let cluster = TestCluster::start();
     let dir = common::workdir();
-    let file = dir.path().join("fix.hcl");
+    // A directory of its own, created by pgfort.
+    let file = dir.path().join("fix").join("main.hcl");
     let path = file.display().to_string();
     let out = audit(&cluster, &["--fix-out", &path]);
     assert_eq!(out.code, Some(3), "{out:?}");
@@ -529,15 +530,16 @@ fn fix_out_applied_makes_the_fixed_controls_pass() {
     for id in expected {
         assert!(fixed.iter().any(|f| f == id), "{id} not fixed:\n{text}");
     }
-    let validated = cluster.pgfort_in(dir.path(), &["validate", "."]);
+    let config = dir.path().join("fix");
+    let validated = cluster.pgfort_in(&config, &["validate", "."]);
     assert!(validated.success(), "{validated:?}\n{text}");
-    let applied = cluster.apply_in(dir.path());
+    let applied = cluster.apply_in(&config);
     assert!(applied.success(), "{applied:?}\n{text}");
     cluster.restart();
     // Extensions that must be preloaded first are created now.
-    let after_restart = cluster.apply_in(dir.path());
+    let after_restart = cluster.apply_in(&config);
     assert!(after_restart.success(), "{after_restart:?}");
-    let plan = cluster.plan_in(dir.path());
+    let plan = cluster.plan_in(&config);
     assert_eq!(plan.code, Some(0), "not converged: {plan:?}");
     let (report, _) = statuses(&cluster, &[]);
     let still_failing: Vec<&String> = fixed

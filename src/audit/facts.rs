@@ -209,17 +209,34 @@ impl AuditFacts {
             .any(|role| role.name == self.session_user && role.superuser)
     }
 
+    /// Who is a member of whom, indexed once for following groups.
+    pub fn memberships(&self) -> Memberships<'_> {
+        Memberships(
+            self.roles
+                .iter()
+                .map(|role| (role.name.as_str(), role.member_of.as_slice()))
+                .collect(),
+        )
+    }
+}
+
+/// Each role's direct groups by name: following a role's groups costs the
+/// groups followed, not a scan of every role at each step (controls follow
+/// them for every role).
+pub struct Memberships<'a>(std::collections::HashMap<&'a str, &'a [String]>);
+
+impl<'a> Memberships<'a> {
     /// Every role `name` is a member of, directly or through groups (what
     /// `+group` in pg_hba.conf follows), itself included.
-    pub fn groups_of<'a>(&'a self, name: &'a str) -> std::collections::BTreeSet<&'a str> {
+    pub fn groups_of(&self, name: &'a str) -> std::collections::BTreeSet<&'a str> {
         let mut seen = std::collections::BTreeSet::new();
         let mut queue = vec![name];
         while let Some(role) = queue.pop() {
             if !seen.insert(role) {
                 continue;
             }
-            if let Some(fact) = self.roles.iter().find(|r| r.name == role) {
-                queue.extend(fact.member_of.iter().map(String::as_str));
+            if let Some(groups) = self.0.get(role) {
+                queue.extend(groups.iter().map(String::as_str));
             }
         }
         seen

@@ -56,8 +56,9 @@ fn login_without_password(facts: &AuditFacts) -> Check {
                 .to_owned(),
         );
     };
+    let memberships = facts.memberships();
     let external = |name: &str| {
-        let groups = facts.groups_of(name);
+        let groups = memberships.groups_of(name);
         rules.iter().any(|rule| {
             EXTERNAL_METHODS.contains(&rule.method.as_str())
                 && rule.users.iter().any(|user| match user.strip_prefix('+') {

@@ -132,11 +132,12 @@ fn ssl_bypass(facts: &AuditFacts) -> Check {
 /// of which a superuser is a member, directly or through other groups (as
 /// the server follows them).
 fn superuser_remote(facts: &AuditFacts) -> Check {
+    let memberships = facts.memberships();
     let superusers: Vec<(&str, std::collections::BTreeSet<&str>)> = facts
         .roles
         .iter()
         .filter(|r| r.superuser)
-        .map(|r| (r.name.as_str(), facts.groups_of(&r.name)))
+        .map(|r| (r.name.as_str(), memberships.groups_of(&r.name)))
         .collect();
     let names_superuser = |user: &str| {
         user == "all"

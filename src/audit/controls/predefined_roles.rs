@@ -18,6 +18,7 @@ const POWERFUL: &[&str] = &[
 ];
 
 fn powerful_members(facts: &AuditFacts) -> Check {
+    let memberships = facts.memberships();
     let offenders = facts
         .roles
         .iter()
@@ -25,7 +26,7 @@ fn powerful_members(facts: &AuditFacts) -> Check {
         // predefined roles may contain one another.
         .filter(|role| !role.superuser && !role.name.starts_with("pg_"))
         .filter_map(|role| {
-            let groups = facts.groups_of(&role.name);
+            let groups = memberships.groups_of(&role.name);
             let held: Vec<&str> = POWERFUL
                 .iter()
                 .copied()

@@ -133,6 +133,13 @@ async fn write_fixes(
     };
     let file = fix::fix_file(findings, &context);
     let text = crate::config::format_source(&file.text, path).unwrap_or(file.text);
+    // `--fix-out fix/main.hcl` makes a configuration directory of its own.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+            context: format!("creating {}", parent.display()),
+            source,
+        })?;
+    }
     std::fs::write(path, text).map_err(|source| Error::Io {
         context: format!("writing {}", path.display()),
         source,
