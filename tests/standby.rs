@@ -189,3 +189,36 @@ fn replication_controls_on_a_live_pair() {
     assert!(evidence.contains("127.0.0.1"), "{evidence}");
     assert!(!evidence.contains(primary.password()), "{evidence}");
 }
+
+/// Certificates are the node's own: pgfort issues and installs one on the
+/// standby, which then serves TLS, while the primary is left as it was.
+#[test]
+fn a_standby_gets_its_own_server_certificate() {
+    let primary = TestCluster::start();
+    let standby = primary.start_standby();
+    let dir = workdir();
+    write_files(
+        dir.path(),
+        &[(
+            "main.hcl",
+            r#"
+certificate_authority "main" {
+  cert_file   = "certs/ca.crt"
+  key_file    = "certs/ca.key"
+  common_name = "standby test CA"
+}
+
+server_certificate {
+  ca           = "main"
+  dns_names    = ["localhost"]
+  ip_addresses = ["127.0.0.1"]
+}
+"#,
+        )],
+    );
+    let applied = standby.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}");
+    assert_eq!(standby.query_value("SHOW ssl").as_deref(), Some("on"));
+    assert_eq!(standby.plan_in(dir.path()).code, Some(0));
+    assert_eq!(primary.query_value("SHOW ssl").as_deref(), Some("off"));
+}
