@@ -4,11 +4,7 @@
 
 mod common;
 
-use common::{TestCluster, workdir, write_files};
-
-fn squash(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+use common::{TestCluster, squash, workdir, write_files};
 
 /// `name version schema` of every extension in `db`.
 fn extensions(cluster: &TestCluster, db: &str) -> Vec<String> {

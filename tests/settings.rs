@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestCluster, workdir, write_files};
+use common::{TestCluster, squash, workdir, write_files};
 
 /// The logging and autovacuum settings of a production server.
 const LOGGING: &str = r#"
@@ -26,10 +26,6 @@ settings {
   autovacuum_vacuum_cost_delay    = "2ms"
 }
 "#;
-
-fn squash(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 fn auto_conf(cluster: &TestCluster) -> Vec<u8> {
     std::fs::read(cluster.sandbox().data_dir().join("postgresql.auto.conf"))

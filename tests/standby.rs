@@ -1,13 +1,14 @@
 //! A primary and its streaming standby on loopback. Roles, grants and the
 //! rest of the catalog replicate: on the standby they are planned read-only
-//! (for the primary to make) and apply refuses them. Settings and
-//! pg_hba.conf belong to each node and are applied on the standby too. A
+//! (for the primary to make) and apply refuses them. Settings, pg_hba.conf
+//! and certificates belong to each node and are applied on the standby
+//! too. A
 //! saved plan is refused once its server has changed role (promotion). The
 //! audit's replication controls (7.1, 7.5) are judged on the pair.
 
 mod common;
 
-use common::{TestCluster, workdir, write_files};
+use common::{TestCluster, squash, workdir, write_files};
 use serde_json::Value;
 
 /// Keeps the harness's password logins and the standby's replication
@@ -40,10 +41,6 @@ hba {
   }
 }
 "#;
-
-fn squash(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
 
 fn plan_json(cluster: &TestCluster, dir: &std::path::Path) -> Value {
     let out = cluster.pgfort_in(dir, &["plan", "--json", "."]);

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{PgfortOutput, TestCluster, workdir, write_files};
+use common::{PgfortOutput, TestCluster, squash, workdir, write_files};
 
 fn plan(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
     cluster.pgfort_in(dir, &["plan", "--detailed-exitcode", "--no-color", "."])
@@ -14,10 +14,6 @@ fn plan(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
 
 fn apply(cluster: &TestCluster, dir: &Path) -> PgfortOutput {
     cluster.pgfort_in(dir, &["apply", "--auto-approve", "--no-color", "."])
-}
-
-fn squash(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[test]

@@ -113,6 +113,12 @@ extern "C" fn remove_template() {
     }
 }
 
+/// `text` with every run of whitespace (newlines included) made one space,
+/// so assertions can quote plan output across its line breaks.
+pub fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// A running cluster in its own temporary directory, on a free port of
 /// 127.0.0.1. Dropping it (also when the test panics) kills the server and
 /// deletes the directory.
