@@ -230,7 +230,13 @@ mod tests {
         assert_eq!(FleetSummary::of([Changed]).exit_code(0), 0);
         let summary = FleetSummary::of([Changed, Failed, Unchanged, Skipped]);
         assert_eq!(
-            (summary.servers, summary.changed, summary.failed, summary.unchanged, summary.skipped),
+            (
+                summary.servers,
+                summary.changed,
+                summary.failed,
+                summary.unchanged,
+                summary.skipped
+            ),
             (4, 1, 1, 1, 1)
         );
     }

@@ -114,6 +114,8 @@ pub struct AuditArgs {
     pub vars: VarArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// text, json, sarif, markdown or html (one self-contained page).
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     pub format: crate::audit::Format,
@@ -135,7 +137,7 @@ pub struct AuditArgs {
     /// configuration to review and plan: settings, extensions, a server
     /// certificate, pg_hba.conf rewritten, PUBLIC's privileges. Remedies
     /// that need names only you know are listed in its header.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "env")]
     pub fix_out: Option<PathBuf>,
     /// Print every control (id, where the id comes from, area, severity,
     /// title, remedy kind) as a Markdown table, without connecting.
@@ -196,6 +198,28 @@ pub struct ConnectionArgs {
     pub pg_bin: Option<PathBuf>,
 }
 
+/// Running on every server of an environment instead of one connection.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FleetArgs {
+    /// Run on every server of this environment (an `environment` block),
+    /// concurrently: one section per server, then a summary. Exit 1 if any
+    /// server failed, else what one server's run would exit with.
+    #[arg(long = "env", value_name = "NAME", conflicts_with_all = ["database_url", "sandbox", "password_prompt"])]
+    pub env: Option<String>,
+    /// With --env: how many servers run at once.
+    #[arg(long, default_value_t = crate::fleet::DEFAULT_PARALLELISM, requires = "env", value_name = "N")]
+    pub parallelism: usize,
+    /// With --env: start no more servers once one has failed (those
+    /// running finish; the others are reported as skipped).
+    #[arg(long, requires = "env")]
+    pub fail_fast: bool,
+    /// With --env: only the I-th of N parts of the environment's servers
+    /// (dealt by name), so N jobs of a CI matrix or a Kubernetes Indexed
+    /// Job cover each server exactly once. I counts from 1.
+    #[arg(long, requires = "env", value_name = "I/N")]
+    pub shard: Option<crate::fleet::Shard>,
+}
+
 /// Plan options shared by plan and apply.
 #[derive(Debug, Args, Clone, Default)]
 pub struct PlanOptions {
@@ -224,6 +248,8 @@ pub struct PlanArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub options: PlanOptions,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -232,7 +258,7 @@ pub struct PlanArgs {
     pub json: bool,
     /// Also save the plan to FILE (mode 0600, passwords only as SCRAM
     /// verifiers), for `pgfort apply FILE` to run exactly. Also -out FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "env")]
     pub out: Option<PathBuf>,
 }
 
@@ -249,6 +275,8 @@ pub struct ApplyArgs {
     pub connection: ConnectionArgs,
     #[command(flatten)]
     pub options: PlanOptions,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Apply without asking for confirmation (required without a terminal;
     /// a saved plan is applied without asking: it was reviewed when made).
     #[arg(long)]
@@ -265,13 +293,13 @@ pub struct ApplyArgs {
     pub statement_lock_timeout: std::time::Duration,
     /// Restart PostgreSQL when restart-only settings changed. Only for a
     /// server pgfort controls here: the sandbox (--sandbox) or --pgdata.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "env")]
     pub restart_if_needed: bool,
     /// The server's data directory on this machine: pgfort writes
     /// pg_hba.conf and certificate files there directly (not over SQL), and
     /// --restart-if-needed restarts it with the local pg_ctl (--pg-bin or
     /// the one found).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "env")]
     pub pgdata: Option<PathBuf>,
 }
 
@@ -297,6 +325,8 @@ pub struct DriftArgs {
     pub vars: VarArgs,
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// How to print the report (markdown suits CI job summaries).
     #[arg(long, value_enum, default_value_t = ReportFormat::Text, value_name = "FORMAT")]
     pub format: ReportFormat,

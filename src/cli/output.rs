@@ -81,11 +81,18 @@ pub fn print_stats(total: std::time::Duration) {
 
 /// `error: …` then the causes and `hint:` lines, on stderr.
 pub fn print_error(error: &Error) {
+    eprint!("{}", error_report(error));
+}
+
+/// What [`print_error`] prints: the `error:` line, its causes, notes and
+/// hints, and further configuration errors; escaped, one per line.
+pub fn error_report(error: &Error) -> String {
+    let mut out = String::new();
     let heading = match error.kind() {
         ErrorKind::Internal => "internal error",
         _ => "error",
     };
-    eprintln!("{heading}: {}", safe(&error.to_string()));
+    line(&mut out, format!("{heading}: {}", safe(&error.to_string())));
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         let text = cause.to_string();
@@ -95,24 +102,30 @@ pub fn print_error(error: &Error) {
                 .to_string()
                 .contains(text.trim_start_matches("ERROR: "))
         {
-            eprintln!("  caused by: {}", safe(&text));
+            line(&mut out, format!("  caused by: {}", safe(&text)));
         }
         source = cause.source();
     }
-    print_notes_and_hints(error.notes(), &error.hints());
+    notes_and_hints(&mut out, error.notes(), &error.hints());
     if let Error::Config(first) = error {
-        print_more_config_errors(first);
+        more_config_errors(&mut out, first);
     }
+    out
+}
+
+fn line(out: &mut String, text: String) {
+    out.push_str(&text);
+    out.push('\n');
 }
 
 /// The lines under an `error:` line. A hint of several lines is several
 /// hints: each line gets its prefix.
-fn print_notes_and_hints(notes: &[String], hints: &[String]) {
+fn notes_and_hints(out: &mut String, notes: &[String], hints: &[String]) {
     for note in notes {
-        eprintln!("  {}", safe(note));
+        line(out, format!("  {}", safe(note)));
     }
-    for line in hints.iter().flat_map(|hint| hint.lines()) {
-        eprintln!("  hint: {}", safe(line));
+    for hint in hints.iter().flat_map(|hint| hint.lines()) {
+        line(out, format!("  hint: {}", safe(hint)));
     }
 }
 
@@ -121,23 +134,26 @@ const CONFIG_ERRORS_SHOWN: usize = 10;
 
 /// The configuration errors after the first (see
 /// [`crate::config::ConfigError::more`]), capped, then how many in all.
-fn print_more_config_errors(first: &crate::config::ConfigError) {
+fn more_config_errors(out: &mut String, first: &crate::config::ConfigError) {
     if first.more().is_empty() {
         return;
     }
     for error in first.more().iter().take(CONFIG_ERRORS_SHOWN - 1) {
-        eprintln!("error: {}", safe(&error.to_string()));
+        line(out, format!("error: {}", safe(&error.to_string())));
         let hints: Vec<String> = error.hint.iter().cloned().collect();
-        print_notes_and_hints(&error.notes, &hints);
+        notes_and_hints(out, &error.notes, &hints);
     }
     let total = first.more().len() + 1;
     if total > CONFIG_ERRORS_SHOWN {
-        eprintln!(
-            "… and {} more errors ({total} in all)",
-            crate::text::thousands(total - CONFIG_ERRORS_SHOWN)
+        line(
+            out,
+            format!(
+                "… and {} more errors ({total} in all)",
+                crate::text::thousands(total - CONFIG_ERRORS_SHOWN)
+            ),
         );
     } else {
-        eprintln!("{total} errors in the configuration");
+        line(out, format!("{total} errors in the configuration"));
     }
 }
 

@@ -382,8 +382,14 @@ fn a_fleet_server_takes_credentials_but_not_the_target_from_the_environment() {
     assert_eq!(settings.port, 6000);
     assert_eq!(settings.dbname, "block_db");
     assert_eq!(settings.user, "env_user");
-    assert_eq!(settings.password.as_ref().map(Secret::expose), Some("env-pw"));
-    assert_eq!(settings.connect_timeout, Some(std::time::Duration::from_secs(4)));
+    assert_eq!(
+        settings.password.as_ref().map(Secret::expose),
+        Some("env-pw")
+    );
+    assert_eq!(
+        settings.connect_timeout,
+        Some(std::time::Duration::from_secs(4))
+    );
     let own = ConnectionBlock {
         user: Some("own_user".into()),
         port: Some(5433),
@@ -397,9 +403,15 @@ fn a_fleet_server_takes_credentials_but_not_the_target_from_the_environment() {
 fn connect_timeout_comes_from_the_url_or_pgconnect_timeout() {
     let none = ConnectionBlock::default();
     let from_url = resolve(Some("postgres://h/db?connect_timeout=7"), &[], &none);
-    assert_eq!(from_url.connect_timeout, Some(std::time::Duration::from_secs(7)));
+    assert_eq!(
+        from_url.connect_timeout,
+        Some(std::time::Duration::from_secs(7))
+    );
     let zero = resolve(None, &[("PGCONNECT_TIMEOUT", "0")], &none);
     assert_eq!(zero.connect_timeout, None);
     let bad = resolve_err(None, &[("PGCONNECT_TIMEOUT", "soon")], &none);
-    assert!(bad.contains("connect_timeout \"soon\" is not a number of seconds"), "{bad}");
+    assert!(
+        bad.contains("connect_timeout \"soon\" is not a number of seconds"),
+        "{bad}"
+    );
 }

@@ -20,6 +20,9 @@ use crate::render::display_safe;
 use crate::render::{self, PlanDoc, TextOptions};
 
 pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+    if args.fleet.env.is_some() {
+        return super::fleet::apply(args, ui).await;
+    }
     if saved::is_saved_plan(&args.dir) {
         return super::apply_saved::run(args, ui).await;
     }

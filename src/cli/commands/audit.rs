@@ -30,6 +30,9 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
             Some("the ids are listed by `pgfort audit --format json` (findings[].id)"),
         ));
     }
+    if args.fleet.env.is_some() {
+        return super::fleet::audit(args, ui, selection).await;
+    }
     let config = match &args.dir {
         Some(dir) => load_config(dir, &args.vars)?,
         None => Config::default(),
@@ -37,46 +40,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     let settings = resolve_target(&args.connection, &config)?;
     let mut db = connect_db(&settings).await?;
     let spinner = super::progress::Spinner::start("auditing: reading the server".to_owned());
-    let transaction = db
-        .client
-        .build_transaction()
-        .read_only(true)
-        .start()
-        .await
-        .map_err(|source| {
-            Error::Internal(format!("could not start a read-only transaction: {source}"))
-        })?;
-    let gathered = gather::gather(&transaction).await?;
-    // Nothing to keep: end the read-only transaction without committing.
-    transaction
-        .rollback()
-        .await
-        .map_err(|source| gather::failed("the end of the read-only transaction", source))?;
-    let mut facts = gathered.facts;
-    let mut queries = gathered.queries;
-    for name in &gathered.other_databases {
-        match read_database(&settings, name).await {
-            Ok((database, sent)) => {
-                facts.databases.push(database);
-                queries += sent;
-            }
-            Err(why) => facts.unreadable_databases.push(UnreadableDatabase {
-                name: name.clone(),
-                why,
-            }),
-        }
-    }
-    tracing::info!(
-        "audit used {queries} queries ({} database(s))",
-        facts.databases.len()
-    );
-    facts.tls_probe = Some(tls_probe(&settings).await);
-    if is_local(&settings) {
-        facts.hba_file_mode = facts
-            .setting("hba_file")
-            .and_then(|file| gather::local_file_mode(Path::new(&file.value)));
-    }
-    let findings = audit::run(&facts, &selection);
+    let (facts, findings) = audit_server(&mut db, &settings, &selection).await?;
     drop(spinner);
     if let Some(path) = &args.fix_out {
         write_fixes(path, &findings, &facts, &db, &settings).await?;
@@ -102,6 +66,57 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     } else {
         Outcome::Success
     })
+}
+
+/// Reads the facts (the connected database in a read-only transaction,
+/// the others each over a connection of their own), asks for TLS, and
+/// runs the selected controls.
+pub(super) async fn audit_server(
+    db: &mut crate::inspect::Db,
+    settings: &ConnectionSettings,
+    selection: &Selection,
+) -> Result<(audit::AuditFacts, Vec<audit::Finding>), Error> {
+    let transaction = db
+        .client
+        .build_transaction()
+        .read_only(true)
+        .start()
+        .await
+        .map_err(|source| {
+            Error::Internal(format!("could not start a read-only transaction: {source}"))
+        })?;
+    let gathered = gather::gather(&transaction).await?;
+    // Nothing to keep: end the read-only transaction without committing.
+    transaction
+        .rollback()
+        .await
+        .map_err(|source| gather::failed("the end of the read-only transaction", source))?;
+    let mut facts = gathered.facts;
+    let mut queries = gathered.queries;
+    for name in &gathered.other_databases {
+        match read_database(settings, name).await {
+            Ok((database, sent)) => {
+                facts.databases.push(database);
+                queries += sent;
+            }
+            Err(why) => facts.unreadable_databases.push(UnreadableDatabase {
+                name: name.clone(),
+                why,
+            }),
+        }
+    }
+    tracing::info!(
+        "audit used {queries} queries ({} database(s))",
+        facts.databases.len()
+    );
+    facts.tls_probe = Some(tls_probe(settings).await);
+    if is_local(settings) {
+        facts.hba_file_mode = facts
+            .setting("hba_file")
+            .and_then(|file| gather::local_file_mode(Path::new(&file.value)));
+    }
+    let findings = audit::run(&facts, selection);
+    Ok((facts, findings))
 }
 
 /// `--fix-out`: the remedies as one configuration, in pgfort's layout.

@@ -45,7 +45,7 @@ fn print_warnings(config: &Config) {
 }
 
 /// The `-var` and `-var-file` flags as the loader takes them.
-fn variable_inputs(vars: &VarArgs) -> Result<VariableInputs, Error> {
+pub(super) fn variable_inputs(vars: &VarArgs) -> Result<VariableInputs, Error> {
     let mut cli = Vec::new();
     for assignment in &vars.vars {
         let (name, value) = assignment.split_once('=').ok_or_else(|| {

@@ -12,6 +12,9 @@ use crate::plan::{Targets, address, target};
 use crate::render::drift::{self, DriftReport};
 
 pub async fn run(args: &DriftArgs) -> Result<Outcome, Error> {
+    if args.fleet.env.is_some() {
+        return super::fleet::drift(args).await;
+    }
     let targets = Targets::parse(&args.targets)?;
     let config = load_config(&args.dir, &args.vars)?;
     let settings = resolve_target(&args.connection, &config)?;

@@ -7,6 +7,7 @@ mod common;
 mod completions;
 mod drift;
 mod export;
+mod fleet;
 mod fmt;
 mod hba_recovery;
 mod man;

@@ -18,6 +18,9 @@ use crate::render::display_safe;
 use crate::render::{self, PlanDoc, PlanOrigin, TextOptions};
 
 pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
+    if args.fleet.env.is_some() {
+        return super::fleet::plan(args, ui).await;
+    }
     let targets = Targets::parse(&args.options.targets)?;
     let config = load_config(&args.dir, &args.vars)?;
     let settings = resolve_target(&args.connection, &config)?;

@@ -1,0 +1,371 @@
+//! `--env NAME`: one command on every server of an environment, at most
+//! `--parallelism` at once. Each server gets its own configuration (its
+//! variables), connection, plan and outcome; one server's failure is
+//! reported in its section and does not stop the others. Output: one
+//! section per server in the environment's order, then a summary; or one
+//! JSON document with an entry per server.
+
+mod apply;
+mod audit;
+mod plan;
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use apply::apply;
+pub use audit::audit;
+pub use plan::{drift, plan};
+
+use crate::Error;
+use crate::cli::args::{FleetArgs, VarArgs};
+use crate::cli::output::{error_report, print_text};
+use crate::cli::prompt::stdin_is_terminal;
+use crate::config::{self, Config, FleetServer, NoPrompt, ServerSelection};
+use crate::connect::ConnectionSettings;
+use crate::fleet::{FleetSummary, ServerStatus};
+use crate::render::display_safe;
+
+/// How long a fleet server may take to accept a connection when the
+/// configuration does not say (`connect_timeout`): an unreachable server
+/// is reported, never waited for.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The version of the fleet JSON document's shape.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One server to run on: its configuration (loaded with its variables)
+/// and where to connect (or why that could not be resolved).
+pub(super) struct Member {
+    pub name: String,
+    pub config: Arc<Config>,
+    pub settings: Result<ConnectionSettings, String>,
+}
+
+impl Member {
+    /// `user@host:port/db`, or the server's name when unresolved.
+    fn target(&self) -> String {
+        match &self.settings {
+            Ok(settings) => settings.redacted_target(),
+            Err(_) => self.name.clone(),
+        }
+    }
+}
+
+/// What one server's run produced.
+#[derive(Clone)]
+pub(super) struct ServerRun {
+    pub status: ServerStatus,
+    /// The section's text (plan, report, or the error).
+    pub text: String,
+    /// The server's own document (plan, drift or audit JSON), if any.
+    pub document: Option<serde_json::Value>,
+    /// The error, one line, for the summary and JSON.
+    pub error: Option<String>,
+}
+
+impl ServerRun {
+    pub fn failed(error: &Error) -> ServerRun {
+        ServerRun {
+            status: ServerStatus::Failed,
+            text: error_report(error),
+            document: None,
+            error: Some(error.to_string()),
+        }
+    }
+
+    fn skipped() -> ServerRun {
+        ServerRun {
+            status: ServerStatus::Skipped,
+            text: "Not run: --fail-fast stopped the run after a server failed.\n".to_owned(),
+            document: None,
+            error: None,
+        }
+    }
+}
+
+/// The environment's servers this run covers (after `--shard`), each with
+/// its configuration. Configurations are loaded once per distinct set of
+/// variable values, so a fleet whose servers share their environment's
+/// values loads once. Any configuration error stops the run before a
+/// server is touched. Nobody is asked for variable values.
+pub(super) fn members(dir: &Path, vars: &VarArgs, fleet: &FleetArgs) -> Result<Vec<Member>, Error> {
+    let name = fleet.env.as_deref().unwrap_or_default();
+    let base = super::common::variable_inputs(vars)?;
+    let phase = crate::stats::phase("load");
+    let overview = config::load_for_validation(dir, &base)?;
+    let environment = config::find_environment(&overview.environments, name)?.clone();
+    let names: Vec<&str> = environment
+        .servers
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let chosen: Vec<&str> = match fleet.shard {
+        Some(shard) => shard.select(&names),
+        None => names,
+    };
+    let servers: Vec<&FleetServer> = environment
+        .servers
+        .iter()
+        .filter(|server| chosen.contains(&server.name.as_str()))
+        .collect();
+    let mut loaded: BTreeMap<String, Arc<Config>> = BTreeMap::new();
+    let env = |name: &str| std::env::var(name).ok();
+    let mut members = Vec::with_capacity(servers.len());
+    for server in servers {
+        let values = environment.values_for(server);
+        let key = values
+            .iter()
+            .map(|(name, value)| format!("{name}={:?}", value.value))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = match loaded.get(&key) {
+            Some(config) => Arc::clone(config),
+            None => {
+                let mut inputs = base.clone();
+                inputs.environment = Some(ServerSelection {
+                    environment: environment.name.clone(),
+                    server: server.name.clone(),
+                });
+                let config = config::load(dir, &inputs, &NoPrompt).map_err(|error| {
+                    Error::from(error.with_note(format!(
+                        "loading the configuration for server \"{}\" of environment \"{}\"",
+                        server.name, environment.name
+                    )))
+                })?;
+                if loaded.is_empty() {
+                    for warning in &config.warnings {
+                        crate::cli::output::print_config_warning(warning);
+                    }
+                }
+                let config = Arc::new(config);
+                loaded.insert(key, Arc::clone(&config));
+                config
+            }
+        };
+        let settings =
+            ConnectionSettings::resolve_for_server(&server.connection, &env, &config.connection)
+                .map(|mut settings| {
+                    settings.connect_timeout.get_or_insert(CONNECT_TIMEOUT);
+                    settings
+                })
+                .map_err(|error| error.to_string());
+        members.push(Member {
+            name: server.name.clone(),
+            config,
+            settings,
+        });
+    }
+    drop(phase);
+    tracing::info!(
+        "environment {}: {} server(s), {} configuration load(s)",
+        environment.name,
+        members.len(),
+        loaded.len()
+    );
+    Ok(members)
+}
+
+/// What a server's run yields: its section, and whatever else the
+/// command keeps from it.
+pub(super) trait Reported {
+    fn run(&self) -> &ServerRun;
+    fn skipped() -> Self;
+}
+
+impl Reported for ServerRun {
+    fn run(&self) -> &ServerRun {
+        self
+    }
+
+    fn skipped() -> Self {
+        ServerRun::skipped()
+    }
+}
+
+impl<T> Reported for (ServerRun, Option<T>) {
+    fn run(&self) -> &ServerRun {
+        &self.0
+    }
+
+    fn skipped() -> Self {
+        (ServerRun::skipped(), None)
+    }
+}
+
+/// Runs `work` on every member, at most `--parallelism` at once, telling
+/// on a terminal's stderr as each server finishes.
+pub(super) async fn run_members<'m, F, Fut, R>(
+    members: &'m [Member],
+    fleet: &FleetArgs,
+    verb: &str,
+    work: F,
+) -> Vec<R>
+where
+    F: Fn(&'m Member) -> Fut,
+    Fut: std::future::Future<Output = R>,
+    R: Reported,
+{
+    let total = members.len();
+    let done = AtomicUsize::new(0);
+    let tell = std::io::stderr().is_terminal();
+    if tell {
+        eprintln!(
+            "{verb} {total} server(s), {} at once…",
+            fleet.parallelism.max(1)
+        );
+    }
+    let (work, done) = (&work, &done);
+    crate::fleet::run_all(
+        members.iter().collect(),
+        fleet.parallelism,
+        fleet.fail_fast,
+        |member: &'m Member| async move {
+            let run = work(member).await;
+            let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
+            if tell {
+                eprintln!(
+                    "  [{finished}/{total}] {}: {}",
+                    display_safe(&member.name),
+                    run.run().status.as_str()
+                );
+            }
+            run
+        },
+        |run| run.run().status == ServerStatus::Failed,
+        |_| R::skipped(),
+    )
+    .await
+}
+
+/// Prints one section per server and the summary (text), or the fleet
+/// JSON document; returns the summary.
+pub(super) fn report(
+    environment: &str,
+    fleet: &FleetArgs,
+    members: &[Member],
+    runs: &[ServerRun],
+    json: bool,
+    color: bool,
+) -> FleetSummary {
+    let summary = FleetSummary::of(runs.iter().map(|run| run.status));
+    if json {
+        let doc = FleetDoc {
+            format_version: FORMAT_VERSION,
+            environment,
+            shard: fleet.shard.map(|shard| shard.to_string()),
+            servers: members
+                .iter()
+                .zip(runs)
+                .map(|(member, run)| ServerEntry {
+                    name: &member.name,
+                    target: member.target(),
+                    status: run.status,
+                    error: run.error.as_deref(),
+                    result: run.document.as_ref(),
+                })
+                .collect(),
+            summary,
+        };
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_owned());
+        println!("{text}");
+        return summary;
+    }
+    let mut out = String::new();
+    for (member, run) in members.iter().zip(runs) {
+        let heading = format!("{}/{} ({})", environment, member.name, member.target());
+        out.push_str(&format!("\n=== {} ===\n", display_safe(&heading)));
+        out.push_str(&run.text);
+        if !run.text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out.push_str(&summary_text(environment, fleet, members, runs, &summary));
+    print_text(&out, color);
+    summary
+}
+
+fn summary_text(
+    environment: &str,
+    fleet: &FleetArgs,
+    members: &[Member],
+    runs: &[ServerRun],
+    summary: &FleetSummary,
+) -> String {
+    let shard = fleet
+        .shard
+        .map(|shard| format!(" (shard {shard})"))
+        .unwrap_or_default();
+    let mut out = format!(
+        "\nEnvironment {}{shard}: {} server(s): {} changed, {} unchanged, {} failed",
+        display_safe(environment),
+        summary.servers,
+        summary.changed,
+        summary.unchanged,
+        summary.failed
+    );
+    if summary.skipped > 0 {
+        out.push_str(&format!(", {} skipped", summary.skipped));
+    }
+    out.push_str(".\n");
+    for (member, run) in members.iter().zip(runs) {
+        if let Some(error) = &run.error {
+            let first = error.lines().next().unwrap_or_default();
+            out.push_str(&format!(
+                "  {} failed: {}\n",
+                display_safe(&member.name),
+                display_safe(first)
+            ));
+        }
+    }
+    out
+}
+
+/// The fleet JSON document: one entry per server, in the environment's
+/// order, each with its own plan, drift or audit document.
+#[derive(Serialize)]
+struct FleetDoc<'a> {
+    format_version: u32,
+    environment: &'a str,
+    shard: Option<String>,
+    servers: Vec<ServerEntry<'a>>,
+    summary: FleetSummary,
+}
+
+#[derive(Serialize)]
+struct ServerEntry<'a> {
+    name: &'a str,
+    target: String,
+    status: ServerStatus,
+    error: Option<&'a str>,
+    /// What the command prints for one server (`plan --json`, `drift
+    /// --format json`, `audit --format json`); absent when it failed.
+    result: Option<&'a serde_json::Value>,
+}
+
+/// Refuses an apply without confirmation when nobody can confirm.
+pub(super) fn require_approval(auto_approve: bool) -> Result<(), Error> {
+    if auto_approve || stdin_is_terminal() {
+        return Ok(());
+    }
+    Err(Error::usage(
+        "refusing to apply without confirmation: stdin is not a terminal",
+        Some("review the plans with `pgfort plan --env NAME`, then pass --auto-approve"),
+    ))
+}
+
+/// Connects to one member, without asking for a password: a fleet run
+/// has no one to ask per server.
+pub(super) async fn connect(member: &Member) -> Result<crate::inspect::Db, Error> {
+    let settings = member
+        .settings
+        .as_ref()
+        .map_err(|message| Error::usage(message.clone(), None))?;
+    let client = crate::connect::connect(settings).await?;
+    Ok(crate::inspect::Db::new(client))
+}
