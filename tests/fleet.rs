@@ -134,7 +134,11 @@ fn a_fleet_is_planned_applied_drifted_and_sharded_in_one_run_each() {
         );
         assert!(text.contains(&heading), "{heading} missing:\n{text}");
     }
-    assert_eq!(text.matches("# role.fleet_app will be created").count(), SERVERS, "{text}");
+    assert_eq!(
+        text.matches("# role.fleet_app will be created").count(),
+        SERVERS,
+        "{text}"
+    );
     assert!(
         fleet.iter().all(|c| comment_on(c).is_none()),
         "plan changed nothing"
@@ -258,7 +262,11 @@ fn a_failing_server_is_isolated_and_fail_fast_skips_the_rest() {
         text.contains("down failed: could not connect to postgres@127.0.0.1:"),
         "{text}"
     );
-    assert_eq!(text.matches("# role.fleet_app will be created").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("# role.fleet_app will be created").count(),
+        2,
+        "{text}"
+    );
 
     // The others are applied; the failed one is reported, not waited for.
     let apply = run(&["apply", "--env", "mixed", "--auto-approve", "."]);

@@ -228,6 +228,7 @@ fn fenced_blocks_are_read_by_language() {
 #[test]
 fn every_example_and_module_has_a_readme_tested_here() {
     let tested = [
+        "examples/fleet",
         "examples/hardened-server",
         "examples/modules",
         "examples/network-lockdown",
@@ -256,6 +257,11 @@ fn every_example_and_module_has_a_readme_tested_here() {
             );
         }
     }
+}
+
+#[test]
+fn example_fleet() {
+    run_example("fleet");
 }
 
 #[test]

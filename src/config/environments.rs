@@ -54,11 +54,23 @@ pub struct EnvironmentValue {
     pub value_location: Location,
 }
 
-/// Which server of which environment a configuration is loaded for.
+/// Which environment (and which of its servers) a configuration is
+/// loaded for. Only the selected environment's block is evaluated (so an
+/// `env()` another environment needs may be unset); `pgfort validate`
+/// evaluates them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSelection {
     pub environment: String,
-    pub server: String,
+    /// `None`: the environment's own values only (to list its servers).
+    pub server: Option<String>,
+}
+
+/// An `environment` block whose body is evaluated only when needed.
+pub(crate) struct PendingEnvironment<'a> {
+    pub name: String,
+    pub location: Location,
+    block: &'a Block,
+    src: &'a SourceFile,
 }
 
 impl Environment {
@@ -71,30 +83,32 @@ impl Environment {
     }
 }
 
-/// Finds the selected environment and server, or says which exist.
-pub(crate) fn select<'e>(
-    environments: &'e [Environment],
+/// The values the selected server (or environment) gives its variables.
+pub(crate) fn values_of(
+    environment: &Environment,
     selection: &ServerSelection,
-) -> Result<(&'e Environment, &'e FleetServer)> {
-    let environment = find_environment(environments, &selection.environment)?;
+) -> Result<BTreeMap<String, EnvironmentValue>> {
+    let Some(wanted) = &selection.server else {
+        return Ok(environment.variables.clone());
+    };
     let server = environment
         .servers
         .iter()
-        .find(|server| server.name == selection.server)
+        .find(|server| &server.name == wanted)
         .ok_or_else(|| {
             ConfigError::at(
                 environment.location.clone(),
                 format!(
-                    "environment \"{}\" has no server \"{}\"",
-                    environment.name, selection.server
+                    "environment \"{}\" has no server \"{wanted}\"",
+                    environment.name
                 ),
             )
             .with_optional_hint(did_you_mean(
-                &selection.server,
+                wanted,
                 environment.servers.iter().map(|s| s.name.as_str()),
             ))
         })?;
-    Ok((environment, server))
+    Ok(environment.values_for(server))
 }
 
 /// The environment called `name`; the error lists the declared ones.
@@ -106,27 +120,28 @@ pub fn find_environment<'e>(
         return Ok(environment);
     }
     let known: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
+    Err(unknown_environment(name, &known))
+}
+
+/// "no environment NAME is declared", listing those that are.
+pub(crate) fn unknown_environment(name: &str, known: &[&str]) -> ConfigError {
     let message = format!("no environment \"{name}\" is declared");
-    let error = if known.is_empty() {
+    if known.is_empty() {
         ConfigError::general(message).with_hint(
             "declare one: environment \"prod\" { servers = [{ name = \"db1\", host = \"…\" }] }",
         )
     } else {
         ConfigError::general(format!("{message}; declared: {}", known.join(", ")))
             .with_optional_hint(did_you_mean(name, known.iter().copied()))
-    };
-    Err(error)
+    }
 }
 
-/// Decodes one `environment` block; `constant` evaluates without
-/// references; `dir` resolves relative certificate paths.
-pub(crate) fn decode(
-    block: &Block,
-    src: &SourceFile,
-    constant: &Evaluator,
-    dir: &Path,
-    earlier: &[Environment],
-) -> Result<Environment> {
+/// Reads an `environment` block's label; its body waits for [`decode`].
+pub(crate) fn collect<'a>(
+    block: &'a Block,
+    src: &'a SourceFile,
+    earlier: &[PendingEnvironment<'a>],
+) -> Result<PendingEnvironment<'a>> {
     let (name, location) = match block.labels.first() {
         Some(label) => (label.as_str().to_owned(), src.locate(label)),
         None => (String::new(), src.locate(&block.ident)),
@@ -141,6 +156,23 @@ pub(crate) fn decode(
             ),
         ));
     }
+    Ok(PendingEnvironment {
+        name,
+        location,
+        block,
+        src,
+    })
+}
+
+/// Evaluates an environment's body; `constant` evaluates without
+/// references; `dir` resolves relative certificate paths.
+pub(crate) fn decode(
+    pending: &PendingEnvironment<'_>,
+    constant: &Evaluator,
+    dir: &Path,
+) -> Result<Environment> {
+    let (block, src) = (pending.block, pending.src);
+    let (name, location) = (pending.name.clone(), pending.location.clone());
     let what = format!("environment \"{name}\"");
     let mut reader = BlockReader::new(block, src, constant, what.clone());
     let variables = match reader.node("variables")? {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use hcl_edit::structure::{Block, Body, Structure};
 
 use super::blocks::{self, BlockType, Decoded};
-use super::environments::{self, Environment};
+use super::environments::{self, PendingEnvironment};
 use super::error::{ConfigError, Location, Result};
 use super::eval::{Bound, Env, Evaluator, FuncEnv};
 use super::module::{self, Input, ModuleCall};
@@ -234,7 +234,7 @@ impl Loader {
         // Errors so far, reported with the first one that stops the load.
         let mut errors = Vec::new();
         for (src, body) in sources.iter().zip(&bodies) {
-            parts.collect(src, body, &constant, dir, &mut errors);
+            parts.collect(src, body, &constant, &mut errors);
         }
         if parts.names_broken {
             ConfigError::check(std::mem::take(&mut errors))?;
@@ -252,9 +252,8 @@ impl Loader {
         let resolved = match caller {
             Caller::Root { inputs, prompter } => {
                 let environment = self
-                    .environment_values(&parts, inputs)
+                    .environment_values(&parts, inputs, &constant, dir)
                     .map_err(|e| also(e, &mut errors))?;
-                self.decoded.config.environments = std::mem::take(&mut parts.environments);
                 let sources = variables::Sources {
                     dir,
                     inputs,
@@ -355,21 +354,57 @@ impl Loader {
         outputs::evaluate(&parts.outputs, &evaluator, module_name.as_deref())
     }
 
-    /// The variable values the selected server of an environment gives
-    /// (none without a selection), after checking that every environment
-    /// sets only declared variables.
+    /// Evaluates the selected environment (every one when validating),
+    /// checks that environments set only declared variables, and returns
+    /// the values the selected server (or environment) gives.
     fn environment_values(
-        &self,
+        &mut self,
         parts: &Parts<'_>,
         inputs: &VariableInputs,
+        constant: &Evaluator,
+        dir: &Path,
     ) -> Result<BTreeMap<String, environments::EnvironmentValue>> {
+        let selection = inputs.environment.as_ref();
+        if let Some(selection) = selection
+            && !parts
+                .environments
+                .iter()
+                .any(|e| e.name == selection.environment)
+        {
+            let known: Vec<&str> = parts.environments.iter().map(|e| e.name.as_str()).collect();
+            return Err(environments::unknown_environment(
+                &selection.environment,
+                &known,
+            ));
+        }
+        let mut decoded = Vec::new();
+        let mut errors = Vec::new();
+        for pending in &parts.environments {
+            let wanted = selection.is_some_and(|s| s.environment == pending.name);
+            // `validate` checks them all.
+            let validating = self.missing_is_unknown && selection.is_none();
+            if !(wanted || validating) {
+                continue;
+            }
+            match environments::decode(pending, constant, dir) {
+                Ok(environment) => decoded.push(environment),
+                Err(error) => errors.push(error),
+            }
+        }
+        ConfigError::check(errors)?;
         let declared: Vec<&str> = parts.variables.iter().map(|d| d.name.as_str()).collect();
-        environments::check_declared(&parts.environments, &declared)?;
-        let Some(selection) = &inputs.environment else {
-            return Ok(BTreeMap::new());
+        environments::check_declared(&decoded, &declared)?;
+        let values = match selection {
+            Some(selection) => decoded
+                .iter()
+                .find(|e| e.name == selection.environment)
+                .map(|environment| environments::values_of(environment, selection))
+                .transpose()?
+                .unwrap_or_default(),
+            None => BTreeMap::new(),
         };
-        let (environment, server) = environments::select(&parts.environments, selection)?;
-        Ok(environment.values_for(server))
+        self.decoded.config.environments = decoded;
+        Ok(values)
     }
 
     /// `errors` without those about values derived from an unknown
@@ -446,7 +481,7 @@ struct Parts<'a> {
     locals: Vec<locals::LocalDef<'a>>,
     calls: Vec<ModuleCall<'a>>,
     outputs: Vec<OutputDecl<'a>>,
-    environments: Vec<Environment>,
+    environments: Vec<PendingEnvironment<'a>>,
     pending: Vec<Pending<'a>>,
     /// A block defining names others use (variable, locals, module,
     /// output) could not be read: what follows would only echo that.
@@ -461,11 +496,10 @@ impl<'a> Parts<'a> {
         src: &'a SourceFile,
         body: &'a Body,
         constant: &Evaluator,
-        dir: &Path,
         errors: &mut Vec<ConfigError>,
     ) {
         for structure in body.iter() {
-            if let Err(error) = self.collect_one(src, structure, constant, dir) {
+            if let Err(error) = self.collect_one(src, structure, constant) {
                 let names = structure.as_block().is_some_and(|block| {
                     matches!(
                         block.ident.as_str(),
@@ -483,7 +517,6 @@ impl<'a> Parts<'a> {
         src: &'a SourceFile,
         structure: &'a Structure,
         constant: &Evaluator,
-        dir: &Path,
     ) -> Result<()> {
         let block = match structure {
             Structure::Block(block) => block,
@@ -513,8 +546,7 @@ impl<'a> Parts<'a> {
             }
             "locals" => locals::collect(block, src, &mut self.locals)?,
             "environment" => {
-                let environment =
-                    environments::decode(block, src, constant, dir, &self.environments)?;
+                let environment = environments::collect(block, src, &self.environments)?;
                 self.environments.push(environment);
             }
             "module" => {

@@ -1,8 +1,30 @@
 //! `environment` blocks: decoding, errors with locations, and the place of
 //! their variable values in the precedence.
 
-use super::{dir_with, env, error_of, load_in, load_text};
-use crate::config::{ServerSelection, VariableInputs};
+use super::{dir_with, env, load_in};
+use crate::config::load::{Missing, load_with_env};
+use crate::config::{Config, ConfigError, ServerSelection, VariableInputs};
+
+/// Loads `text` as `pgfort validate` does: every environment evaluated.
+fn validated(text: &str) -> Result<Config, ConfigError> {
+    let dir = dir_with(&[("main.hcl", text)]);
+    load_with_env(
+        dir.path(),
+        &VariableInputs::default(),
+        Missing::Unknown,
+        env(&[]),
+    )
+}
+
+/// The error of validating `text`, as `line:column: message`.
+fn error_of(text: &str) -> (String, Option<String>) {
+    let error = validated(text).expect_err("the configuration should be refused");
+    let location = error.location.as_ref().expect("a located error");
+    (
+        format!("{}:{}: {}", location.line, location.column, error.message),
+        error.hint,
+    )
+}
 
 const FLEET: &str = r#"variable "comment" {
   default = "default"
@@ -30,7 +52,7 @@ fn selected(environment: &str, server: &str) -> VariableInputs {
     VariableInputs {
         environment: Some(ServerSelection {
             environment: environment.to_owned(),
-            server: server.to_owned(),
+            server: Some(server.to_owned()),
         }),
         ..VariableInputs::default()
     }
@@ -38,7 +60,7 @@ fn selected(environment: &str, server: &str) -> VariableInputs {
 
 #[test]
 fn environments_list_their_servers_with_connection_fields() {
-    let config = load_text(FLEET).unwrap();
+    let config = validated(FLEET).unwrap();
     let names: Vec<&str> = config
         .environments
         .iter()
@@ -165,4 +187,30 @@ fn a_server_value_of_the_wrong_type_is_refused_at_the_value() {
     let location = error.location.as_ref().unwrap();
     assert_eq!((location.line, location.column), (5, 46));
     assert_eq!(error.message, "variable \"n\" must be number, got a string");
+}
+
+/// An environment is evaluated only when selected (or validated), so the
+/// variables another environment's `env()` reads need not be set.
+#[test]
+fn only_the_selected_environment_is_evaluated() {
+    let text = "environment \"a\" {\n  servers = [{ name = \"x\", host = env(\"A_HOST\") }]\n}\nenvironment \"b\" {\n  servers = [{ name = \"y\", host = env(\"B_HOST\") }]\n}\n";
+    let dir = dir_with(&[("main.hcl", text)]);
+    let plain = load_in(dir.path(), &VariableInputs::default(), env(&[])).unwrap();
+    assert!(plain.environments.is_empty());
+    let a_host = env(&[("A_HOST", "10.1.1.1")]);
+    let config = load_in(dir.path(), &selected("a", "x"), a_host.clone()).unwrap();
+    let names: Vec<&str> = config
+        .environments
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(names, ["a"]);
+    let host = config.environments[0].servers[0].connection.host.as_deref();
+    assert_eq!(host, Some("10.1.1.1"));
+    let error = load_in(dir.path(), &selected("b", "y"), a_host).unwrap_err();
+    assert!(
+        error.message.contains("B_HOST is not set"),
+        "{}",
+        error.message
+    );
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::config::{NoPrompt, VariableInputs, load};
+use crate::config::{VariableInputs, load_for_validation};
 use crate::schema::Document;
 
 /// A name no block, attribute or value uses.
@@ -154,7 +154,8 @@ fn load_error(text: &str, files: &[(&str, &str)]) -> Option<String> {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, contents).unwrap();
     }
-    load(dir.path(), &VariableInputs::default(), &NoPrompt)
+    // As `pgfort validate` loads: every environment block is evaluated.
+    load_for_validation(dir.path(), &VariableInputs::default())
         .err()
         .map(|err| err.to_string())
 }

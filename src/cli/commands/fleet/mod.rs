@@ -98,7 +98,12 @@ pub(super) fn members(dir: &Path, vars: &VarArgs, fleet: &FleetArgs) -> Result<V
     let name = fleet.env.as_deref().unwrap_or_default();
     let base = super::common::variable_inputs(vars)?;
     let phase = crate::stats::phase("load");
-    let overview = config::load_for_validation(dir, &base)?;
+    let mut listing = base.clone();
+    listing.environment = Some(ServerSelection {
+        environment: name.to_owned(),
+        server: None,
+    });
+    let overview = config::load_for_validation(dir, &listing)?;
     let environment = config::find_environment(&overview.environments, name)?.clone();
     let names: Vec<&str> = environment
         .servers
@@ -130,7 +135,7 @@ pub(super) fn members(dir: &Path, vars: &VarArgs, fleet: &FleetArgs) -> Result<V
                 let mut inputs = base.clone();
                 inputs.environment = Some(ServerSelection {
                     environment: environment.name.clone(),
-                    server: server.name.clone(),
+                    server: Some(server.name.clone()),
                 });
                 let config = config::load(dir, &inputs, &NoPrompt).map_err(|error| {
                     Error::from(error.with_note(format!(
