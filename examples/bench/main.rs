@@ -6,12 +6,14 @@
 //! cargo run --release --example bench -- workload --users 5000 --tables 1000 [--peer ldap2pg]
 //! cargo run --release --example bench -- roles --count 10000 [--passwords 1000]
 //! cargo run --release --example bench -- scale --users 1000 --tables 1000,10000,50000
+//! cargo run --release --example bench -- fleet --servers 20,100 [--roles 200] [--parallelism 10]
 //! ```
 //!
 //! `-v` also prints pgfort's time per phase (load, inspect, diff, …).
 //! `workload --keep` leaves the server running with the workload applied and
 //! prints how to reach it, for profiling one phase by hand.
 
+mod fleet;
 mod harness;
 mod peer;
 mod peer_ldap2pg;
@@ -25,7 +27,8 @@ use harness::BenchResult;
 
 const USAGE: &str = "usage: bench workload [--users N] [--tables T] [--peer ldap2pg] [--keep] [-v]
        bench roles [--count N] [--passwords P] [-v]
-       bench scale [--users N] [--tables T1,T2,…] [-v]";
+       bench scale [--users N] [--tables T1,T2,…] [-v]
+       bench fleet [--servers N1,N2,…] [--roles R] [--parallelism P]";
 
 /// The command line, parsed by hand: a benchmark needs nothing more.
 pub struct Args(Vec<String>);
@@ -98,6 +101,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("scale") => runtime.block_on(scale::run(
             args.number("--users", 1000)?,
             &args.numbers("--tables", &[1000, 10_000, 50_000])?,
+        )),
+        Some("fleet") => runtime.block_on(fleet::run(
+            &args.numbers("--servers", &[20, 100])?,
+            args.number("--roles", 200)?,
+            args.number("--parallelism", 10)?,
         )),
         _ => Err(USAGE.into()),
     }

@@ -119,16 +119,27 @@ pub(super) fn members(dir: &Path, vars: &VarArgs, fleet: &FleetArgs) -> Result<V
         .iter()
         .filter(|server| chosen.contains(&server.name.as_str()))
         .collect();
-    let mut loaded: BTreeMap<String, Arc<Config>> = BTreeMap::new();
-    let env = |name: &str| std::env::var(name).ok();
-    let mut members = Vec::with_capacity(servers.len());
-    for server in servers {
-        let values = environment.values_for(server);
-        let key = values
+    let key_of = |values: &BTreeMap<String, config::EnvironmentValue>| {
+        values
             .iter()
             .map(|(name, value)| format!("{name}={:?}", value.value))
             .collect::<Vec<_>>()
-            .join("\n");
+            .join("\n")
+    };
+    let mut loaded: BTreeMap<String, Arc<Config>> = BTreeMap::new();
+    // Loaded with the environment's values: when every variable had one,
+    // it is the configuration of each server without values of its own.
+    let overview_key = key_of(&environment.variables);
+    if overview.unknown_variables.is_empty() {
+        for warning in &overview.warnings {
+            crate::cli::output::print_config_warning(warning);
+        }
+        loaded.insert(overview_key, Arc::new(overview));
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    let mut members = Vec::with_capacity(servers.len());
+    for server in servers {
+        let key = key_of(&environment.values_for(server));
         let config = match loaded.get(&key) {
             Some(config) => Arc::clone(config),
             None => {
