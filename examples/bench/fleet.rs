@@ -37,8 +37,14 @@ pub async fn run(sizes: &[usize], roles: usize, parallelism: usize) -> BenchResu
         template.major()
     );
     println!(
-        "\n{:>8} {:>14} {:>20} {:>14} {:>14} {:>10}",
-        "servers", "fleet plan", "alone: max / sum", "fleet apply", "no-op plan", "peak RSS"
+        "\n{:>8} {:>14} {:>14} {:>20} {:>14} {:>14} {:>10}",
+        "servers",
+        "fleet plan",
+        "its CPU",
+        "alone: max / sum",
+        "fleet apply",
+        "no-op plan",
+        "peak RSS"
     );
     for &count in sizes {
         let dir = work.path().join(format!("fleet-{count}"));
@@ -82,8 +88,9 @@ pub async fn run(sizes: &[usize], roles: usize, parallelism: usize) -> BenchResu
             .map(|m| m.rss_mb())
             .fold(0.0, f64::max);
         println!(
-            "{count:>8} {:>14} {:>20} {:>14} {:>14} {:>7.0} MB",
+            "{count:>8} {:>14} {:>14} {:>20} {:>14} {:>14} {:>7.0} MB",
             secs(plan.wall),
+            secs(plan.cpu),
             format!("{} / {}", secs(max), secs(sum)),
             secs(apply.wall),
             secs(noop.wall),

@@ -11,6 +11,8 @@ use crate::harness::BenchResult;
 #[derive(Debug, Clone)]
 pub struct Measured {
     pub wall: Duration,
+    /// User plus system CPU time of the process.
+    pub cpu: Duration,
     pub peak_rss_kib: u64,
     pub exit_code: i32,
     pub stdout: String,
@@ -106,8 +108,12 @@ pub fn measure(mut command: Command, scratch: &Path) -> BenchResult<Measured> {
     } else {
         128 + libc::WTERMSIG(status)
     };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
     Ok(Measured {
         wall,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
         peak_rss_kib: usage.ru_maxrss as u64,
         exit_code,
         stdout: std::fs::read_to_string(out_path)?,
