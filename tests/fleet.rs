@@ -185,10 +185,46 @@ fn a_fleet_is_planned_applied_drifted_and_sharded_in_one_run_each() {
             .all(|(i, s)| i == 2 || s["status"] == "unchanged")
     );
 
+    // Saved: one plan per server, then each applied exactly.
+    let plan = run(&["plan", "--env", "prod", "--out", "plans", "."]);
+    assert_eq!(plan.code, Some(0), "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains("Saved 20 plan(s) to plans."),
+        "{}",
+        plan.stdout
+    );
+    let plans = dir.path().join("plans");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode(&plans) & 0o777, 0o700);
+        assert_eq!(mode(&plans.join("db03.pgfortplan")) & 0o777, 0o600);
+    }
+    assert_eq!(std::fs::read_dir(&plans).unwrap().count(), SERVERS);
+    // db05 changes after its plan was made: only its plan is refused.
+    fleet[4].exec("COMMENT ON ROLE fleet_app IS 'late'");
+    let apply = run(&["apply", "plans"]);
+    assert_eq!(apply.code, Some(1), "{}\n{}", apply.stdout, apply.stderr);
+    let text = squash(&apply.stdout);
+    assert!(
+        text.contains("1 changed, 18 unchanged, 1 failed."),
+        "{text}"
+    );
+    assert!(text.contains("db05 failed:"), "{text}");
+    assert_eq!(comment_on(&fleet[2]).as_deref(), Some("prod"));
+    assert_eq!(comment_on(&fleet[4]).as_deref(), Some("late"));
+    // A plan applied once is spent.
+    let again = run(&["apply", "plans"]);
+    assert_eq!(again.code, Some(1), "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        squash(&again.stdout).contains("db03 failed:"),
+        "{}",
+        again.stdout
+    );
     let apply = run(&["apply", "--env", "prod", "--auto-approve", "."]);
     assert_eq!(apply.code, Some(0), "{}\n{}", apply.stdout, apply.stderr);
     assert!(squash(&apply.stdout).contains("1 changed, 19 unchanged, 0 failed."));
-    assert_eq!(comment_on(&fleet[2]).as_deref(), Some("prod"));
+    assert_eq!(comment_on(&fleet[4]).as_deref(), Some("prod"));
     let plan = run(&["plan", "--env", "prod", "--json", "."]);
     assert_eq!(plan.code, Some(0), "{}", plan.stderr);
     let doc = json_of(&plan.stdout);

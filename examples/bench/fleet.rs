@@ -123,7 +123,11 @@ fn run_pgfort(binary: &Path, args: &[&str], scratch: &Path) -> BenchResult<Measu
 fn hcl(servers: &[Sandbox], roles: usize) -> String {
     let mut text = String::from("role \"bench_readers\" {}\nrole \"bench_writers\" {}\n");
     for i in 0..roles {
-        let group = if i % 2 == 0 { "bench_readers" } else { "bench_writers" };
+        let group = if i % 2 == 0 {
+            "bench_readers"
+        } else {
+            "bench_writers"
+        };
         text.push_str(&format!(
             "role \"bench_user_{i}\" {{\n  login = true\n  member_of = [\"{group}\"]\n}}\n"
         ));

@@ -258,7 +258,9 @@ pub struct PlanArgs {
     pub json: bool,
     /// Also save the plan to FILE (mode 0600, passwords only as SCRAM
     /// verifiers), for `pgfort apply FILE` to run exactly. Also -out FILE.
-    #[arg(long, value_name = "FILE", conflicts_with = "env")]
+    /// With --env, a directory: one saved plan per server
+    /// (`SERVER.pgfortplan`), all applied by `pgfort apply DIR`.
+    #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
 
@@ -266,7 +268,8 @@ pub struct PlanArgs {
 pub struct ApplyArgs {
     /// Directory holding the *.hcl files, or a plan file saved with
     /// `plan -out FILE` (applied exactly, refused if the server changed
-    /// since).
+    /// since), or a directory of plans saved with `plan --env NAME -out
+    /// DIR` (each applied exactly on its server, concurrently).
     #[arg(default_value = ".", value_name = "DIR|PLAN")]
     pub dir: PathBuf,
     #[command(flatten)]

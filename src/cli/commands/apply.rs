@@ -20,6 +20,9 @@ use crate::render::display_safe;
 use crate::render::{self, PlanDoc, TextOptions};
 
 pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+    if super::fleet::is_plan_dir(&args.dir) {
+        return super::fleet::apply_saved(args, ui).await;
+    }
     if args.fleet.env.is_some() {
         return super::fleet::apply(args, ui).await;
     }

@@ -142,7 +142,7 @@ fn refuse_planning_flags(args: &ApplyArgs) -> Result<(), Error> {
 }
 
 /// Inspects what the plan inspected and compares the digests.
-async fn check_fresh(
+pub(super) async fn check_fresh(
     db: &Db,
     settings: &crate::connect::ConnectionSettings,
     saved: &SavedPlan,

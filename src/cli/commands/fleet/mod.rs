@@ -8,6 +8,7 @@
 mod apply;
 mod audit;
 mod plan;
+mod saved;
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
@@ -21,6 +22,7 @@ use serde::Serialize;
 pub use apply::apply;
 pub use audit::audit;
 pub use plan::{drift, plan};
+pub use saved::{apply as apply_saved, is_plan_dir};
 
 use crate::Error;
 use crate::cli::args::{FleetArgs, VarArgs};
@@ -47,8 +49,18 @@ pub(super) struct Member {
     pub settings: Result<ConnectionSettings, String>,
 }
 
-impl Member {
+/// What a section is headed with: the server's name and where it is.
+pub(super) trait Named {
+    fn name(&self) -> &str;
     /// `user@host:port/db`, or the server's name when unresolved.
+    fn target(&self) -> String;
+}
+
+impl Named for Member {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
     fn target(&self) -> String {
         match &self.settings {
             Ok(settings) => settings.redacted_target(),
@@ -216,14 +228,15 @@ impl<T> Reported for (ServerRun, Option<T>) {
 
 /// Runs `work` on every member, at most `--parallelism` at once, telling
 /// on a terminal's stderr as each server finishes.
-pub(super) async fn run_members<'m, F, Fut, R>(
-    members: &'m [Member],
+pub(super) async fn run_members<'m, T, F, Fut, R>(
+    members: &'m [T],
     fleet: &FleetArgs,
     verb: &str,
     work: F,
 ) -> Vec<R>
 where
-    F: Fn(&'m Member) -> Fut,
+    T: Named,
+    F: Fn(&'m T) -> Fut,
     Fut: std::future::Future<Output = R>,
     R: Reported,
 {
@@ -241,13 +254,13 @@ where
         members.iter().collect(),
         fleet.parallelism,
         fleet.fail_fast,
-        |member: &'m Member| async move {
+        |member: &'m T| async move {
             let run = work(member).await;
             let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
             if tell {
                 eprintln!(
                     "  [{finished}/{total}] {}: {}",
-                    display_safe(&member.name),
+                    display_safe(member.name()),
                     run.run().status.as_str()
                 );
             }
@@ -261,10 +274,10 @@ where
 
 /// Prints one section per server and the summary (text), or the fleet
 /// JSON document; returns the summary.
-pub(super) fn report(
+pub(super) fn report<T: Named>(
     environment: &str,
     fleet: &FleetArgs,
-    members: &[Member],
+    members: &[T],
     runs: &[ServerRun],
     json: bool,
     color: bool,
@@ -279,7 +292,7 @@ pub(super) fn report(
                 .iter()
                 .zip(runs)
                 .map(|(member, run)| ServerEntry {
-                    name: &member.name,
+                    name: member.name(),
                     target: member.target(),
                     status: run.status,
                     error: run.error.as_deref(),
@@ -294,7 +307,7 @@ pub(super) fn report(
     }
     let mut out = String::new();
     for (member, run) in members.iter().zip(runs) {
-        let heading = format!("{}/{} ({})", environment, member.name, member.target());
+        let heading = format!("{}/{} ({})", environment, member.name(), member.target());
         out.push_str(&format!("\n=== {} ===\n", display_safe(&heading)));
         out.push_str(&run.text);
         if !run.text.ends_with('\n') {
@@ -306,10 +319,10 @@ pub(super) fn report(
     summary
 }
 
-fn summary_text(
+fn summary_text<T: Named>(
     environment: &str,
     fleet: &FleetArgs,
-    members: &[Member],
+    members: &[T],
     runs: &[ServerRun],
     summary: &FleetSummary,
 ) -> String {
@@ -334,7 +347,7 @@ fn summary_text(
             let first = error.lines().next().unwrap_or_default();
             out.push_str(&format!(
                 "  {} failed: {}\n",
-                display_safe(&member.name),
+                display_safe(member.name()),
                 display_safe(first)
             ));
         }

@@ -9,7 +9,7 @@ use crate::fleet::ServerStatus;
 use crate::pipeline::Fingerprint;
 use crate::plan::{Plan, Targets, address, target};
 use crate::render::drift::{self, DriftReport};
-use crate::render::{self, PlanDoc, TextOptions};
+use crate::render::{self, PlanDoc, TextOptions, display_safe};
 
 pub async fn plan(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let targets = Targets::parse(&args.options.targets)?;
@@ -17,7 +17,8 @@ pub async fn plan(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
     };
-    let fingerprint = match args.json {
+    // Digests only where they are shown (JSON) or checked (saved plans).
+    let fingerprint = match args.json || args.out.is_some() {
         true => Fingerprint::Compute,
         false => Fingerprint::Skip,
     };
@@ -26,16 +27,22 @@ pub async fn plan(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
         show_sql: args.options.show_sql,
         verbose: ui.verbose,
     };
-    let runs = run_members(&members, &args.fleet, "planning", |member| {
-        let targets = &targets;
-        async move {
-            match plan_one(member, options, fingerprint, targets).await {
-                Ok(plan) => planned(&plan, text_options, args.json),
-                Err(error) => ServerRun::failed(&error),
+    let keep = args.out.is_some();
+    let results: Vec<(ServerRun, Option<Plan>)> =
+        run_members(&members, &args.fleet, "planning", |member| {
+            let targets = &targets;
+            async move {
+                match plan_one(member, options, fingerprint, targets).await {
+                    Ok(plan) => (
+                        planned(&plan, text_options, args.json),
+                        keep.then_some(plan),
+                    ),
+                    Err(error) => (ServerRun::failed(&error), None),
+                }
             }
-        }
-    })
-    .await;
+        })
+        .await;
+    let (runs, plans): (Vec<ServerRun>, Vec<Option<Plan>>) = results.into_iter().unzip();
     let environment = args.fleet.env.as_deref().unwrap_or_default();
     let summary = report(
         environment,
@@ -45,6 +52,19 @@ pub async fn plan(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
         args.json,
         ui.color,
     );
+    if let Some(dir) = &args.out {
+        let written = super::saved::save(dir, &members, plans, &args.dir)?;
+        let path = dir.display().to_string();
+        let shown = display_safe(&path);
+        let message = format!(
+            "\nSaved {written} plan(s) to {shown}.\nTo make exactly these changes, run:\n    pgfort apply {shown}"
+        );
+        if args.json {
+            eprintln!("{message}");
+        } else {
+            println!("{message}");
+        }
+    }
     let changed = if args.detailed_exitcode { 2 } else { 0 };
     Ok(outcome(summary.exit_code(changed)))
 }
