@@ -75,6 +75,39 @@ impl Shard {
     }
 }
 
+/// The version of the fleet JSON document's shape.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The document `--env` prints with `--json` (plan) or `--format json`
+/// (drift, audit): one entry per server, in the environment's order.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct FleetDoc<'a> {
+    pub format_version: u32,
+    /// The environment's name (or, for saved plans applied, their
+    /// directory).
+    pub environment: &'a str,
+    /// `I/N` when `--shard` took part of the environment.
+    pub shard: Option<String>,
+    pub servers: Vec<ServerEntry<'a>>,
+    pub summary: FleetSummary,
+}
+
+/// One server's outcome.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ServerEntry<'a> {
+    /// The server's name in the environment.
+    pub name: &'a str,
+    /// `user@host:port/dbname` (never a password).
+    pub target: String,
+    pub status: ServerStatus,
+    /// Why the server failed, when it did.
+    pub error: Option<&'a str>,
+    /// What the command prints for one server: the plan (plan.schema.json),
+    /// drift (drift.schema.json) or audit (audit.schema.json) document;
+    /// absent when the server failed or was skipped.
+    pub result: Option<&'a serde_json::Value>,
+}
+
 /// How one server's run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -104,8 +104,15 @@ fn comment_on(cluster: &TestCluster) -> Option<String> {
     )
 }
 
+/// The fleet document printed, checked against its published schema.
 fn json_of(stdout: &str) -> Value {
-    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+    let document: Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"));
+    let schema: Value =
+        serde_json::from_str(include_str!("../schema/fleet.schema.json")).expect("the schema");
+    common::schema_check::conforms(&schema, &schema, &document, "$")
+        .unwrap_or_else(|e| panic!("{e}:\n{stdout}"));
+    document
 }
 
 #[test]

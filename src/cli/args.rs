@@ -350,7 +350,7 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// Which schema to print: config, plan, drift or audit.
+    /// Which schema to print: config, plan, drift, audit or fleet.
     #[arg(
         value_name = "SCHEMA",
         value_parser = ["config", "plan", "drift", "audit"],

@@ -34,14 +34,18 @@ pub enum Document {
     Drift,
     /// `pgfort audit --format json`.
     Audit,
+    /// `--env`: `plan --json`, `drift --format json`, `audit --format
+    /// json` on every server of an environment.
+    Fleet,
 }
 
 impl Document {
-    pub const ALL: [Document; 4] = [
+    pub const ALL: [Document; 5] = [
         Document::Config,
         Document::Plan,
         Document::Drift,
         Document::Audit,
+        Document::Fleet,
     ];
 
     /// The name used on the command line and in file names.
@@ -51,6 +55,7 @@ impl Document {
             Document::Plan => "plan",
             Document::Drift => "drift",
             Document::Audit => "audit",
+            Document::Fleet => "fleet",
         }
     }
 
@@ -65,6 +70,7 @@ impl Document {
             Document::Plan => "pgfort plan",
             Document::Drift => "pgfort drift",
             Document::Audit => "pgfort audit report",
+            Document::Fleet => "pgfort fleet report",
         }
     }
 
@@ -92,6 +98,13 @@ impl Document {
                  shape bumps format_version.",
                 crate::audit::report::FORMAT_VERSION
             ),
+            Document::Fleet => format!(
+                "The document `plan --json`, `drift --format json` and `audit --format json` \
+                 print with --env (format_version {}): one entry per server of the \
+                 environment, each with its status and the document the command prints for \
+                 one server under `result`.",
+                crate::fleet::FORMAT_VERSION
+            ),
         }
     }
 
@@ -102,6 +115,7 @@ impl Document {
             Document::Plan => document_schema::<PlanDoc<'static>>(),
             Document::Drift => document_schema::<DriftReport>(),
             Document::Audit => document_schema::<Report>(),
+            Document::Fleet => document_schema::<crate::fleet::FleetDoc<'static>>(),
         };
         let root = schema.ensure_object();
         root.insert(
@@ -136,7 +150,7 @@ impl FromStr for Document {
         Document::ALL
             .into_iter()
             .find(|document| document.name() == text)
-            .ok_or_else(|| format!("unknown schema {text:?} (config, plan, drift or audit)"))
+            .ok_or_else(|| format!("unknown schema {text:?} (config, plan, drift, audit or fleet)"))
     }
 }
 

@@ -53,7 +53,7 @@ fn write_puts_each_schema_in_its_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nested");
     let written = super::write(&out, &Document::ALL).unwrap();
-    assert_eq!(written.len(), 4);
+    assert_eq!(written.len(), 5);
     for document in Document::ALL {
         let text = std::fs::read_to_string(out.join(document.file_name())).unwrap();
         assert_eq!(text, document.render());

@@ -17,8 +17,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use serde::Serialize;
-
 pub use apply::apply;
 pub use audit::audit;
 pub use plan::{drift, plan};
@@ -30,16 +28,13 @@ use crate::cli::output::{error_report, print_text};
 use crate::cli::prompt::stdin_is_terminal;
 use crate::config::{self, Config, FleetServer, NoPrompt, ServerSelection};
 use crate::connect::ConnectionSettings;
-use crate::fleet::{FleetSummary, ServerStatus};
+use crate::fleet::{FleetDoc, FleetSummary, ServerEntry, ServerStatus};
 use crate::render::display_safe;
 
 /// How long a fleet server may take to accept a connection when the
 /// configuration does not say (`connect_timeout`): an unreachable server
 /// is reported, never waited for.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The version of the fleet JSON document's shape.
-pub const FORMAT_VERSION: u32 = 1;
 
 /// One server to run on: its configuration (loaded with its variables)
 /// and where to connect (or why that could not be resolved).
@@ -285,7 +280,7 @@ pub(super) fn report<T: Named>(
     let summary = FleetSummary::of(runs.iter().map(|run| run.status));
     if json {
         let doc = FleetDoc {
-            format_version: FORMAT_VERSION,
+            format_version: crate::fleet::FORMAT_VERSION,
             environment,
             shard: fleet.shard.map(|shard| shard.to_string()),
             servers: members
@@ -353,28 +348,6 @@ fn summary_text<T: Named>(
         }
     }
     out
-}
-
-/// The fleet JSON document: one entry per server, in the environment's
-/// order, each with its own plan, drift or audit document.
-#[derive(Serialize)]
-struct FleetDoc<'a> {
-    format_version: u32,
-    environment: &'a str,
-    shard: Option<String>,
-    servers: Vec<ServerEntry<'a>>,
-    summary: FleetSummary,
-}
-
-#[derive(Serialize)]
-struct ServerEntry<'a> {
-    name: &'a str,
-    target: String,
-    status: ServerStatus,
-    error: Option<&'a str>,
-    /// What the command prints for one server (`plan --json`, `drift
-    /// --format json`, `audit --format json`); absent when it failed.
-    result: Option<&'a serde_json::Value>,
 }
 
 /// Refuses an apply without confirmation when nobody can confirm.
