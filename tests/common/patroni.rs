@@ -42,19 +42,26 @@
 //!   postgresql.auto.conf: ALTER SYSTEM cannot change them.
 #![allow(dead_code)]
 
-use std::ffi::CString;
-use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use pgfort::sandbox::pick_free_port;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tempfile::TempDir;
 use tokio_postgres::Config;
+
+use super::http::http;
+use config::node_config;
+use process::{
+    chown_all, command, free_ports, is_alive, on_path, postmaster_pid, random_hex, reap,
+    server_user, signal, spawn, system_pg_bin,
+};
+
+pub use config::base_hba;
+
+mod config;
+mod process;
 
 const SCOPE: &str = "pgfort-test";
 const SUPERUSER: &str = "postgres";
@@ -95,13 +102,6 @@ pub struct PatroniCluster {
     pub startup: Duration,
     // Declared last so it is removed after every process is stopped.
     dir: TempDir,
-}
-
-/// The account the processes run as: `None` means the current user.
-struct OsUser {
-    name: String,
-    uid: u32,
-    gid: u32,
 }
 
 impl PatroniCluster {
@@ -435,317 +435,3 @@ impl Drop for PatroniCluster {
 }
 
 const NOT_INSTALLED: &str = "patroni/etcd not installed (apt-get install patroni etcd-server)";
-
-/// One node's Patroni configuration.
-fn node_config(
-    node: &PatroniNode,
-    dir: &Path,
-    pg_bin: &Path,
-    etcd_client: u16,
-    password: &str,
-    replication_password: &str,
-) -> Value {
-    let rest = format!("{HOST}:{}", node.rest_port);
-    let pg = format!("{HOST}:{}", node.pg_port);
-    let (local_name, local_value) = LOCAL_PARAMETER;
-    json!({
-        "scope": SCOPE,
-        "name": node.name,
-        "restapi": { "listen": rest, "connect_address": rest },
-        "etcd3": { "hosts": format!("{HOST}:{etcd_client}") },
-        "bootstrap": {
-            "dcs": {
-                "ttl": 10,
-                "loop_wait": 2,
-                "retry_timeout": 5,
-                "postgresql": {
-                    "use_pg_rewind": true,
-                    "parameters": {
-                        "wal_level": "replica",
-                        "hot_standby": "on",
-                        "max_wal_senders": 5,
-                        "max_replication_slots": 5,
-                        "fsync": "off",
-                    },
-                    // Here rather than in the node's own `postgresql`
-                    // section, where PATCH /config could not change it.
-                    "pg_hba": base_hba(),
-                },
-            },
-            "initdb": [
-                { "encoding": "UTF8" },
-                { "locale": "C" },
-                { "auth-host": "scram-sha-256" },
-                { "auth-local": "scram-sha-256" },
-            ],
-        },
-        "postgresql": {
-            "listen": pg,
-            "connect_address": pg,
-            "data_dir": node.data_dir,
-            "bin_dir": pg_bin,
-            "pgpass": dir.join(format!("{}.pgpass", node.name)),
-            "use_pg_rewind": true,
-            "authentication": {
-                "superuser": { "username": SUPERUSER, "password": password },
-                "replication": { "username": REPLICATION_USER, "password": replication_password },
-            },
-            "parameters": {
-                "unix_socket_directories": dir,
-                local_name: local_value,
-            },
-        },
-    })
-}
-
-/// The pg_hba lines the cluster starts with: replication and the
-/// superuser from 127.0.0.1, with passwords.
-pub fn base_hba() -> Vec<String> {
-    vec![
-        format!("host replication {REPLICATION_USER} {HOST}/32 scram-sha-256"),
-        format!("host all {SUPERUSER} {HOST}/32 scram-sha-256"),
-    ]
-}
-
-/// A minimal HTTP/1.1 client: one request per connection, bounded by
-/// timeouts (POST /restart answers only once PostgreSQL is back).
-pub fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-) -> Result<(u16, String), String> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
-        .map_err(|e| format!("{method} {path} on port {port}: {e}"))?;
-    let io = |e: std::io::Error| format!("{method} {path} on port {port}: {e}");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .map_err(io)?;
-    stream
-        .set_write_timeout(Some(Duration::from_secs(5)))
-        .map_err(io)?;
-    let body = body.unwrap_or("");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).map_err(io)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).map_err(io)?;
-    let response = String::from_utf8_lossy(&response);
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("{method} {path}: no end of headers in {response:?}"))?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| format!("{method} {path}: bad status line in {head:?}"))?;
-    let chunked = head
-        .lines()
-        .any(|line| line.to_ascii_lowercase().replace(' ', "") == "transfer-encoding:chunked");
-    Ok((
-        status,
-        if chunked {
-            dechunk(body)
-        } else {
-            body.to_string()
-        },
-    ))
-}
-
-/// The body of a `Transfer-Encoding: chunked` response.
-fn dechunk(mut rest: &str) -> String {
-    let mut body = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16);
-        match size {
-            Ok(size) if size > 0 && after.len() >= size => {
-                body.push_str(&after[..size]);
-                rest = after[size..].trim_start_matches("\r\n");
-            }
-            _ => break,
-        }
-    }
-    body
-}
-
-/// `program` set up to run as `user` in `dir`, without the caller's libpq
-/// variables, receiving `death_signal` when the thread that started it ends.
-fn command(program: &Path, dir: &Path, user: Option<&OsUser>, death_signal: i32) -> Command {
-    let mut cmd = Command::new(program);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("PG") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.current_dir(dir)
-        .stdin(Stdio::null())
-        .env("LC_ALL", "C.UTF-8")
-        .env("HOME", dir);
-    if let Some(user) = user {
-        cmd.uid(user.uid)
-            .gid(user.gid)
-            .env("USER", &user.name)
-            .env("LOGNAME", &user.name);
-    }
-    // SAFETY: prctl is async-signal-safe; it runs after the user switch,
-    // which would otherwise clear the setting.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, death_signal as libc::c_ulong) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    cmd
-}
-
-/// Starts `cmd` with stdout and stderr appended to `log`.
-fn spawn(mut cmd: Command, log: &Path) -> Child {
-    let file = File::options()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
-    let stderr = file.try_clone().unwrap_or_else(|e| panic!("{e}"));
-    cmd.stdout(file)
-        .stderr(stderr)
-        .spawn()
-        .unwrap_or_else(|e| panic!("could not start {:?}: {e}", cmd.get_program()))
-}
-
-/// Waits for `child` to exit until `deadline`; whether it did.
-fn reap(child: &mut Child, deadline: Instant) -> bool {
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) | Err(_) => return true,
-            Ok(None) if Instant::now() >= deadline => return false,
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
-}
-
-fn signal(pid: u32, signal: i32) {
-    if let Ok(pid) = i32::try_from(pid) {
-        // SAFETY: kill has no memory-safety preconditions; pid is positive.
-        unsafe { libc::kill(pid, signal) };
-    }
-}
-
-/// Whether `pid` runs and is not a zombie (an exited, unreaped child).
-fn is_alive(pid: u32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
-fn postmaster_pid(data_dir: &Path) -> Option<u32> {
-    let text = fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
-    text.lines()
-        .next()?
-        .trim()
-        .parse()
-        .ok()
-        .filter(|&pid| pid > 0)
-}
-
-fn on_path(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(program))
-        .find(|path| path.is_file())
-}
-
-/// The newest /usr/lib/postgresql/MAJOR/bin with what Patroni runs.
-fn system_pg_bin() -> Option<PathBuf> {
-    let programs = ["initdb", "pg_ctl", "postgres", "pg_basebackup", "pg_rewind"];
-    fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let major: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let bin = entry.path().join("bin");
-            programs
-                .iter()
-                .all(|p| bin.join(p).is_file())
-                .then_some((major, bin))
-        })
-        .max()
-        .map(|(_, bin)| bin)
-}
-
-/// As root, who runs the cluster: `postgres`, else `nobody` (as the
-/// sandbox chooses); `None` for a non-root caller, who runs it itself.
-fn server_user() -> Option<OsUser> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return None;
-    }
-    let user = ["postgres", "nobody"].into_iter().find_map(user_by_name);
-    Some(user.expect("as root, the cluster needs a `postgres` or `nobody` user"))
-}
-
-fn user_by_name(name: &str) -> Option<OsUser> {
-    let cname = CString::new(name).ok()?;
-    let mut buf: Vec<libc::c_char> = vec![0; 1 << 16];
-    // SAFETY: passwd is plain old data; all-zero is a valid value.
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer is valid for the call and buf's length is passed.
-    let rc = unsafe {
-        libc::getpwnam_r(
-            cname.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    (rc == 0 && !result.is_null()).then(|| OsUser {
-        name: name.to_string(),
-        uid: pwd.pw_uid,
-        gid: pwd.pw_gid,
-    })
-}
-
-/// Gives `dir` and the files directly in it to `user`.
-fn chown_all(dir: &Path, user: &OsUser) {
-    let mut paths = vec![dir.to_path_buf()];
-    if let Ok(entries) = fs::read_dir(dir) {
-        paths.extend(entries.filter_map(|e| Some(e.ok()?.path())));
-    }
-    for path in paths {
-        std::os::unix::fs::chown(&path, Some(user.uid), Some(user.gid))
-            .unwrap_or_else(|e| panic!("could not chown {}: {e}", path.display()));
-    }
-}
-
-/// `count` distinct free ports on 127.0.0.1.
-fn free_ports(count: usize) -> Vec<u16> {
-    let mut ports = Vec::new();
-    for _ in 0..count * 10 {
-        let port = pick_free_port().unwrap_or_else(|e| panic!("{e}"));
-        if !ports.contains(&port) {
-            ports.push(port);
-        }
-        if ports.len() == count {
-            return ports;
-        }
-    }
-    panic!("could not find {count} distinct free ports");
-}
-
-/// `bytes` random bytes from the kernel, in hex.
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut buf))
-        .unwrap_or_else(|e| panic!("/dev/urandom: {e}"));
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
