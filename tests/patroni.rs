@@ -20,7 +20,6 @@ fn patroni_cluster_applies_its_dynamic_configuration() {
     let Some(cluster) = PatroniCluster::start() else {
         return;
     };
-    eprintln!("patroni: etcd and two nodes up in {:?}", cluster.startup);
     let leader = cluster.leader().expect("GET /cluster names a leader");
     let replica = 1 - leader;
 
@@ -29,6 +28,7 @@ fn patroni_cluster_applies_its_dynamic_configuration() {
     alter_system(&cluster, leader, replica);
     restart(&cluster, leader, replica);
     pg_hba(&cluster, leader);
+    local_pg_hba_wins(&cluster, leader, replica);
     remove_parameter(&cluster, replica);
     assert_eq!(cluster.leader(), Some(leader), "the leader never changed");
 
@@ -268,6 +268,58 @@ fn pg_hba(cluster: &PatroniCluster, leader: usize) {
             .collect();
         assert_eq!(rules, lines, "{}:\n{file}", path.display());
     }
+}
+
+/// A `postgresql.pg_hba` in a node's own configuration file beats the one
+/// in the dynamic configuration on that node, until it is removed again.
+fn local_pg_hba_wins(cluster: &PatroniCluster, leader: usize, replica: usize) {
+    let with_user = |user: &str, address: &str| {
+        let mut lines = base_hba();
+        lines.push(format!("host all {user} {address}/32 scram-sha-256"));
+        lines
+    };
+    let has_rule = |c: &PatroniCluster, i: usize, user: &str| {
+        let sql = format!(
+            "SELECT count(*)::text FROM pg_hba_file_rules WHERE '{user}' = ANY (user_name)"
+        );
+        c.try_psql(i, &sql)
+            .is_ok_and(|rows| rows == vec![vec![Some("1".to_string())]])
+    };
+    let local = with_user("pgfort_local", "127.0.0.3");
+    cluster.edit_local_config(replica, |config| {
+        config["postgresql"]["pg_hba"] = json!(local);
+    });
+    cluster.wait("the node's own pg_hba", APPLY_TIMEOUT, |c| {
+        has_rule(c, replica, "pgfort_local")
+    });
+
+    // work_mem shows when the replica has taken in this configuration.
+    let dynamic = with_user("pgfort_dynamic", "127.0.0.4");
+    patch(
+        cluster,
+        leader,
+        json!({"postgresql": {"pg_hba": dynamic, "parameters": {"work_mem": "6MB"}}}),
+    );
+    cluster.wait(
+        "the dynamic configuration on both nodes",
+        APPLY_TIMEOUT,
+        |c| {
+            has_rule(c, leader, "pgfort_dynamic")
+                && on_both(c, |i| show(c, i, "work_mem").as_deref() == Some("6MB"))
+        },
+    );
+    assert!(has_rule(cluster, replica, "pgfort_local"));
+    assert!(!has_rule(cluster, replica, "pgfort_dynamic"));
+
+    cluster.edit_local_config(replica, |config| {
+        config["postgresql"]
+            .as_object_mut()
+            .expect("a postgresql section")
+            .remove("pg_hba");
+    });
+    cluster.wait("the dynamic pg_hba on the replica", APPLY_TIMEOUT, |c| {
+        has_rule(c, replica, "pgfort_dynamic") && !has_rule(c, replica, "pgfort_local")
+    });
 }
 
 /// `null` in PATCH /config removes a parameter: the server default returns.

@@ -3,43 +3,64 @@
 //! streaming replica. As root, etcd, Patroni and so PostgreSQL run as the
 //! same unprivileged user the [`pgfort::sandbox`] servers run as.
 //!
-//! What tests/patroni.rs established with Patroni 3.0.2, etcd 3.4 and
-//! PostgreSQL 15 (Debian packages `patroni`, `etcd-server`, `python3-etcd`):
+//! What tests/patroni.rs established with Patroni 3.0.2, etcd 3.4.23 and
+//! PostgreSQL 15 (Debian 12 packages `patroni`, `etcd-server`,
+//! `python3-etcd`), on a shared 2-core machine:
 //!
-//! - DCS: the `etcd3:` section with `hosts: 127.0.0.1:PORT` works against
-//!   a stock etcd 3.4 (its v3 JSON gateway is on by default), so etcd runs
-//!   without `--enable-v2`. Both of Patroni's etcd modules import the
-//!   `python3-etcd` package, which `apt-get install patroni` does not pull
-//!   in by itself.
-//! - Startup: etcd answers in well under a second; the leader bootstraps
-//!   (initdb) and the replica is cloned with pg_basebackup and streaming
-//!   about 3-5 s after Patroni starts. Stopping (SIGTERM: Patroni stops its
-//!   PostgreSQL, fast mode) takes about 3 s.
-//! - GET /cluster lists members with `role` `leader` or `replica` and
-//!   `state` `running` (Patroni 3.0 has no `streaming` state there); GET
-//!   /patroni on the leader says `role: master` and lists its standbys
-//!   under `replication` with `state: streaming`.
-//! - PATCH /config (JSON merge: `null` removes a key) on any node stores
-//!   the dynamic configuration in the DCS; within one or two `loop_wait`
-//!   periods every node rewrites postgresql.conf and reloads.
-//! - The node's own YAML wins over the dynamic configuration: a parameter
-//!   in its `postgresql.parameters`, or a `postgresql.pg_hba` there, is not
-//!   changed by PATCH /config. So this harness keeps pg_hba in
-//!   `bootstrap.dcs` (the initial dynamic configuration) and only
-//!   node-specific parameters (socket directory, a marker) in the YAML.
-//! - A restart-only parameter (e.g. `max_connections`) changed through
-//!   PATCH /config sets `pending_restart: true` in GET /patroni of each
-//!   node and on each member in GET /cluster; POST /restart (replica first,
-//!   then the leader) answers 200 once PostgreSQL is back, and the flag is
-//!   gone afterwards. The leader keeps its lock through the restart.
-//! - PATCH /config with `postgresql.pg_hba` (a list of lines) rewrites
-//!   pg_hba.conf on every node and reloads (pg_hba_file_rules shows it).
-//! - ALTER SYSTEM is not Patroni's: postgresql.auto.conf is read after
-//!   Patroni's postgresql.conf, so an ALTER SYSTEM value wins over the
-//!   dynamic configuration on that node alone (it is not replicated) until
-//!   it is reset. Parameters Patroni passes on the postmaster's command
-//!   line (max_connections, wal_level, max_wal_senders, ...) beat
-//!   postgresql.auto.conf: ALTER SYSTEM cannot change them.
+//! - DCS: the `etcd3:` section with `hosts: 127.0.0.1:PORT` works against a
+//!   stock etcd 3.4 (its v3 JSON gateway is on by default), so etcd runs
+//!   without `--enable-v2`. Both of Patroni's etcd modules (`etcd:` and
+//!   `etcd3:`) import the `python3-etcd` package, which installing
+//!   `patroni` does not necessarily bring: without it Patroni cannot start.
+//! - Startup: etcd answers after 0.25-0.75 s; a leader and a streaming
+//!   replica (initdb on one node, pg_basebackup on the other) after 3.3-8 s
+//!   in all, the spread coming from Patroni's 2 s loop. Either node may win
+//!   the leader race. Stopping (SIGTERM to Patroni, which stops its
+//!   PostgreSQL in fast mode) takes about 2.5 s. The test as a whole takes
+//!   about 20-26 s.
+//! - Roles: GET /cluster lists `members` with `role` `leader` or `replica`
+//!   and `state` `running` (Patroni 3.0 reports no `streaming` state
+//!   there); GET /patroni says `role: master` on the leader, with its
+//!   standbys under `replication` (`application_name` = node name, `state:
+//!   streaming`). GET /leader answers 200 on the leader and 503 on the
+//!   replica; GET /replica 200 on the replica.
+//! - PATCH /config on any node (a JSON merge patch: `null` removes a key,
+//!   and the server default returns) answers 200 with the whole new
+//!   dynamic configuration, as GET /config then returns it. Every node
+//!   rewrites postgresql.conf and reloads: a reloadable parameter showed
+//!   on both nodes 0.15-0.5 s after the PATCH.
+//! - A node's own YAML wins over the dynamic configuration on that node:
+//!   a parameter in its `postgresql.parameters`, or a `postgresql.pg_hba`
+//!   there, is not changed by PATCH /config; removing the YAML's pg_hba
+//!   (and POST /reload, which answers 202) brings the dynamic one back. So
+//!   this harness keeps pg_hba in `bootstrap.dcs` (the initial dynamic
+//!   configuration) and only node-specific parameters (socket directory,
+//!   [`LOCAL_PARAMETER`]) in the YAML.
+//! - Restart-only parameters: `max_connections` changed through PATCH
+//!   /config gave `"pending_restart": true` in GET /patroni of both nodes
+//!   and on both members in GET /cluster within 0.3-0.5 s, and
+//!   `pg_settings.pending_restart` on both servers. POST /restart (replica
+//!   first, then the leader; a standby needs at least the primary's
+//!   max_connections) answers 200 once PostgreSQL is back, 1.6-3.4 s; the
+//!   key is then absent (not `false`) from both, and the leader keeps its
+//!   lock (no failover).
+//! - pg_hba: PATCH /config with `postgresql.pg_hba` (a list of lines)
+//!   replaces pg_hba.conf on every node with exactly those lines (after
+//!   Patroni's comment header) and reloads, within 0.2-0.3 s.
+//! - ALTER SYSTEM is not what Patroni maintains, and it is not overruled
+//!   either: postgresql.auto.conf is read after Patroni's postgresql.conf,
+//!   so an ALTER SYSTEM value wins on that node alone (auto.conf is not
+//!   replicated) even after a later PATCH /config of the same parameter,
+//!   which Patroni writes into postgresql.conf (`pg_file_settings.applied`
+//!   false there); ALTER SYSTEM RESET brings Patroni's value back.
+//!   Parameters Patroni passes on the postmaster's command line beat
+//!   postgresql.auto.conf: an ALTER SYSTEM max_connections was ignored
+//!   across the restart. (postmaster.opts
+//!   shows the others passed that way: listen_addresses, port,
+//!   cluster_name, wal_level, hot_standby, max_wal_senders,
+//!   max_replication_slots, max_worker_processes,
+//!   max_prepared_transactions, max_locks_per_transaction,
+//!   track_commit_timestamp, wal_log_hints.)
 #![allow(dead_code)]
 
 use std::fs;
@@ -82,6 +103,8 @@ pub struct PatroniNode {
     pub rest_port: u16,
     pub pg_port: u16,
     pub data_dir: PathBuf,
+    /// Its own configuration file (YAML, written as JSON).
+    pub config: PathBuf,
     log: PathBuf,
     child: Option<Child>,
 }
@@ -148,13 +171,13 @@ impl PatroniCluster {
             dir,
         };
         let base = cluster.dir.path().to_path_buf();
-        let mut configs = Vec::new();
         for (i, name) in ["node1", "node2"].into_iter().enumerate() {
             let node = PatroniNode {
                 name: name.to_string(),
                 rest_port: ports[2 + 2 * i],
                 pg_port: ports[3 + 2 * i],
                 data_dir: base.join(name),
+                config: base.join(format!("{name}.yml")),
                 log: base.join(format!("{name}.log")),
                 child: None,
             };
@@ -166,11 +189,7 @@ impl PatroniCluster {
                 &cluster.password,
                 &replication_password,
             );
-            let path = base.join(format!("{name}.yml"));
-            // YAML is a superset of JSON: no quoting rules to get wrong.
-            fs::write(&path, serde_json::to_string_pretty(&config).unwrap())
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            configs.push(path);
+            write_config(&node.config, &config);
             cluster.nodes.push(node);
         }
         if let Some(user) = &user {
@@ -192,14 +211,14 @@ impl PatroniCluster {
             ])
             .args(["--initial-cluster-state", "new"]);
         cluster.etcd = Some(spawn(cmd, &cluster.etcd_log));
-        cluster.wait("etcd to answer", ETCD_TIMEOUT, |_| {
+        let etcd_took = cluster.wait("etcd to answer", ETCD_TIMEOUT, |_| {
             http(etcd_client, "GET", "/health", None)
                 .is_ok_and(|(status, body)| status == 200 && body.contains("true"))
         });
-        for (node, config) in cluster.nodes.iter_mut().zip(&configs) {
+        for node in &mut cluster.nodes {
             // SIGTERM if the test dies: Patroni then stops its PostgreSQL.
             let mut cmd = command(&patroni, &base, user.as_ref(), libc::SIGTERM);
-            cmd.arg(config);
+            cmd.arg(&node.config);
             node.child = Some(spawn(cmd, &node.log));
         }
         cluster.wait(
@@ -208,6 +227,10 @@ impl PatroniCluster {
             PatroniCluster::is_up,
         );
         cluster.startup = started.elapsed();
+        eprintln!(
+            "patroni cluster: etcd answered after {etcd_took:?}, a leader and a streaming replica after {:?}",
+            cluster.startup
+        );
         Some(cluster)
     }
 
@@ -266,6 +289,23 @@ impl PatroniCluster {
             Ok((200, value)) if value.is_object() => Some(value),
             _ => None,
         }
+    }
+
+    /// Rewrites node `index`'s own configuration file with `edit`, then
+    /// has Patroni reread it (POST /reload).
+    pub fn edit_local_config(&self, index: usize, edit: impl FnOnce(&mut Value)) {
+        let path = &self.nodes[index].config;
+        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut config: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        edit(&mut config);
+        write_config(path, &config);
+        let answer = self.request(index, "POST", "/reload", None);
+        assert!(
+            matches!(answer, Ok((202, _))),
+            "POST /reload: {answer:?}\n{}",
+            self.logs()
+        );
     }
 
     /// Superuser connection settings for node `index`'s PostgreSQL.
@@ -435,3 +475,10 @@ impl Drop for PatroniCluster {
 }
 
 const NOT_INSTALLED: &str = "patroni/etcd not installed (apt-get install patroni etcd-server)";
+
+/// Writes a node's configuration; YAML is a superset of JSON, so there are
+/// no quoting rules to get wrong. Rewriting keeps the file's owner.
+fn write_config(path: &Path, config: &Value) {
+    let text = serde_json::to_string_pretty(config).expect("a JSON value serialises");
+    fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
