@@ -7,7 +7,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::patroni::{LOCAL_PARAMETER, PatroniCluster, base_hba};
+use common::patroni::config::base_hba;
+use common::patroni::{LOCAL_PARAMETER, PatroniCluster};
 use serde_json::{Value, json};
 
 /// How long a change through the REST API may take to reach both nodes

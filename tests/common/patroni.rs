@@ -11,10 +11,11 @@
 //!   stock etcd 3.4 (its v3 JSON gateway is on by default), so etcd runs
 //!   without `--enable-v2`. Both of Patroni's etcd modules (`etcd:` and
 //!   `etcd3:`) import the `python3-etcd` package, which installing
-//!   `patroni` does not necessarily bring: without it Patroni cannot start.
+//!   `patroni` does not necessarily bring (it was missing here after
+//!   `apt-get install patroni etcd-server`).
 //! - Startup: etcd answers after 0.25-0.75 s; a leader and a streaming
 //!   replica (initdb on one node, pg_basebackup on the other) after 3.3-8 s
-//!   in all, the spread coming from Patroni's 2 s loop. Either node may win
+//!   in all (Patroni's loop runs every 2 s here). Either node may win
 //!   the leader race. Stopping (SIGTERM to Patroni, which stops its
 //!   PostgreSQL in fast mode) takes about 2.5 s. The test as a whole takes
 //!   about 20-26 s.
@@ -79,9 +80,7 @@ use process::{
     server_user, signal, spawn, system_pg_bin,
 };
 
-pub use config::base_hba;
-
-mod config;
+pub mod config;
 mod process;
 
 const SCOPE: &str = "pgfort-test";
