@@ -372,3 +372,42 @@ fn members(cluster: &PatroniCluster, i: usize) -> Option<Vec<Value>> {
         .as_array()
         .cloned()
 }
+
+/// The harness's HTTP client against canned answers: a plain body and a
+/// chunked one with a multi-byte character split across chunks.
+#[test]
+fn http_client_reads_plain_and_chunked_bodies() {
+    use std::io::{Read, Write};
+    let answers: [&[u8]; 2] = [
+        b"HTTP/1.0 200 OK\r\nContent-Length: 8\r\n\r\n{\"a\":1}\n",
+        b"HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n\
+          2\r\n\"\xc3\r\n4;x=y\r\n\xa9\r\n\"\r\n0\r\n\r\n",
+    ];
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    let server = std::thread::spawn(move || {
+        let mut requests = Vec::new();
+        for answer in answers {
+            let (mut stream, _) = listener.accept().expect("a connection");
+            let mut request = vec![0; 4096];
+            let n = stream.read(&mut request).expect("a request");
+            requests.push(String::from_utf8_lossy(&request[..n]).into_owned());
+            stream.write_all(answer).expect("the answer");
+        }
+        requests
+    });
+    let plain = common::http::http(port, "GET", "/health", None);
+    assert_eq!(plain, Ok((200, "{\"a\":1}\n".to_string())));
+    let chunked = common::http::http(port, "PATCH", "/config", Some("{}"));
+    assert_eq!(chunked, Ok((503, "\"é\r\n\"".to_string())));
+    let requests = server.join().expect("the server thread");
+    assert!(
+        requests[0].starts_with("GET /health HTTP/1.1\r\n"),
+        "{requests:?}"
+    );
+    assert!(
+        requests[1].starts_with("PATCH /config HTTP/1.1\r\n")
+            && requests[1].ends_with("\r\n\r\n{}"),
+        "{requests:?}"
+    );
+}

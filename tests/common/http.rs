@@ -8,8 +8,9 @@ use std::time::Duration;
 
 const HOST: &str = "127.0.0.1";
 
-/// A minimal HTTP/1.1 client: one request per connection, bounded by
-/// timeouts (POST /restart answers only once PostgreSQL is back).
+/// `method path` on 127.0.0.1:`port` with an optional JSON body: the status
+/// and the body. Reads wait up to 60 s (Patroni's POST /restart answers
+/// only once PostgreSQL is back).
 pub fn http(
     port: u16,
     method: &str,
@@ -35,10 +36,12 @@ pub fn http(
     stream.write_all(request.as_bytes()).map_err(io)?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).map_err(io)?;
-    let response = String::from_utf8_lossy(&response);
-    let (head, body) = response
-        .split_once("\r\n\r\n")
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
         .ok_or_else(|| format!("{method} {path}: no end of headers in {response:?}"))?;
+    let head = String::from_utf8_lossy(&response[..split]);
+    let body = &response[split + 4..];
     let status = head
         .split_whitespace()
         .nth(1)
@@ -47,25 +50,26 @@ pub fn http(
     let chunked = head
         .lines()
         .any(|line| line.to_ascii_lowercase().replace(' ', "") == "transfer-encoding:chunked");
-    Ok((
-        status,
-        if chunked {
-            dechunk(body)
-        } else {
-            body.to_string()
-        },
-    ))
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
-/// The body of a `Transfer-Encoding: chunked` response.
-fn dechunk(mut rest: &str) -> String {
-    let mut body = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let size = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16);
+/// The body of a `Transfer-Encoding: chunked` response: each chunk is its
+/// size in hex, CRLF, the data, CRLF; a size of 0 ends it.
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+        let line = String::from_utf8_lossy(&rest[..eol]);
+        let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16);
+        let data = &rest[eol + 2..];
         match size {
-            Ok(size) if size > 0 && after.len() >= size => {
-                body.push_str(&after[..size]);
-                rest = after[size..].trim_start_matches("\r\n");
+            Ok(size) if size > 0 && data.len() >= size => {
+                body.extend_from_slice(&data[..size]);
+                rest = data[size..].strip_prefix(b"\r\n").unwrap_or(&data[size..]);
             }
             _ => break,
         }

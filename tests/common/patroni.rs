@@ -13,8 +13,8 @@
 //!   `etcd3:`) import the `python3-etcd` package, which installing
 //!   `patroni` does not necessarily bring (it was missing here after
 //!   `apt-get install patroni etcd-server`).
-//! - Startup: etcd answers after 0.25-0.75 s; a leader and a streaming
-//!   replica (initdb on one node, pg_basebackup on the other) after 3.3-8 s
+//! - Startup: etcd answers after 0.25-0.85 s; a leader and a streaming
+//!   replica (initdb on one node, pg_basebackup on the other) after 2.9-8 s
 //!   in all (Patroni's loop runs every 2 s here). Either node may win
 //!   the leader race. Stopping (SIGTERM to Patroni, which stops its
 //!   PostgreSQL in fast mode) takes about 2.5 s. The test as a whole takes
@@ -47,7 +47,7 @@
 //!   lock (no failover).
 //! - pg_hba: PATCH /config with `postgresql.pg_hba` (a list of lines)
 //!   replaces pg_hba.conf on every node with exactly those lines (after
-//!   Patroni's comment header) and reloads, within 0.2-0.3 s.
+//!   Patroni's comment header) and reloads, within 0.15-0.3 s.
 //! - ALTER SYSTEM is not what Patroni maintains, and it is not overruled
 //!   either: postgresql.auto.conf is read after Patroni's postgresql.conf,
 //!   so an ALTER SYSTEM value wins on that node alone (auto.conf is not

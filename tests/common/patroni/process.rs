@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 
 use pgfort::sandbox::pick_free_port;
 
-/// The account the processes run as: `None` means the current user.
+/// The account the processes run as when the caller is root.
 pub struct OsUser {
     pub name: String,
     pub uid: u32,
     pub gid: u32,
 }
 
+/// `program` set up to run as `user` in `dir`, without the caller's libpq
 /// variables, receiving `death_signal` when the thread that started it ends.
 pub fn command(program: &Path, dir: &Path, user: Option<&OsUser>, death_signal: i32) -> Command {
     let mut cmd = Command::new(program);
