@@ -18,7 +18,8 @@
 //!   in all (Patroni's loop runs every 2 s here). Either node may win
 //!   the leader race. Stopping (SIGTERM to Patroni, which stops its
 //!   PostgreSQL in fast mode) takes about 2.5 s. The test as a whole takes
-//!   about 20-26 s.
+//!   about 20-26 s; with three clusters at once, startup took up to 11 s
+//!   and the test up to 31 s.
 //! - Roles: GET /cluster lists `members` with `role` `leader` or `replica`
 //!   and `state` `running` (Patroni 3.0 reports no `streaming` state
 //!   there); GET /patroni says `role: master` on the leader, with its
