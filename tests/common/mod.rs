@@ -18,6 +18,8 @@ use tempfile::TempDir;
 use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
 
 pub mod hba;
+pub mod http;
+pub mod patroni;
 #[path = "../../src/schema_check.rs"]
 pub mod schema_check;
 mod session;

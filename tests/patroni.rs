@@ -1,0 +1,413 @@
+//! A two-node Patroni cluster (tests/common/patroni.rs) and what its REST
+//! API does to PostgreSQL's settings and pg_hba.conf: the behaviour pgfort
+//! relies on when a server is managed by Patroni. One cluster serves every
+//! step, since starting one takes seconds.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::patroni::config::base_hba;
+use common::patroni::{LOCAL_PARAMETER, PatroniCluster};
+use serde_json::{Value, json};
+
+/// How long a change through the REST API may take to reach both nodes
+/// (Patroni applies the dynamic configuration every loop_wait = 2 s).
+const APPLY_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[test]
+fn patroni_cluster_applies_its_dynamic_configuration() {
+    let started = Instant::now();
+    let Some(cluster) = PatroniCluster::start() else {
+        return;
+    };
+    let leader = cluster.leader().expect("GET /cluster names a leader");
+    let replica = 1 - leader;
+
+    roles(&cluster, leader, replica);
+    reload(&cluster, leader);
+    alter_system(&cluster, leader, replica);
+    restart(&cluster, leader, replica);
+    pg_hba(&cluster, leader);
+    local_pg_hba_wins(&cluster, leader, replica);
+    remove_parameter(&cluster, replica);
+    assert_eq!(cluster.leader(), Some(leader), "the leader never changed");
+
+    let stopping = Instant::now();
+    drop(cluster);
+    eprintln!(
+        "patroni: stopped in {:?}; the whole test took {:?}",
+        stopping.elapsed(),
+        started.elapsed()
+    );
+}
+
+/// One leader, not in recovery, streaming to one replica in recovery.
+fn roles(cluster: &PatroniCluster, leader: usize, replica: usize) {
+    assert_eq!(
+        cluster
+            .query_value(leader, "SELECT pg_is_in_recovery()::text")
+            .as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        cluster
+            .query_value(replica, "SELECT pg_is_in_recovery()::text")
+            .as_deref(),
+        Some("true")
+    );
+    let streaming = cluster.query_value(
+        leader,
+        "SELECT string_agg(application_name || ' ' || state, ',') FROM pg_stat_replication",
+    );
+    let replica_name = &cluster.node(replica).name;
+    assert_eq!(streaming, Some(format!("{replica_name} streaming")));
+
+    let members = cluster.get_ok(leader, "/cluster").expect("GET /cluster");
+    let role_of = |name: &str| {
+        members["members"]
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["name"] == name))
+            .map(|m| m["role"].clone())
+    };
+    assert_eq!(role_of(&cluster.node(leader).name), Some(json!("leader")));
+    assert_eq!(role_of(replica_name), Some(json!("replica")));
+    // The health endpoints a client can find the leader with.
+    let status = |i: usize, path: &str| cluster.request(i, "GET", path, None).map(|(s, _)| s);
+    assert_eq!(status(leader, "/leader"), Ok(200));
+    assert_eq!(status(replica, "/leader"), Ok(503));
+    assert_eq!(status(replica, "/replica"), Ok(200));
+}
+
+/// A reloadable parameter set through PATCH /config reaches both nodes;
+/// one set in a node's own YAML does not change.
+fn reload(cluster: &PatroniCluster, leader: usize) {
+    let (local_name, local_value) = LOCAL_PARAMETER;
+    let body = patch(
+        cluster,
+        leader,
+        json!({"postgresql": {"parameters": {"work_mem": "8MB", local_name: "5s"}}}),
+    );
+    assert_eq!(
+        body["postgresql"]["parameters"]["work_mem"], "8MB",
+        "{body}"
+    );
+    let took = cluster.wait("work_mem = 8MB on both nodes", APPLY_TIMEOUT, |c| {
+        on_both(c, |i| show(c, i, "work_mem").as_deref() == Some("8MB"))
+    });
+    eprintln!("patroni: a reloadable parameter reached both nodes in {took:?}");
+    for i in 0..2 {
+        assert_eq!(show(cluster, i, local_name).as_deref(), Some(local_value));
+        let state = cluster.get_ok(i, "/patroni").expect("GET /patroni");
+        assert_eq!(state.get("pending_restart"), None, "{state}");
+    }
+    assert_eq!(
+        cluster.get_ok(leader, "/config").expect("GET /config"),
+        body,
+        "GET /config returns what PATCH /config answered"
+    );
+}
+
+/// ALTER SYSTEM on one node wins over Patroni's value there, and only there.
+fn alter_system(cluster: &PatroniCluster, leader: usize, replica: usize) {
+    alter_system_and_reload(cluster, leader, "SET work_mem = '16MB'");
+    cluster.wait(
+        "ALTER SYSTEM's work_mem on the leader",
+        APPLY_TIMEOUT,
+        |c| show(c, leader, "work_mem").as_deref() == Some("16MB"),
+    );
+    let source = cluster.query_value(
+        leader,
+        "SELECT sourcefile FROM pg_settings WHERE name = 'work_mem'",
+    );
+    assert!(
+        source
+            .as_deref()
+            .is_some_and(|file| file.ends_with("/postgresql.auto.conf")),
+        "{source:?}"
+    );
+    assert_eq!(show(cluster, replica, "work_mem").as_deref(), Some("8MB"));
+
+    // Patroni writes the new value into postgresql.conf, but
+    // postgresql.auto.conf, read after it, still wins on the leader.
+    patch(
+        cluster,
+        leader,
+        json!({"postgresql": {"parameters": {"work_mem": "12MB"}}}),
+    );
+    let file_value = |c: &PatroniCluster| {
+        c.try_psql(
+            leader,
+            "SELECT setting || ' ' || applied FROM pg_file_settings \
+             WHERE name = 'work_mem' AND sourcefile LIKE '%/postgresql.conf'",
+        )
+        .ok()
+        .and_then(|rows| rows.into_iter().next()?.into_iter().next()?)
+    };
+    cluster.wait(
+        "Patroni's work_mem in both nodes' files",
+        APPLY_TIMEOUT,
+        |c| {
+            file_value(c).as_deref() == Some("12MB false")
+                && show(c, replica, "work_mem").as_deref() == Some("12MB")
+        },
+    );
+    assert_eq!(show(cluster, leader, "work_mem").as_deref(), Some("16MB"));
+
+    alter_system_and_reload(cluster, leader, "RESET work_mem");
+    cluster.wait(
+        "Patroni's work_mem back on the leader",
+        APPLY_TIMEOUT,
+        |c| show(c, leader, "work_mem").as_deref() == Some("12MB"),
+    );
+}
+
+/// A restart-only parameter is pending on both nodes until POST /restart;
+/// ALTER SYSTEM cannot override it, as Patroni passes it on the command line.
+fn restart(cluster: &PatroniCluster, leader: usize, replica: usize) {
+    let before: u32 = show(cluster, leader, "max_connections")
+        .and_then(|v| v.parse().ok())
+        .expect("max_connections");
+    let wanted = (before + 20).to_string();
+    patch(
+        cluster,
+        leader,
+        json!({"postgresql": {"parameters": {"max_connections": wanted}}}),
+    );
+    let took = cluster.wait("pending_restart in GET /patroni", APPLY_TIMEOUT, |c| {
+        on_both(c, |i| {
+            c.get_ok(i, "/patroni")
+                .is_some_and(|state| state["pending_restart"] == true)
+        })
+    });
+    eprintln!("patroni: pending_restart reported by both nodes after {took:?}");
+    cluster.wait("pending_restart in GET /cluster", APPLY_TIMEOUT, |c| {
+        members(c, leader).is_some_and(|all| all.iter().all(|m| m["pending_restart"] == true))
+    });
+    for i in [leader, replica] {
+        assert_eq!(
+            show(cluster, i, "max_connections"),
+            Some(before.to_string())
+        );
+        let pending =
+            "SELECT pending_restart::text FROM pg_settings WHERE name = 'max_connections'";
+        assert_eq!(cluster.query_value(i, pending).as_deref(), Some("true"));
+    }
+    let overridden = (before + 50).to_string();
+    alter_system_and_reload(
+        cluster,
+        leader,
+        &format!("SET max_connections = {overridden}"),
+    );
+
+    // The replica first: a standby needs at least the primary's value.
+    for i in [replica, leader] {
+        let restarting = Instant::now();
+        let (status, body) = cluster
+            .request(i, "POST", "/restart", Some(&json!({})))
+            .unwrap_or_else(|e| panic!("{e}\n{}", cluster.logs()));
+        assert_eq!(status, 200, "POST /restart: {body}\n{}", cluster.logs());
+        eprintln!(
+            "patroni: POST /restart on {} answered in {:?}",
+            cluster.node(i).name,
+            restarting.elapsed()
+        );
+    }
+    cluster.wait("max_connections on both nodes", APPLY_TIMEOUT, |c| {
+        on_both(c, |i| show(c, i, "max_connections") == Some(wanted.clone()))
+    });
+    cluster.wait("pending_restart cleared", APPLY_TIMEOUT, |c| {
+        on_both(c, |i| {
+            c.get_ok(i, "/patroni")
+                .is_some_and(|state| state.get("pending_restart").is_none())
+        }) && members(c, leader)
+            .is_some_and(|all| all.iter().all(|m| m.get("pending_restart").is_none()))
+    });
+    assert_eq!(
+        cluster.leader(),
+        Some(leader),
+        "a restart is not a failover"
+    );
+    assert_eq!(
+        cluster
+            .query_value(
+                leader,
+                "SELECT setting FROM pg_file_settings WHERE name = 'max_connections' \
+                 AND sourcefile LIKE '%/postgresql.auto.conf'"
+            )
+            .as_deref(),
+        Some(overridden.as_str()),
+        "ALTER SYSTEM's value is in the file, yet the command line's is used"
+    );
+    alter_system_and_reload(cluster, leader, "RESET max_connections");
+}
+
+/// PATCH /config with `postgresql.pg_hba` rewrites pg_hba.conf everywhere.
+fn pg_hba(cluster: &PatroniCluster, leader: usize) {
+    let mut lines = base_hba();
+    lines.push("host all pgfort_app 127.0.0.2/32 scram-sha-256".into());
+    let body = patch(cluster, leader, json!({"postgresql": {"pg_hba": lines}}));
+    assert_eq!(body["postgresql"]["pg_hba"], json!(lines), "{body}");
+    let rule = "SELECT count(*)::text FROM pg_hba_file_rules \
+                WHERE 'pgfort_app' = ANY (user_name) AND address = '127.0.0.2'";
+    let took = cluster.wait("the new pg_hba rule on both nodes", APPLY_TIMEOUT, |c| {
+        on_both(c, |i| {
+            c.try_psql(i, rule)
+                .is_ok_and(|rows| rows == vec![vec![Some("1".to_string())]])
+        })
+    });
+    eprintln!("patroni: pg_hba.conf rewritten on both nodes in {took:?}");
+    for i in 0..2 {
+        let errors = "SELECT count(*)::text FROM pg_hba_file_rules WHERE error IS NOT NULL";
+        assert_eq!(cluster.query_value(i, errors).as_deref(), Some("0"));
+        let path = cluster.node(i).data_dir.join("pg_hba.conf");
+        let file =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let rules: Vec<&str> = file
+            .lines()
+            .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+            .collect();
+        assert_eq!(rules, lines, "{}:\n{file}", path.display());
+    }
+}
+
+/// A `postgresql.pg_hba` in a node's own configuration file beats the one
+/// in the dynamic configuration on that node, until it is removed again.
+fn local_pg_hba_wins(cluster: &PatroniCluster, leader: usize, replica: usize) {
+    let with_user = |user: &str, address: &str| {
+        let mut lines = base_hba();
+        lines.push(format!("host all {user} {address}/32 scram-sha-256"));
+        lines
+    };
+    let has_rule = |c: &PatroniCluster, i: usize, user: &str| {
+        let sql = format!(
+            "SELECT count(*)::text FROM pg_hba_file_rules WHERE '{user}' = ANY (user_name)"
+        );
+        c.try_psql(i, &sql)
+            .is_ok_and(|rows| rows == vec![vec![Some("1".to_string())]])
+    };
+    let local = with_user("pgfort_local", "127.0.0.3");
+    cluster.edit_local_config(replica, |config| {
+        config["postgresql"]["pg_hba"] = json!(local);
+    });
+    cluster.wait("the node's own pg_hba", APPLY_TIMEOUT, |c| {
+        has_rule(c, replica, "pgfort_local")
+    });
+
+    // work_mem shows when the replica has taken in this configuration.
+    let dynamic = with_user("pgfort_dynamic", "127.0.0.4");
+    patch(
+        cluster,
+        leader,
+        json!({"postgresql": {"pg_hba": dynamic, "parameters": {"work_mem": "6MB"}}}),
+    );
+    cluster.wait(
+        "the dynamic configuration on both nodes",
+        APPLY_TIMEOUT,
+        |c| {
+            has_rule(c, leader, "pgfort_dynamic")
+                && on_both(c, |i| show(c, i, "work_mem").as_deref() == Some("6MB"))
+        },
+    );
+    assert!(has_rule(cluster, replica, "pgfort_local"));
+    assert!(!has_rule(cluster, replica, "pgfort_dynamic"));
+
+    cluster.edit_local_config(replica, |config| {
+        config["postgresql"]
+            .as_object_mut()
+            .expect("a postgresql section")
+            .remove("pg_hba");
+    });
+    cluster.wait("the dynamic pg_hba on the replica", APPLY_TIMEOUT, |c| {
+        has_rule(c, replica, "pgfort_dynamic") && !has_rule(c, replica, "pgfort_local")
+    });
+}
+
+/// `null` in PATCH /config removes a parameter: the server default returns.
+fn remove_parameter(cluster: &PatroniCluster, replica: usize) {
+    let body = patch(
+        cluster,
+        replica,
+        json!({"postgresql": {"parameters": {"work_mem": null}}}),
+    );
+    assert_eq!(
+        body["postgresql"]["parameters"].get("work_mem"),
+        None,
+        "{body}"
+    );
+    cluster.wait("the default work_mem on both nodes", APPLY_TIMEOUT, |c| {
+        on_both(c, |i| show(c, i, "work_mem").as_deref() == Some("4MB"))
+    });
+}
+
+/// PATCH /config on node `i`: asserts 200 and returns the new configuration.
+fn patch(cluster: &PatroniCluster, i: usize, change: Value) -> Value {
+    let (status, body) = cluster
+        .request(i, "PATCH", "/config", Some(&change))
+        .unwrap_or_else(|e| panic!("{e}\n{}", cluster.logs()));
+    assert_eq!(status, 200, "PATCH /config {change}: {body}");
+    body
+}
+
+/// `ALTER SYSTEM {change}` on node `i`, then a reload (ALTER SYSTEM may not
+/// share a transaction, so two statements).
+fn alter_system_and_reload(cluster: &PatroniCluster, i: usize, change: &str) {
+    cluster.psql(i, &format!("ALTER SYSTEM {change}"));
+    cluster.psql(i, "SELECT pg_reload_conf()");
+}
+
+/// A setting as SHOW gives it; `None` while the node does not answer.
+fn show(cluster: &PatroniCluster, i: usize, name: &str) -> Option<String> {
+    let rows = cluster.try_psql(i, &format!("SHOW {name}")).ok()?;
+    rows.into_iter().next()?.into_iter().next()?
+}
+
+fn on_both(cluster: &PatroniCluster, check: impl Fn(usize) -> bool) -> bool {
+    (0..cluster.nodes().len()).all(check)
+}
+
+/// The members GET /cluster lists, asked of node `i`.
+fn members(cluster: &PatroniCluster, i: usize) -> Option<Vec<Value>> {
+    cluster.get_ok(i, "/cluster")?["members"]
+        .as_array()
+        .cloned()
+}
+
+/// The harness's HTTP client against canned answers: a plain body and a
+/// chunked one with a multi-byte character split across chunks.
+#[test]
+fn http_client_reads_plain_and_chunked_bodies() {
+    use std::io::{Read, Write};
+    let answers: [&[u8]; 2] = [
+        b"HTTP/1.0 200 OK\r\nContent-Length: 8\r\n\r\n{\"a\":1}\n",
+        b"HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n\
+          2\r\n\"\xc3\r\n4;x=y\r\n\xa9\r\n\"\r\n0\r\n\r\n",
+    ];
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    let server = std::thread::spawn(move || {
+        let mut requests = Vec::new();
+        for answer in answers {
+            let (mut stream, _) = listener.accept().expect("a connection");
+            let mut request = vec![0; 4096];
+            let n = stream.read(&mut request).expect("a request");
+            requests.push(String::from_utf8_lossy(&request[..n]).into_owned());
+            stream.write_all(answer).expect("the answer");
+        }
+        requests
+    });
+    let plain = common::http::http(port, "GET", "/health", None);
+    assert_eq!(plain, Ok((200, "{\"a\":1}\n".to_string())));
+    let chunked = common::http::http(port, "PATCH", "/config", Some("{}"));
+    assert_eq!(chunked, Ok((503, "\"é\r\n\"".to_string())));
+    let requests = server.join().expect("the server thread");
+    assert!(
+        requests[0].starts_with("GET /health HTTP/1.1\r\n"),
+        "{requests:?}"
+    );
+    assert!(
+        requests[1].starts_with("PATCH /config HTTP/1.1\r\n")
+            && requests[1].ends_with("\r\n\r\n{}"),
+        "{requests:?}"
+    );
+}
