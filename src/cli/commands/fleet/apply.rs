@@ -130,10 +130,7 @@ async fn apply_one(
     expected: Option<Vec<Statement>>,
 ) -> Result<ServerRun, Error> {
     let db = super::connect(member).await?;
-    let settings = member
-        .settings
-        .as_ref()
-        .map_err(|message| Error::usage(message.clone(), None))?;
+    let settings = member.settings()?;
     let config = &member.config;
     let held = lock::acquire(&db, step.lock_timeout).await?;
     let planned = async {

@@ -41,10 +41,7 @@ async fn audit_one(
     selection: &Selection,
     args: &AuditArgs,
 ) -> Result<(Report, bool), Error> {
-    let settings = member
-        .settings
-        .as_ref()
-        .map_err(|message| Error::usage(message.clone(), None))?;
+    let settings = member.settings()?;
     let mut db = super::connect(member).await?;
     let (facts, findings) =
         crate::cli::commands::audit::audit_server(&mut db, settings, selection).await?;

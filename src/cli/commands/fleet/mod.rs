@@ -44,6 +44,15 @@ pub(super) struct Member {
     pub settings: Result<ConnectionSettings, String>,
 }
 
+impl Member {
+    /// Where to connect, or why the server's entry does not say.
+    pub fn settings(&self) -> Result<&ConnectionSettings, Error> {
+        self.settings
+            .as_ref()
+            .map_err(|message| Error::usage(message.clone(), None))
+    }
+}
+
 /// What a section is headed with: the server's name and where it is.
 pub(super) trait Named {
     fn name(&self) -> &str;
@@ -364,10 +373,7 @@ pub(super) fn require_approval(auto_approve: bool) -> Result<(), Error> {
 /// Connects to one member, without asking for a password: a fleet run
 /// has no one to ask per server.
 pub(super) async fn connect(member: &Member) -> Result<crate::inspect::Db, Error> {
-    let settings = member
-        .settings
-        .as_ref()
-        .map_err(|message| Error::usage(message.clone(), None))?;
+    let settings = member.settings()?;
     let client = crate::connect::connect(settings).await?;
     Ok(crate::inspect::Db::new(client))
 }

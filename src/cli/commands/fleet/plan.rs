@@ -78,10 +78,7 @@ pub(super) async fn plan_one(
     targets: &Targets,
 ) -> Result<Plan, Error> {
     let db = super::connect(member).await?;
-    let settings = member
-        .settings
-        .as_ref()
-        .map_err(|message| Error::usage(message.clone(), None))?;
+    let settings = member.settings()?;
     let plan =
         crate::pipeline::compute_plan(&db, settings, &member.config, options, fingerprint).await?;
     crate::pipeline::select_and_guard(plan, &member.config, targets)
@@ -129,10 +126,7 @@ pub async fn drift(args: &DriftArgs) -> Result<Outcome, Error> {
 
 async fn drift_one(member: &Member, targets: &Targets) -> Result<DriftReport, Error> {
     let db = super::connect(member).await?;
-    let settings = member
-        .settings
-        .as_ref()
-        .map_err(|message| Error::usage(message.clone(), None))?;
+    let settings = member.settings()?;
     let config = &member.config;
     let plan = crate::pipeline::compute_plan(
         &db,
