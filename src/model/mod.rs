@@ -6,6 +6,7 @@ mod database;
 mod extension;
 mod hba;
 pub mod hba_token;
+mod pgbouncer;
 mod privilege;
 mod role;
 mod secret;
@@ -24,6 +25,7 @@ pub use hba::{
     ConnType, HEADER as HBA_HEADER, Hba, HbaAddress, HbaCheck, HbaProbe, HbaRule, HbaSession,
     HbaWrite, METHODS as HBA_METHODS, TlsHandover, render_file as render_hba_file,
 };
+pub use pgbouncer::{PgBouncer, PgBouncerAuth, PgBouncerDatabase};
 pub use privilege::{
     DefaultKind, DefaultPrivilege, Grant, GrantTarget, ObjectKind, ObjectRef, PUBLIC, Privilege,
 };
@@ -65,6 +67,9 @@ pub struct ServerState {
     /// Certificates (desired: declared; live: what the server has
     /// installed, read only when a server certificate is declared).
     pub tls: Tls,
+    /// PgBouncer instances, by name (desired: declared).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pgbouncers: BTreeMap<String, PgBouncer>,
 }
 
 /// What one database holds that pgfort manages or needs to know.

@@ -60,6 +60,7 @@ impl LiveDigests {
             extensions,
             hba,
             tls,
+            pgbouncers,
         } = state;
         let mut groups = Groups::default();
         for (name, role) in roles {
@@ -92,6 +93,9 @@ impl LiveDigests {
         // Live state holds only what the server has installed.
         if let Some(installed) = &tls.installed {
             groups.add("server_certificate".to_owned(), installed);
+        }
+        for (name, pgbouncer) in pgbouncers {
+            groups.add(format!("pgbouncer.{name}"), pgbouncer);
         }
         LiveDigests(
             groups

@@ -1,0 +1,70 @@
+//! A PgBouncer instance pgfort writes the configuration of: its
+//! pgbouncer.ini settings, its `[databases]` entries and who goes into its
+//! auth file. Values are held as the text the ini file gets, already
+//! checked and normalised by the configuration decoder, so that two
+//! spellings of one value compare equal.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::Secret;
+
+/// One `pgbouncer "name" { }` block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PgBouncer {
+    pub name: String,
+    /// Where pgbouncer.ini and userlist.txt live (resolved against the
+    /// configuration directory).
+    pub config_dir: PathBuf,
+    /// How pgfort reaches the admin console; may hold a password.
+    pub admin_url: Option<Secret>,
+    pub auth: PgBouncerAuth,
+    /// Roles whose SCRAM verifiers go into the auth file, sorted.
+    pub users: Vec<String>,
+    /// `[pgbouncer]` settings as written to the file (bools as 0/1, times
+    /// in seconds, lists comma-separated); `auth_type` is always present.
+    pub settings: BTreeMap<String, String>,
+    /// `[databases]` entries, by the name clients connect to.
+    pub databases: BTreeMap<String, PgBouncerDatabase>,
+}
+
+impl PgBouncer {
+    /// The roles whose verifiers the auth file holds: the listed users
+    /// and, with `auth = "query"`, the role the lookup runs as.
+    pub fn auth_file_roles(&self) -> Vec<&str> {
+        let mut roles: Vec<&str> = self.users.iter().map(String::as_str).collect();
+        if let PgBouncerAuth::Query { auth_user } = &self.auth {
+            roles.push(auth_user);
+        }
+        roles.sort_unstable();
+        roles.dedup();
+        roles
+    }
+}
+
+/// How PgBouncer learns client passwords.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PgBouncerAuth {
+    /// Only from the auth file, which lists `users`.
+    File,
+    /// From the auth file for `auth_user`, and for everyone else by
+    /// asking the server with `auth_query` as `auth_user`.
+    Query { auth_user: String },
+}
+
+impl PgBouncerAuth {
+    pub const NAMES: &'static [&'static str] = &["file", "query"];
+}
+
+/// One `[databases]` entry: where PgBouncer connects for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PgBouncerDatabase {
+    /// The database on the server (the entry's name unless given).
+    pub dbname: String,
+    /// Every other connection option (`host`, `port`, `pool_size`, …) as
+    /// written to the file.
+    pub options: BTreeMap<String, String>,
+}
