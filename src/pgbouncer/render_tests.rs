@@ -76,9 +76,12 @@ fn ini_with_auth_query_names_the_lookup() {
     insta::assert_snapshot!(ini(&pgbouncer).unwrap());
 }
 
+/// A change that makes a model unsafe to render.
+type Change = fn(&mut PgBouncer);
+
 #[test]
 fn the_renderer_refuses_what_would_break_the_file() {
-    let cases: [(&str, fn(&mut PgBouncer)); 7] = [
+    let cases: [(&str, Change); 7] = [
         ("newline in a setting", |p| {
             p.settings
                 .insert("logfile".into(), "x\n[databases]\nevil = host=x".into());
