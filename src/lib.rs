@@ -11,6 +11,7 @@ pub mod connect;
 pub mod diff;
 pub mod error;
 pub mod export;
+pub mod fleet;
 pub mod inspect;
 pub mod model;
 pub mod parallel;

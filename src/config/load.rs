@@ -10,6 +10,7 @@ use std::sync::Arc;
 use hcl_edit::structure::{Block, Body, Structure};
 
 use super::blocks::{self, BlockType, Decoded};
+use super::environments::{self, Environment};
 use super::error::{ConfigError, Location, Result};
 use super::eval::{Bound, Env, Evaluator, FuncEnv};
 use super::module::{self, Input, ModuleCall};
@@ -233,7 +234,7 @@ impl Loader {
         // Errors so far, reported with the first one that stops the load.
         let mut errors = Vec::new();
         for (src, body) in sources.iter().zip(&bodies) {
-            parts.collect(src, body, &constant, &mut errors);
+            parts.collect(src, body, &constant, dir, &mut errors);
         }
         if parts.names_broken {
             ConfigError::check(std::mem::take(&mut errors))?;
@@ -250,10 +251,15 @@ impl Loader {
         let is_root = matches!(caller, Caller::Root { .. });
         let resolved = match caller {
             Caller::Root { inputs, prompter } => {
+                let environment = self
+                    .environment_values(&parts, inputs)
+                    .map_err(|e| also(e, &mut errors))?;
+                self.decoded.config.environments = std::mem::take(&mut parts.environments);
                 let sources = variables::Sources {
                     dir,
                     inputs,
                     env: &functions.env,
+                    environment: &environment,
                     prompter,
                     missing_is_unknown: self.missing_is_unknown,
                 };
@@ -266,6 +272,14 @@ impl Loader {
                 .map_err(|e| also(e, &mut errors))?
             }
             Caller::Module { call, inputs } => {
+                if let Some(environment) = parts.environments.first() {
+                    let error = ConfigError::at(
+                        environment.location.clone(),
+                        "an environment block is only allowed in the root configuration, not in a module",
+                    )
+                    .with_hint("the servers a configuration runs on are the caller's choice: move it to the root configuration");
+                    return Err(also(error, &mut errors));
+                }
                 module::bind(call, inputs, &parts.variables).map_err(|e| also(e, &mut errors))?
             }
         };
@@ -339,6 +353,23 @@ impl Loader {
         self.unknown_at.extend(evaluator.unknown_locations());
         ConfigError::check(self.known(errors))?;
         outputs::evaluate(&parts.outputs, &evaluator, module_name.as_deref())
+    }
+
+    /// The variable values the selected server of an environment gives
+    /// (none without a selection), after checking that every environment
+    /// sets only declared variables.
+    fn environment_values(
+        &self,
+        parts: &Parts<'_>,
+        inputs: &VariableInputs,
+    ) -> Result<BTreeMap<String, environments::EnvironmentValue>> {
+        let declared: Vec<&str> = parts.variables.iter().map(|d| d.name.as_str()).collect();
+        environments::check_declared(&parts.environments, &declared)?;
+        let Some(selection) = &inputs.environment else {
+            return Ok(BTreeMap::new());
+        };
+        let (environment, server) = environments::select(&parts.environments, selection)?;
+        Ok(environment.values_for(server))
     }
 
     /// `errors` without those about values derived from an unknown
@@ -415,6 +446,7 @@ struct Parts<'a> {
     locals: Vec<locals::LocalDef<'a>>,
     calls: Vec<ModuleCall<'a>>,
     outputs: Vec<OutputDecl<'a>>,
+    environments: Vec<Environment>,
     pending: Vec<Pending<'a>>,
     /// A block defining names others use (variable, locals, module,
     /// output) could not be read: what follows would only echo that.
@@ -429,14 +461,15 @@ impl<'a> Parts<'a> {
         src: &'a SourceFile,
         body: &'a Body,
         constant: &Evaluator,
+        dir: &Path,
         errors: &mut Vec<ConfigError>,
     ) {
         for structure in body.iter() {
-            if let Err(error) = self.collect_one(src, structure, constant) {
+            if let Err(error) = self.collect_one(src, structure, constant, dir) {
                 let names = structure.as_block().is_some_and(|block| {
                     matches!(
                         block.ident.as_str(),
-                        "variable" | "locals" | "module" | "output"
+                        "variable" | "locals" | "module" | "output" | "environment"
                     )
                 });
                 self.names_broken |= names;
@@ -450,6 +483,7 @@ impl<'a> Parts<'a> {
         src: &'a SourceFile,
         structure: &'a Structure,
         constant: &Evaluator,
+        dir: &Path,
     ) -> Result<()> {
         let block = match structure {
             Structure::Block(block) => block,
@@ -478,6 +512,11 @@ impl<'a> Parts<'a> {
                 self.variables.push(decl);
             }
             "locals" => locals::collect(block, src, &mut self.locals)?,
+            "environment" => {
+                let environment =
+                    environments::decode(block, src, constant, dir, &self.environments)?;
+                self.environments.push(environment);
+            }
             "module" => {
                 let call = module::collect(block, src, constant, &self.calls)?;
                 self.calls.push(call);

@@ -8,6 +8,7 @@
 
 mod blocks;
 mod digest;
+mod environments;
 mod error;
 mod eval;
 mod fmt;
@@ -31,6 +32,9 @@ mod tests;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use environments::{
+    Environment, EnvironmentValue, FleetServer, ServerSelection, find_environment,
+};
 pub use error::{ConfigError, Location};
 
 use crate::model::{ManagePolicy, Secret, ServerState};
@@ -83,6 +87,9 @@ pub struct Config {
     /// [`load_for_validation`] allows them, and what derives from them
     /// was not checked.
     pub unknown_variables: Vec<String>,
+    /// The `environment` blocks of the root configuration, in written
+    /// order (`--env` runs on their servers).
+    pub environments: Vec<Environment>,
 }
 
 impl Config {
@@ -118,6 +125,9 @@ pub struct VariableInputs {
     /// command line: between a `-var` and a `-var-file` the later wins.
     /// Missing entries count as 0 (the file before every `-var`).
     pub file_positions: Vec<usize>,
+    /// The server of an environment this load is for: its values (and its
+    /// environment's) come right below `cli` and `files`.
+    pub environment: Option<ServerSelection>,
 }
 
 /// Asks the user for a variable that has no value (only on a terminal).

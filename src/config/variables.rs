@@ -1,6 +1,7 @@
 //! `variable` blocks and where their values come from. Precedence, highest
 //! first, as Terraform's: `-var` and `-var-file` (the later on the command
-//! line wins), `*.auto.pgfortvars` (later names win), `pgfort.pgfortvars`,
+//! line wins), then (with `--env`) the server's and its environment's
+//! `variables`, `*.auto.pgfortvars` (later names win), `pgfort.pgfortvars`,
 //! `PGFORT_VAR_<name>`, the default, the prompt. Values given as text are
 //! converted to the declared type; messages never quote the value of a
 //! sensitive variable.
@@ -13,6 +14,7 @@ use hcl::{Number, Value};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::Block;
 
+use super::environments::EnvironmentValue;
 use super::error::{ConfigError, Location, Result};
 use super::eval::{Env, Evaluator};
 use super::reader::BlockReader;
@@ -326,6 +328,9 @@ pub(crate) struct Sources<'a> {
     pub dir: &'a Path,
     pub inputs: &'a VariableInputs,
     pub env: &'a Env,
+    /// Values the selected environment server gives (its own above its
+    /// environment's).
+    pub environment: &'a BTreeMap<String, EnvironmentValue>,
     pub prompter: &'a dyn Prompter,
     /// A variable without a value is unknown instead of an error, and
     /// nobody is asked (`pgfort validate`).
@@ -393,6 +398,18 @@ fn value_of(
         Some(Given::Text(text)) => return convert(text, TextSource::Cli).map(Some),
         Some(Given::Value(value)) => return Ok(Some(value.clone())),
         None => {}
+    }
+    if let Some(given) = sources.environment.get(name) {
+        let value = coerce(given.value.clone(), &decl.var_type).map_err(|mismatch| {
+            ConfigError::at(
+                given.value_location.clone(),
+                format!(
+                    "variable \"{name}\" must be {}, got {}",
+                    decl.var_type, mismatch.got
+                ),
+            )
+        })?;
+        return Ok(Some(value));
     }
     if let Some(value) = auto.get(name) {
         return Ok(Some(value.clone()));

@@ -169,6 +169,9 @@ fn config_for(settings: &ConnectionSettings, host: &str) -> Config {
         .dbname(&settings.dbname)
         .application_name("pgfort")
         .options(SESSION_OPTIONS);
+    if let Some(timeout) = settings.connect_timeout {
+        config.connect_timeout(timeout);
+    }
     if let Some(password) = &settings.password {
         config.password(password.expose());
     }

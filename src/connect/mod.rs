@@ -101,6 +101,9 @@ pub struct ConnectionSettings {
     /// A client certificate and its key, for `cert` authentication.
     pub sslcert: Option<PathBuf>,
     pub sslkey: Option<PathBuf>,
+    /// How long one connection attempt may take; `None` waits as long as
+    /// the system does.
+    pub connect_timeout: Option<std::time::Duration>,
 }
 
 /// Why a connection could not be made or configured.
@@ -143,7 +146,34 @@ impl ConnectionSettings {
         let merged = from_url
             .or(params::from_env(env)?)
             .or(params::from_block(block)?);
+        Self::from_partial(merged, env)
+    }
 
+    /// Settings for one server of an environment: its own fields first,
+    /// then the libpq environment's credentials, TLS files and timeout
+    /// (never PGHOST, PGHOSTADDR, PGPORT or PGDATABASE: they name one
+    /// server, and an environment has many), then the `connection` block.
+    pub fn resolve_for_server(
+        server: &ConnectionBlock,
+        env: &dyn Fn(&str) -> Option<String>,
+        block: &ConnectionBlock,
+    ) -> Result<Self, ConnectError> {
+        let shared = |name: &str| match name {
+            "PGHOST" | "PGHOSTADDR" | "PGPORT" | "PGDATABASE" => None,
+            _ => env(name),
+        };
+        let merged = params::from_block(server)?
+            .or(params::from_env(&shared)?)
+            .or(params::from_block(block)?);
+        Self::from_partial(merged, env)
+    }
+
+    /// Defaults applied, and the password looked up in the password file
+    /// when none was given.
+    fn from_partial(
+        merged: params::Partial,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConnectError> {
         let host = merged.host.unwrap_or_else(default_host);
         let user = match merged.user {
             Some(user) => user,
@@ -166,6 +196,10 @@ impl ConnectionSettings {
             hostaddr: merged.hostaddr,
             sslcert: merged.sslcert,
             sslkey: merged.sslkey,
+            connect_timeout: merged
+                .connect_timeout
+                .filter(|seconds| *seconds > 0)
+                .map(std::time::Duration::from_secs),
         };
         if settings.password.is_none() {
             let passfile = merged.passfile.or_else(|| default_passfile(env));

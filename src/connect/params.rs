@@ -18,7 +18,6 @@ const URL_SOURCE: &str = "--database-url";
 const IGNORED: &[&str] = &[
     "application_name",
     "fallback_application_name",
-    "connect_timeout",
     "client_encoding",
     "keepalives",
     "keepalives_idle",
@@ -42,6 +41,8 @@ pub(super) struct Partial {
     pub sslcert: Option<PathBuf>,
     pub sslkey: Option<PathBuf>,
     pub passfile: Option<PathBuf>,
+    /// Seconds; 0 or unset waits as long as the system does (as libpq).
+    pub connect_timeout: Option<u64>,
 }
 
 impl Partial {
@@ -59,6 +60,7 @@ impl Partial {
             sslcert: self.sslcert.or(lower.sslcert),
             sslkey: self.sslkey.or(lower.sslkey),
             passfile: self.passfile.or(lower.passfile),
+            connect_timeout: self.connect_timeout.or(lower.connect_timeout),
         }
     }
 
@@ -90,6 +92,18 @@ impl Partial {
                     .transpose()?
             }
             "passfile" => self.passfile = value.map(PathBuf::from),
+            "connect_timeout" => {
+                self.connect_timeout = value
+                    .map(|v| {
+                        v.trim().parse::<u64>().map_err(|_| {
+                            invalid(
+                                source,
+                                format!("connect_timeout \"{v}\" is not a number of seconds"),
+                            )
+                        })
+                    })
+                    .transpose()?
+            }
             _ if IGNORED.contains(&key) => {
                 tracing::debug!(parameter = key, "ignoring connection parameter");
             }
@@ -119,6 +133,7 @@ pub(super) fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Partial, 
         ("PGSSLKEY", "sslkey"),
         ("PGHOSTADDR", "hostaddr"),
         ("PGPASSFILE", "passfile"),
+        ("PGCONNECT_TIMEOUT", "connect_timeout"),
     ] {
         if let Some(value) = env(var) {
             partial.set(var, key, value)?;
@@ -144,6 +159,7 @@ pub(super) fn from_block(block: &ConnectionBlock) -> Result<Partial, ConnectErro
         sslcert: block.sslcert.clone(),
         sslkey: block.sslkey.clone(),
         passfile: None,
+        connect_timeout: None,
     })
 }
 

@@ -122,6 +122,7 @@ mod tests {
             hostaddr: None,
             sslcert: None,
             sslkey: None,
+            connect_timeout: None,
         }
     }
 

@@ -360,3 +360,46 @@ fn sslmode_spellings_round_trip() {
         assert_eq!(mode.to_string().parse::<SslMode>(), Ok(mode));
     }
 }
+
+/// A fleet server's own fields win; the libpq environment gives
+/// credentials but never which server; the block fills the rest.
+#[test]
+fn a_fleet_server_takes_credentials_but_not_the_target_from_the_environment() {
+    let server = ConnectionBlock {
+        host: Some("db7.internal".into()),
+        ..ConnectionBlock::default()
+    };
+    let env = env_of(&[
+        ("PGHOST", "env-host"),
+        ("PGPORT", "7000"),
+        ("PGDATABASE", "env_db"),
+        ("PGUSER", "env_user"),
+        ("PGPASSWORD", "env-pw"),
+        ("PGCONNECT_TIMEOUT", "4"),
+    ]);
+    let settings = ConnectionSettings::resolve_for_server(&server, &env, &block()).unwrap();
+    assert_eq!(settings.host, "db7.internal");
+    assert_eq!(settings.port, 6000);
+    assert_eq!(settings.dbname, "block_db");
+    assert_eq!(settings.user, "env_user");
+    assert_eq!(settings.password.as_ref().map(Secret::expose), Some("env-pw"));
+    assert_eq!(settings.connect_timeout, Some(std::time::Duration::from_secs(4)));
+    let own = ConnectionBlock {
+        user: Some("own_user".into()),
+        port: Some(5433),
+        ..server
+    };
+    let settings = ConnectionSettings::resolve_for_server(&own, &env, &block()).unwrap();
+    assert_eq!((settings.user.as_str(), settings.port), ("own_user", 5433));
+}
+
+#[test]
+fn connect_timeout_comes_from_the_url_or_pgconnect_timeout() {
+    let none = ConnectionBlock::default();
+    let from_url = resolve(Some("postgres://h/db?connect_timeout=7"), &[], &none);
+    assert_eq!(from_url.connect_timeout, Some(std::time::Duration::from_secs(7)));
+    let zero = resolve(None, &[("PGCONNECT_TIMEOUT", "0")], &none);
+    assert_eq!(zero.connect_timeout, None);
+    let bad = resolve_err(None, &[("PGCONNECT_TIMEOUT", "soon")], &none);
+    assert!(bad.contains("connect_timeout \"soon\" is not a number of seconds"), "{bad}");
+}

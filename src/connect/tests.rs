@@ -133,6 +133,7 @@ impl Server {
             hostaddr: None,
             sslcert: None,
             sslkey: None,
+            connect_timeout: None,
         }
     }
 

@@ -60,6 +60,7 @@ fn variable_inputs(vars: &VarArgs) -> Result<VariableInputs, Error> {
         cli,
         files: vars.var_files.clone(),
         file_positions: vars.var_file_positions.clone(),
+        environment: None,
     })
 }
 

@@ -5,6 +5,7 @@ use super::{Decoded, Result};
 use crate::config::error::ConfigError;
 use crate::config::reader::BlockReader;
 use crate::config::suggest::did_you_mean;
+use crate::config::value::Node;
 
 const SSLMODES: &[&str] = &[
     "disable",
@@ -33,21 +34,26 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
     connection.password = reader.secret("password")?;
     connection.dbname = reader.string("dbname")?;
     if let Some(node) = reader.node("sslmode")? {
-        let mode = node.to_text("sslmode")?;
-        if !SSLMODES.contains(&mode.as_str()) {
-            return Err(ConfigError::at(
-                node.location.clone(),
-                format!(
-                    "invalid sslmode \"{mode}\", expected one of: {}",
-                    SSLMODES.join(", ")
-                ),
-            )
-            .with_optional_hint(did_you_mean(&mode, SSLMODES.iter().copied())));
-        }
-        connection.sslmode = Some(mode);
+        connection.sslmode = Some(check_sslmode(&node)?);
     }
     connection.sslrootcert = reader.string("sslrootcert")?.map(|path| out.dir.join(path));
     connection.sslcert = reader.string("sslcert")?.map(|path| out.dir.join(path));
     connection.sslkey = reader.string("sslkey")?.map(|path| out.dir.join(path));
     Ok(())
+}
+
+/// The libpq sslmode `node` holds, or a located error listing the modes.
+pub(crate) fn check_sslmode(node: &Node) -> Result<String> {
+    let mode = node.to_text("sslmode")?;
+    if !SSLMODES.contains(&mode.as_str()) {
+        return Err(ConfigError::at(
+            node.location.clone(),
+            format!(
+                "invalid sslmode \"{mode}\", expected one of: {}",
+                SSLMODES.join(", ")
+            ),
+        )
+        .with_optional_hint(did_you_mean(&mode, SSLMODES.iter().copied())));
+    }
+    Ok(mode)
 }

@@ -33,6 +33,7 @@ use super::source::SourceFile;
 use super::suggest::did_you_mean;
 pub(crate) use certificates::{refresh as refresh_certificates, validate as validate_certificates};
 use common::check_name;
+pub(crate) use connection::check_sslmode;
 pub(crate) use lifecycle::BLOCKS as LIFECYCLE_BLOCKS;
 pub(crate) use pgbouncer::validate as validate_pgbouncers;
 pub(crate) use table::validate as validate_tables;
@@ -68,6 +69,11 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         name: "database",
         labels: &["name"],
         decode: Some(database::decode),
+    },
+    BlockType {
+        name: "environment",
+        labels: &["name"],
+        decode: None,
     },
     BlockType {
         name: "extension",

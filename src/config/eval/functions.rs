@@ -23,7 +23,9 @@ pub(crate) struct FuncEnv {
 }
 
 /// The names of all functions, for "unknown function" messages.
-pub(crate) const NAMES: &[&str] = &["cidrhost", "env", "file", "join", "lower", "upper"];
+pub(crate) const NAMES: &[&str] = &[
+    "cidrhost", "concat", "env", "file", "join", "lower", "range", "upper",
+];
 
 /// A hint for an error raised inside a function, where one helps.
 pub(crate) fn hint(function: &str, env: &FuncEnv) -> Option<String> {
@@ -82,13 +84,68 @@ pub(crate) fn declare(ctx: &mut Context<'_>) {
             .variadic_param(any())
             .build(env),
     );
+    ctx.declare_func(
+        "concat",
+        FuncDef::builder().variadic_param(any()).build(concat),
+    );
     ctx.declare_func("file", FuncDef::builder().param(any()).build(file));
+    ctx.declare_func(
+        "range",
+        FuncDef::builder()
+            .param(any())
+            .variadic_param(any())
+            .build(range),
+    );
     ctx.declare_func(
         "join",
         FuncDef::builder().params([any(), any()]).build(join),
     );
     ctx.declare_func("lower", FuncDef::builder().param(any()).build(lower));
     ctx.declare_func("upper", FuncDef::builder().param(any()).build(upper));
+}
+
+/// The most numbers `range()` makes: a configuration lists servers or
+/// roles, never millions of anything.
+const RANGE_LIMIT: i64 = 100_000;
+
+/// `range(3)` is `[0, 1, 2]`, `range(1, 4)` is `[1, 2, 3]`, `range(0, 10,
+/// 5)` is `[0, 5]`, as in Terraform (whole numbers only).
+fn range(args: FuncArgs) -> Result<Value, String> {
+    let numbers = args
+        .iter()
+        .map(|arg| {
+            arg.as_i64()
+                .ok_or_else(|| "arguments must be whole numbers".to_string())
+        })
+        .collect::<Result<Vec<i64>, String>>()?;
+    let (start, limit, step) = match numbers[..] {
+        [limit] => (0, limit, 1),
+        [start, limit] => (start, limit, if limit < start { -1 } else { 1 }),
+        [start, limit, step] => (start, limit, step),
+        _ => return Err(format!("takes 1 to 3 numbers, got {}", numbers.len())),
+    };
+    if step == 0 || (limit - start).signum() * step.signum() < 0 {
+        return Err(format!("step {step} never goes from {start} to {limit}"));
+    }
+    let count = (limit - start).abs().saturating_add(step.abs() - 1) / step.abs();
+    if count > RANGE_LIMIT {
+        return Err(format!("makes {count} numbers, the limit is {RANGE_LIMIT}"));
+    }
+    Ok(Value::Array(
+        (0..count).map(|i| Value::from(start + i * step)).collect(),
+    ))
+}
+
+/// `concat([a], [b, c])` is `[a, b, c]`.
+fn concat(args: FuncArgs) -> Result<Value, String> {
+    let mut out = Vec::new();
+    for arg in args.iter() {
+        match arg {
+            Value::Array(items) => out.extend(items.iter().cloned()),
+            _ => return Err("arguments must be lists".to_string()),
+        }
+    }
+    Ok(Value::Array(out))
 }
 
 fn string_arg<'a>(args: &'a FuncArgs, index: usize, what: &str) -> Result<&'a str, String> {

@@ -337,3 +337,22 @@ fn cidrhost_numbers_addresses_of_a_network() {
         Some("10.0.1.20,10.0.1.254,fd00::5")
     );
 }
+
+#[test]
+fn range_and_concat_build_lists_as_in_terraform() {
+    let comment = |expr: &str| {
+        let text = format!("role \"a\" {{\n  comment = join(\",\", {expr})\n}}\n");
+        super::load_text(&text)
+            .map(|config| config.desired.roles["a"].comment.clone().unwrap_or_default())
+            .map_err(|error| error.message)
+    };
+    assert_eq!(comment("[for i in range(3) : tostring(i)]").ok(), None);
+    assert_eq!(comment("[for i in range(3) : \"${i}\"]").unwrap(), "0,1,2");
+    assert_eq!(comment("[for i in range(1, 4) : \"${i}\"]").unwrap(), "1,2,3");
+    assert_eq!(comment("[for i in range(3, 0) : \"${i}\"]").unwrap(), "3,2,1");
+    assert_eq!(comment("[for i in range(0, 10, 4) : \"${i}\"]").unwrap(), "0,4,8");
+    assert_eq!(comment("concat([\"a\"], [], [\"b\", \"c\"])").unwrap(), "a,b,c");
+    assert!(comment("range(0, 5, -1)").unwrap_err().contains("never goes from 0 to 5"));
+    assert!(comment("range(1000000)").unwrap_err().contains("the limit is 100000"));
+    assert!(comment("concat([\"a\"], \"b\")").unwrap_err().contains("must be lists"));
+}

@@ -2,6 +2,7 @@
 
 mod certificates;
 mod databases;
+mod environments;
 mod errors;
 mod full;
 mod fuzz;

@@ -52,6 +52,7 @@ fn var_and_var_file_the_later_on_the_command_line_wins() {
         cli: vec![("v".to_string(), "cli".to_string())],
         files: vec![file.clone()],
         file_positions: position.into_iter().collect(),
+        environment: None,
     };
     // -var v=cli -var-file x.vars
     assert_eq!(comment(dir.path(), &inputs(Some(1)), None), "file");

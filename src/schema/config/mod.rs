@@ -29,7 +29,9 @@ use super::expressions::{EXPRESSION, expression_definition};
 pub use access::{Database, Extension, Grant, GrantOn, Membership, Policy, Role, Schema, Table};
 pub use language::{Locals, Module, Output, Variable};
 pub use pgbouncer::PgBouncer;
-pub use server::{Connection, Hba, HbaCheck, HbaRule, Manage, Settings, Tune};
+pub use server::{
+    Connection, Environment, EnvironmentServer, Hba, HbaCheck, HbaRule, Manage, Settings, Tune,
+};
 pub use tls::{CertificateAuthority, ClientCertificate, ServerCertificate};
 
 /// Blocks with labels: one object level per label, then the body.
@@ -67,6 +69,9 @@ pub struct ConfigFile {
     pub connection: Connection,
     /// Databases, by name.
     pub database: Labelled<Database>,
+    /// Named sets of servers (`--env NAME`), each with variable values.
+    /// Only in the root configuration.
+    pub environment: Labelled<Environment>,
     /// Extensions, by name: each in one database, or a preloaded library.
     pub extension: Labelled<Extension>,
     /// Privileges for roles (or PUBLIC) on a database, schemas, objects,

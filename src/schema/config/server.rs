@@ -37,6 +37,47 @@ pub struct Connection {
     pub sslkey: Option<String>,
 }
 
+/// Servers one configuration is applied to, selected with `--env NAME`.
+/// Only in the root configuration; its expressions may not refer to
+/// variables or locals (they set variables).
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = allow_expressions)]
+pub struct Environment {
+    /// Values for the root configuration's variables on every server of
+    /// the environment (below -var and -var-file, above variables files).
+    pub variables: Option<BTreeMap<String, serde_json::Value>>,
+    /// The servers, each a name and where to connect.
+    pub servers: Vec<EnvironmentServer>,
+}
+
+/// One server of an environment. What it leaves out comes from the libpq
+/// environment (never PGHOST, PGPORT, PGHOSTADDR or PGDATABASE) and then
+/// the `connection` block.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = allow_expressions)]
+pub struct EnvironmentServer {
+    /// Unique in the environment: letters, digits, _, - and .
+    pub name: String,
+    pub host: Option<String>,
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<i64>,
+    pub user: Option<String>,
+    /// Better given with env("NAME"), or through PGPASSWORD or ~/.pgpass.
+    pub password: Option<String>,
+    pub dbname: Option<String>,
+    #[schemars(extend("enum" = [
+        "disable", "allow", "prefer", "require", "verify-ca", "verify-full", null
+    ]))]
+    pub sslmode: Option<String>,
+    pub sslrootcert: Option<String>,
+    pub sslcert: Option<String>,
+    pub sslkey: Option<String>,
+    /// Values for variables on this server only (above the environment's).
+    pub variables: Option<BTreeMap<String, serde_json::Value>>,
+}
+
 /// What pgfort may change beyond the declared objects. The root and each
 /// module may have one; each attribute is set at most once in all.
 #[derive(Debug, Clone, Default, JsonSchema)]

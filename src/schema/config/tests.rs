@@ -60,6 +60,14 @@ const CASES: &[Case] = &[
         nested: &["lifecycle"],
         ..case(&["database"], "database \"app\" {\n#probe\n}")
     },
+    case(
+        &["environment"],
+        "environment \"prod\" {\n  servers = [{ name = \"a\" }]\n#probe\n}",
+    ),
+    case(
+        &["environment", "servers"],
+        "environment \"prod\" {\n  servers = [{\n    name = \"a\"\n#probe\n  }]\n}",
+    ),
     Case {
         nested: &["lifecycle"],
         ..case(
@@ -224,6 +232,7 @@ const LABELLED: &[&str] = &[
     "certificate_authority",
     "client_certificate",
     "database",
+    "environment",
     "extension",
     "module",
     "output",
@@ -321,6 +330,11 @@ fn every_attribute_the_decoders_accept_is_in_the_schema_and_no_other() {
 /// Every attribute whose schema lists allowed values, written with a value
 /// that is not one: (block path, attribute, configuration with `#value`).
 const VALUE_PROBES: &[(&[&str], &str, &str)] = &[
+    (
+        &["environment", "servers"],
+        "sslmode",
+        "environment \"prod\" {\n  servers = [{ name = \"a\", sslmode = \"#value\" }]\n}",
+    ),
     (
         &["certificate_authority"],
         "key_type",
