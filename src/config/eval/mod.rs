@@ -446,7 +446,7 @@ mod tests {
         let err = eval(&ev, "[1, lowr(\"A\")]").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "t.hcl:1:9: unknown function \"lowr\", expected one of: cidrhost, env, file, join, lower, upper"
+            "t.hcl:1:9: unknown function \"lowr\", expected one of: cidrhost, concat, env, file, join, lower, range, upper"
         );
         let err = eval(&ev, "[1, env(\"MISSING\")]").unwrap_err();
         assert_eq!(

@@ -16,7 +16,7 @@ fn syntax_error() {
 fn unknown_block_type() {
     refused(
         "role \"a\" {}\n\nrloe \"b\" {}\n",
-        "3:1: unknown block type \"rloe\", expected one of: certificate_authority, client_certificate, connection, database, extension, grant, hba, locals, manage, module, output, pgbouncer, policy, role, schema, server_certificate, settings, table, tune, variable",
+        "3:1: unknown block type \"rloe\", expected one of: certificate_authority, client_certificate, connection, database, environment, extension, grant, hba, locals, manage, module, output, pgbouncer, policy, role, schema, server_certificate, settings, table, tune, variable",
         Some("did you mean \"role\"?"),
     );
 }
@@ -296,7 +296,7 @@ fn functions() {
     );
     refused(
         "role \"a\" {\n  comment = trim(\"x\")\n}\n",
-        "2:13: unknown function \"trim\", expected one of: cidrhost, env, file, join, lower, upper",
+        "2:13: unknown function \"trim\", expected one of: cidrhost, concat, env, file, join, lower, range, upper",
         None,
     );
     refused(
