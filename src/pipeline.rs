@@ -51,7 +51,12 @@ pub async fn compute_plan_counted(
 ) -> Result<(Plan, u64), Error> {
     let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
     let phase = crate::stats::phase("inspect");
-    let live = inspect::inspect(db, settings, &scope).await?;
+    let mut live = inspect::inspect(db, settings, &scope).await?;
+    live.state.pgbouncer_files = inspect::read_pgbouncer_files(&config.desired.pgbouncers)
+        .map_err(|err| Error::Io {
+            context: format!("pgbouncer \"{}\": reading {}", err.name, err.path),
+            source: err.source,
+        })?;
     drop(phase);
     let phase = crate::stats::phase("canonicalize");
     // A standby cannot create the scratch tables policies are compared on;

@@ -16,6 +16,7 @@ mod extensions;
 mod facts;
 mod hba;
 mod objects;
+mod pgbouncer;
 pub mod pipeline;
 mod policies;
 mod roles;
@@ -36,6 +37,7 @@ use crate::model::{ServerFacts, ServerState};
 
 pub use canonical::{PolicyCheckError, canonicalize_policies};
 pub(crate) use hba::{RULES as HBA_RULES, parse_rows as parse_hba_rows, session_probe};
+pub use pgbouncer::{PgBouncerReadError, read_files as read_pgbouncer_files};
 pub use scope::InspectScope;
 
 /// A failed catalog read, with what pgfort was reading and where.

@@ -25,7 +25,9 @@ pub use hba::{
     ConnType, HEADER as HBA_HEADER, Hba, HbaAddress, HbaCheck, HbaProbe, HbaRule, HbaSession,
     HbaWrite, METHODS as HBA_METHODS, TlsHandover, render_file as render_hba_file,
 };
-pub use pgbouncer::{PgBouncer, PgBouncerAuth, PgBouncerDatabase};
+pub use pgbouncer::{
+    AuthEntry, PgBouncer, PgBouncerAuth, PgBouncerDatabase, PgBouncerFiles, PgBouncerWrite,
+};
 pub use privilege::{
     DefaultKind, DefaultPrivilege, Grant, GrantTarget, ObjectKind, ObjectRef, PUBLIC, Privilege,
 };
@@ -70,6 +72,9 @@ pub struct ServerState {
     /// PgBouncer instances, by name (desired: declared).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub pgbouncers: BTreeMap<String, PgBouncer>,
+    /// The files of the declared PgBouncer instances, by name (live only).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pgbouncer_files: BTreeMap<String, PgBouncerFiles>,
 }
 
 /// What one database holds that pgfort manages or needs to know.

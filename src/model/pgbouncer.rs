@@ -68,3 +68,40 @@ pub struct PgBouncerDatabase {
     /// written to the file.
     pub options: BTreeMap<String, String>,
 }
+
+/// The files of one PgBouncer as found in its `config_dir` (live): `None`
+/// for a file that does not exist. The auth file holds verifiers (or,
+/// written by hand, clear-text passwords): it is a [`Secret`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PgBouncerFiles {
+    pub ini: Option<String>,
+    pub userlist: Option<Secret>,
+}
+
+/// Where the verifier of one auth file entry comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthEntry {
+    /// The verifier the server holds now (the declared password, if any,
+    /// matches it).
+    Stored(Secret),
+    /// The verifier the plan's `role.NAME` change sets: known only once
+    /// the plan's passwords are hashed, and written exactly as sent.
+    SetByPlan,
+}
+
+/// The rewrite of one PgBouncer's files that apply performs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgBouncerWrite {
+    pub name: String,
+    pub config_dir: PathBuf,
+    /// pgbouncer.ini as it will be written.
+    pub ini: String,
+    /// The auth file's entries, by role.
+    pub users: Vec<(String, AuthEntry)>,
+    pub admin_url: Option<Secret>,
+    /// The `[pgbouncer]` settings the new file sets, as written, so that
+    /// the running values can be compared after the reload.
+    pub settings: BTreeMap<String, String>,
+    /// The `[databases]` entries the new file declares.
+    pub databases: Vec<String>,
+}

@@ -61,6 +61,7 @@ impl LiveDigests {
             hba,
             tls,
             pgbouncers,
+            pgbouncer_files,
         } = state;
         let mut groups = Groups::default();
         for (name, role) in roles {
@@ -96,6 +97,14 @@ impl LiveDigests {
         }
         for (name, pgbouncer) in pgbouncers {
             groups.add(format!("pgbouncer.{name}"), pgbouncer);
+        }
+        for (name, files) in pgbouncer_files {
+            // The auth file serializes redacted: its own digest.
+            let userlist = files
+                .userlist
+                .as_ref()
+                .map(|text| super::fingerprint(&text.expose()));
+            groups.add(format!("pgbouncer.{name}.files"), &(&files.ini, userlist));
         }
         LiveDigests(
             groups

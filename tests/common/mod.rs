@@ -18,6 +18,7 @@ use tempfile::TempDir;
 use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
 
 pub mod hba;
+pub mod pgbouncer;
 #[path = "../../src/schema_check.rs"]
 pub mod schema_check;
 mod session;

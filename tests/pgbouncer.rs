@@ -1,0 +1,224 @@
+//! PgBouncer end to end, against a real PgBouncer in front of a real
+//! cluster: the files written from empty and reloaded, logins through
+//! PgBouncer with the verifiers the server holds, a password change, hand
+//! edits shown as diffs without verifiers, a bad value that changes
+//! nothing, and an unreachable console after which both files are put
+//! back byte for byte.
+
+mod common;
+
+use common::pgbouncer::{ADMIN_PASSWORD, ADMIN_USER, PgBouncer, skip_unless_installed};
+use common::{TestCluster, workdir, write_files};
+
+/// The configuration: an admin role, an application role with
+/// `password`, its database, and PgBouncer in front of it.
+fn config(cluster: &TestCluster, bouncer: &PgBouncer, password: &str, admin_url: &str) -> String {
+    format!(
+        r#"
+role "{ADMIN_USER}" {{
+  login    = true
+  password = "{ADMIN_PASSWORD}"
+}}
+role "app_user" {{
+  login    = true
+  password = "{password}"
+}}
+database "appdb" {{
+  owner = "app_user"
+}}
+pgbouncer "main" {{
+  config_dir = "{dir}"
+  admin_url  = "{admin_url}"
+  users      = ["app_user", "{ADMIN_USER}"]
+  settings = {{
+{settings}    auth_type = "scram-sha-256"
+    pool_mode = "transaction"
+  }}
+  database "appdb" {{
+    host = "127.0.0.1"
+    port = {port}
+  }}
+}}
+"#,
+        dir = bouncer.dir().display(),
+        settings = bouncer.base_settings(),
+        port = cluster.port(),
+    )
+}
+
+fn read(bouncer: &PgBouncer, file: &str) -> Vec<u8> {
+    std::fs::read(bouncer.dir().join(file)).unwrap_or_default()
+}
+
+/// No verifier, nor the clear text of either password, in `text`.
+fn assert_no_secret(text: &str) {
+    for secret in ["SCRAM-SHA-256$", ADMIN_PASSWORD, "app-pass-1", "app-pass-2"] {
+        assert!(!text.contains(secret), "{secret} leaked:\n{text}");
+    }
+}
+
+#[test]
+fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
+    if skip_unless_installed() {
+        return;
+    }
+    let cluster = TestCluster::start();
+    let bouncer = PgBouncer::start(&cluster);
+    let dir = workdir();
+    let url = bouncer.admin_url();
+    write_files(
+        dir.path(),
+        &[("main.hcl", &config(&cluster, &bouncer, "app-pass-1", &url))],
+    );
+
+    // From empty: roles, database, then the files, reloaded.
+    let first = cluster.plan_in(dir.path());
+    assert_eq!(first.code, Some(2), "{first:?}");
+    assert!(first.stdout.contains("pgbouncer"), "{}", first.stdout);
+    assert_no_secret(&first.stdout);
+    let applied = cluster.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}\n{}", bouncer.log());
+    assert_no_secret(&applied.stdout);
+    assert_no_secret(&applied.stderr);
+    assert!(applied.stdout.contains("reloaded"), "{}", applied.stdout);
+    let empty = cluster.plan_in(dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+
+    // The auth file holds exactly the server's verifier, mode 0600.
+    let userlist = String::from_utf8(read(&bouncer, "userlist.txt")).unwrap();
+    let stored = cluster
+        .query_value("SELECT rolpassword FROM pg_authid WHERE rolname = 'app_user'")
+        .unwrap();
+    assert!(
+        userlist.contains(&format!("\"app_user\" \"{stored}\"")),
+        "{userlist}"
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(bouncer.dir().join("userlist.txt"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+
+    // A login through PgBouncer, SCRAM on both sides.
+    bouncer
+        .select_one("appdb", "app_user", "app-pass-1")
+        .unwrap_or_else(|e| panic!("login through PgBouncer: {e}\n{}", bouncer.log()));
+
+    // A new password: the server and the auth file get the same verifier.
+    write_files(
+        dir.path(),
+        &[("main.hcl", &config(&cluster, &bouncer, "app-pass-2", &url))],
+    );
+    let rotated = cluster.apply_in(dir.path());
+    assert!(rotated.success(), "{rotated:?}\n{}", bouncer.log());
+    assert_no_secret(&rotated.stdout);
+    bouncer
+        .select_one("appdb", "app_user", "app-pass-2")
+        .unwrap_or_else(|e| panic!("new password through PgBouncer: {e}\n{}", bouncer.log()));
+    assert!(
+        bouncer
+            .select_one("appdb", "app_user", "app-pass-1")
+            .is_err(),
+        "the old password no longer logs in"
+    );
+    let empty = cluster.plan_in(dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+
+    // Hand edits: each file's diff, and nothing secret.
+    let ini_path = bouncer.dir().join("pgbouncer.ini");
+    let ini = String::from_utf8(read(&bouncer, "pgbouncer.ini")).unwrap();
+    std::fs::write(
+        &ini_path,
+        ini.replace("pool_mode = transaction", "pool_mode = session"),
+    )
+    .unwrap();
+    let drift = cluster.plan_in(dir.path());
+    assert_eq!(drift.code, Some(2), "{drift:?}");
+    assert!(
+        drift.stdout.contains("- pool_mode = session"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift.stdout.contains("+ pool_mode = transaction"),
+        "{}",
+        drift.stdout
+    );
+    assert!(!drift.stdout.contains("userlist.txt"), "{}", drift.stdout);
+    assert_no_secret(&drift.stdout);
+    let fixed = cluster.apply_in(dir.path());
+    assert!(fixed.success(), "{fixed:?}");
+    assert_eq!(read(&bouncer, "pgbouncer.ini"), ini.as_bytes());
+    let empty = cluster.plan_in(dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+
+    let auth_path = bouncer.dir().join("userlist.txt");
+    let userlist = read(&bouncer, "userlist.txt");
+    let mut edited = userlist.clone();
+    edited.extend_from_slice(b"\"intruder\" \"clear-text-pw\"\n");
+    std::fs::write(&auth_path, &edited).unwrap();
+    let drift = cluster.plan_in(dir.path());
+    assert_eq!(drift.code, Some(2), "{drift:?}");
+    assert!(drift.stdout.contains("userlist.txt"), "{}", drift.stdout);
+    assert!(
+        drift.stdout.contains("- \"intruder\" \"(sensitive)\""),
+        "{}",
+        drift.stdout
+    );
+    assert!(!drift.stdout.contains("clear-text-pw"), "{}", drift.stdout);
+    assert!(!drift.stdout.contains("pool_mode"), "{}", drift.stdout);
+    assert_no_secret(&drift.stdout);
+    let fixed = cluster.apply_in(dir.path());
+    assert!(fixed.success(), "{fixed:?}");
+    assert_eq!(read(&bouncer, "userlist.txt"), userlist);
+    assert!(
+        std::fs::read(bouncer.dir().join("userlist.txt.pgfort-backup"))
+            .unwrap()
+            .ends_with(b"\"intruder\" \"clear-text-pw\"\n"),
+        "the previous file is kept"
+    );
+    let empty = cluster.plan_in(dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+
+    // A bad value: refused before anything, both files untouched.
+    let ini_before = read(&bouncer, "pgbouncer.ini");
+    let auth_before = read(&bouncer, "userlist.txt");
+    let bad = config(&cluster, &bouncer, "app-pass-3", &url).replace(
+        "pool_mode = \"transaction\"",
+        "pool_mode = \"transaction\"\n    no_such_setting = 1",
+    );
+    write_files(dir.path(), &[("main.hcl", &bad)]);
+    let refused = cluster.apply_in(dir.path());
+    assert!(!refused.success(), "{refused:?}");
+    assert!(
+        refused.stderr.contains("no_such_setting"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(read(&bouncer, "pgbouncer.ini"), ini_before);
+    assert_eq!(read(&bouncer, "userlist.txt"), auth_before);
+    bouncer
+        .select_one("appdb", "app_user", "app-pass-2")
+        .expect("the password was not changed either");
+
+    // An unreachable console: the apply fails, both files are put back.
+    let wrong_url = url.replace(&format!(":{}/", bouncer.port()), ":1/");
+    let mut changed = config(&cluster, &bouncer, "app-pass-2", &wrong_url);
+    changed = changed.replace("pool_mode = \"transaction\"", "pool_mode = \"session\"");
+    write_files(dir.path(), &[("main.hcl", &changed)]);
+    let failed = cluster.apply_in(dir.path());
+    assert!(!failed.success(), "{failed:?}");
+    assert!(
+        failed
+            .stderr
+            .contains("postgres://pgb_admin@127.0.0.1:1/pgbouncer"),
+        "names the console: {}",
+        failed.stderr
+    );
+    assert!(failed.stderr.contains("put back"), "{}", failed.stderr);
+    assert_no_secret(&failed.stderr);
+    assert_no_secret(&failed.stdout);
+    assert_eq!(read(&bouncer, "pgbouncer.ini"), ini_before);
+    assert_eq!(read(&bouncer, "userlist.txt"), auth_before);
+}
