@@ -57,6 +57,11 @@ pub async fn compute_plan_counted(
             context: format!("pgbouncer \"{}\": reading {}", err.name, err.path),
             source: err.source,
         })?;
+    let lookups: Vec<String> = inspect::pgbouncer_lookup_databases(&config.desired.pgbouncers)
+        .into_iter()
+        .filter(|database| live.state.databases.contains_key(database))
+        .collect();
+    live.state.pgbouncer_lookups = inspect::read_pgbouncer_lookups(settings, &lookups).await?;
     drop(phase);
     let phase = crate::stats::phase("canonicalize");
     // A standby cannot create the scratch tables policies are compared on;

@@ -222,3 +222,86 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
     assert_eq!(read(&bouncer, "pgbouncer.ini"), ini_before);
     assert_eq!(read(&bouncer, "userlist.txt"), auth_before);
 }
+
+/// The server admits `role` from 127.0.0.1 without a password: the auth
+/// file holds only verifiers, which PgBouncer can use to log in to the
+/// server only for clients that logged in with SCRAM, never for the
+/// lookups it makes as the auth user.
+fn trust_from_loopback(cluster: &TestCluster, role: &str) {
+    let path = cluster.query_value("SHOW hba_file").unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("host all {role} 127.0.0.1/32 trust\n{text}")).unwrap();
+    cluster.exec("SELECT pg_reload_conf()");
+}
+
+#[test]
+fn pgbouncer_auth_query_admits_a_role_in_no_file() {
+    if skip_unless_installed() {
+        return;
+    }
+    let cluster = TestCluster::start();
+    let bouncer = PgBouncer::start(&cluster);
+    trust_from_loopback(&cluster, "pgb_auth");
+    cluster.exec("CREATE ROLE outsider LOGIN PASSWORD 'outsider-pw'");
+    let dir = workdir();
+    let hcl = config(&cluster, &bouncer, "app-pass-1", &bouncer.admin_url()).replace(
+        "  users      = [\"app_user\", \"pgb_admin\"]",
+        "  auth       = \"query\"\n  auth_user  = \"pgb_auth\"\n  users      = [\"pgb_admin\"]",
+    );
+    let hcl = format!(
+        "{hcl}\nrole \"pgb_auth\" {{\n  login    = true\n  password = \"auth-secret\"\n}}\n"
+    );
+    write_files(dir.path(), &[("main.hcl", &hcl)]);
+
+    let first = cluster.plan_in(dir.path());
+    assert_eq!(first.code, Some(2), "{first:?}");
+    assert!(
+        first.stdout.contains("pgbouncer.main.auth_query.appdb"),
+        "{}",
+        first.stdout
+    );
+    let applied = cluster.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}\n{}", bouncer.log());
+    let empty = cluster.plan_in(dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+
+    let ini = String::from_utf8(read(&bouncer, "pgbouncer.ini")).unwrap();
+    assert!(ini.contains("auth_user = pgb_auth"), "{ini}");
+    let userlist = String::from_utf8(read(&bouncer, "userlist.txt")).unwrap();
+    assert!(!userlist.contains("outsider"), "{userlist}");
+    let execute = cluster.psql_in(
+        "appdb",
+        "SELECT string_agg(r::text, ',' ORDER BY r::text) FROM (SELECT unnest(proacl) r FROM pg_proc WHERE proname = 'get_auth') a",
+    )[0][0]
+        .clone();
+    assert!(
+        execute
+            .as_deref()
+            .is_some_and(|acl| acl.contains("pgb_auth=X/")
+                && !acl.contains(",=X/")
+                && !acl.starts_with("=X/")),
+        "{execute:?}"
+    );
+    // Not in the auth file: found through auth_query, in the database.
+    bouncer
+        .select_one("appdb", "outsider", "outsider-pw")
+        .unwrap_or_else(|e| panic!("outsider through auth_query: {e}\n{}", bouncer.log()));
+    assert!(bouncer.select_one("appdb", "outsider", "wrong").is_err());
+
+    // Drift: EXECUTE for PUBLIC behind pgfort's back is planned away.
+    cluster.exec_in(
+        "appdb",
+        "GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO PUBLIC",
+    );
+    let drift = cluster.plan_in(dir.path());
+    assert_eq!(drift.code, Some(2), "{drift:?}");
+    assert!(
+        drift.stdout.contains("auth_query.appdb"),
+        "{}",
+        drift.stdout
+    );
+    let fixed = cluster.apply_in(dir.path());
+    assert!(fixed.success(), "{fixed:?}");
+    let empty = cluster.plan_in(dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+}

@@ -9,6 +9,7 @@ mod hba;
 mod memberships;
 mod parameters;
 mod pgbouncer;
+mod pgbouncer_lookup;
 mod policies;
 mod preload;
 mod roles;
@@ -94,6 +95,7 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     hba::diff_hba(&input, &mut out)?;
     // After roles: the auth file takes the verifiers the plan sets.
     pgbouncer::diff_pgbouncers(&input, &mut out)?;
+    pgbouncer_lookup::diff_lookups(&input, &mut out)?;
     Ok(out)
 }
 

@@ -1,13 +1,16 @@
-//! The files of the declared PgBouncer instances, read from their
-//! `config_dir` on this machine: PgBouncer runs next to pgfort, not inside
-//! the server, so these are plain file reads.
+//! The declared PgBouncer instances: their files, read from `config_dir`
+//! on this machine (PgBouncer runs next to pgfort, not inside the server),
+//! and the `auth_query` lookup function in the databases they pool.
 
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::path::Path;
 
-use crate::model::{PgBouncer, PgBouncerFiles, Secret};
+use super::{Db, InspectCause, InspectError};
+use crate::connect::ConnectionSettings;
+use crate::model::{AuthFunction, AuthLookup, PgBouncer, PgBouncerAuth, PgBouncerFiles, Secret};
 use crate::pgbouncer::{AUTH_FILE_NAME, INI_FILE_NAME};
+use crate::sql::pgbouncer as sql;
 
 /// A PgBouncer file that exists but cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -46,5 +49,61 @@ fn read_optional(name: &str, dir: &Path, file: &str) -> Result<Option<String>, P
             path: path.display().to_string(),
             source,
         }),
+    }
+}
+
+/// The server databases PgBouncer instances with `auth = "query"` pool.
+pub fn lookup_databases(declared: &BTreeMap<String, PgBouncer>) -> Vec<String> {
+    let mut databases: Vec<String> = declared
+        .values()
+        .filter(|pgbouncer| matches!(pgbouncer.auth, PgBouncerAuth::Query { .. }))
+        .flat_map(|pgbouncer| pgbouncer.databases.values().map(|d| d.dbname.clone()))
+        .collect();
+    databases.sort_unstable();
+    databases.dedup();
+    databases
+}
+
+/// The `auth_query` lookup in each of `databases` that exists (one query
+/// per database, the databases read concurrently).
+pub async fn read_lookups(
+    settings: &ConnectionSettings,
+    databases: &[String],
+) -> Result<BTreeMap<String, AuthLookup>, InspectError> {
+    let reads = databases.iter().map(|database| async move {
+        let client = crate::connect::connect(&settings.with_dbname(database))
+            .await
+            .map_err(|err| InspectError {
+                what: "the pgbouncer auth_query function",
+                database: Some(database.clone()),
+                source: InspectCause::Connect(err),
+            })?;
+        let db = Db::new(client);
+        let rows = db
+            .query("the pgbouncer auth_query function", sql::INSPECT, &[])
+            .await
+            .map_err(|err| err.in_database(database))?;
+        Ok::<_, InspectError>(rows.first().map(|row| (database.clone(), lookup(row))))
+    });
+    let found = futures_util::future::try_join_all(reads).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+fn lookup(row: &tokio_postgres::Row) -> AuthLookup {
+    let function = row
+        .get::<_, Option<String>>("function_owner")
+        .map(|owner| AuthFunction {
+            owner,
+            body: row.get::<_, Option<String>>("prosrc").unwrap_or_default(),
+            security_definer: row.get::<_, Option<bool>>("prosecdef").unwrap_or(false),
+            config: row
+                .get::<_, Option<Vec<String>>>("proconfig")
+                .unwrap_or_default(),
+            execute: row.get("execute"),
+        });
+    AuthLookup {
+        schema_owner: row.get("schema_owner"),
+        usage: row.get("usage"),
+        function,
     }
 }

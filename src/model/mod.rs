@@ -26,7 +26,8 @@ pub use hba::{
     HbaWrite, METHODS as HBA_METHODS, TlsHandover, render_file as render_hba_file,
 };
 pub use pgbouncer::{
-    AuthEntry, PgBouncer, PgBouncerAuth, PgBouncerDatabase, PgBouncerFiles, PgBouncerWrite,
+    AuthEntry, AuthFunction, AuthLookup, PgBouncer, PgBouncerAuth, PgBouncerDatabase,
+    PgBouncerFiles, PgBouncerWrite,
 };
 pub use privilege::{
     DefaultKind, DefaultPrivilege, Grant, GrantTarget, ObjectKind, ObjectRef, PUBLIC, Privilege,
@@ -75,6 +76,10 @@ pub struct ServerState {
     /// The files of the declared PgBouncer instances, by name (live only).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub pgbouncer_files: BTreeMap<String, PgBouncerFiles>,
+    /// The `auth_query` lookup in the databases PgBouncer pools with
+    /// `auth = "query"`, by database (live only; absent: no schema).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pgbouncer_lookups: BTreeMap<String, AuthLookup>,
 }
 
 /// What one database holds that pgfort manages or needs to know.

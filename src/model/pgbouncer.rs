@@ -105,3 +105,27 @@ pub struct PgBouncerWrite {
     /// The `[databases]` entries the new file declares.
     pub databases: Vec<String>,
 }
+
+/// The `auth_query` lookup as found in one database (live): the
+/// `pgbouncer` schema and its `get_auth(text)` function.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuthLookup {
+    /// The schema's owner; `None` when there is no `pgbouncer` schema.
+    pub schema_owner: Option<String>,
+    /// Roles with USAGE on the schema (`-`: PUBLIC).
+    pub usage: Vec<String>,
+    /// The function, when it exists.
+    pub function: Option<AuthFunction>,
+}
+
+/// `pgbouncer.get_auth(text)` as the catalog holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuthFunction {
+    pub owner: String,
+    pub body: String,
+    pub security_definer: bool,
+    /// Its own settings (`search_path=…`).
+    pub config: Vec<String>,
+    /// Roles that may call it (`-`: PUBLIC).
+    pub execute: Vec<String>,
+}

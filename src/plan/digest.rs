@@ -62,6 +62,7 @@ impl LiveDigests {
             tls,
             pgbouncers,
             pgbouncer_files,
+            pgbouncer_lookups,
         } = state;
         let mut groups = Groups::default();
         for (name, role) in roles {
@@ -105,6 +106,9 @@ impl LiveDigests {
                 .as_ref()
                 .map(|text| super::fingerprint(&text.expose()));
             groups.add(format!("pgbouncer.{name}.files"), &(&files.ini, userlist));
+        }
+        for (database, lookup) in pgbouncer_lookups {
+            groups.add(format!("pgbouncer.auth_query.{database}"), lookup);
         }
         LiveDigests(
             groups

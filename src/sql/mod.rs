@@ -5,6 +5,7 @@ pub mod databases;
 pub mod extensions;
 pub mod grants;
 pub mod hba;
+pub mod pgbouncer;
 mod keywords;
 pub mod policies;
 pub mod quote;
