@@ -38,6 +38,10 @@ pub fn is_node_local(address: &str) -> bool {
         "client_certificate.",
         "pgbouncer.",
     ];
+    // PgBouncer's files are the host's; its auth_query function is catalog.
+    if address.starts_with("pgbouncer.") && address.contains(".auth_query.") {
+        return false;
+    }
     LOCAL.iter().any(|prefix| address.starts_with(prefix))
 }
 
