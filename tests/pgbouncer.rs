@@ -100,6 +100,27 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
     );
     assert_eq!(mode & 0o777, 0o600);
 
+    // The audit judges the declared PgBouncer from its files.
+    let audit = cluster.pgfort_in(
+        dir.path(),
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--controls",
+            "pgb-auth-type,pgb-auth-file-mode,pgb-client-tls,pgb-admin-users",
+            ".",
+        ],
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&audit.stdout).unwrap_or_else(|e| panic!("{e}: {audit:?}"));
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 4, "{}", audit.stdout);
+    for finding in findings {
+        assert_eq!(finding["status"], "pass", "{finding}");
+    }
+    assert_no_secret(&audit.stdout);
+
     // A login through PgBouncer, SCRAM on both sides.
     bouncer
         .select_one("appdb", "app_user", "app-pass-1")

@@ -76,6 +76,8 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
             .setting("hba_file")
             .and_then(|file| gather::local_file_mode(Path::new(&file.value)));
     }
+    // Declared PgBouncer instances, judged from their files on this host.
+    facts.pgbouncers = gather::pgbouncers(&config.desired.pgbouncers);
     let findings = audit::run(&facts, &selection);
     drop(spinner);
     if let Some(path) = &args.fix_out {
