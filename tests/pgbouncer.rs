@@ -108,7 +108,7 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
             "--format",
             "json",
             "--controls",
-            "pgb-auth-type,pgb-auth-file-mode,pgb-client-tls,pgb-admin-users",
+            "ext-pgbouncer-auth-type,ext-pgbouncer-auth-file-mode,ext-pgbouncer-client-tls,ext-pgbouncer-admin-users",
             ".",
         ],
     );

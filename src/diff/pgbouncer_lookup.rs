@@ -113,3 +113,7 @@ fn is_in_place(lookup: &AuthLookup, owner: &str, auth_user: &str) -> bool {
         && function.config == [sql::SEARCH_PATH]
         && may(&function.execute)
 }
+
+#[cfg(test)]
+#[path = "pgbouncer_lookup_tests.rs"]
+mod tests;

@@ -128,7 +128,7 @@ fn admin_users(facts: &AuditFacts) -> Check {
 
 pub const CONTROLS: &[Control] = &[
     Control {
-        id: "pgb-auth-type",
+        id: "ext-pgbouncer-auth-type",
         area: Area::Authentication,
         title: "PgBouncer authenticates clients (auth_type is not trust, plain or any)",
         severity: Severity::Critical,
@@ -137,7 +137,7 @@ pub const CONTROLS: &[Control] = &[
         check: auth_type,
     },
     Control {
-        id: "pgb-auth-file-mode",
+        id: "ext-pgbouncer-auth-file-mode",
         area: Area::Files,
         title: "PgBouncer's auth file is not readable by other OS users",
         severity: Severity::High,
@@ -146,7 +146,7 @@ pub const CONTROLS: &[Control] = &[
         check: auth_file_mode,
     },
     Control {
-        id: "pgb-client-tls",
+        id: "ext-pgbouncer-client-tls",
         area: Area::Network,
         title: "PgBouncer requires TLS from clients when it listens beyond loopback",
         severity: Severity::High,
@@ -155,7 +155,7 @@ pub const CONTROLS: &[Control] = &[
         check: client_tls,
     },
     Control {
-        id: "pgb-admin-users",
+        id: "ext-pgbouncer-admin-users",
         area: Area::Privileges,
         title: "PgBouncer's admin_users are few and not server superusers",
         severity: Severity::Medium,
