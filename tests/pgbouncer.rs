@@ -76,6 +76,15 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
     assert_eq!(first.code, Some(2), "{first:?}");
     assert!(first.stdout.contains("pgbouncer"), "{}", first.stdout);
     assert_no_secret(&first.stdout);
+    // A saved plan cannot carry the auth file's verifiers to apply.
+    let saved = cluster.pgfort_in(dir.path(), &["plan", "-out", "saved.plan", "."]);
+    assert!(!saved.success(), "{saved:?}");
+    assert!(
+        saved.stderr.contains("a saved plan cannot hold"),
+        "{}",
+        saved.stderr
+    );
+    assert!(!dir.path().join("saved.plan").exists());
     let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}\n{}", bouncer.log());
     assert_no_secret(&applied.stdout);

@@ -56,6 +56,12 @@ impl Console {
     pub(super) async fn connect(url: &Secret) -> Result<Console, String> {
         let parsed = Config::from_str(url.expose())
             .map_err(|_| "admin_url is not a valid connection URL".to_owned())?;
+        if parsed.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            return Err(
+                "admin_url asks for sslmode=require, and pgfort reaches the admin console without TLS only: connect over loopback or a Unix socket"
+                    .to_owned(),
+            );
+        }
         let mut config = Config::new();
         for host in parsed.get_hosts() {
             match host {

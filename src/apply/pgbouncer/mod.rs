@@ -140,7 +140,7 @@ async fn reload_and_check(
     let mut restart = Vec::new();
     for (key, value) in expected {
         match running.get(key) {
-            Some(now) if now.value == value => {}
+            Some(now) if same_value(key, &now.value, value) => {}
             Some(now) if !now.changeable => restart.push(key.to_owned()),
             Some(now) => differ.push(format!("{key} is {:?}, not {value:?}", now.value)),
             None => differ.push(format!("{key} is not a setting this PgBouncer knows")),
@@ -179,6 +179,19 @@ async fn reload_and_check(
     Ok(notes)
 }
 
+/// Whether SHOW CONFIG's `shown` is the `written` value: the same text,
+/// or for file modes the same number (PgBouncer shows them in decimal).
+fn same_value(key: &str, shown: &str, written: &str) -> bool {
+    if shown == written {
+        return true;
+    }
+    let octal = crate::pgbouncer::params::param(key)
+        .is_some_and(|param| param.kind == crate::pgbouncer::params::Kind::Octal);
+    octal
+        && u32::from_str_radix(written, 8)
+            .is_ok_and(|mode| shown.parse::<u32>().is_ok_and(|shown| shown == mode))
+}
+
 /// Puts both files back and, when the console is reachable, reloads them,
 /// saying in the error what was done.
 async fn put_back(
@@ -214,4 +227,18 @@ async fn put_back(
         None => note,
     });
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_value;
+
+    #[test]
+    fn running_values_compare_as_written_and_modes_as_numbers() {
+        assert!(same_value("pool_mode", "transaction", "transaction"));
+        assert!(!same_value("pool_mode", "session", "transaction"));
+        assert!(same_value("unix_socket_mode", "511", "0777"));
+        assert!(!same_value("unix_socket_mode", "511", "0770"));
+        assert!(!same_value("pool_mode", "511", "0777"));
+    }
 }
