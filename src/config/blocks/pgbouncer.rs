@@ -259,6 +259,7 @@ fn decode_settings(node: Option<Node>, what: &str) -> Result<BTreeMap<String, St
     };
     let names: Vec<&str> = params::PARAMS.iter().map(|p| p.name).collect();
     let mut auth_type_location = None;
+    let mut tls_location = None;
     for entry in entries {
         let key = &entry.key;
         if let Some(why) = params::owned(key) {
@@ -284,6 +285,9 @@ fn decode_settings(node: Option<Node>, what: &str) -> Result<BTreeMap<String, St
         if key == "auth_type" {
             auth_type_location = Some(entry.value.location.clone());
         }
+        if key == "client_tls_sslmode" {
+            tls_location = Some(entry.value.location.clone());
+        }
         settings.insert(key.clone(), value);
     }
     let auth_type = settings
@@ -298,6 +302,30 @@ fn decode_settings(node: Option<Node>, what: &str) -> Result<BTreeMap<String, St
             "auth_type hba reads its rules from auth_hba_file, which settings do not set",
         )
         .with_hint("add auth_hba_file = \"/etc/pgbouncer/pgbouncer_hba.conf\" to settings"));
+    }
+    // PgBouncer takes TLS without a key pair on RELOAD, then fails every
+    // client handshake.
+    let tls_on = settings
+        .get("client_tls_sslmode")
+        .is_some_and(|mode| mode != "disable");
+    let missing: Vec<&str> = ["client_tls_key_file", "client_tls_cert_file"]
+        .into_iter()
+        .filter(|key| !settings.contains_key(*key))
+        .collect();
+    if tls_on
+        && !missing.is_empty()
+        && let Some(location) = tls_location
+    {
+        return Err(ConfigError::at(
+            location,
+            format!(
+                "client_tls_sslmode needs a key pair, and settings do not set {}",
+                missing.join(" nor ")
+            ),
+        )
+        .with_hint(
+            "set client_tls_key_file and client_tls_cert_file, or client_tls_sslmode = \"disable\"",
+        ));
     }
     Ok(settings)
 }

@@ -411,3 +411,24 @@ fn only_in_the_root_configuration() {
         "{err}"
     );
 }
+
+#[test]
+fn client_tls_needs_a_key_pair() {
+    let setting = |lines: &str| block(&format!("  settings = {{\n{lines}\n  }}"));
+    refused(
+        &setting("    client_tls_sslmode = \"require\"\n    client_tls_cert_file = \"/c.pem\""),
+        "19:26: client_tls_sslmode needs a key pair, and settings do not set client_tls_key_file",
+        Some(
+            "set client_tls_key_file and client_tls_cert_file, or client_tls_sslmode = \"disable\"",
+        ),
+    );
+    let config = load_text(&setting(
+        "    client_tls_sslmode = \"require\"\n    client_tls_key_file = \"/k.pem\"\n    client_tls_cert_file = \"/c.pem\"",
+    ))
+    .unwrap();
+    assert_eq!(
+        config.desired.pgbouncers["main"].settings["client_tls_sslmode"],
+        "require"
+    );
+    assert!(load_text(&setting("    client_tls_sslmode = \"disable\"")).is_ok());
+}
