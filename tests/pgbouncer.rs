@@ -335,3 +335,40 @@ fn pgbouncer_auth_query_admits_a_role_in_no_file() {
     let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 }
+
+#[test]
+fn pgbouncer_without_admin_url_files_are_written_and_the_reload_is_left_to_the_user() {
+    if skip_unless_installed() {
+        return;
+    }
+    let cluster = TestCluster::start();
+    let bouncer = PgBouncer::start(&cluster);
+    let dir = workdir();
+    let url = bouncer.admin_url();
+    let hcl = config(&cluster, &bouncer, "app-pass-1", &url)
+        .replace(&format!("  admin_url  = \"{url}\"\n"), "");
+    assert!(!hcl.contains("admin_url"), "{hcl}");
+    write_files(dir.path(), &[("main.hcl", &hcl)]);
+    let plan = cluster.plan_in(dir.path());
+    assert_eq!(plan.code, Some(2), "{plan:?}");
+    assert!(
+        plan.stdout.contains("must be reloaded by hand"),
+        "{}",
+        plan.stdout
+    );
+    let json = cluster.pgfort_in(dir.path(), &["plan", "--json", "."]);
+    assert!(json.success(), "{json:?}");
+    assert!(json.stdout.contains("userlist.txt"), "{}", json.stdout);
+    assert_no_secret(&json.stdout);
+    let applied = cluster.apply_in(dir.path());
+    assert!(applied.success(), "{applied:?}");
+    assert!(
+        applied.stdout.contains("reload PgBouncer"),
+        "{}",
+        applied.stdout
+    );
+    assert!(read(&bouncer, "pgbouncer.ini").starts_with(b"; Managed by pgfort"));
+    let empty = cluster.plan_in(dir.path());
+    assert_eq!(empty.code, Some(0), "{empty:?}");
+    assert!(empty.stdout.contains("no admin_url"), "{}", empty.stdout);
+}
