@@ -360,10 +360,33 @@ fn pgbouncer_without_admin_url_files_are_written_and_the_reload_is_left_to_the_u
     assert!(json.success(), "{json:?}");
     assert!(json.stdout.contains("userlist.txt"), "{}", json.stdout);
     assert_no_secret(&json.stdout);
+    // Targeted: the files, and the roles whose verifiers they hold.
+    let targeted = cluster.pgfort_in(
+        dir.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--no-color",
+            "-target",
+            "pgbouncer.main",
+            ".",
+        ],
+    );
+    assert!(targeted.success(), "{targeted:?}");
+    assert!(
+        targeted.stdout.contains("role.app_user"),
+        "{}",
+        targeted.stdout
+    );
+    assert!(
+        !targeted.stdout.contains("database.appdb"),
+        "{}",
+        targeted.stdout
+    );
     let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}");
     assert!(
-        applied.stdout.contains("reload PgBouncer"),
+        targeted.stdout.contains("reload PgBouncer"),
         "{}",
         applied.stdout
     );
