@@ -5,7 +5,9 @@
 //! a role whose password does. Verifiers are never shown.
 
 use super::{Diff, DiffError, DiffInput};
-use crate::model::{AuthEntry, Password, PgBouncer, PgBouncerWrite, REDACTED, Secret};
+use crate::model::{
+    AuthEntry, Password, PgBouncer, PgBouncerAuth, PgBouncerWrite, REDACTED, Secret,
+};
 use crate::pgbouncer::{AUTH_FILE_NAME, INI_FILE_NAME, render_ini, render_userlist};
 use crate::plan::{Action, AttributeChange, Change, Need, address};
 
@@ -128,6 +130,10 @@ fn diff_one(input: &DiffInput<'_>, pgbouncer: &PgBouncer, out: &mut Diff) -> Res
         admin_url: pgbouncer.admin_url.clone(),
         settings: pgbouncer.settings.clone(),
         databases: pgbouncer.databases.keys().cloned().collect(),
+        auth_user: match &pgbouncer.auth {
+            PgBouncerAuth::Query { auth_user } => Some(auth_user.clone()),
+            PgBouncerAuth::File => None,
+        },
     });
     Ok(())
 }

@@ -104,6 +104,8 @@ pub struct PgBouncerWrite {
     pub settings: BTreeMap<String, String>,
     /// The `[databases]` entries the new file declares.
     pub databases: Vec<String>,
+    /// With `auth = "query"`: the role the lookups run as.
+    pub auth_user: Option<String>,
 }
 
 /// The `auth_query` lookup as found in one database (live): the

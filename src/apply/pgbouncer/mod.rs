@@ -136,6 +136,10 @@ async fn reload_and_check(
     let auth_file = write.config_dir.join(AUTH_FILE_NAME);
     let auth_file = auth_file.to_string_lossy();
     expected.push(("auth_file", &auth_file));
+    if let Some(user) = &write.auth_user {
+        expected.push(("auth_user", user));
+        expected.push(("auth_query", crate::pgbouncer::AUTH_QUERY));
+    }
     let mut differ = Vec::new();
     let mut restart = Vec::new();
     for (key, value) in expected {
