@@ -318,10 +318,12 @@ fn pgbouncer_auth_query_admits_a_role_in_no_file() {
         .unwrap_or_else(|e| panic!("outsider through auth_query: {e}\n{}", bouncer.log()));
     assert!(bouncer.select_one("appdb", "outsider", "wrong").is_err());
 
-    // Drift: EXECUTE for PUBLIC behind pgfort's back is planned away.
+    // Drift: EXECUTE and USAGE for PUBLIC behind pgfort's back are
+    // planned away.
     cluster.exec_in(
         "appdb",
-        "GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO PUBLIC",
+        "GRANT EXECUTE ON FUNCTION pgbouncer.get_auth(text) TO PUBLIC; \
+         GRANT USAGE ON SCHEMA pgbouncer TO PUBLIC",
     );
     let drift = cluster.plan_in(dir.path());
     assert_eq!(drift.code, Some(2), "{drift:?}");

@@ -131,6 +131,13 @@ fn a_lookup_in_place_is_no_change_and_public_execute_is() {
     }
     assert!(!is_in_place(&open, "postgres", "pgb_auth"));
     assert_eq!(lookup_changes(Some(open), true).unwrap().len(), 1);
+    let mut schema_open = in_place();
+    schema_open.usage.push("-".into());
+    let changes = lookup_changes(Some(schema_open), true).unwrap();
+    assert!(
+        changes[0].contains("REVOKE ALL ON SCHEMA pgbouncer FROM PUBLIC"),
+        "{changes:?}"
+    );
 }
 
 #[test]

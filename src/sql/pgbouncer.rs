@@ -46,6 +46,10 @@ pub fn install(database: &str, owner: &str, auth_user: &str) -> Vec<Statement> {
         ),
         at(
             Phase::GrantPrivileges,
+            format!("REVOKE ALL ON SCHEMA {SCHEMA} FROM PUBLIC"),
+        ),
+        at(
+            Phase::GrantPrivileges,
             format!("REVOKE ALL ON FUNCTION {FUNCTION} FROM PUBLIC"),
         ),
         at(
