@@ -51,7 +51,17 @@ pub async fn compute_plan_counted(
 ) -> Result<(Plan, u64), Error> {
     let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
     let phase = crate::stats::phase("inspect");
-    let live = inspect::inspect(db, settings, &scope).await?;
+    let mut live = inspect::inspect(db, settings, &scope).await?;
+    live.state.pgbouncer_files = inspect::read_pgbouncer_files(&config.desired.pgbouncers)
+        .map_err(|err| Error::Io {
+            context: format!("pgbouncer \"{}\": reading {}", err.name, err.path),
+            source: err.source,
+        })?;
+    let lookups: Vec<String> = inspect::pgbouncer_lookup_databases(&config.desired.pgbouncers)
+        .into_iter()
+        .filter(|database| live.state.databases.contains_key(database))
+        .collect();
+    live.state.pgbouncer_lookups = inspect::read_pgbouncer_lookups(settings, &lookups).await?;
     drop(phase);
     let phase = crate::stats::phase("canonicalize");
     // A standby cannot create the scratch tables policies are compared on;

@@ -5,6 +5,7 @@ mod certificates;
 mod hba;
 pub mod hba_marker;
 pub mod lock;
+mod pgbouncer;
 mod reload;
 pub mod restart;
 mod system;
@@ -114,6 +115,8 @@ pub struct ApplyReport {
     /// [`crate::model::TlsHandover`]): the settings that reach the server
     /// under the new rules, for whatever runs after the apply.
     pub reconnected: Option<ConnectionSettings>,
+    /// What the apply wants said (PgBouncer reloaded, or to be reloaded).
+    pub notes: Vec<String>,
 }
 
 /// Consecutive statements for the same target: one transaction.
@@ -286,6 +289,7 @@ pub async fn apply_with(
     if let Some(write) = &plan.hba {
         hba::check_applicable(write)?;
     }
+    let pgbouncers = pgbouncer::prepare(plan)?;
     let mut report = ApplyReport::default();
     // Files on this machine first: a failure here changes no server.
     let prepared = certificates::prepare(&plan.tls)?;
@@ -299,6 +303,11 @@ pub async fn apply_with(
     if plan.hba.is_some() {
         later.push("pg_hba.conf".to_owned());
     }
+    later.extend(
+        pgbouncers
+            .iter()
+            .map(|(write, _)| format!("pgbouncer \"{}\" files", write.name)),
+    );
     let mut others: BTreeMap<String, Db> = BTreeMap::new();
     for (index, unit) in units.iter().enumerate() {
         let not_applied = || {
@@ -422,6 +431,11 @@ pub async fn apply_with(
         hba::apply(db, settings, write, options.local_files, &mut report)
             .await
             .map_err(all_units)?;
+    }
+    // PgBouncer last: its auth file names verifiers set above.
+    for (write, userlist) in &pgbouncers {
+        let notes = pgbouncer::apply(write, userlist).await.map_err(all_units)?;
+        report.notes.extend(notes);
     }
     report.round_trips = main.round_trips() + others.values().map(Db::round_trips).sum::<u64>();
     if let Some((db, settings)) = switched {

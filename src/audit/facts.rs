@@ -196,6 +196,21 @@ pub struct AuditFacts {
     /// `pg_authid` is not readable. Never serialized.
     #[serde(skip)]
     pub login_verifiers: Option<Vec<LoginVerifier>>,
+    /// The PgBouncer instances the configuration declares, as their files
+    /// are on this host; empty when the audit runs without one.
+    #[serde(skip)]
+    pub pgbouncers: Vec<PgBouncerFact>,
+}
+
+/// One declared PgBouncer, read from its `config_dir`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PgBouncerFact {
+    pub name: String,
+    /// The `[pgbouncer]` section of its pgbouncer.ini (`None`: the file
+    /// could not be read, nor judged).
+    pub settings: Option<BTreeMap<String, String>>,
+    /// The auth file's mode bits, when it could be read.
+    pub auth_file_mode: Option<u32>,
 }
 
 impl AuditFacts {

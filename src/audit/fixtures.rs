@@ -220,7 +220,30 @@ pub fn hardened() -> AuditFacts {
             verifier("app", "Wd7p-Ns2c-Qh5e-Mv9j", false),
             verifier("replicator", "Zb4k-Rf8u-Gy3n-Px6s", false),
         ]),
+        pgbouncers: vec![pgbouncer(
+            &[
+                ("auth_type", "scram-sha-256"),
+                ("listen_addr", "10.0.0.5,127.0.0.1"),
+                ("client_tls_sslmode", "require"),
+                ("admin_users", "pgbouncer_admin"),
+            ],
+            0o100600,
+        )],
         ..AuditFacts::default()
+    }
+}
+
+/// A PgBouncer called "main" with these `[pgbouncer]` settings.
+fn pgbouncer(settings: &[(&str, &str)], auth_file_mode: u32) -> PgBouncerFact {
+    PgBouncerFact {
+        name: "main".to_owned(),
+        settings: Some(
+            settings
+                .iter()
+                .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+                .collect(),
+        ),
+        auth_file_mode: Some(auth_file_mode),
     }
 }
 
@@ -396,6 +419,14 @@ pub fn weak() -> AuditFacts {
         replay_lag_seconds: Some(300.0),
     }]);
     facts.hba_file_mode = Some(0o644);
+    facts.pgbouncers = vec![pgbouncer(
+        &[
+            ("auth_type", "trust"),
+            ("listen_addr", "*"),
+            ("admin_users", "postgres"),
+        ],
+        0o100644,
+    )];
     facts
 }
 

@@ -294,6 +294,7 @@ pub async fn gather(tx: &Transaction<'_>) -> Result<Gathered, InspectError> {
                 })
                 .collect()
         }),
+        pgbouncers: Vec::new(),
     };
     Ok(Gathered {
         facts,
@@ -441,6 +442,49 @@ pub(crate) fn failed(what: &'static str, source: tokio_postgres::Error) -> Inspe
         database: None,
         source: InspectCause::Query(source),
     }
+}
+
+/// The declared PgBouncer instances as their files are on this host: the
+/// `[pgbouncer]` section of pgbouncer.ini and the auth file's mode (the
+/// path `auth_file` names, else userlist.txt next to it).
+pub fn pgbouncers(declared: &BTreeMap<String, crate::model::PgBouncer>) -> Vec<PgBouncerFact> {
+    declared
+        .values()
+        .map(|pgbouncer| {
+            let ini = pgbouncer.config_dir.join(crate::pgbouncer::INI_FILE_NAME);
+            let settings = std::fs::read_to_string(ini)
+                .ok()
+                .map(|text| ini_section(&text));
+            let auth_file = settings
+                .as_ref()
+                .and_then(|s| s.get("auth_file"))
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| pgbouncer.config_dir.join(crate::pgbouncer::AUTH_FILE_NAME));
+            PgBouncerFact {
+                name: pgbouncer.name.clone(),
+                settings,
+                auth_file_mode: local_file_mode(&auth_file),
+            }
+        })
+        .collect()
+}
+
+/// `key = value` lines of the `[pgbouncer]` section (comments skipped).
+fn ini_section(text: &str) -> BTreeMap<String, String> {
+    let mut in_section = false;
+    let mut out = BTreeMap::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_section = line.eq_ignore_ascii_case("[pgbouncer]");
+        } else if in_section
+            && !line.starts_with(';')
+            && !line.starts_with('#')
+            && let Some((key, value)) = line.split_once('=')
+        {
+            out.insert(key.trim().to_ascii_lowercase(), value.trim().to_owned());
+        }
+    }
+    out
 }
 
 /// The mode bits of a file on this machine, when it can be read.

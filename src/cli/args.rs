@@ -107,8 +107,9 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// A configuration directory whose `connection` block says where to
-    /// connect (optional; nothing else in it is used).
+    /// A configuration directory (optional): its `connection` block says
+    /// where to connect, its `pgbouncer` blocks which PgBouncer files to
+    /// check, and with --env its environments which servers to audit.
     pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub vars: VarArgs,

@@ -74,6 +74,23 @@ impl<'a> BlockReader<'a> {
         }
     }
 
+    /// How many labels the block has (nested blocks are not checked by the
+    /// dispatcher).
+    pub fn label_count(&self) -> usize {
+        self.block.labels.len()
+    }
+
+    /// Whether `name` is written with a value that is not known yet
+    /// (derived from a variable without a value, `pgfort validate`).
+    pub fn is_unknown(&self, name: &str) -> bool {
+        self.attributes
+            .iter()
+            .find(|(a, _)| a.key.as_str() == name)
+            .is_some_and(|(attribute, _)| {
+                self.eval.is_unknown_at(&self.src.locate(&attribute.value))
+            })
+    }
+
     /// Where the block starts (its type name).
     pub fn location(&self) -> Location {
         self.src.locate(&self.block.ident)

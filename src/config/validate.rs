@@ -1,5 +1,5 @@
 //! Checks that need the whole configuration: references to roles (members,
-//! owners, grantees) and the manage policy's requirements. Databases named
+//! owners, grantees, pgbouncer auth file users) and the manage policy's requirements. Databases named
 //! by schemas and grants need no declaration: they may already exist, which
 //! only the server can tell.
 
@@ -32,6 +32,7 @@ pub(crate) fn validate(decoded: &Decoded) -> Result<()> {
         super::blocks::validate_certificates(decoded),
     ];
     errors.extend(checks.into_iter().filter_map(Result::err));
+    errors.extend(super::blocks::validate_pgbouncers(decoded));
     if let Some(location) = &decoded.prune_location
         && decoded.config.manage.reassign_owned_to.is_none()
     {

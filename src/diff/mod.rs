@@ -8,6 +8,8 @@ mod grants;
 mod hba;
 mod memberships;
 mod parameters;
+mod pgbouncer;
+mod pgbouncer_lookup;
 mod policies;
 mod preload;
 mod roles;
@@ -20,12 +22,15 @@ mod validate;
 
 use std::collections::BTreeMap;
 
-use crate::model::{HbaWrite, ManagePolicy, PendingRestart, ServerFacts, ServerState, TlsWork};
+use crate::model::{
+    HbaWrite, ManagePolicy, PendingRestart, PgBouncerWrite, ServerFacts, ServerState, TlsWork,
+};
 use crate::plan::Change;
 
 pub use hba::ADDRESS as HBA_ADDRESS;
 pub use hba::admission::check as check_admission;
 pub use hba::run_checks as run_hba_checks;
+pub use pgbouncer::address as pgbouncer_address;
 pub(crate) use roles::glob_matches;
 pub use validate::{InputProblem, check};
 
@@ -53,6 +58,8 @@ pub struct Diff {
     pub hba: Option<HbaWrite>,
     /// Certificates to generate, install and verify.
     pub tls: TlsWork,
+    /// PgBouncer files to rewrite (and reload).
+    pub pgbouncer: Vec<PgBouncerWrite>,
 }
 
 /// A desired state that cannot be reached safely.
@@ -86,6 +93,9 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     tables::diff_tables(&input, &mut out)?;
     policies::diff_policies(&input, &mut out);
     hba::diff_hba(&input, &mut out)?;
+    // After roles: the auth file takes the verifiers the plan sets.
+    pgbouncer::diff_pgbouncers(&input, &mut out)?;
+    pgbouncer_lookup::diff_lookups(&input, &mut out)?;
     Ok(out)
 }
 

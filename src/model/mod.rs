@@ -6,6 +6,7 @@ mod database;
 mod extension;
 mod hba;
 pub mod hba_token;
+mod pgbouncer;
 mod privilege;
 mod role;
 mod secret;
@@ -23,6 +24,10 @@ pub use extension::{AvailableExtension, Extension, PRELOADED, Preload, ServerExt
 pub use hba::{
     ConnType, HEADER as HBA_HEADER, Hba, HbaAddress, HbaCheck, HbaProbe, HbaRule, HbaSession,
     HbaWrite, METHODS as HBA_METHODS, TlsHandover, render_file as render_hba_file,
+};
+pub use pgbouncer::{
+    AuthEntry, AuthFunction, AuthLookup, PgBouncer, PgBouncerAuth, PgBouncerDatabase,
+    PgBouncerFiles, PgBouncerWrite,
 };
 pub use privilege::{
     DefaultKind, DefaultPrivilege, Grant, GrantTarget, ObjectKind, ObjectRef, PUBLIC, Privilege,
@@ -65,6 +70,16 @@ pub struct ServerState {
     /// Certificates (desired: declared; live: what the server has
     /// installed, read only when a server certificate is declared).
     pub tls: Tls,
+    /// PgBouncer instances, by name (desired: declared).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pgbouncers: BTreeMap<String, PgBouncer>,
+    /// The files of the declared PgBouncer instances, by name (live only).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pgbouncer_files: BTreeMap<String, PgBouncerFiles>,
+    /// The `auth_query` lookup in the databases PgBouncer pools with
+    /// `auth = "query"`, by database (live only; absent: no schema).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub pgbouncer_lookups: BTreeMap<String, AuthLookup>,
 }
 
 /// What one database holds that pgfort manages or needs to know.

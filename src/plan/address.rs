@@ -30,13 +30,18 @@ pub fn authority(name: &str) -> String {
 /// settings (ALTER SYSTEM writes a file), pg_hba.conf and its certificates.
 /// Everything else lives in the catalog, which a standby replicates.
 pub fn is_node_local(address: &str) -> bool {
-    const LOCAL: [&str; 5] = [
+    const LOCAL: [&str; 6] = [
         "setting.",
         "hba.",
         "certificate_authority.",
         "server_certificate",
         "client_certificate.",
+        "pgbouncer.",
     ];
+    // PgBouncer's files are the host's; its auth_query function is catalog.
+    if address.starts_with("pgbouncer.") && address.contains(".auth_query.") {
+        return false;
+    }
     LOCAL.iter().any(|prefix| address.starts_with(prefix))
 }
 
@@ -95,5 +100,11 @@ pub fn declared(desired: &ServerState) -> BTreeSet<String> {
     if tls.server.is_some() {
         out.insert("server_certificate".to_owned());
     }
+    out.extend(
+        desired
+            .pgbouncers
+            .keys()
+            .map(|name| crate::diff::pgbouncer_address(name)),
+    );
     out
 }

@@ -60,6 +60,9 @@ impl LiveDigests {
             extensions,
             hba,
             tls,
+            pgbouncers,
+            pgbouncer_files,
+            pgbouncer_lookups,
         } = state;
         let mut groups = Groups::default();
         for (name, role) in roles {
@@ -92,6 +95,20 @@ impl LiveDigests {
         // Live state holds only what the server has installed.
         if let Some(installed) = &tls.installed {
             groups.add("server_certificate".to_owned(), installed);
+        }
+        for (name, pgbouncer) in pgbouncers {
+            groups.add(format!("pgbouncer.{name}"), pgbouncer);
+        }
+        for (name, files) in pgbouncer_files {
+            // The auth file serializes redacted: its own digest.
+            let userlist = files
+                .userlist
+                .as_ref()
+                .map(|text| super::fingerprint(&text.expose()));
+            groups.add(format!("pgbouncer.{name}.files"), &(&files.ini, userlist));
+        }
+        for (database, lookup) in pgbouncer_lookups {
+            groups.add(format!("pgbouncer.auth_query.{database}"), lookup);
         }
         LiveDigests(
             groups

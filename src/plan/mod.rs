@@ -23,7 +23,7 @@ pub use statement::{Listing, SealedFragment, SealedStatement, Statement};
 pub use target::{TargetError, Targets};
 
 use crate::diff::Diff;
-use crate::model::{HbaWrite, PendingRestart, TlsWork};
+use crate::model::{HbaWrite, PendingRestart, PgBouncerWrite, TlsWork};
 
 /// A computed plan.
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +53,9 @@ pub struct Plan {
     /// Certificates apply generates, installs and verifies.
     #[serde(skip)]
     pub tls: TlsWork,
+    /// The PgBouncer files apply rewrites (and reloads).
+    #[serde(skip)]
+    pub pgbouncer: Vec<PgBouncerWrite>,
     /// The per-object digests behind `fingerprint`, kept by saved plans
     /// to name what changed (empty when not computed from a server).
     #[serde(skip)]
@@ -92,6 +95,7 @@ impl Plan {
             notes: diff.notes,
             hba: diff.hba,
             tls: diff.tls,
+            pgbouncer: diff.pgbouncer,
             fingerprint,
             digests: LiveDigests::default(),
             for_primary: Vec::new(),

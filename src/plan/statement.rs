@@ -111,6 +111,16 @@ impl Statement {
         }
     }
 
+    /// The SCRAM verifier this statement sends, once its password was
+    /// hashed ([`Statement::with_passwords_hashed`], or read from a saved
+    /// plan): what a PgBouncer auth file must hold for the same role.
+    pub fn verifier(&self) -> Option<&Secret> {
+        self.fragments.iter().find_map(|fragment| match fragment {
+            Fragment::Verifier(hashed) => Some(hashed),
+            _ => None,
+        })
+    }
+
     pub fn is_sensitive(&self) -> bool {
         self.fragments
             .iter()

@@ -32,6 +32,7 @@ pub const KINDS: &[&str] = &[
     "certificate_authority",
     "server_certificate",
     "client_certificate",
+    "pgbouncer",
 ];
 
 /// Why `-target` was refused. Nothing is sent to a server for the first
@@ -246,6 +247,8 @@ fn keep_selected_work(plan: &mut Plan) {
     if !selected.contains(crate::diff::HBA_ADDRESS) {
         plan.hba = None;
     }
+    plan.pgbouncer
+        .retain(|write| selected.contains(&crate::diff::pgbouncer_address(&write.name)));
     let tls = &mut plan.tls;
     tls.generate_authorities
         .retain(|authority| selected.contains(&super::address::authority(&authority.name)));

@@ -6,6 +6,7 @@ pub mod extensions;
 pub mod grants;
 pub mod hba;
 mod keywords;
+pub mod pgbouncer;
 pub mod policies;
 pub mod quote;
 pub mod roles;

@@ -20,6 +20,7 @@ use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
 pub mod hba;
 pub mod http;
 pub mod patroni;
+pub mod pgbouncer;
 #[path = "../../src/schema_check.rs"]
 pub mod schema_check;
 mod session;

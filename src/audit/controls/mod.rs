@@ -14,6 +14,7 @@ pub mod log_levels;
 pub mod misc;
 pub mod network;
 pub mod operations;
+pub mod pgbouncer;
 pub mod predefined_roles;
 pub mod privileges;
 pub mod public_grants;
@@ -51,6 +52,7 @@ static GROUPS: &[&[Control]] = &[
     release::CONTROLS,
     misc::CONTROLS,
     extensions::CONTROLS,
+    pgbouncer::CONTROLS,
 ];
 
 /// All controls in table order.

@@ -180,6 +180,9 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
 /// After an apply that switched to TLS (see [`crate::model::TlsHandover`]):
 /// how pgfort must connect from now on.
 pub(super) fn say_if_switched_to_tls(report: &apply::ApplyReport) {
+    for note in &report.notes {
+        println!("{}", crate::render::display_safe(note));
+    }
     if let Some(tls) = &report.reconnected {
         println!(
             "\npg_hba.conf now admits pgfort only over TLS: pgfort switched to sslmode={} to write it. \

@@ -40,7 +40,8 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
     let settings = resolve_target(&args.connection, &config)?;
     let mut db = connect_db(&settings).await?;
     let spinner = super::progress::Spinner::start("auditing: reading the server".to_owned());
-    let (facts, findings) = audit_server(&mut db, &settings, &selection).await?;
+    let (facts, findings) =
+        audit_server(&mut db, &settings, &selection, &config.desired.pgbouncers).await?;
     drop(spinner);
     if let Some(path) = &args.fix_out {
         write_fixes(path, &findings, &facts, &db, &settings).await?;
@@ -75,6 +76,7 @@ pub(super) async fn audit_server(
     db: &mut crate::inspect::Db,
     settings: &ConnectionSettings,
     selection: &Selection,
+    pgbouncers: &std::collections::BTreeMap<String, crate::model::PgBouncer>,
 ) -> Result<(audit::AuditFacts, Vec<audit::Finding>), Error> {
     let transaction = db
         .client
@@ -115,6 +117,8 @@ pub(super) async fn audit_server(
             .setting("hba_file")
             .and_then(|file| gather::local_file_mode(Path::new(&file.value)));
     }
+    // Declared PgBouncer instances, judged from their files on this host.
+    facts.pgbouncers = gather::pgbouncers(pgbouncers);
     let findings = audit::run(&facts, selection);
     Ok((facts, findings))
 }

@@ -89,6 +89,19 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
 
 /// Writes the saved plan (passwords hashed into verifiers on the way).
 fn save(file: &Path, plan: &Plan, origin: PlanOrigin, config: &Config) -> Result<(), Error> {
+    // The auth file takes the verifiers apply sends; a saved plan does
+    // not carry them to the files yet.
+    if let Some(write) = plan.pgbouncer.first() {
+        return Err(Error::usage(
+            format!(
+                "this plan rewrites the files of pgbouncer \"{}\", which a saved plan cannot hold",
+                write.name
+            ),
+            Some(
+                "run `pgfort apply` without a plan file, or save a plan that targets other objects (-target)",
+            ),
+        ));
+    }
     let scope = InspectScope::from_desired(&config.desired, &config.manage);
     let saved = SavedPlan::new(plan, origin.target, origin.configuration, scope);
     saved::write(file, &saved, super::common::plan_key().as_ref())?;

@@ -12,6 +12,7 @@ mod grant_on;
 mod hba;
 mod lifecycle;
 mod manage;
+mod pgbouncer;
 mod policy;
 mod role;
 mod schema;
@@ -19,7 +20,7 @@ mod settings;
 mod table;
 mod tune;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use hcl_edit::structure::Block;
@@ -34,6 +35,7 @@ pub(crate) use certificates::{refresh as refresh_certificates, validate as valid
 use common::check_name;
 pub(crate) use connection::check_sslmode;
 pub(crate) use lifecycle::BLOCKS as LIFECYCLE_BLOCKS;
+pub(crate) use pgbouncer::validate as validate_pgbouncers;
 pub(crate) use table::validate as validate_tables;
 
 /// Decodes one block into the configuration being built.
@@ -109,6 +111,11 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         decode: None,
     },
     BlockType {
+        name: "pgbouncer",
+        labels: &["name"],
+        decode: Some(pgbouncer::decode),
+    },
+    BlockType {
         name: "policy",
         labels: &["name"],
         decode: Some(policy::decode),
@@ -180,6 +187,16 @@ impl RefContext {
     }
 }
 
+/// A role a pgbouncer block puts into its auth file, for validation once
+/// all roles are known.
+#[derive(Debug, Clone)]
+pub(crate) struct PgBouncerUser {
+    pub role: String,
+    pub location: Location,
+    /// The pgbouncer block's name.
+    pub pgbouncer: String,
+}
+
 /// The configuration being built, with what validation needs to know
 /// about where things were written. The root configuration and every
 /// module called from it decode into the same one.
@@ -203,6 +220,11 @@ pub(crate) struct Decoded {
     pub prune_location: Option<Location>,
     /// Declared tables and the tables policies name.
     pub tables: table::TableDecls,
+    /// Roles pgbouncer blocks put into their auth files.
+    pub pgbouncer_users: Vec<PgBouncerUser>,
+    /// Roles whose password derives from a variable without a value
+    /// (`pgfort validate`): they have one, it is just not known yet.
+    pub unknown_passwords: BTreeSet<String>,
 }
 
 impl Decoded {
@@ -220,6 +242,8 @@ impl Decoded {
             role_refs: Vec::new(),
             prune_location: None,
             tables: table::TableDecls::default(),
+            pgbouncer_users: Vec::new(),
+            unknown_passwords: BTreeSet::new(),
         }
     }
 

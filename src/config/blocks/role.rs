@@ -64,6 +64,9 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
             );
         }
     }
+    if role.password == Password::None && reader.is_unknown("password") {
+        out.unknown_passwords.insert(name.clone());
+    }
     if let Some(node) = reader.node("keep_password")?
         && node.to_bool("keep_password")?
     {

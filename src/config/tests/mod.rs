@@ -12,6 +12,7 @@ mod hba;
 mod lifecycle;
 mod module_errors;
 mod modules;
+mod pgbouncer;
 mod rls;
 mod sensitive;
 mod settings;

@@ -207,7 +207,9 @@ fn fill_groups<'a>(
 /// `public_privileges` is on.
 fn live_in_scope<'a>(input: &DiffInput<'a>) -> PrivilegeSets<'a> {
     let managed = |grantee: &str, object: &ObjectRef| {
-        if grantee == PUBLIC {
+        if super::pgbouncer_lookup::is_lookup_object(input.desired, object) {
+            false
+        } else if grantee == PUBLIC {
             input.manage.public_privileges
                 && matches!(object.kind, ObjectKind::Database | ObjectKind::Schema)
                 && input.desired.databases.contains_key(&object.database)

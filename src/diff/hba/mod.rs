@@ -181,6 +181,17 @@ fn rule_summary(live: &[HbaRule], desired: &[HbaRule]) -> Vec<AttributeChange> {
 
 /// A unified diff of the file with old and new line numbers.
 fn file_diff(path: &str, before: &str, after: &str) -> Vec<String> {
+    shown_file_diff(path, before, after, &|line| line.to_owned())
+}
+
+/// [`file_diff`], each line of either file passed through `show` (which
+/// redacts what must not be displayed) after the lines were compared.
+pub(crate) fn shown_file_diff(
+    path: &str,
+    before: &str,
+    after: &str,
+    show: &dyn Fn(&str) -> String,
+) -> Vec<String> {
     let diff = TextDiff::from_lines(before, after);
     let mut lines = vec![
         format!("--- {path} (current)"),
@@ -202,7 +213,7 @@ fn file_diff(path: &str, before: &str, after: &str) -> Vec<String> {
                 "{:>4} {:>4} {tag} {}",
                 number(change.old_index()),
                 number(change.new_index()),
-                change.value().trim_end_matches('\n')
+                show(change.value().trim_end_matches('\n'))
             );
             lines.push(line);
         }

@@ -302,6 +302,8 @@ impl SavedPlan {
             fingerprint: self.live.fingerprint.clone(),
             hba: self.hba.clone(),
             tls: self.tls.clone(),
+            // Refused when saving (see `plan -out`): never in a file.
+            pgbouncer: Vec::new(),
             digests: self.live.digests.clone(),
             // A saved plan holds only changes its server may make.
             for_primary: Vec::new(),

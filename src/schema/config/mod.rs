@@ -12,6 +12,7 @@
 
 mod access;
 mod language;
+mod pgbouncer;
 mod server;
 mod tls;
 
@@ -27,6 +28,7 @@ use super::expressions::{EXPRESSION, expression_definition};
 
 pub use access::{Database, Extension, Grant, GrantOn, Membership, Policy, Role, Schema, Table};
 pub use language::{Locals, Module, Output, Variable};
+pub use pgbouncer::PgBouncer;
 pub use server::{
     Connection, Environment, EnvironmentServer, Hba, HbaCheck, HbaRule, Manage, Settings, Tune,
 };
@@ -85,6 +87,9 @@ pub struct ConfigFile {
     pub module: Labelled<Module>,
     /// Values a module hands back to its caller (`module.NAME.OUTPUT`).
     pub output: Labelled<Output>,
+    /// PgBouncer instances whose configuration pgfort writes, by name.
+    /// Only in the root configuration.
+    pub pgbouncer: Labelled<PgBouncer>,
     /// Row-level security policies, by name.
     pub policy: Labelled<Policy>,
     /// Roles, by name. Declared roles are managed.

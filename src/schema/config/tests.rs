@@ -107,6 +107,17 @@ const CASES: &[Case] = &[
     },
     case(&["output"], "output \"o\" {\n  value = 1\n#probe\n}"),
     Case {
+        nested: &["database"],
+        ..case(
+            &["pgbouncer"],
+            "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n#probe\n}",
+        )
+    },
+    case(
+        &["pgbouncer", "settings"],
+        "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  settings = {\n#probe\n  }\n}",
+    ),
+    Case {
         nested: &["lifecycle"],
         ..case(
             &["policy"],
@@ -226,6 +237,7 @@ const LABELLED: &[&str] = &[
     "extension",
     "module",
     "output",
+    "pgbouncer",
     "policy",
     "role",
     "schema",
@@ -363,6 +375,36 @@ const VALUE_PROBES: &[(&[&str], &str, &str)] = &[
         &["manage"],
         "settings",
         "manage {\n  settings = \"#value\"\n}",
+    ),
+    (
+        &["pgbouncer"],
+        "auth",
+        "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  auth = \"#value\"\n  auth_user = \"app\"\n}",
+    ),
+    (
+        &["pgbouncer", "settings"],
+        "auth_type",
+        "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  settings = { auth_type = \"#value\" }\n}",
+    ),
+    (
+        &["pgbouncer", "settings"],
+        "client_tls_sslmode",
+        "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  settings = { client_tls_sslmode = \"#value\" }\n}",
+    ),
+    (
+        &["pgbouncer", "settings"],
+        "pool_mode",
+        "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  settings = { pool_mode = \"#value\" }\n}",
+    ),
+    (
+        &["pgbouncer", "settings"],
+        "server_tls_sslmode",
+        "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  settings = { server_tls_sslmode = \"#value\" }\n}",
+    ),
+    (
+        &["pgbouncer", "settings"],
+        "syslog_facility",
+        "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  settings = { syslog_facility = \"#value\" }\n}",
     ),
     (
         &["policy"],

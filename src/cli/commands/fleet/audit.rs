@@ -43,8 +43,13 @@ async fn audit_one(
 ) -> Result<(Report, bool), Error> {
     let settings = member.settings()?;
     let mut db = super::connect(member).await?;
-    let (facts, findings) =
-        crate::cli::commands::audit::audit_server(&mut db, settings, selection).await?;
+    let (facts, findings) = crate::cli::commands::audit::audit_server(
+        &mut db,
+        settings,
+        selection,
+        &member.config.desired.pgbouncers,
+    )
+    .await?;
     let failed = audit::fails_at(&findings, args.fail_on, args.fail_on_ops);
     Ok((
         Report::new(&facts, findings, settings.server_address()),
