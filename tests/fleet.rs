@@ -104,6 +104,26 @@ fn comment_on(cluster: &TestCluster) -> Option<String> {
     )
 }
 
+/// Runs pgfort in `dir` with one more environment variable.
+fn run_pgfort_env(
+    cluster: &TestCluster,
+    dir: &std::path::Path,
+    (name, value): (&str, &str),
+    args: &[&str],
+) -> (Option<i32>, String) {
+    let output = cluster
+        .command()
+        .current_dir(dir)
+        .env(name, value)
+        .args(args)
+        .output()
+        .expect("pgfort runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// The fleet document printed, checked against its published schema.
 fn json_of(stdout: &str) -> Value {
     let document: Value =
@@ -360,6 +380,22 @@ fn a_failing_server_is_isolated_and_fail_fast_skips_the_rest() {
             .contains("no environment \"staging\" is declared; declared: prod, mixed"),
         "{}",
         unknown.stderr
+    );
+    // A URL exported for single-server runs is named, not obeyed.
+    let exported = run_pgfort_env(
+        &fleet[0],
+        dir.path(),
+        (
+            "PGFORT_DATABASE_URL",
+            "postgres://someone@db.example.com/app",
+        ),
+        &["plan", "--env", "mixed", "."],
+    );
+    let (code, stderr) = exported;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--database-url (or PGFORT_DATABASE_URL) names one server"),
+        "{stderr}"
     );
     let bad_shard = run(&["plan", "--env", "prod", "--shard", "4/3", "."]);
     assert_ne!(bad_shard.code, Some(0));

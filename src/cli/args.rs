@@ -205,7 +205,7 @@ pub struct FleetArgs {
     /// Run on every server of this environment (an `environment` block),
     /// concurrently: one section per server, then a summary. Exit 1 if any
     /// server failed, else what one server's run would exit with.
-    #[arg(long = "env", value_name = "NAME", conflicts_with_all = ["database_url", "sandbox", "password_prompt"])]
+    #[arg(long = "env", value_name = "NAME", conflicts_with_all = ["sandbox", "password_prompt"])]
     pub env: Option<String>,
     /// With --env: how many servers run at once.
     #[arg(long, default_value_t = crate::fleet::DEFAULT_PARALLELISM, requires = "env", value_name = "N")]

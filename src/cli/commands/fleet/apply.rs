@@ -25,7 +25,7 @@ pub async fn apply(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     }
     require_approval(args.auto_approve)?;
     let targets = Targets::parse(&args.options.targets)?;
-    let members = members(&args.dir, &args.vars, &args.fleet)?;
+    let members = members(&args.dir, &args.vars, &args.fleet, &args.connection)?;
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
     };

@@ -18,7 +18,7 @@ pub async fn audit(args: &AuditArgs, ui: Ui, selection: Selection) -> Result<Out
         ));
     }
     let dir = args.dir.clone().unwrap_or_else(|| ".".into());
-    let members = members(&dir, &args.vars, &args.fleet)?;
+    let members = members(&dir, &args.vars, &args.fleet, &args.connection)?;
     let runs = run_members(&members, &args.fleet, "auditing", |member| {
         let selection = &selection;
         async move {

@@ -23,7 +23,7 @@ pub use plan::{drift, plan};
 pub use saved::{apply as apply_saved, is_plan_dir};
 
 use crate::Error;
-use crate::cli::args::{FleetArgs, VarArgs};
+use crate::cli::args::{ConnectionArgs, FleetArgs, VarArgs};
 use crate::cli::output::{error_report, print_text};
 use crate::cli::prompt::stdin_is_terminal;
 use crate::config::{self, Config, FleetServer, NoPrompt, ServerSelection};
@@ -110,7 +110,20 @@ impl ServerRun {
 /// variable values, so a fleet whose servers share their environment's
 /// values loads once. Any configuration error stops the run before a
 /// server is touched. Nobody is asked for variable values.
-pub(super) fn members(dir: &Path, vars: &VarArgs, fleet: &FleetArgs) -> Result<Vec<Member>, Error> {
+pub(super) fn members(
+    dir: &Path,
+    vars: &VarArgs,
+    fleet: &FleetArgs,
+    connection: &ConnectionArgs,
+) -> Result<Vec<Member>, Error> {
+    // Given on the command line or exported: either way it names one
+    // server, and an environment names its own.
+    if connection.database_url.is_some() {
+        return Err(Error::usage(
+            "--database-url (or PGFORT_DATABASE_URL) names one server, and --env runs on the servers of an environment",
+            Some("drop --database-url, or unset PGFORT_DATABASE_URL for fleet runs"),
+        ));
+    }
     let name = fleet.env.as_deref().unwrap_or_default();
     let base = super::common::variable_inputs(vars)?;
     let phase = crate::stats::phase("load");

@@ -13,7 +13,7 @@ use crate::render::{self, PlanDoc, TextOptions, display_safe};
 
 pub async fn plan(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     let targets = Targets::parse(&args.options.targets)?;
-    let members = members(&args.dir, &args.vars, &args.fleet)?;
+    let members = members(&args.dir, &args.vars, &args.fleet, &args.connection)?;
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
     };
@@ -106,7 +106,7 @@ pub(super) fn planned(plan: &Plan, options: TextOptions, json: bool) -> ServerRu
 
 pub async fn drift(args: &DriftArgs) -> Result<Outcome, Error> {
     let targets = Targets::parse(&args.targets)?;
-    let members = members(&args.dir, &args.vars, &args.fleet)?;
+    let members = members(&args.dir, &args.vars, &args.fleet, &args.connection)?;
     let format = args.format;
     let runs = run_members(&members, &args.fleet, "checking", |member| {
         let targets = &targets;
