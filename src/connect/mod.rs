@@ -27,6 +27,16 @@ pub use probe::{Served, served_certificate};
 /// The port libpq uses when none is given.
 pub const DEFAULT_PORT: u16 = 5432;
 
+/// libpq's sslmode values (PgBouncer's `*_tls_sslmode` take the same).
+pub const SSLMODES: &[&str] = &[
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+
 /// libpq's `sslmode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SslMode {

@@ -42,14 +42,7 @@ pub const AUTH_TYPES: &[&str] = &[
     "hba",
     "pam",
 ];
-pub const SSLMODES: &[&str] = &[
-    "disable",
-    "allow",
-    "prefer",
-    "require",
-    "verify-ca",
-    "verify-full",
-];
+pub use crate::connect::SSLMODES;
 pub const SYSLOG_FACILITIES: &[&str] = &[
     "auth", "authpriv", "daemon", "user", "local0", "local1", "local2", "local3", "local4",
     "local5", "local6", "local7",

@@ -7,14 +7,7 @@ use crate::config::reader::BlockReader;
 use crate::config::suggest::did_you_mean;
 use crate::config::value::Node;
 
-const SSLMODES: &[&str] = &[
-    "disable",
-    "allow",
-    "prefer",
-    "require",
-    "verify-ca",
-    "verify-full",
-];
+use crate::connect::SSLMODES;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
     if out.in_module() {
