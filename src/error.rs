@@ -48,6 +48,8 @@ pub enum Error {
     Target(#[from] TargetError),
     #[error(transparent)]
     Guard(#[from] Box<GuardError>),
+    #[error(transparent)]
+    Patroni(#[from] crate::patroni::PatroniError),
     #[error("{message}")]
     Usage {
         message: String,
@@ -80,7 +82,7 @@ impl Error {
             | Error::SavedPlan(_)
             | Error::Target(_)
             | Error::Guard(_) => ErrorKind::Usage,
-            Error::Connect(_) | Error::Sandbox(_) => ErrorKind::Connection,
+            Error::Connect(_) | Error::Sandbox(_) | Error::Patroni(_) => ErrorKind::Connection,
             Error::Inspect(_) | Error::Apply(_) => ErrorKind::Server,
             Error::Internal(_) => ErrorKind::Internal,
             Error::Policy(e) if e.is_usage() => ErrorKind::Usage,
@@ -113,6 +115,7 @@ impl Error {
             Error::Export(e) => hints.extend(e.hint()),
             Error::Target(e) => hints.extend(e.hint()),
             Error::Guard(e) => hints.extend(e.hints()),
+            Error::Patroni(e) => hints.extend(e.hint()),
             Error::Apply(e) => {
                 if let Some(statement) = &e.statement {
                     hints.push(format!("statement: {statement}"));

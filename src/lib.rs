@@ -16,6 +16,7 @@ pub mod inspect;
 pub mod model;
 pub mod parallel;
 pub mod password;
+pub mod patroni;
 pub mod pgbouncer;
 pub mod pipeline;
 pub mod plan;

@@ -52,6 +52,10 @@ pub async fn compute_plan_counted(
     let scope = inspect::InspectScope::from_desired(&config.desired, &config.manage);
     let phase = crate::stats::phase("inspect");
     let mut live = inspect::inspect(db, settings, &scope).await?;
+    if let Some(endpoint) = &config.patroni {
+        let api = crate::patroni::PatroniApi::new(endpoint)?;
+        live.state.settings.patroni = Some(api.view().await?);
+    }
     live.state.pgbouncer_files = inspect::read_pgbouncer_files(&config.desired.pgbouncers)
         .map_err(|err| Error::Io {
             context: format!("pgbouncer \"{}\": reading {}", err.name, err.path),

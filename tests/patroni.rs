@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::patroni::config::base_hba;
-use common::patroni::{LOCAL_PARAMETER, PatroniCluster};
+use common::patroni::{LOCAL_PARAMETER, PatroniCluster, REST_USER};
 use serde_json::{Value, json};
 
 /// How long a change through the REST API may take to reach both nodes
@@ -410,4 +410,302 @@ fn http_client_reads_plain_and_chunked_bodies() {
             && requests[1].ends_with("\r\n\r\n{}"),
         "{requests:?}"
     );
+}
+
+/// pgfort against the Patroni cluster: pointed at the replica, it follows
+/// the leader the REST API names; settings and pg_hba rules go through
+/// PATCH /config (never ALTER SYSTEM or a file write); a restart-only
+/// setting is restarted member by member, replicas first; drift made
+/// through the API and through ALTER SYSTEM shows and is repaired; an API
+/// that does not answer stops the run before anything changes.
+#[test]
+fn pgfort_cycle_through_patroni() {
+    let Some(cluster) = PatroniCluster::start() else {
+        return;
+    };
+    let leader = cluster.leader().expect("GET /cluster names a leader");
+    let replica = 1 - leader;
+    let max_connections: u32 = show(&cluster, leader, "max_connections")
+        .and_then(|v| v.parse().ok())
+        .expect("max_connections");
+    let wanted_connections = (max_connections + 10).to_string();
+    let dir = common::workdir();
+    let credentials = format!(
+        "  username = \"{REST_USER}\"\n  password = \"{}\"",
+        cluster.rest_password()
+    );
+    // The replica's API first: any member answers for the cluster.
+    let urls = format!(
+        "[\"{}\", \"{}\"]",
+        cluster.node(replica).rest_url(),
+        cluster.node(leader).rest_url()
+    );
+    common::write_files(
+        dir.path(),
+        &[(
+            "main.hcl",
+            &patroni_config(&urls, &credentials, &wanted_connections),
+        )],
+    );
+    let pgfort = |args: &[&str]| cluster.pgfort_in(replica, dir.path(), args);
+
+    // From empty, connected to the replica: the leader is planned.
+    let first = pgfort(&["plan", "--detailed-exitcode", "."]);
+    assert_eq!(first.code, Some(2), "{first:?}");
+    for expected in [
+        "role.app_user",
+        "setting.work_mem",
+        "setting.max_connections",
+        "PATCH /config",
+    ] {
+        assert!(first.stdout.contains(expected), "{expected}: {first:?}");
+    }
+    let applied = pgfort(&["apply", "--auto-approve", "."]);
+    assert!(applied.success(), "{applied:?}\n{}", cluster.logs());
+    assert!(
+        applied.stdout.contains("dynamic configuration patched"),
+        "{applied:?}"
+    );
+    let config = cluster.get_ok(leader, "/config").expect("GET /config");
+    assert_eq!(
+        config["postgresql"]["parameters"]["work_mem"], "8MB",
+        "{config}"
+    );
+    assert_eq!(
+        config["postgresql"]["pg_hba"],
+        json!(hba_lines()),
+        "{config}"
+    );
+    cluster.wait(
+        "the new work_mem and rule on both nodes",
+        APPLY_TIMEOUT,
+        |c| {
+            on_both(c, |i| {
+                show(c, i, "work_mem").as_deref() == Some("8MB")
+                    && c.try_psql(i, APP_RULE)
+                        .is_ok_and(|rows| rows == vec![vec![Some("1".to_string())]])
+            })
+        },
+    );
+    let written_by_alter_system = "SELECT count(*)::text FROM pg_file_settings \
+         WHERE sourcefile LIKE '%postgresql.auto.conf'";
+    assert_eq!(
+        cluster
+            .query_value(leader, written_by_alter_system)
+            .as_deref(),
+        Some("0"),
+        "nothing was written with ALTER SYSTEM"
+    );
+    cluster.wait("app_user replicated", APPLY_TIMEOUT, |c| {
+        c.try_psql(replica, "SELECT 1 FROM pg_roles WHERE rolname = 'app_user'")
+            .is_ok_and(|rows| rows.len() == 1)
+    });
+
+    // Empty, but max_connections waits for a restart.
+    let second = pgfort(&["plan", "--detailed-exitcode", "."]);
+    assert_eq!(second.code, Some(0), "{second:?}");
+    assert!(second.stdout.contains("max_connections"), "{second:?}");
+
+    // A rolling restart through Patroni: the replica, then the leader.
+    let restarted = pgfort(&["apply", "--auto-approve", "--restart-if-needed", "."]);
+    assert!(restarted.success(), "{restarted:?}\n{}", cluster.logs());
+    let replica_at = restarted
+        .stdout
+        .find(&format!("Restarting {}", cluster.node(replica).name));
+    let leader_at = restarted
+        .stdout
+        .find(&format!("Restarting {}", cluster.node(leader).name));
+    assert!(
+        replica_at.is_some() && replica_at < leader_at,
+        "{restarted:?}"
+    );
+    assert!(
+        restarted.stdout.contains("Restart complete"),
+        "{restarted:?}"
+    );
+    for i in [leader, replica] {
+        assert_eq!(
+            show(&cluster, i, "max_connections"),
+            Some(wanted_connections.clone())
+        );
+    }
+    assert_eq!(
+        cluster.leader(),
+        Some(leader),
+        "a restart is not a failover"
+    );
+    let quiet = pgfort(&["plan", "--detailed-exitcode", "."]);
+    assert_eq!(quiet.code, Some(0), "{quiet:?}");
+    assert!(!quiet.stdout.contains("max_connections"), "{quiet:?}");
+
+    // Drift behind pgfort's back: the rule dropped through the API, and
+    // work_mem overridden with ALTER SYSTEM on the leader.
+    patch(
+        &cluster,
+        replica,
+        json!({"postgresql": {"pg_hba": base_hba()}}),
+    );
+    alter_system_and_reload(&cluster, leader, "SET work_mem = '32MB'");
+    cluster.wait("the drift on the leader", APPLY_TIMEOUT, |c| {
+        show(c, leader, "work_mem").as_deref() == Some("32MB")
+            && c.try_psql(leader, APP_RULE)
+                .is_ok_and(|rows| rows == vec![vec![Some("0".to_string())]])
+    });
+    let drift = pgfort(&["plan", "--detailed-exitcode", "."]);
+    assert_eq!(drift.code, Some(2), "{drift:?}");
+    assert!(drift.stdout.contains("setting.work_mem"), "{drift:?}");
+    assert!(drift.stdout.contains("postgresql.auto.conf"), "{drift:?}");
+    assert!(drift.stdout.contains("hba"), "{drift:?}");
+    assert!(!drift.stdout.contains("role.app_user"), "{drift:?}");
+    let repaired = pgfort(&["apply", "--auto-approve", "."]);
+    assert!(repaired.success(), "{repaired:?}\n{}", cluster.logs());
+    assert_eq!(
+        cluster
+            .query_value(leader, written_by_alter_system)
+            .as_deref(),
+        Some("0")
+    );
+    cluster.wait("the repair on both nodes", APPLY_TIMEOUT, |c| {
+        on_both(c, |i| {
+            show(c, i, "work_mem").as_deref() == Some("8MB")
+                && c.try_psql(i, APP_RULE)
+                    .is_ok_and(|rows| rows == vec![vec![Some("1".to_string())]])
+        })
+    });
+    let last = pgfort(&["plan", "--detailed-exitcode", "."]);
+    assert_eq!(last.code, Some(0), "{last:?}");
+
+    // A fleet entry naming the replica, its Patroni URL a variable: --env
+    // follows the leader too (a standby would refuse the new role).
+    let fleet = common::workdir();
+    let config = patroni_config("var.patroni_url", &credentials, &wanted_connections)
+        .replace("\"app_user\" {", "\"fleet_role\" {\n}\nrole \"app_user\" {");
+    let fleet_config = format!(
+        r#"{config}
+variable "patroni_url" {{
+  default = "http://127.0.0.1:9"
+}}
+
+environment "ha" {{
+  servers = [
+    {{ name = "pair", host = "127.0.0.1", port = {port}, user = "postgres",
+       password = "{password}", dbname = "postgres", sslmode = "disable",
+       variables = {{ patroni_url = "{url}" }} }},
+  ]
+}}
+"#,
+        port = cluster.node(replica).pg_port,
+        password = cluster.password(),
+        url = cluster.node(replica).rest_url(),
+    );
+    common::write_files(fleet.path(), &[("main.hcl", &fleet_config)]);
+    let fleet_apply = cluster.pgfort_in(
+        replica,
+        fleet.path(),
+        &["apply", "--env", "ha", "--auto-approve", "."],
+    );
+    assert!(fleet_apply.success(), "{fleet_apply:?}");
+    assert!(fleet_apply.stdout.contains("1 changed"), "{fleet_apply:?}");
+    assert_eq!(
+        cluster
+            .query_value(
+                leader,
+                "SELECT count(*)::text FROM pg_roles WHERE rolname = 'fleet_role'"
+            )
+            .as_deref(),
+        Some("1")
+    );
+
+    // A wrong API password: refused before anything changes.
+    let wrong = common::workdir();
+    let config = patroni_config(
+        &urls,
+        &format!("  username = \"{REST_USER}\"\n  password = \"wrong\""),
+        &wanted_connections,
+    )
+    .replace("\"app_user\"", "\"never_created\"")
+    .replace("8MB", "9MB");
+    common::write_files(wrong.path(), &[("main.hcl", &config)]);
+    let denied = cluster.pgfort_in(replica, wrong.path(), &["apply", "--auto-approve", "."]);
+    assert_eq!(denied.code, Some(1), "{denied:?}");
+    assert!(denied.stderr.contains("HTTP 401"), "{denied:?}");
+    assert!(denied.stderr.contains("nothing was applied"), "{denied:?}");
+    assert!(
+        !denied.stderr.contains("wrong"),
+        "the password leaked: {denied:?}"
+    );
+
+    // An API that does not answer: an error naming it, nothing changed.
+    let unreachable = common::workdir();
+    let config = patroni_config("\"http://127.0.0.1:9\"", &credentials, &wanted_connections)
+        .replace("\"app_user\"", "\"never_created\"");
+    common::write_files(unreachable.path(), &[("main.hcl", &config)]);
+    let refused = cluster.pgfort_in(
+        replica,
+        unreachable.path(),
+        &["apply", "--auto-approve", "."],
+    );
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(refused.stderr.contains("http://127.0.0.1:9"), "{refused:?}");
+    assert_eq!(
+        cluster.query_value(
+            leader,
+            "SELECT count(*)::text FROM pg_roles WHERE rolname = 'never_created'"
+        ),
+        Some("0".to_string())
+    );
+}
+
+/// Counts the rule pgfort adds for app_user.
+const APP_RULE: &str =
+    "SELECT count(*)::text FROM pg_hba_file_rules WHERE 'app_user' = ANY (user_name)";
+
+/// The harness's rules, then one for app_user.
+fn hba_lines() -> Vec<String> {
+    let mut lines = base_hba();
+    lines.push("host all app_user 127.0.0.2/32 scram-sha-256".to_owned());
+    lines
+}
+
+/// `credentials`: the `username` and `password` lines of the patroni block.
+fn patroni_config(urls: &str, credentials: &str, max_connections: &str) -> String {
+    format!(
+        r#"
+patroni {{
+  url = {urls}
+{credentials}
+}}
+
+role "app_user" {{
+  login = true
+}}
+
+settings {{
+  work_mem        = "8MB"
+  max_connections = {max_connections}
+}}
+
+hba {{
+  rule {{
+    type     = "host"
+    database = ["replication"]
+    user     = ["replicator"]
+    address  = "127.0.0.1/32"
+    method   = "scram-sha-256"
+  }}
+  rule {{
+    type    = "host"
+    user    = ["postgres"]
+    address = "127.0.0.1/32"
+    method  = "scram-sha-256"
+  }}
+  rule {{
+    type    = "host"
+    user    = ["app_user"]
+    address = "127.0.0.2/32"
+    method  = "scram-sha-256"
+  }}
+}}
+"#
+    )
 }

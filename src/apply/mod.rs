@@ -5,6 +5,7 @@ mod certificates;
 mod hba;
 pub mod hba_marker;
 pub mod lock;
+mod patroni;
 mod pgbouncer;
 mod reload;
 pub mod restart;
@@ -167,6 +168,9 @@ pub struct ApplyOptions {
     /// The session holding the apply lock ([`lock::acquire`]): every
     /// transaction checks, before it commits, that it still holds it.
     pub lock: Option<lock::Held>,
+    /// The REST API of the Patroni cluster, for a plan that patches its
+    /// dynamic configuration.
+    pub patroni: Option<crate::patroni::PatroniApi>,
 }
 
 impl Default for ApplyOptions {
@@ -175,6 +179,7 @@ impl Default for ApplyOptions {
             local_files: false,
             statement_lock_timeout: DEFAULT_STATEMENT_LOCK_TIMEOUT,
             lock: None,
+            patroni: None,
         }
     }
 }
@@ -290,6 +295,29 @@ pub async fn apply_with(
         hba::check_applicable(write)?;
     }
     let pgbouncers = pgbouncer::prepare(plan)?;
+    let patroni = match (&plan.patroni, &options.patroni) {
+        (None, _) => None,
+        (Some(patch), Some(api)) => Some((patch, api)),
+        (Some(patch), None) => {
+            return Err(ApplyError {
+                message: format!(
+                    "this plan patches the configuration of the Patroni cluster at {}, but no \
+                     patroni block says how to reach it; nothing was applied",
+                    display_safe(&patch.url)
+                ),
+                ..Default::default()
+            });
+        }
+    };
+    if let Some((patch, api)) = patroni {
+        api.check_write_access(&patch.url)
+            .await
+            .map_err(|err| ApplyError {
+                message: format!("Patroni: {err}; nothing was applied"),
+                hint: err.hint(),
+                ..Default::default()
+            })?;
+    }
     let mut report = ApplyReport::default();
     // Files on this machine first: a failure here changes no server.
     let prepared = certificates::prepare(&plan.tls)?;
@@ -300,8 +328,13 @@ pub async fn apply_with(
     if !system_statements.is_empty() {
         later.push("server settings".to_owned());
     }
-    if plan.hba.is_some() {
-        later.push("pg_hba.conf".to_owned());
+    match &plan.patroni {
+        Some(patch) => later.push(format!(
+            "Patroni's dynamic configuration at {}",
+            display_safe(&patch.url)
+        )),
+        None if plan.hba.is_some() => later.push("pg_hba.conf".to_owned()),
+        None => {}
     }
     later.extend(
         pgbouncers
@@ -403,9 +436,16 @@ pub async fn apply_with(
             return Err(all_units(err));
         }
     }
-    // pg_hba.conf last: new rules may name roles created above.
+    // pg_hba.conf last: new rules may name roles created above. Under
+    // Patroni it goes, with the settings, into the dynamic configuration.
+    if let Some((patch, api)) = patroni {
+        let notes = patroni::apply(main, settings, api, patch, plan.hba.as_ref())
+            .await
+            .map_err(all_units)?;
+        report.notes.extend(notes);
+    }
     let mut switched = None;
-    if let Some(write) = &plan.hba {
+    if let Some(write) = plan.hba.as_ref().filter(|_| plan.patroni.is_none()) {
         let (db, settings) = match &write.over_tls {
             None => (main, settings),
             Some(handover) => {

@@ -60,6 +60,9 @@ pub struct ConnectionBlock {
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pub connection: ConnectionBlock,
+    /// The `patroni {}` block: the server's settings and pg_hba rules go
+    /// through this Patroni cluster's REST API.
+    pub patroni: Option<crate::model::PatroniEndpoint>,
     pub manage: ManagePolicy,
     pub desired: ServerState,
     /// The files read, in the order read.

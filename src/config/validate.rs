@@ -33,6 +33,7 @@ pub(crate) fn validate(decoded: &Decoded) -> Result<()> {
     ];
     errors.extend(checks.into_iter().filter_map(Result::err));
     errors.extend(super::blocks::validate_pgbouncers(decoded));
+    errors.extend(super::blocks::validate_patroni(decoded));
     if let Some(location) = &decoded.prune_location
         && decoded.config.manage.reassign_owned_to.is_none()
     {

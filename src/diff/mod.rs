@@ -8,6 +8,7 @@ mod grants;
 mod hba;
 mod memberships;
 mod parameters;
+mod patroni;
 mod pgbouncer;
 mod pgbouncer_lookup;
 mod policies;
@@ -23,13 +24,15 @@ mod validate;
 use std::collections::BTreeMap;
 
 use crate::model::{
-    HbaWrite, ManagePolicy, PendingRestart, PgBouncerWrite, ServerFacts, ServerState, TlsWork,
+    HbaWrite, ManagePolicy, PatroniPatch, PendingRestart, PgBouncerWrite, ServerFacts, ServerState,
+    TlsWork,
 };
 use crate::plan::Change;
 
 pub use hba::ADDRESS as HBA_ADDRESS;
 pub use hba::admission::check as check_admission;
 pub use hba::run_checks as run_hba_checks;
+pub use patroni::rule_lines as patroni_rule_lines;
 pub use pgbouncer::address as pgbouncer_address;
 pub(crate) use roles::glob_matches;
 pub use validate::{InputProblem, check};
@@ -60,6 +63,8 @@ pub struct Diff {
     pub tls: TlsWork,
     /// PgBouncer files to rewrite (and reload).
     pub pgbouncer: Vec<PgBouncerWrite>,
+    /// Under Patroni: what goes into its dynamic configuration.
+    pub patroni: Option<PatroniPatch>,
 }
 
 /// A desired state that cannot be reached safely.
@@ -93,6 +98,7 @@ pub fn diff(input: DiffInput<'_>) -> Result<Diff, DiffError> {
     tables::diff_tables(&input, &mut out)?;
     policies::diff_policies(&input, &mut out);
     hba::diff_hba(&input, &mut out)?;
+    patroni::route(&input, &mut out)?;
     // After roles: the auth file takes the verifiers the plan sets.
     pgbouncer::diff_pgbouncers(&input, &mut out)?;
     pgbouncer_lookup::diff_lookups(&input, &mut out)?;

@@ -15,7 +15,9 @@ use super::parameters::{same, show, write_form};
 use super::preload::{self, LIBRARIES};
 use super::settings::quoted;
 use super::{Diff, DiffError, DiffInput};
-use crate::model::{Context, Parameter, PendingRestart, ServerSettings, SettingsScope};
+use crate::model::{
+    Context, Parameter, PatroniPatch, PendingRestart, ServerSettings, SettingsScope,
+};
 use crate::plan::{Action, AttributeChange, Change};
 use crate::sql::system as sql;
 use loaded::Loaded;
@@ -31,6 +33,7 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
     let wanted = wanted(input, &mut out.warnings);
     let mut changes = Vec::new();
     let mut reloads = Vec::new();
+    let mut patch = BTreeMap::new();
     for (name, wanted) in &wanted {
         let param = live.parameters.get(name);
         if let Some(waiting) = waits_for_library(input, name, param) {
@@ -53,7 +56,11 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
             }
             continue;
         }
-        let action = if live.values.contains_key(name) {
+        let written = match &live.patroni {
+            Some(patroni) => patroni.parameters.contains_key(name),
+            None => live.values.contains_key(name),
+        };
+        let action = if written {
             Action::Update
         } else {
             Action::Create
@@ -75,7 +82,22 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
             .extend(loaded::unloaded_note(param, current, live));
         change.needs_restart = restart_only(param);
         change.touches_access = touches_access(name);
-        change.statements.push(sql::set(name, &wanted.value));
+        match &live.patroni {
+            // Patroni writes the value into every member's
+            // postgresql.conf; an ALTER SYSTEM entry would still win.
+            Some(_) => {
+                patch.insert(name.clone(), Some(wanted.value.clone()));
+                if live.values.contains_key(name) {
+                    change.reasons.push(
+                        "postgresql.auto.conf (ALTER SYSTEM) on this node sets it, which would \
+                         override Patroni's value: it is reset"
+                            .to_owned(),
+                    );
+                    change.statements.push(sql::reset(name));
+                }
+            }
+            None => change.statements.push(sql::set(name, &wanted.value)),
+        }
         changes.push(change);
     }
     if input.manage.settings == SettingsScope::Authoritative {
@@ -85,12 +107,28 @@ pub(super) fn diff_server_settings(input: &DiffInput<'_>, out: &mut Diff) -> Res
             }
         }
     }
-    if !changes.is_empty() {
+    if changes.iter().any(|change| !change.statements.is_empty()) {
         check_alter_system_allowed(live)?;
     }
+    // The reload goes last, after the ALTER SYSTEM statements and with
+    // the values waiting for one; Patroni reloads what it writes itself.
+    let first_reload = changes.len();
     changes.extend(reloads);
-    if let Some(last) = changes.last_mut() {
-        last.statements.push(sql::reload());
+    let last = (0..changes.len())
+        .rev()
+        .find(|&i| i >= first_reload || !changes[i].statements.is_empty());
+    if let Some(last) = last {
+        changes[last].statements.push(sql::reload());
+    }
+    if let Some(patroni) = &live.patroni
+        && !patch.is_empty()
+    {
+        out.patroni
+            .get_or_insert_with(|| PatroniPatch {
+                url: patroni.url.clone(),
+                ..Default::default()
+            })
+            .parameters = patch;
     }
     out.changes.extend(changes);
     out.pending_restart = pending_restarts(live);

@@ -6,6 +6,7 @@ mod database;
 mod extension;
 mod hba;
 pub mod hba_token;
+mod patroni;
 mod pgbouncer;
 mod privilege;
 mod role;
@@ -25,6 +26,7 @@ pub use hba::{
     ConnType, HEADER as HBA_HEADER, Hba, HbaAddress, HbaCheck, HbaProbe, HbaRule, HbaSession,
     HbaWrite, METHODS as HBA_METHODS, TlsHandover, render_file as render_hba_file,
 };
+pub use patroni::{PatroniEndpoint, PatroniMember, PatroniPatch, PatroniView};
 pub use pgbouncer::{
     AuthEntry, AuthFunction, AuthLookup, PgBouncer, PgBouncerAuth, PgBouncerDatabase,
     PgBouncerFiles, PgBouncerWrite,

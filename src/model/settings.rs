@@ -43,6 +43,11 @@ pub struct ServerSettings {
     /// started, so its values of backend-context settings (fixed when a
     /// session starts) are not the server's.
     pub session_reloaded: bool,
+    /// Live only: the Patroni cluster the server belongs to, when a
+    /// `patroni` block is declared. Its dynamic configuration, not ALTER
+    /// SYSTEM, is where settings and pg_hba rules are written then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patroni: Option<super::PatroniView>,
 }
 
 impl ServerSettings {

@@ -259,7 +259,16 @@ fn settings_groups(settings: &ServerSettings, groups: &mut Groups) {
         files_readable,
         unapplicable,
         session_reloaded: _,
+        patroni,
     } = settings;
+    if let Some(patroni) = patroni {
+        // Which member leads, and what the dynamic configuration holds.
+        let leader = patroni.leader().map(|m| &m.name);
+        groups.add(
+            "patroni".to_owned(),
+            &(leader, &patroni.parameters, &patroni.pg_hba),
+        );
+    }
     for (name, value) in values {
         groups.add(format!("setting.{name}"), &("postgresql.auto.conf", value));
     }

@@ -56,6 +56,9 @@ pub struct Plan {
     /// The PgBouncer files apply rewrites (and reloads).
     #[serde(skip)]
     pub pgbouncer: Vec<PgBouncerWrite>,
+    /// Under Patroni: the `PATCH /config` apply sends.
+    #[serde(skip)]
+    pub patroni: Option<crate::model::PatroniPatch>,
     /// The per-object digests behind `fingerprint`, kept by saved plans
     /// to name what changed (empty when not computed from a server).
     #[serde(skip)]
@@ -96,6 +99,7 @@ impl Plan {
             hba: diff.hba,
             tls: diff.tls,
             pgbouncer: diff.pgbouncer,
+            patroni: diff.patroni,
             fingerprint,
             digests: LiveDigests::default(),
             for_primary: Vec::new(),

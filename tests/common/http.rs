@@ -17,6 +17,17 @@ pub fn http(
     path: &str,
     body: Option<&str>,
 ) -> Result<(u16, String), String> {
+    http_with(port, method, path, body, None)
+}
+
+/// [`http`] with an `Authorization` header.
+pub fn http_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    authorization: Option<&str>,
+) -> Result<(u16, String), String> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
         .map_err(|e| format!("{method} {path} on port {port}: {e}"))?;
@@ -30,7 +41,10 @@ pub fn http(
     let body = body.unwrap_or("");
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+         {}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        authorization
+            .map(|value| format!("Authorization: {value}\r\n"))
+            .unwrap_or_default(),
         body.len()
     );
     stream.write_all(request.as_bytes()).map_err(io)?;

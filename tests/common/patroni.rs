@@ -74,7 +74,10 @@ use serde_json::Value;
 use tempfile::TempDir;
 use tokio_postgres::Config;
 
-use super::http::http;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use super::http::{http, http_with};
 use config::node_config;
 use process::{
     chown_all, command, free_ports, is_alive, on_path, postmaster_pid, random_hex, reap,
@@ -87,6 +90,8 @@ mod process;
 const SCOPE: &str = "pgfort-test";
 const SUPERUSER: &str = "postgres";
 const REPLICATION_USER: &str = "replicator";
+/// The REST API's user (restapi.authentication).
+pub const REST_USER: &str = "patroni";
 const HOST: &str = "127.0.0.1";
 /// How long etcd, then the cluster, may take to come up.
 const ETCD_TIMEOUT: Duration = Duration::from_secs(20);
@@ -121,6 +126,7 @@ pub struct PatroniCluster {
     etcd: Option<Child>,
     etcd_log: PathBuf,
     password: String,
+    rest_password: String,
     /// From starting etcd until a leader and a streaming replica.
     pub startup: Duration,
     // Declared last so it is removed after every process is stopped.
@@ -162,11 +168,13 @@ impl PatroniCluster {
         let (etcd_client, etcd_peer) = (ports[0], ports[1]);
         let password = random_hex(16);
         let replication_password = random_hex(16);
+        let rest_password = random_hex(16);
         let mut cluster = PatroniCluster {
             nodes: Vec::new(),
             etcd: None,
             etcd_log: dir.path().join("etcd.log"),
             password,
+            rest_password,
             startup: Duration::ZERO,
             dir,
         };
@@ -188,6 +196,7 @@ impl PatroniCluster {
                 etcd_client,
                 &cluster.password,
                 &replication_password,
+                &cluster.rest_password,
             );
             write_config(&node.config, &config);
             cluster.nodes.push(node);
@@ -246,6 +255,11 @@ impl PatroniCluster {
         SUPERUSER
     }
 
+    /// The REST API user's clear-text password.
+    pub fn rest_password(&self) -> &str {
+        &self.rest_password
+    }
+
     /// The superuser's clear-text password.
     pub fn password(&self) -> &str {
         &self.password
@@ -268,8 +282,9 @@ impl PatroniCluster {
         self.nodes.iter().position(|node| node.name == name)
     }
 
-    /// A REST API request to node `index`: the status and the body, parsed
-    /// as JSON when it is JSON (else a JSON string).
+    /// A REST API request to node `index` with the API's credentials: the
+    /// status and the body, parsed as JSON when it is JSON (else a JSON
+    /// string).
     pub fn request(
         &self,
         index: usize,
@@ -278,7 +293,15 @@ impl PatroniCluster {
         body: Option<&Value>,
     ) -> Result<(u16, Value), String> {
         let body = body.map(Value::to_string);
-        let (status, text) = http(self.nodes[index].rest_port, method, path, body.as_deref())?;
+        let credentials = format!("{REST_USER}:{}", self.rest_password);
+        let authorization = format!("Basic {}", B64.encode(credentials));
+        let (status, text) = http_with(
+            self.nodes[index].rest_port,
+            method,
+            path,
+            body.as_deref(),
+            Some(&authorization),
+        )?;
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Ok((status, value))
     }
@@ -306,6 +329,28 @@ impl PatroniCluster {
             "POST /reload: {answer:?}\n{}",
             self.logs()
         );
+    }
+
+    /// Runs pgfort in `dir` with libpq variables pointing at node
+    /// `index`'s PostgreSQL as the superuser (the caller's PG* removed).
+    pub fn pgfort_in(&self, index: usize, dir: &Path, args: &[&str]) -> super::PgfortOutput {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pgfort"));
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("PG") {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.current_dir(dir)
+            .env("PGHOST", HOST)
+            .env("PGPORT", self.nodes[index].pg_port.to_string())
+            .env("PGUSER", SUPERUSER)
+            .env("PGPASSWORD", &self.password)
+            .env("PGDATABASE", "postgres")
+            .env("PGSSLMODE", "disable")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .args(args);
+        super::run_pgfort(&mut cmd)
     }
 
     /// Superuser connection settings for node `index`'s PostgreSQL.

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::common::{connect_db, ensure_sandbox, load_config, resolve_target};
+use super::common::{connect_db, ensure_sandbox, load_config, patroni_api, resolve_leader};
 use crate::Error;
 use crate::apply::restart::LocalServer;
 use crate::apply::{self, lock};
@@ -43,10 +43,16 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
             Some("review the plan with `pgfort plan`, then pass --auto-approve"),
         ));
     }
-    let restart = local_server(args)?;
-    let settings = resolve_target(&args.connection, &config)?;
+    let patroni = patroni_api(&config)?;
+    let restart = match &patroni {
+        Some(api) => args
+            .restart_if_needed
+            .then(|| Restarter::Patroni(api.clone())),
+        None => local_server(args)?.map(Restarter::Local),
+    };
+    let settings = resolve_leader(&args.connection, &config).await?;
     let db = super::hba_recovery::connect(args, &settings).await?;
-    if let Some(server) = &restart {
+    if let Some(Restarter::Local(server)) = &restart {
         server.check_is_connected(&db).await?;
     }
     let held = lock::acquire(&db, args.lock_timeout).await?;
@@ -108,6 +114,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     super::progress::hash_passwords(&mut plan);
     let bar = super::progress::CountProgress::statements(plan.statements().len());
     let apply_options = apply::ApplyOptions {
+        patroni,
         local_files: args.connection.sandbox || args.pgdata.is_some(),
         statement_lock_timeout: args.statement_lock_timeout,
         lock: Some(held),
@@ -222,11 +229,14 @@ pub(super) fn local_server(args: &ApplyArgs) -> Result<Option<LocalServer>, Erro
 /// when allowed; then checks again that nothing is left.
 async fn restart_if_pending(
     plan: &Plan,
-    restart: Option<&LocalServer>,
+    restart: Option<&Restarter>,
     (settings, config, targets): (&ConnectionSettings, &Config, &Targets),
     text_options: TextOptions,
     applied: bool,
 ) -> Result<(), Error> {
+    if let Some(Restarter::Patroni(api)) = restart {
+        return restart_through_patroni(api, settings, config, targets, text_options).await;
+    }
     if plan.pending_restart.is_empty() {
         return Ok(());
     }
@@ -235,7 +245,7 @@ async fn restart_if_pending(
         .iter()
         .map(|p| display_safe(&p.setting))
         .collect();
-    let Some(server) = restart else {
+    let Some(Restarter::Local(server)) = restart else {
         if applied {
             println!();
             print_text(
@@ -246,7 +256,8 @@ async fn restart_if_pending(
         println!(
             "Needs restart: PostgreSQL uses the configured {} only after a restart. Restart the \
              server the way it is managed (e.g. `systemctl restart postgresql` or `pg_ctl restart -D \
-             DATADIR`), or run apply with --restart-if-needed and --sandbox or --pgdata DIR on its host.",
+             DATADIR`), or run apply with --restart-if-needed and --sandbox or --pgdata DIR on its host \
+             (under Patroni: apply --restart-if-needed restarts through its REST API).",
             names.join(", ")
         );
         return Ok(());
@@ -269,6 +280,48 @@ async fn restart_if_pending(
     );
     Err(Error::Internal(
         "the server still does not use the configured values after a restart".to_owned(),
+    ))
+}
+
+/// Who restarts the server for `--restart-if-needed`.
+pub(super) enum Restarter {
+    /// The sandbox, or a data directory of this machine.
+    Local(LocalServer),
+    /// Patroni, member by member.
+    Patroni(crate::patroni::PatroniApi),
+}
+
+/// `--restart-if-needed` under Patroni: a rolling restart of the members
+/// that report a pending restart, then a plan that must be empty of them.
+async fn restart_through_patroni(
+    api: &crate::patroni::PatroniApi,
+    settings: &ConnectionSettings,
+    config: &Config,
+    targets: &Targets,
+    text_options: TextOptions,
+) -> Result<(), Error> {
+    let restarted = crate::patroni::rolling_restart(api, &|step| println!("{step}")).await?;
+    if restarted.is_empty() {
+        return Ok(());
+    }
+    let settings = super::common::follow_patroni_leader(settings.clone(), config).await?;
+    let db = connect_db(&settings).await?;
+    let after = crate::pipeline::verify(&db, &settings, config, targets).await?;
+    if after.pending_restart.is_empty() {
+        println!(
+            "Restart complete: {} restarted through Patroni, replicas first; the cluster runs \
+             with the configured settings.",
+            restarted.join(", ")
+        );
+        return Ok(());
+    }
+    print_text(
+        &render::render_pending_restart(&PlanDoc::new(&after), text_options),
+        text_options.color,
+    );
+    Err(Error::Internal(
+        "the leader still does not use the configured values after a restart through Patroni"
+            .to_owned(),
     ))
 }
 

@@ -61,6 +61,7 @@ pub async fn run(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
         &plan,
         &|done, total| bar.set(done, total),
         apply::ApplyOptions {
+            patroni: None,
             local_files: args.connection.sandbox || args.pgdata.is_some(),
             statement_lock_timeout: args.statement_lock_timeout,
             lock: Some(held),

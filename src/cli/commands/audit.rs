@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::common::{connect_db, load_config, resolve_target};
+use super::common::{connect_db, load_config, resolve_leader};
 use crate::Error;
 use crate::audit::facts::{DatabaseFacts, UnreadableDatabase};
 use crate::audit::report::{render_html, render_json, render_markdown, render_sarif, render_text};
@@ -37,7 +37,7 @@ pub async fn run(args: &AuditArgs, ui: Ui) -> Result<Outcome, Error> {
         Some(dir) => load_config(dir, &args.vars)?,
         None => Config::default(),
     };
-    let settings = resolve_target(&args.connection, &config)?;
+    let settings = resolve_leader(&args.connection, &config).await?;
     let mut db = connect_db(&settings).await?;
     let spinner = super::progress::Spinner::start("auditing: reading the server".to_owned());
     let (facts, findings) =

@@ -70,6 +70,48 @@ pub fn resolve_target(args: &ConnectionArgs, config: &Config) -> Result<Connecti
     resolve_target_from(args, &config.connection)
 }
 
+/// [`resolve_target`], then, under Patroni, the leader its REST API names
+/// (see [`follow_patroni_leader`]).
+pub async fn resolve_leader(
+    args: &ConnectionArgs,
+    config: &Config,
+) -> Result<ConnectionSettings, Error> {
+    follow_patroni_leader(resolve_target(args, config)?, config).await
+}
+
+/// With a `patroni` block, `settings` pointed at the member its REST API
+/// names the leader: catalog work is the leader's, wherever a failover
+/// has moved it. Nothing is connected to when the API does not answer.
+pub async fn follow_patroni_leader(
+    settings: ConnectionSettings,
+    config: &Config,
+) -> Result<ConnectionSettings, Error> {
+    let Some(endpoint) = &config.patroni else {
+        return Ok(settings);
+    };
+    let _phase = crate::stats::phase("connect");
+    let api = crate::patroni::PatroniApi::new(endpoint)?;
+    let view = api.view().await?;
+    let leader = crate::patroni::follow_leader(&settings, &view)?;
+    if leader.server_address() != settings.server_address() {
+        tracing::info!(
+            "Patroni at {} names {} the leader",
+            view.url,
+            leader.server_address()
+        );
+    }
+    Ok(leader)
+}
+
+/// The REST API client of the configuration's `patroni` block, if any.
+pub fn patroni_api(config: &Config) -> Result<Option<crate::patroni::PatroniApi>, Error> {
+    Ok(config
+        .patroni
+        .as_ref()
+        .map(crate::patroni::PatroniApi::new)
+        .transpose()?)
+}
+
 /// [`resolve_target`] with `block` as the lowest-precedence source (the
 /// target a saved plan recorded, when one is applied).
 pub fn resolve_target_from(

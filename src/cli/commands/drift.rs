@@ -2,7 +2,7 @@
 //! grouped by kind. Exit 0 without drift, 2 with drift, 1 on error, so a
 //! scheduled CI job can fail (or open an issue) on drift.
 
-use super::common::{connect_db, load_config, resolve_target};
+use super::common::{connect_db, load_config, resolve_leader};
 use crate::Error;
 use crate::cli::Outcome;
 use crate::cli::args::{DriftArgs, ReportFormat};
@@ -17,7 +17,7 @@ pub async fn run(args: &DriftArgs) -> Result<Outcome, Error> {
     }
     let targets = Targets::parse(&args.targets)?;
     let config = load_config(&args.dir, &args.vars)?;
-    let settings = resolve_target(&args.connection, &config)?;
+    let settings = resolve_leader(&args.connection, &config).await?;
     let db = connect_db(&settings).await?;
     let spinner = super::progress::Spinner::start(super::progress::planning_message(&config));
     let plan = crate::pipeline::compute_plan(

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::common::{connect_db, load_config, resolve_target};
+use super::common::{connect_db, load_config, resolve_leader};
 use crate::Error;
 use crate::cli::args::PlanArgs;
 use crate::cli::output::print_text;
@@ -23,7 +23,7 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     }
     let targets = Targets::parse(&args.options.targets)?;
     let config = load_config(&args.dir, &args.vars)?;
-    let settings = resolve_target(&args.connection, &config)?;
+    let settings = resolve_leader(&args.connection, &config).await?;
     let db = connect_db(&settings).await?;
     let options = DiffOptions {
         rotate_passwords: args.options.rotate_passwords,
@@ -87,21 +87,38 @@ pub async fn run(args: &PlanArgs, ui: Ui) -> Result<Outcome, Error> {
     })
 }
 
-/// Writes the saved plan (passwords hashed into verifiers on the way).
-fn save(file: &Path, plan: &Plan, origin: PlanOrigin, config: &Config) -> Result<(), Error> {
-    // The auth file takes the verifiers apply sends; a saved plan does
-    // not carry them to the files yet.
+/// What a saved plan cannot hold yet: PgBouncer's auth file takes the
+/// verifiers apply sends, and Patroni's configuration is patched with
+/// values (pg_hba options among them) a plan file must not carry.
+pub(super) fn refuse_unsavable(plan: &Plan) -> Result<(), Error> {
+    let hint = Some(
+        "run `pgfort apply` without a plan file, or save a plan that targets other objects (-target)",
+    );
     if let Some(write) = plan.pgbouncer.first() {
         return Err(Error::usage(
             format!(
                 "this plan rewrites the files of pgbouncer \"{}\", which a saved plan cannot hold",
                 write.name
             ),
-            Some(
-                "run `pgfort apply` without a plan file, or save a plan that targets other objects (-target)",
-            ),
+            hint,
         ));
     }
+    if let Some(patch) = &plan.patroni {
+        return Err(Error::usage(
+            format!(
+                "this plan changes the dynamic configuration of the Patroni cluster at {}, which \
+                 a saved plan cannot hold",
+                display_safe(&patch.url)
+            ),
+            hint,
+        ));
+    }
+    Ok(())
+}
+
+/// Writes the saved plan (passwords hashed into verifiers on the way).
+fn save(file: &Path, plan: &Plan, origin: PlanOrigin, config: &Config) -> Result<(), Error> {
+    refuse_unsavable(plan)?;
     let scope = InspectScope::from_desired(&config.desired, &config.manage);
     let saved = SavedPlan::new(plan, origin.target, origin.configuration, scope);
     saved::write(file, &saved, super::common::plan_key().as_ref())?;

@@ -12,6 +12,7 @@ mod grant_on;
 mod hba;
 mod lifecycle;
 mod manage;
+mod patroni;
 mod pgbouncer;
 mod policy;
 mod role;
@@ -35,6 +36,7 @@ pub(crate) use certificates::{refresh as refresh_certificates, validate as valid
 use common::check_name;
 pub(crate) use connection::check_sslmode;
 pub(crate) use lifecycle::BLOCKS as LIFECYCLE_BLOCKS;
+pub(crate) use patroni::validate as validate_patroni;
 pub(crate) use pgbouncer::validate as validate_pgbouncers;
 pub(crate) use table::validate as validate_tables;
 
@@ -109,6 +111,11 @@ pub(crate) const BLOCK_TYPES: &[BlockType] = &[
         name: "output",
         labels: &["name"],
         decode: None,
+    },
+    BlockType {
+        name: "patroni",
+        labels: &[],
+        decode: Some(patroni::decode),
     },
     BlockType {
         name: "pgbouncer",

@@ -16,7 +16,7 @@ fn syntax_error() {
 fn unknown_block_type() {
     refused(
         "role \"a\" {}\n\nrloe \"b\" {}\n",
-        "3:1: unknown block type \"rloe\", expected one of: certificate_authority, client_certificate, connection, database, environment, extension, grant, hba, locals, manage, module, output, pgbouncer, policy, role, schema, server_certificate, settings, table, tune, variable",
+        "3:1: unknown block type \"rloe\", expected one of: certificate_authority, client_certificate, connection, database, environment, extension, grant, hba, locals, manage, module, output, patroni, pgbouncer, policy, role, schema, server_certificate, settings, table, tune, variable",
         Some("did you mean \"role\"?"),
     );
 }

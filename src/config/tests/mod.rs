@@ -12,6 +12,7 @@ mod hba;
 mod lifecycle;
 mod module_errors;
 mod modules;
+mod patroni;
 mod pgbouncer;
 mod rls;
 mod sensitive;

@@ -103,6 +103,10 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
             hint: Some(err.hint()),
         })?;
     write.over_tls = over_tls;
+    let patroni = input.live.settings.patroni.is_some();
+    if patroni {
+        write.after = super::patroni::as_patroni_writes(&write.before, &write.after);
+    }
     // What plans show (text, JSON, saved): no secret option value.
     let shown = write.redacted();
     let mut change = Change::new(ADDRESS, Action::Update);
@@ -116,6 +120,12 @@ pub(super) fn diff_hba(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Diff
     change.destructive = true;
     change.touches_access = true;
     change.sensitive |= shown.redacted;
+    // Under Patroni the rules go into its dynamic configuration instead.
+    if patroni {
+        out.changes.push(change);
+        out.hba = Some(write);
+        return Ok(());
+    }
     // Shown only: apply writes `write.after` itself, with the real values.
     change.statements.push(Statement::new(
         Phase::HbaFile,

@@ -304,6 +304,7 @@ impl SavedPlan {
             tls: self.tls.clone(),
             // Refused when saving (see `plan -out`): never in a file.
             pgbouncer: Vec::new(),
+            patroni: None,
             digests: self.live.digests.clone(),
             // A saved plan holds only changes its server may make.
             for_primary: Vec::new(),

@@ -30,7 +30,8 @@ pub use access::{Database, Extension, Grant, GrantOn, Membership, Policy, Role, 
 pub use language::{Locals, Module, Output, Variable};
 pub use pgbouncer::PgBouncer;
 pub use server::{
-    Connection, Environment, EnvironmentServer, Hba, HbaCheck, HbaRule, Manage, Settings, Tune,
+    Connection, Environment, EnvironmentServer, Hba, HbaCheck, HbaRule, Manage, Patroni, Settings,
+    Tune,
 };
 pub use tls::{CertificateAuthority, ClientCertificate, ServerCertificate};
 
@@ -87,6 +88,9 @@ pub struct ConfigFile {
     pub module: Labelled<Module>,
     /// Values a module hands back to its caller (`module.NAME.OUTPUT`).
     pub output: Labelled<Output>,
+    /// The Patroni cluster the server belongs to. Only in the root
+    /// configuration.
+    pub patroni: Patroni,
     /// PgBouncer instances whose configuration pgfort writes, by name.
     /// Only in the root configuration.
     pub pgbouncer: Labelled<PgBouncer>,
@@ -99,7 +103,8 @@ pub struct ConfigFile {
     /// The server's certificate, signed by a declared authority, installed
     /// and renewed by pgfort.
     pub server_certificate: ServerCertificate,
-    /// Server settings, written with ALTER SYSTEM.
+    /// Server settings, written with ALTER SYSTEM (under Patroni, into its
+    /// dynamic configuration).
     pub settings: Settings,
     /// Existing tables whose row-level security pgfort manages, by name.
     pub table: Labelled<Table>,

@@ -37,6 +37,28 @@ pub struct Connection {
     pub sslkey: Option<String>,
 }
 
+/// The Patroni cluster the server belongs to: settings and pg_hba rules
+/// go into its dynamic configuration (PATCH /config), catalog work to the
+/// leader its REST API names. Only in the root configuration.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = allow_expressions)]
+pub struct Patroni {
+    /// The base URL of a member's REST API (`http://10.0.0.1:8008`), or a
+    /// list of them, tried in order.
+    pub url: OneOrMany<String>,
+    /// Basic authentication (Patroni's restapi.authentication).
+    pub username: Option<String>,
+    /// Sensitive: better `${var.NAME}` of a sensitive variable.
+    pub password: Option<String>,
+    /// The authority an https API's certificate must chain to (PEM),
+    /// relative to the configuration directory.
+    pub cacert: Option<String>,
+    /// A client certificate for an API that verifies clients, and its key.
+    pub cert: Option<String>,
+    pub key: Option<String>,
+}
+
 /// Servers one configuration is applied to, selected with `--env NAME`.
 /// Only in the root configuration; its expressions may not refer to
 /// variables or locals (they set variables).

@@ -56,6 +56,10 @@ const CASES: &[Case] = &[
         "certificate_authority \"main\" {}\nclient_certificate \"app\" {\n  ca = \"main\"\n#probe\n}",
     ),
     case(&["connection"], "connection {\n#probe\n}"),
+    case(
+        &["patroni"],
+        "patroni {\n  url = \"http://127.0.0.1:8008\"\n#probe\n}",
+    ),
     Case {
         nested: &["lifecycle"],
         ..case(&["database"], "database \"app\" {\n#probe\n}")

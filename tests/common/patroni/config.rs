@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::{HOST, LOCAL_PARAMETER, PatroniNode, REPLICATION_USER, SCOPE, SUPERUSER};
+use super::{HOST, LOCAL_PARAMETER, PatroniNode, REPLICATION_USER, REST_USER, SCOPE, SUPERUSER};
 
 /// One node's Patroni configuration.
 pub fn node_config(
@@ -14,6 +14,7 @@ pub fn node_config(
     etcd_client: u16,
     password: &str,
     replication_password: &str,
+    rest_password: &str,
 ) -> Value {
     let rest = format!("{HOST}:{}", node.rest_port);
     let pg = format!("{HOST}:{}", node.pg_port);
@@ -21,7 +22,12 @@ pub fn node_config(
     json!({
         "scope": SCOPE,
         "name": node.name,
-        "restapi": { "listen": rest, "connect_address": rest },
+        "restapi": {
+            "listen": rest,
+            "connect_address": rest,
+            // Asked of PATCH, POST and DELETE requests.
+            "authentication": { "username": REST_USER, "password": rest_password },
+        },
         "etcd3": { "hosts": format!("{HOST}:{etcd_client}") },
         "bootstrap": {
             "dcs": {

@@ -39,15 +39,12 @@ pub async fn apply(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
     // its plan (that server is not applied). Nothing when not asked.
     let mut reviewed: Vec<Option<Review>> = (0..members.len()).map(|_| None).collect();
     if !args.auto_approve {
-        let planned: Vec<(ServerRun, Option<Vec<Statement>>)> =
+        let planned: Vec<(ServerRun, Option<Work>)> =
             run_members(&members, &args.fleet, "planning", |member| {
                 let targets = &targets;
                 async move {
                     match plan_one(member, options, Fingerprint::Skip, targets).await {
-                        Ok(plan) => (
-                            planned(&plan, text_options, false),
-                            Some(owned_statements(&plan)),
-                        ),
+                        Ok(plan) => (planned(&plan, text_options, false), Some(work_of(&plan))),
                         Err(error) => (ServerRun::failed(&error), None),
                     }
                 }
@@ -105,10 +102,17 @@ pub async fn apply(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
 
 /// What a server's confirmed plan runs, or why it has none (its plan
 /// failed: it is not applied).
-type Review = Result<Vec<Statement>, ServerRun>;
+type Review = Result<Work, ServerRun>;
 
-fn owned_statements(plan: &Plan) -> Vec<Statement> {
-    plan.statements().into_iter().cloned().collect()
+/// What a reviewed plan does: its statements, and under Patroni the patch
+/// of its dynamic configuration.
+type Work = (Vec<Statement>, Option<crate::model::PatroniPatch>);
+
+fn work_of(plan: &Plan) -> Work {
+    (
+        plan.statements().into_iter().cloned().collect(),
+        plan.patroni.clone(),
+    )
 }
 
 /// What every server's apply shares.
@@ -127,10 +131,10 @@ struct ApplyStep<'a> {
 async fn apply_one(
     member: &Member,
     step: ApplyStep<'_>,
-    expected: Option<Vec<Statement>>,
+    expected: Option<Work>,
 ) -> Result<ServerRun, Error> {
-    let db = super::connect(member).await?;
-    let settings = member.settings()?;
+    let (db, settings) = super::connect(member).await?;
+    let settings = &settings;
     let config = &member.config;
     let held = lock::acquire(&db, step.lock_timeout).await?;
     let planned = async {
@@ -148,7 +152,7 @@ async fn apply_one(
         }
     };
     if let Some(expected) = expected
-        && expected != owned_statements(&plan)
+        && expected != work_of(&plan)
     {
         lock::release(&db).await;
         return Err(Error::usage(
@@ -168,6 +172,7 @@ async fn apply_one(
     }
     plan.hash_passwords(&|_, _| {});
     let apply_options = apply::ApplyOptions {
+        patroni: crate::cli::commands::common::patroni_api(config)?,
         local_files: false,
         statement_lock_timeout: step.statement_lock_timeout,
         lock: Some(held),

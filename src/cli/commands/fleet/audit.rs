@@ -41,8 +41,8 @@ async fn audit_one(
     selection: &Selection,
     args: &AuditArgs,
 ) -> Result<(Report, bool), Error> {
-    let settings = member.settings()?;
-    let mut db = super::connect(member).await?;
+    let (mut db, settings) = super::connect(member).await?;
+    let settings = &settings;
     let (facts, findings) = crate::cli::commands::audit::audit_server(
         &mut db,
         settings,

@@ -384,9 +384,14 @@ pub(super) fn require_approval(auto_approve: bool) -> Result<(), Error> {
 }
 
 /// Connects to one member, without asking for a password: a fleet run
-/// has no one to ask per server.
-pub(super) async fn connect(member: &Member) -> Result<crate::inspect::Db, Error> {
-    let settings = member.settings()?;
-    let client = crate::connect::connect(settings).await?;
-    Ok(crate::inspect::Db::new(client))
+/// has no one to ask per server. Under Patroni, to the leader its REST API
+/// names: the settings returned are the ones connected with.
+pub(super) async fn connect(
+    member: &Member,
+) -> Result<(crate::inspect::Db, ConnectionSettings), Error> {
+    let settings = member.settings()?.clone();
+    let settings =
+        crate::cli::commands::common::follow_patroni_leader(settings, &member.config).await?;
+    let client = crate::connect::connect(&settings).await?;
+    Ok((crate::inspect::Db::new(client), settings))
 }

@@ -77,8 +77,8 @@ pub(super) async fn plan_one(
     fingerprint: Fingerprint,
     targets: &Targets,
 ) -> Result<Plan, Error> {
-    let db = super::connect(member).await?;
-    let settings = member.settings()?;
+    let (db, settings) = super::connect(member).await?;
+    let settings = &settings;
     let plan =
         crate::pipeline::compute_plan(&db, settings, &member.config, options, fingerprint).await?;
     crate::pipeline::select_and_guard(plan, &member.config, targets)
@@ -125,8 +125,8 @@ pub async fn drift(args: &DriftArgs) -> Result<Outcome, Error> {
 }
 
 async fn drift_one(member: &Member, targets: &Targets) -> Result<DriftReport, Error> {
-    let db = super::connect(member).await?;
-    let settings = member.settings()?;
+    let (db, settings) = super::connect(member).await?;
+    let settings = &settings;
     let config = &member.config;
     let plan = crate::pipeline::compute_plan(
         &db,

@@ -51,6 +51,9 @@ pub(super) fn save(
     plans: Vec<Option<Plan>>,
     configuration_dir: &Path,
 ) -> Result<usize, Error> {
+    for plan in plans.iter().flatten() {
+        crate::cli::commands::plan::refuse_unsavable(plan)?;
+    }
     let io = |context: String| move |source| Error::Io { context, source };
     std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
     {
@@ -186,6 +189,7 @@ async fn apply_one(path: &Path, args: &ApplyArgs, text: TextOptions) -> Result<S
         });
     }
     let options = apply::ApplyOptions {
+        patroni: None,
         local_files: false,
         statement_lock_timeout: args.statement_lock_timeout,
         lock: Some(held),
