@@ -5,6 +5,8 @@
 
 mod common;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use std::time::{Duration, Instant};
 
 use common::patroni::config::base_hba;
@@ -708,4 +710,147 @@ hba {{
 }}
 "#
     )
+}
+
+/// pgfort's REST API client over https, against a canned TLS server whose
+/// certificate a test authority issued: trusted with `cacert` (and basic
+/// authentication sent), refused with the public roots or another
+/// authority.
+#[test]
+fn patroni_api_over_https_checks_the_authority() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+
+    use pgfort::model::{KeyType, Lifetime, PatroniEndpoint, Secret};
+    use pgfort::patroni::PatroniApi;
+
+    let now = pgfort::tls::unix_now();
+    let ca = pgfort::tls::generate_authority("test CA", KeyType::EcdsaP256, Lifetime::days(1), now)
+        .expect("an authority");
+    let other =
+        pgfort::tls::generate_authority("other", KeyType::EcdsaP256, Lifetime::days(1), now)
+            .expect("another authority");
+    let server = pgfort::tls::issue_server(
+        "localhost",
+        &["localhost".to_owned()],
+        &["127.0.0.1".parse().expect("an address")],
+        KeyType::EcdsaP256,
+        Lifetime::days(1),
+        &ca.cert_pem,
+        &ca.key_pem,
+        now,
+    )
+    .expect("a server certificate");
+    let certs: Vec<_> = rustls_pemfile::certs(&mut server.cert_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("PEM certificates");
+    let key = rustls_pemfile::private_key(&mut server.key_pem.expose().as_bytes())
+        .expect("a PEM key")
+        .expect("a key");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("a server configuration"),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let recorded = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let Ok(connection) = rustls::ServerConnection::new(Arc::clone(&config)) else {
+                continue;
+            };
+            let mut tls = rustls::StreamOwned::new(connection, stream);
+            let mut request = Vec::new();
+            let mut buffer = [0; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match tls.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let request = String::from_utf8_lossy(&request).into_owned();
+            let body = if request.starts_with("GET /cluster ") {
+                json!({"members": [{"name": "n1", "role": "leader", "state": "running",
+                    "host": "127.0.0.1", "port": 5432, "api_url": format!("https://localhost:{port}/patroni")}]})
+            } else {
+                json!({"loop_wait": 10, "postgresql": {"parameters": {"work_mem": "8MB"}}})
+            }
+            .to_string();
+            if !request.is_empty() {
+                recorded.lock().expect("the record").push(request);
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = tls.write_all(answer.as_bytes());
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+        }
+    });
+
+    let dir = common::workdir();
+    let write = |name: &str, pem: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, pem).expect("a PEM file");
+        path
+    };
+    let endpoint = |cacert: Option<std::path::PathBuf>| PatroniEndpoint {
+        urls: vec![format!("https://localhost:{port}")],
+        username: Some("patroni".to_owned()),
+        password: Some(Secret::new("api-secret")),
+        cacert,
+        cert: None,
+        key: None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let view_with = |cacert| {
+        let api = PatroniApi::new(&endpoint(cacert)).expect("a client");
+        runtime.block_on(api.view())
+    };
+
+    let view = view_with(Some(write("ca.crt", &ca.cert_pem))).expect("trusted");
+    assert_eq!(view.leader().map(|m| m.name.as_str()), Some("n1"));
+    assert_eq!(
+        view.parameters.get("work_mem").map(String::as_str),
+        Some("8MB")
+    );
+    let requests = seen.lock().expect("the record").clone();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let credentials = format!("Basic {}", B64.encode("patroni:api-secret"));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.contains(&format!("authorization: {credentials}"))
+                || r.contains(&format!("Authorization: {credentials}"))),
+        "{requests:?}"
+    );
+
+    for (cacert, why) in [
+        (None, "the public roots"),
+        (
+            Some(write("other.crt", &other.cert_pem)),
+            "another authority",
+        ),
+    ] {
+        let refused = view_with(cacert).expect_err(why);
+        let message = refused.to_string();
+        assert!(message.contains("certificate"), "{why}: {message}");
+        assert!(!message.contains("api-secret"), "{message}");
+    }
+    assert_eq!(
+        seen.lock().expect("the record").len(),
+        2,
+        "no request got through"
+    );
 }
