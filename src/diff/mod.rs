@@ -10,6 +10,7 @@ mod memberships;
 mod parameters;
 mod pgbouncer;
 mod pgbouncer_lookup;
+mod pgbouncer_tls;
 mod policies;
 mod preload;
 mod roles;

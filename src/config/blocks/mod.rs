@@ -13,6 +13,7 @@ mod hba;
 mod lifecycle;
 mod manage;
 mod pgbouncer;
+mod pgbouncer_tls;
 mod policy;
 mod role;
 mod schema;
