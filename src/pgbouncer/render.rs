@@ -28,6 +28,12 @@ pub const TLS_CLIENT_SETTINGS: &[&str] = &[
     "client_tls_ca_file",
 ];
 pub const TLS_SERVER_SETTINGS: &[&str] = &["server_tls_sslmode", "server_tls_ca_file"];
+/// What a `tls` block may ask of clients. The `verify-*` modes would
+/// demand a client certificate of pgfort's own admin console session too.
+pub const TLS_CLIENT_SSLMODES: &[&str] = &["allow", "prefer", "require"];
+/// What a `tls` block may ask of the server (libpq's modes but `disable`).
+pub const TLS_SERVER_SSLMODES: &[&str] =
+    &["allow", "prefer", "require", "verify-ca", "verify-full"];
 
 /// What PgBouncer runs, as `auth_user`, to look up a client's verifier
 /// when `auth = "query"`: a SECURITY DEFINER function, so that the auth

@@ -9,13 +9,10 @@ use super::{Decoded, Result};
 use crate::config::error::ConfigError;
 use crate::config::reader::BlockReader;
 use crate::model::PgBouncerTls;
-use crate::pgbouncer::{TLS_CLIENT_SETTINGS, TLS_SERVER_SETTINGS};
-
-/// What PgBouncer may ask of clients. The `verify-*` modes would demand a
-/// client certificate of pgfort's own admin console session too.
-const CLIENT_SSLMODES: &[&str] = &["allow", "prefer", "require"];
-/// What PgBouncer may ask of the server (libpq's modes but `disable`).
-const SERVER_SSLMODES: &[&str] = &["allow", "prefer", "require", "verify-ca", "verify-full"];
+use crate::pgbouncer::{
+    TLS_CLIENT_SETTINGS, TLS_CLIENT_SSLMODES as CLIENT_SSLMODES, TLS_SERVER_SETTINGS,
+    TLS_SERVER_SSLMODES as SERVER_SSLMODES,
+};
 
 /// The one `tls` block of `pgbouncer "label"`, if written; its `ca`
 /// location is recorded for [`super::certificates::validate`].

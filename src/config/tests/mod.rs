@@ -13,6 +13,7 @@ mod lifecycle;
 mod module_errors;
 mod modules;
 mod pgbouncer;
+mod pgbouncer_tls;
 mod rls;
 mod sensitive;
 mod settings;
