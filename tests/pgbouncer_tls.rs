@@ -186,16 +186,10 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
     assert!(wrong.to_lowercase().contains("certificate"), "{wrong}");
     // Plain TCP is refused: client_tls_sslmode = require.
     assert!(
-        bouncer
-            .select_one("appdb", "app_user", "app-pass")
-            .is_err(),
+        bouncer.select_one("appdb", "app_user", "app-pass").is_err(),
         "a client without TLS must be refused"
     );
-    assert!(
-        bouncer.log().contains("SSL required"),
-        "{}",
-        bouncer.log()
-    );
+    assert!(bouncer.log().contains("SSL required"), "{}", bouncer.log());
 
     // Drift: the certificate deleted is shown and issued again.
     let old_cert = read(&bouncer, "pgbouncer.crt");
