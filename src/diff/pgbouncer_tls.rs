@@ -102,3 +102,7 @@ pub(super) fn tls_work(
     };
     Some((write, reasons, attributes))
 }
+
+#[cfg(test)]
+#[path = "pgbouncer_tls_tests.rs"]
+mod tests;
