@@ -27,7 +27,12 @@ pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result
                 out.changes.push(authority_change(authority));
                 out.tls.generate_authorities.push(authority.clone());
             }
-            Some(ca) => out.warnings.extend(outlived_by(authority, ca, desired)),
+            Some(ca) => out.warnings.extend(outlived_by(
+                authority,
+                ca,
+                desired,
+                &input.desired.pgbouncers,
+            )),
         }
     }
     for client in desired.clients.values() {
@@ -103,7 +108,17 @@ pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result
 
 /// A certificate issued now would outlive its authority: clients stop
 /// trusting it when the authority expires, whatever its own date says.
-fn outlived_by(authority: &Authority, ca: &CertFacts, tls: &Tls) -> Option<String> {
+fn outlived_by(
+    authority: &Authority,
+    ca: &CertFacts,
+    tls: &Tls,
+    pgbouncers: &std::collections::BTreeMap<String, crate::model::PgBouncer>,
+) -> Option<String> {
+    let pgbouncer_validities = pgbouncers
+        .values()
+        .filter_map(|p| p.tls.as_ref())
+        .filter(|t| t.ca == authority.name)
+        .map(|t| t.validity);
     let longest = tls
         .server
         .iter()
@@ -115,6 +130,7 @@ fn outlived_by(authority: &Authority, ca: &CertFacts, tls: &Tls) -> Option<Strin
                 .filter(|c| c.ca == authority.name)
                 .map(|c| c.validity),
         )
+        .chain(pgbouncer_validities)
         .max()?;
     let left = ca.not_after - tls.now;
     (left < longest.0).then(|| {
