@@ -287,4 +287,47 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
     let after: Vec<Vec<u8>> = files.iter().map(|f| read(&bouncer, f)).collect();
     assert!(before == after, "the certificate files were put back");
     assert_eq!(mode(&key_path), 0o600);
+
+    // PgBouncer cannot load the new key (a new file takes the directory's
+    // owner, root here, and PgBouncer runs as another user): RELOAD keeps
+    // the old certificate, the verify-full check is not served the new
+    // one, and the files go back as they were.
+    write_files(
+        dir.path(),
+        &[("main.hcl", &config(&cluster, &bouncer, "", &url))],
+    );
+    if unsafe { libc::geteuid() } == 0 {
+        use std::os::unix::fs::MetadataExt as _;
+        let owner = std::fs::metadata(bouncer.dir()).unwrap();
+        std::fs::remove_file(&key_path).unwrap();
+        std::fs::remove_file(&cert_path).unwrap();
+        let before: Vec<Vec<u8>> = files.iter().map(|f| read(&bouncer, f)).collect();
+        std::os::unix::fs::chown(bouncer.dir(), Some(0), Some(0)).unwrap();
+        let failed = cluster.apply_in(dir.path());
+        std::os::unix::fs::chown(bouncer.dir(), Some(owner.uid()), Some(owner.gid())).unwrap();
+        assert!(!failed.success(), "{failed:?}");
+        assert!(
+            failed
+                .stderr
+                .contains("after RELOAD a verify-full TLS connection"),
+            "{}",
+            failed.stderr
+        );
+        assert!(
+            failed.stderr.contains("were put back and reloaded"),
+            "{}",
+            failed.stderr
+        );
+        let after: Vec<Vec<u8>> = files.iter().map(|f| read(&bouncer, f)).collect();
+        assert!(before == after, "the certificate files were put back");
+        assert!(!key_path.exists() && !cert_path.exists());
+        // Its previous certificate is still served, and the next apply
+        // (files PgBouncer can read) converges.
+        through_pgbouncer(&bouncer, &root, "localhost")
+            .unwrap_or_else(|e| panic!("after the rollback: {e}\n{}", bouncer.log()));
+        let fixed = cluster.apply_in(dir.path());
+        assert!(fixed.success(), "{fixed:?}\n{}", bouncer.log());
+        let empty = cluster.plan_in(dir.path());
+        assert_eq!(empty.code, Some(0), "{empty:?}");
+    }
 }

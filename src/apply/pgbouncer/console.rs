@@ -68,6 +68,25 @@ pub(super) enum ConsoleTls<'a> {
     },
 }
 
+/// The error's message and, for a failure below the protocol (a TLS
+/// handshake), its causes: "certificate not trusted" says more than
+/// "error performing TLS handshake".
+fn with_causes(err: &tokio_postgres::Error) -> String {
+    let mut text = crate::inspect::describe(err);
+    if err.as_db_error().is_none() {
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text.push_str(": ");
+                text.push_str(&cause_text);
+            }
+            source = cause.source();
+        }
+    }
+    text
+}
+
 impl Console {
     /// Connects to the console `url` names (the password only from it).
     pub(super) async fn connect(url: &Secret, tls: ConsoleTls<'_>) -> Result<Console, String> {
@@ -121,7 +140,7 @@ impl Console {
                 Some(*pin),
             ),
         };
-        let failed = |err: tokio_postgres::Error| crate::inspect::describe(&err);
+        let failed = |err: tokio_postgres::Error| with_causes(&err);
         // A Unix socket carries no TLS (and PgBouncer asks none on it).
         if Self::over_socket(url) && root.is_none() {
             config.ssl_mode(tokio_postgres::config::SslMode::Disable);
