@@ -140,6 +140,26 @@ fn stop_sandboxes(cluster: &TestCluster, root: &Path) {
     }
 }
 
+/// Stops every PgBouncer a failed script left running, by the pidfile in
+/// its directory under `.pgfort/`.
+fn stop_pgbouncers(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root.join(".pgfort")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let pid = std::fs::read_to_string(entry.path().join("pgbouncer.pid"))
+            .ok()
+            .and_then(|text| text.trim().parse::<i32>().ok());
+        if let Some(pid) = pid.filter(|pid| *pid > 0) {
+            // SAFETY: kill has no memory preconditions; the pid is the one
+            // the script's PgBouncer wrote.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+    }
+}
+
 /// Runs the ```sh blocks of `examples/NAME/README.md` as one script.
 fn run_example(name: &str) {
     if other_major(name) {
@@ -161,6 +181,7 @@ fn run_example(name: &str) {
         .output()
         .unwrap();
     stop_sandboxes(&cluster, root.path());
+    stop_pgbouncers(root.path());
     assert!(
         output.status.success(),
         "{}",
@@ -232,6 +253,7 @@ fn every_example_and_module_has_a_readme_tested_here() {
         "examples/hardened-server",
         "examples/modules",
         "examples/network-lockdown",
+        "examples/pgbouncer",
         "examples/production",
         "examples/quickstart",
         "examples/rls-documents",
@@ -277,6 +299,14 @@ fn example_modules() {
 #[test]
 fn example_network_lockdown() {
     run_example("network-lockdown");
+}
+
+#[test]
+fn example_pgbouncer() {
+    if common::pgbouncer::skip_unless_installed() {
+        return;
+    }
+    run_example("pgbouncer");
 }
 
 #[test]

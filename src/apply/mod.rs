@@ -294,7 +294,7 @@ pub async fn apply_with(
     if let Some(write) = &plan.hba {
         hba::check_applicable(write)?;
     }
-    let pgbouncers = pgbouncer::prepare(plan)?;
+    let mut pgbouncers = pgbouncer::prepare(plan)?;
     let patroni = match (&plan.patroni, &options.patroni) {
         (None, _) => None,
         (Some(patch), Some(api)) => Some((patch, api)),
@@ -321,6 +321,7 @@ pub async fn apply_with(
     let mut report = ApplyReport::default();
     // Files on this machine first: a failure here changes no server.
     let prepared = certificates::prepare(&plan.tls)?;
+    pgbouncer::issue_certificates(&mut pgbouncers)?;
     prepare_session(main, &options, "the main connection").await?;
     let units = units(&statements);
     let mut committed: Vec<String> = Vec::new();
@@ -339,7 +340,7 @@ pub async fn apply_with(
     later.extend(
         pgbouncers
             .iter()
-            .map(|(write, _)| format!("pgbouncer \"{}\" files", write.name)),
+            .map(|one| format!("pgbouncer \"{}\" files", one.write.name)),
     );
     let mut others: BTreeMap<String, Db> = BTreeMap::new();
     for (index, unit) in units.iter().enumerate() {
@@ -473,8 +474,8 @@ pub async fn apply_with(
             .map_err(all_units)?;
     }
     // PgBouncer last: its auth file names verifiers set above.
-    for (write, userlist) in &pgbouncers {
-        let notes = pgbouncer::apply(write, userlist).await.map_err(all_units)?;
+    for one in &pgbouncers {
+        let notes = pgbouncer::apply(one).await.map_err(all_units)?;
         report.notes.extend(notes);
     }
     report.round_trips = main.round_trips() + others.values().map(Db::round_trips).sum::<u64>();

@@ -23,6 +23,7 @@ mod tests;
 
 pub use client::{connect, connect_interactive, connect_presenting, prompt_password};
 pub use probe::{Served, served_certificate};
+pub use tls::authority_connector;
 
 /// The port libpq uses when none is given.
 pub const DEFAULT_PORT: u16 = 5432;

@@ -71,6 +71,45 @@ pub(super) fn connector(
     Ok(Some(MakeRustlsConnect::new(config)))
 }
 
+/// A connector for an endpoint outside a [`ConnectionSettings`] (such as
+/// PgBouncer's admin console). With `root`, the endpoint must chain to the
+/// certificates in that file and carry the host name (`verify-full`);
+/// without, the session is encrypted when offered but not checked
+/// (`prefer`). With `pin`, it must present exactly that certificate.
+pub fn authority_connector(
+    root: Option<&Path>,
+    pin: Option<&[u8]>,
+) -> Result<MakeRustlsConnect, ConnectError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let algorithms = provider.signature_verification_algorithms;
+    let verifier: Arc<dyn ServerCertVerifier> = match root {
+        Some(path) => WebPkiServerVerifier::builder_with_provider(
+            Arc::new(load_roots(path)?),
+            provider.clone(),
+        )
+        .build()
+        .map_err(|e| ConnectError::Invalid(format!("sslrootcert: {e}")))?,
+        None => Arc::new(LaxVerifier {
+            roots: None,
+            algorithms,
+        }),
+    };
+    let verifier: Arc<dyn ServerCertVerifier> = match pin {
+        Some(expected) => Arc::new(PinnedVerifier {
+            expected: expected.to_vec(),
+            inner: verifier,
+        }),
+        None => verifier,
+    };
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConnectError::Invalid(format!("TLS configuration: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
 /// The roots to verify against, or `None` for "encrypt, do not verify".
 /// Like libpq, `prefer`/`require` verify when the root file exists; the
 /// `verify-*` modes require it.

@@ -14,7 +14,7 @@ use crate::plan::{Action, AttributeChange, Change, Need, Phase, address};
 use crate::tls::issued_by;
 use served::Served;
 
-const DAY: i64 = 86_400;
+pub(super) const DAY: i64 = 86_400;
 
 /// The address of the server certificate's change.
 const SERVER_CERTIFICATE: &str = "server_certificate";
@@ -27,7 +27,12 @@ pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result
                 out.changes.push(authority_change(authority));
                 out.tls.generate_authorities.push(authority.clone());
             }
-            Some(ca) => out.warnings.extend(outlived_by(authority, ca, desired)),
+            Some(ca) => out.warnings.extend(outlived_by(
+                authority,
+                ca,
+                desired,
+                &input.desired.pgbouncers,
+            )),
         }
     }
     for client in desired.clients.values() {
@@ -103,7 +108,17 @@ pub(super) fn diff_certificates(input: &DiffInput<'_>, out: &mut Diff) -> Result
 
 /// A certificate issued now would outlive its authority: clients stop
 /// trusting it when the authority expires, whatever its own date says.
-fn outlived_by(authority: &Authority, ca: &CertFacts, tls: &Tls) -> Option<String> {
+fn outlived_by(
+    authority: &Authority,
+    ca: &CertFacts,
+    tls: &Tls,
+    pgbouncers: &std::collections::BTreeMap<String, crate::model::PgBouncer>,
+) -> Option<String> {
+    let pgbouncer_validities = pgbouncers
+        .values()
+        .filter_map(|p| p.tls.as_ref())
+        .filter(|t| t.ca == authority.name)
+        .map(|t| t.validity);
     let longest = tls
         .server
         .iter()
@@ -115,6 +130,7 @@ fn outlived_by(authority: &Authority, ca: &CertFacts, tls: &Tls) -> Option<Strin
                 .filter(|c| c.ca == authority.name)
                 .map(|c| c.validity),
         )
+        .chain(pgbouncer_validities)
         .max()?;
     let left = ca.not_after - tls.now;
     (left < longest.0).then(|| {
@@ -189,6 +205,67 @@ fn leaf_reasons(
     reasons
 }
 
+/// What a certificate served under names must carry.
+pub(super) struct LeafSpec<'a> {
+    pub common_name: &'a str,
+    pub dns_names: &'a [String],
+    pub ip_addresses: &'a [std::net::IpAddr],
+    pub key_type: KeyType,
+    pub renew_before: crate::model::Lifetime,
+}
+
+/// Why a certificate served under names must be reissued (empty: keep
+/// it): the authority, key type and renewal of [`leaf_reasons`], and every
+/// declared name. One rule for the server's certificate and PgBouncer's.
+pub(super) fn leaf_certificate_reasons(
+    cert: &CertFacts,
+    authority: &Authority,
+    spec: &LeafSpec<'_>,
+    now: i64,
+) -> Vec<String> {
+    let mut reasons = leaf_reasons(cert, authority, spec.key_type, spec.renew_before, now);
+    if cert.common_name.as_deref() != Some(spec.common_name) {
+        reasons.push(format!(
+            "common name is {}, not {}",
+            cert.common_name.as_deref().unwrap_or("(none)"),
+            spec.common_name
+        ));
+    }
+    for name in spec.dns_names {
+        if !cert.dns_names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            reasons.push(format!("missing DNS name {name}"));
+        }
+    }
+    for ip in spec.ip_addresses {
+        if !cert.ip_addresses.contains(ip) {
+            reasons.push(format!("missing IP address {ip}"));
+        }
+    }
+    reasons
+}
+
+/// Why a key file next to its certificate must be written again, if it
+/// must: clients (libpq) and PgBouncer refuse keys others can read.
+pub(super) fn key_file_reason(
+    path: &std::path::Path,
+    matches: bool,
+    private: bool,
+) -> Option<String> {
+    if !matches {
+        Some(format!(
+            "{} is missing or is not the certificate's key",
+            path.display()
+        ))
+    } else if !private {
+        Some(format!(
+            "{} is readable by others than its owner",
+            path.display()
+        ))
+    } else {
+        None
+    }
+}
+
 fn server_install(
     server: &ServerCertificate,
     authority: &Authority,
@@ -211,32 +288,18 @@ fn server_install(
             "the server uses {}, not pgfort's {SERVER_CERT_FILE}",
             installed.cert_file
         )),
-        Some(cert) => {
-            reasons.extend(leaf_reasons(
-                cert,
-                authority,
-                server.key_type,
-                server.renew_before,
-                tls.now,
-            ));
-            if cert.common_name.as_deref() != Some(server.common_name.as_str()) {
-                reasons.push(format!(
-                    "common name is {}, not {}",
-                    cert.common_name.as_deref().unwrap_or("(none)"),
-                    server.common_name
-                ));
-            }
-            for name in &server.dns_names {
-                if !cert.dns_names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-                    reasons.push(format!("missing DNS name {name}"));
-                }
-            }
-            for ip in &server.ip_addresses {
-                if !cert.ip_addresses.contains(ip) {
-                    reasons.push(format!("missing IP address {ip}"));
-                }
-            }
-        }
+        Some(cert) => reasons.extend(leaf_certificate_reasons(
+            cert,
+            authority,
+            &LeafSpec {
+                common_name: &server.common_name,
+                dns_names: &server.dns_names,
+                ip_addresses: &server.ip_addresses,
+                key_type: server.key_type,
+                renew_before: server.renew_before,
+            },
+            tls.now,
+        )),
     }
     let issue = !reasons.is_empty();
     let installed_ca = installed
@@ -301,7 +364,7 @@ fn server_install(
     Some((install, change))
 }
 
-fn expiry(left: i64) -> String {
+pub(super) fn expiry(left: i64) -> String {
     if left < 0 {
         format!("{} days ago", (-left) / DAY)
     } else {
@@ -321,17 +384,11 @@ fn client_reasons(client: &ClientCertificate, authority: &Authority, now: i64) -
             client.role
         ));
     }
-    if !client.key_matches {
-        reasons.push(format!(
-            "{} is missing or is not the certificate's key",
-            client.key_path().display()
-        ));
-    } else if !client.key_private {
-        reasons.push(format!(
-            "{} is readable by others than its owner",
-            client.key_path().display()
-        ));
-    }
+    reasons.extend(key_file_reason(
+        &client.key_path(),
+        client.key_matches,
+        client.key_private,
+    ));
     reasons
 }
 

@@ -11,6 +11,7 @@ mod parameters;
 mod patroni;
 mod pgbouncer;
 mod pgbouncer_lookup;
+mod pgbouncer_tls;
 mod policies;
 mod preload;
 mod roles;

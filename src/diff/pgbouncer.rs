@@ -63,12 +63,13 @@ fn diff_one(input: &DiffInput<'_>, pgbouncer: &PgBouncer, out: &mut Diff) -> Res
         .map_or(String::new(), |s| s.expose().to_owned());
     let ini_changes = live.ini.as_deref() != Some(ini.as_str());
     let userlist_changes = live.userlist.as_ref().map(Secret::expose) != Some(userlist.as_str());
+    let tls = super::pgbouncer_tls::tls_work(pgbouncer, &live.tls, &input.desired.tls);
     if pgbouncer.admin_url.is_none() {
         out.notes.push(format!(
             "pgbouncer \"{name}\": no admin_url, so pgfort writes its files but cannot reload it: run RELOAD on its admin console (or send it SIGHUP) after each apply"
         ));
     }
-    if !ini_changes && !userlist_changes {
+    if !ini_changes && !userlist_changes && tls.is_none() {
         return Ok(());
     }
     let action = match (&live.ini, &live.userlist) {
@@ -108,13 +109,30 @@ fn diff_one(input: &DiffInput<'_>, pgbouncer: &PgBouncer, out: &mut Diff) -> Res
             &redact_userlist_line,
         ));
     }
-    change.reasons.push(match &pgbouncer.admin_url {
-        Some(_) => {
+    let tls_write = match tls {
+        Some((write, reasons, attributes)) => {
+            change.attributes.extend(attributes);
+            change.reasons.extend(reasons);
+            change.need(Need::names(address::authority(&write.authority.name)));
+            Some(write)
+        }
+        None => None,
+    };
+    change.reasons.push(match (&pgbouncer.admin_url, &pgbouncer.tls) {
+        (Some(_), None) => {
             "written, then reloaded with RELOAD on the admin console and checked with SHOW CONFIG"
                 .to_owned()
         }
-        None => "written only: PgBouncer must be reloaded by hand (no admin_url)".to_owned(),
+        (Some(_), Some(_)) => {
+            "written, then reloaded with RELOAD on the admin console, checked with SHOW CONFIG and by a verify-full TLS connection that must be served the certificate written"
+                .to_owned()
+        }
+        (None, _) => "written only: PgBouncer must be reloaded by hand (no admin_url)".to_owned(),
     });
+    let mut settings = pgbouncer.settings.clone();
+    let tls_settings =
+        crate::pgbouncer::tls_settings(pgbouncer).map_err(|e| refused(INI_FILE_NAME, e))?;
+    settings.extend(tls_settings.into_iter().map(|(k, v)| (k.to_owned(), v)));
     for (role, entry) in &users {
         change.need(match entry {
             AuthEntry::SetByPlan => Need::together(address::role(role)),
@@ -128,12 +146,13 @@ fn diff_one(input: &DiffInput<'_>, pgbouncer: &PgBouncer, out: &mut Diff) -> Res
         ini,
         users,
         admin_url: pgbouncer.admin_url.clone(),
-        settings: pgbouncer.settings.clone(),
+        settings,
         databases: pgbouncer.databases.keys().cloned().collect(),
         auth_user: match &pgbouncer.auth {
             PgBouncerAuth::Query { auth_user } => Some(auth_user.clone()),
             PgBouncerAuth::File => None,
         },
+        tls: tls_write,
     });
     Ok(())
 }

@@ -53,6 +53,7 @@ fn states(lookup: Option<AuthLookup>) -> (ServerState, ServerState) {
                     options: BTreeMap::new(),
                 },
             )]),
+            tls: None,
         },
     );
     let mut live = ServerState::default();

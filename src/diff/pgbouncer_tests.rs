@@ -29,6 +29,7 @@ fn bouncer() -> PgBouncer {
         users: vec!["app".into()],
         settings: BTreeMap::from([("auth_type".into(), "scram-sha-256".into())]),
         databases: BTreeMap::new(),
+        tls: None,
     }
 }
 
@@ -84,6 +85,7 @@ fn unchanged_password_uses_the_stored_verifier_and_converges() {
         PgBouncerFiles {
             ini: Some(write.ini.clone()),
             userlist: Some(Secret::new(userlist)),
+            ..PgBouncerFiles::default()
         },
     );
     assert!(run(&desired, &live).changes.is_empty());

@@ -8,8 +8,12 @@ use std::path::Path;
 
 use super::{Db, InspectCause, InspectError};
 use crate::connect::ConnectionSettings;
-use crate::model::{AuthFunction, AuthLookup, PgBouncer, PgBouncerAuth, PgBouncerFiles, Secret};
-use crate::pgbouncer::{AUTH_FILE_NAME, INI_FILE_NAME};
+use crate::model::{
+    AuthFunction, AuthLookup, PgBouncer, PgBouncerAuth, PgBouncerFiles, PgBouncerTlsFiles, Secret,
+};
+use crate::pgbouncer::{
+    AUTH_FILE_NAME, INI_FILE_NAME, TLS_CA_FILE_NAME, TLS_CERT_FILE_NAME, TLS_KEY_FILE_NAME,
+};
 use crate::sql::pgbouncer as sql;
 
 /// A PgBouncer file that exists but cannot be read.
@@ -30,13 +34,41 @@ pub fn read_files(
         .values()
         .map(|pgbouncer| {
             let read = |file: &str| read_optional(&pgbouncer.name, &pgbouncer.config_dir, file);
+            let tls = match &pgbouncer.tls {
+                Some(_) => read_tls(pgbouncer)?,
+                None => PgBouncerTlsFiles::default(),
+            };
             let files = PgBouncerFiles {
                 ini: read(INI_FILE_NAME)?,
                 userlist: read(AUTH_FILE_NAME)?.map(Secret::new),
+                tls,
             };
             Ok((pgbouncer.name.clone(), files))
         })
         .collect()
+}
+
+/// What the certificate, key and CA files in `config_dir` hold. The key
+/// is read only to compare it with the certificate, and never kept.
+fn read_tls(pgbouncer: &PgBouncer) -> Result<PgBouncerTlsFiles, PgBouncerReadError> {
+    let read = |file: &str| read_optional(&pgbouncer.name, &pgbouncer.config_dir, file);
+    let certificate =
+        read(TLS_CERT_FILE_NAME)?.and_then(|pem| crate::tls::first_certificate(&pem).ok());
+    let key = read(TLS_KEY_FILE_NAME)?.map(Secret::new);
+    let key_matches = match (&certificate, &key) {
+        (Some(cert), Some(key)) => crate::tls::load_key(key.expose())
+            .is_ok_and(|pair| crate::tls::key_matches(cert, &pair)),
+        _ => false,
+    };
+    let key_private = std::fs::metadata(pgbouncer.config_dir.join(TLS_KEY_FILE_NAME))
+        .is_ok_and(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 == 0);
+    let ca = read(TLS_CA_FILE_NAME)?.and_then(|pem| crate::tls::first_certificate(&pem).ok());
+    Ok(PgBouncerTlsFiles {
+        certificate,
+        key_matches,
+        key_private,
+        ca,
+    })
 }
 
 fn read_optional(name: &str, dir: &Path, file: &str) -> Result<Option<String>, PgBouncerReadError> {

@@ -29,7 +29,7 @@ pub use hba::{
 pub use patroni::{PatroniEndpoint, PatroniMember, PatroniPatch, PatroniView};
 pub use pgbouncer::{
     AuthEntry, AuthFunction, AuthLookup, PgBouncer, PgBouncerAuth, PgBouncerDatabase,
-    PgBouncerFiles, PgBouncerWrite,
+    PgBouncerFiles, PgBouncerTls, PgBouncerTlsFiles, PgBouncerTlsWrite, PgBouncerWrite,
 };
 pub use privilege::{
     DefaultKind, DefaultPrivilege, Grant, GrantTarget, ObjectKind, ObjectRef, PUBLIC, Privilege,

@@ -5,11 +5,12 @@
 //! spellings of one value compare equal.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::Secret;
+use super::{Authority, CertFacts, KeyType, Lifetime, Secret};
 
 /// One `pgbouncer "name" { }` block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,6 +29,8 @@ pub struct PgBouncer {
     pub settings: BTreeMap<String, String>,
     /// `[databases]` entries, by the name clients connect to.
     pub databases: BTreeMap<String, PgBouncerDatabase>,
+    /// TLS with a certificate pgfort issues from a declared authority.
+    pub tls: Option<PgBouncerTls>,
 }
 
 impl PgBouncer {
@@ -42,6 +45,53 @@ impl PgBouncer {
         roles.dedup();
         roles
     }
+}
+
+/// `tls { }` of a pgbouncer block: a certificate issued by a declared
+/// authority and written into `config_dir`, served to clients; the same
+/// authority is what clients are checked against and, with
+/// `server_sslmode`, what the server's certificate is verified against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PgBouncerTls {
+    /// The `certificate_authority` that issues the certificate.
+    pub ca: String,
+    pub common_name: String,
+    pub dns_names: Vec<String>,
+    pub ip_addresses: Vec<IpAddr>,
+    pub validity: Lifetime,
+    pub renew_before: Lifetime,
+    pub key_type: KeyType,
+    /// `client_tls_sslmode`.
+    pub client_sslmode: String,
+    /// `server_tls_sslmode`, when the block sets it (with
+    /// `server_tls_ca_file`); otherwise both are left to `settings`.
+    pub server_sslmode: Option<String>,
+}
+
+/// The TLS files in a PgBouncer's `config_dir`, as they are now (read only
+/// when a `tls` block is declared). Files that do not parse count as
+/// missing: they are pgfort's own output and are replaced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PgBouncerTlsFiles {
+    /// The certificate PgBouncer serves.
+    pub certificate: Option<CertFacts>,
+    /// Whether the key file exists and belongs to the certificate.
+    pub key_matches: bool,
+    /// Whether the key file is readable by its owner only.
+    pub key_private: bool,
+    /// The authority's certificate, as written for PgBouncer.
+    pub ca: Option<CertFacts>,
+}
+
+/// The certificate work of one PgBouncer write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgBouncerTlsWrite {
+    pub spec: PgBouncerTls,
+    pub authority: Authority,
+    /// Issue a new certificate and key (else they are kept).
+    pub issue: bool,
+    /// Write the authority's certificate as the CA file.
+    pub write_ca: bool,
 }
 
 /// How PgBouncer learns client passwords.
@@ -76,6 +126,7 @@ pub struct PgBouncerDatabase {
 pub struct PgBouncerFiles {
     pub ini: Option<String>,
     pub userlist: Option<Secret>,
+    pub tls: PgBouncerTlsFiles,
 }
 
 /// Where the verifier of one auth file entry comes from.
@@ -106,6 +157,9 @@ pub struct PgBouncerWrite {
     pub databases: Vec<String>,
     /// With `auth = "query"`: the role the lookups run as.
     pub auth_user: Option<String>,
+    /// With a `tls` block: the certificate files and how the new one is
+    /// proven served after the reload.
+    pub tls: Option<PgBouncerTlsWrite>,
 }
 
 /// The `auth_query` lookup as found in one database (live): the

@@ -5,7 +5,11 @@
 pub mod params;
 pub mod render;
 
-pub use render::{AUTH_FILE_NAME, AUTH_QUERY, INI_FILE_NAME, render_ini, render_userlist};
+pub use render::{
+    AUTH_FILE_NAME, AUTH_QUERY, INI_FILE_NAME, TLS_CA_FILE_NAME, TLS_CERT_FILE_NAME,
+    TLS_CLIENT_SETTINGS, TLS_CLIENT_SSLMODES, TLS_KEY_FILE_NAME, TLS_SERVER_SETTINGS,
+    TLS_SERVER_SSLMODES, render_ini, render_userlist, tls_settings,
+};
 
 /// A value that a PgBouncer file cannot hold safely (a line break, a
 /// character outside the file's grammar, a password that is not a SCRAM

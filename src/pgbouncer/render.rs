@@ -13,6 +13,27 @@ use crate::model::{PgBouncer, PgBouncerAuth, Secret};
 
 pub const INI_FILE_NAME: &str = "pgbouncer.ini";
 pub const AUTH_FILE_NAME: &str = "userlist.txt";
+/// The certificate, key and authority a `tls` block has pgfort write next
+/// to pgbouncer.ini.
+pub const TLS_CERT_FILE_NAME: &str = "pgbouncer.crt";
+pub const TLS_KEY_FILE_NAME: &str = "pgbouncer.key";
+pub const TLS_CA_FILE_NAME: &str = "root.crt";
+
+/// The settings a `tls` block writes itself: always the client side, and
+/// the server side when it sets `server_sslmode`.
+pub const TLS_CLIENT_SETTINGS: &[&str] = &[
+    "client_tls_sslmode",
+    "client_tls_key_file",
+    "client_tls_cert_file",
+    "client_tls_ca_file",
+];
+pub const TLS_SERVER_SETTINGS: &[&str] = &["server_tls_sslmode", "server_tls_ca_file"];
+/// What a `tls` block may ask of clients. The `verify-*` modes would
+/// demand a client certificate of pgfort's own admin console session too.
+pub const TLS_CLIENT_SSLMODES: &[&str] = &["allow", "prefer", "require"];
+/// What a `tls` block may ask of the server (libpq's modes but `disable`).
+pub const TLS_SERVER_SSLMODES: &[&str] =
+    &["allow", "prefer", "require", "verify-ca", "verify-full"];
 
 /// What PgBouncer runs, as `auth_user`, to look up a client's verifier
 /// when `auth = "query"`: a SECURITY DEFINER function, so that the auth
@@ -136,6 +157,8 @@ pub fn render_ini(pgbouncer: &PgBouncer, auth_file: &Path) -> Result<String, Uns
         settings.push(("auth_user", auth_user));
         settings.push(("auth_query", AUTH_QUERY));
     }
+    let tls = tls_settings(pgbouncer)?;
+    settings.extend(tls.iter().map(|(key, value)| (*key, value.as_str())));
     settings.sort_unstable();
     for pair in settings.windows(2) {
         if pair[0].0 == pair[1].0 {
@@ -151,6 +174,32 @@ pub fn render_ini(pgbouncer: &PgBouncer, auth_file: &Path) -> Result<String, Uns
         let _ = writeln!(out, "{key} = {value}");
     }
     Ok(out)
+}
+
+/// The `[pgbouncer]` settings the `tls` block writes (none without one):
+/// the files in `config_dir` and the modes.
+pub fn tls_settings(pgbouncer: &PgBouncer) -> Result<Vec<(&'static str, String)>, UnsafeValue> {
+    let Some(tls) = &pgbouncer.tls else {
+        return Ok(Vec::new());
+    };
+    let path = |name: &str| {
+        let path = pgbouncer.config_dir.join(name);
+        path.to_str()
+            .map(str::to_owned)
+            .ok_or_else(|| UnsafeValue(format!("the path of {name} is not UTF-8")))
+    };
+    let ca_file = path(TLS_CA_FILE_NAME)?;
+    let mut settings = vec![
+        ("client_tls_sslmode", tls.client_sslmode.clone()),
+        ("client_tls_key_file", path(TLS_KEY_FILE_NAME)?),
+        ("client_tls_cert_file", path(TLS_CERT_FILE_NAME)?),
+        ("client_tls_ca_file", ca_file.clone()),
+    ];
+    if let Some(mode) = &tls.server_sslmode {
+        settings.push(("server_tls_sslmode", mode.clone()));
+        settings.push(("server_tls_ca_file", ca_file));
+    }
+    Ok(settings)
 }
 
 /// The auth file: one `"role" "verifier"` line per entry, sorted by role,

@@ -52,6 +52,7 @@ fn sample() -> PgBouncer {
             ("query_wait_timeout", "120"),
         ]),
         databases,
+        tls: None,
     }
 }
 

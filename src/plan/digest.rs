@@ -105,7 +105,10 @@ impl LiveDigests {
                 .userlist
                 .as_ref()
                 .map(|text| super::fingerprint(&text.expose()));
-            groups.add(format!("pgbouncer.{name}.files"), &(&files.ini, userlist));
+            groups.add(
+                format!("pgbouncer.{name}.files"),
+                &(&files.ini, userlist, &files.tls),
+            );
         }
         for (database, lookup) in pgbouncer_lookups {
             groups.add(format!("pgbouncer.auth_query.{database}"), lookup);

@@ -12,7 +12,7 @@ pub(super) mod server;
 use super::ApplyError;
 use crate::model::Secret;
 
-pub(super) use local::prepare;
+pub(super) use local::{prepare, read_authority};
 
 /// The server's new files, ready to install. The key never leaves this
 /// value but to be written.

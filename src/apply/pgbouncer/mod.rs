@@ -5,13 +5,14 @@
 
 mod console;
 mod files;
+mod tls;
 
 use crate::model::{AuthEntry, PgBouncerWrite, Secret};
 use crate::pgbouncer::{AUTH_FILE_NAME, INI_FILE_NAME, render_userlist};
 use crate::plan::{Plan, address};
 
 use super::ApplyError;
-use console::Console;
+use console::{Console, ConsoleTls};
 use files::Previous;
 
 /// The mode of a new pgbouncer.ini (an existing one keeps its own).
@@ -19,20 +20,45 @@ const INI_MODE: u32 = 0o640;
 /// The auth file's mode, always: it holds verifiers.
 const AUTH_FILE_MODE: u32 = 0o600;
 
+/// One PgBouncer's files, ready to write.
+pub(super) struct Prepared<'a> {
+    pub write: &'a PgBouncerWrite,
+    userlist: String,
+    /// The certificate files, once [`issue_certificates`] has run.
+    tls: Option<tls::Material>,
+}
+
 /// Every write is checked before any file is touched: the auth file needs
 /// the verifiers of the plan's password changes, hashed ahead.
-pub(super) fn prepare(plan: &Plan) -> Result<Vec<(&PgBouncerWrite, String)>, ApplyError> {
+pub(super) fn prepare(plan: &Plan) -> Result<Vec<Prepared<'_>>, ApplyError> {
     plan.pgbouncer
         .iter()
-        .map(|write| Ok((write, userlist(plan, write)?)))
+        .map(|write| {
+            Ok(Prepared {
+                write,
+                userlist: userlist(plan, write)?,
+                tls: None,
+            })
+        })
         .collect()
 }
 
+/// Issues the certificates of every write with a `tls` block, in memory;
+/// runs once the plan's authorities are written, before any server or
+/// PgBouncer file changes.
+pub(super) fn issue_certificates(prepared: &mut [Prepared<'_>]) -> Result<(), ApplyError> {
+    for one in prepared {
+        if let Some(spec) = &one.write.tls {
+            one.tls = Some(tls::issue(&one.write.name, spec)?);
+        }
+    }
+    Ok(())
+}
+
 /// Writes, reloads and checks one PgBouncer; returns lines to report.
-pub(super) async fn apply(
-    write: &PgBouncerWrite,
-    userlist: &str,
-) -> Result<Vec<String>, ApplyError> {
+pub(super) async fn apply(prepared: &Prepared<'_>) -> Result<Vec<String>, ApplyError> {
+    let write = prepared.write;
+    let userlist = prepared.userlist.as_str();
     let name = &write.name;
     let io = |what: &str, path: &std::path::Path, err: std::io::Error| ApplyError {
         message: format!("pgbouncer \"{name}\": {what} {}: {err}", path.display()),
@@ -40,17 +66,33 @@ pub(super) async fn apply(
     };
     let ini_path = write.config_dir.join(INI_FILE_NAME);
     let auth_path = write.config_dir.join(AUTH_FILE_NAME);
-    let ini_before =
-        files::previous(&ini_path, INI_MODE, false).map_err(|e| io("reading", &ini_path, e))?;
-    let auth_before = files::previous(&auth_path, AUTH_FILE_MODE, true)
-        .map_err(|e| io("reading", &auth_path, e))?;
-    let before = [&ini_before, &auth_before];
-    let written = files::replace(&ini_before, write.ini.as_bytes())
-        .map_err(|e| io("writing", &ini_path, e))
-        .and_then(|()| {
-            files::replace(&auth_before, userlist.as_bytes())
-                .map_err(|e| io("writing", &auth_path, e))
-        });
+    let tls_files = prepared
+        .tls
+        .as_ref()
+        .map(|material| tls::files(write, material))
+        .unwrap_or_default();
+    let mut before = Vec::new();
+    let mut texts: Vec<&[u8]> = Vec::new();
+    for file in &tls_files {
+        let previous = files::previous(&file.path, file.mode, true)
+            .map_err(|e| io("reading", &file.path, e))?;
+        before.push(previous);
+        texts.push(file.text);
+    }
+    before.push(
+        files::previous(&ini_path, INI_MODE, false).map_err(|e| io("reading", &ini_path, e))?,
+    );
+    texts.push(write.ini.as_bytes());
+    before.push(
+        files::previous(&auth_path, AUTH_FILE_MODE, true)
+            .map_err(|e| io("reading", &auth_path, e))?,
+    );
+    texts.push(userlist.as_bytes());
+    let before: Vec<&Previous> = before.iter().collect();
+    // In order: certificate files, then pgbouncer.ini, then the auth file.
+    let written = before.iter().zip(&texts).try_for_each(|(previous, text)| {
+        files::replace(previous, text).map_err(|e| io("writing", &previous.path, e))
+    });
     if let Err(err) = written {
         return Err(put_back(&before, None, err).await);
     }
@@ -60,7 +102,7 @@ pub(super) async fn apply(
         )]);
     };
     let target = console::describe(url);
-    let console = match Console::connect(url).await {
+    let console = match Console::connect(url, ConsoleTls::Prefer).await {
         Ok(console) => console,
         Err(why) => {
             let err = ApplyError {
@@ -76,7 +118,17 @@ pub(super) async fn apply(
             return Err(put_back(&before, None, err).await);
         }
     };
-    match reload_and_check(&console, write).await {
+    let checked = match reload_and_check(&console, write).await {
+        Ok(mut notes) => match &write.tls {
+            Some(spec) => tls::verify(write, spec, url).await.map(|note| {
+                notes.extend(note);
+                notes
+            }),
+            None => Ok(notes),
+        },
+        Err(why) => Err(why),
+    };
+    match checked {
         Ok(notes) => Ok(notes),
         Err(why) => {
             let err = ApplyError {
@@ -212,7 +264,12 @@ async fn put_back(
         })
         .collect();
     let mut note = if failed.is_empty() {
-        format!("the previous {INI_FILE_NAME} and {AUTH_FILE_NAME} were put back")
+        let names: Vec<String> = before
+            .iter()
+            .filter_map(|previous| previous.path.file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect();
+        format!("the previous {} were put back", names.join(", "))
     } else {
         format!(
             "putting the previous files back failed ({}); copies are in the *{} files",

@@ -151,7 +151,7 @@ pub const CONTROLS: &[Control] = &[
         title: "PgBouncer requires TLS from clients when it listens beyond loopback",
         severity: Severity::High,
         rationale: "Without TLS, queries, results and authentication exchanges cross the network in clear.",
-        remedy: "in the pgbouncer block: settings = { client_tls_sslmode = \"require\", client_tls_cert_file = \"…\", client_tls_key_file = \"…\" }",
+        remedy: "in the pgbouncer block: tls { ca = \"main\", dns_names = [\"pgbouncer.internal\"] } (a certificate from a declared authority, client_tls_sslmode = require), or settings = { client_tls_sslmode = \"require\", client_tls_cert_file = \"…\", client_tls_key_file = \"…\" }",
         check: client_tls,
     },
     Control {

@@ -186,7 +186,7 @@ fn lifetime(
 
 /// `validity` and `renew_before`; a certificate must outlive the margin
 /// at which it is renewed, or every plan would renew it again.
-fn validity_pair(reader: &mut BlockReader<'_>) -> Result<(Lifetime, Lifetime)> {
+pub(super) fn validity_pair(reader: &mut BlockReader<'_>) -> Result<(Lifetime, Lifetime)> {
     let validity = lifetime(reader, "validity")?;
     let renew = lifetime(reader, "renew_before")?;
     let validity_value = validity.as_ref().map_or(LEAF_VALIDITY, |(l, _)| *l);
@@ -206,7 +206,7 @@ fn validity_pair(reader: &mut BlockReader<'_>) -> Result<(Lifetime, Lifetime)> {
     Ok((validity_value, renew_value))
 }
 
-fn key_type(reader: &mut BlockReader<'_>) -> Result<KeyType> {
+pub(super) fn key_type(reader: &mut BlockReader<'_>) -> Result<KeyType> {
     let Some(node) = reader.node("key_type")? else {
         return Ok(KeyType::default());
     };
@@ -215,7 +215,7 @@ fn key_type(reader: &mut BlockReader<'_>) -> Result<KeyType> {
 }
 
 /// A text that must be one of `allowed` (compared without case).
-fn one_of(node: &Node, what: &str, allowed: &[&str]) -> Result<String> {
+pub(super) fn one_of(node: &Node, what: &str, allowed: &[&str]) -> Result<String> {
     let text = node.to_text(what)?;
     match allowed.iter().find(|a| a.eq_ignore_ascii_case(&text)) {
         Some(found) => Ok((*found).to_owned()),
@@ -230,7 +230,7 @@ fn one_of(node: &Node, what: &str, allowed: &[&str]) -> Result<String> {
     }
 }
 
-fn dns_names(reader: &mut BlockReader<'_>) -> Result<Vec<String>> {
+pub(super) fn dns_names(reader: &mut BlockReader<'_>) -> Result<Vec<String>> {
     let Some(node) = reader.node("dns_names")? else {
         return Ok(Vec::new());
     };
@@ -264,7 +264,7 @@ pub(crate) fn valid_dns_name(name: &str) -> bool {
         })
 }
 
-fn ip_addresses(reader: &mut BlockReader<'_>) -> Result<Vec<IpAddr>> {
+pub(super) fn ip_addresses(reader: &mut BlockReader<'_>) -> Result<Vec<IpAddr>> {
     let Some(node) = reader.node("ip_addresses")? else {
         return Ok(Vec::new());
     };
@@ -441,7 +441,12 @@ pub(crate) fn validate(decoded: &Decoded) -> Result<()> {
             tls.clients
                 .values()
                 .map(|c| (c.ca.as_str(), format!("client_certificate.{}.ca", c.role))),
-        );
+        )
+        .chain(config.desired.pgbouncers.values().filter_map(|p| {
+            p.tls
+                .as_ref()
+                .map(|t| (t.ca.as_str(), super::pgbouncer_tls::ca_key(&p.name)))
+        }));
     for (ca, key) in refs {
         if tls.authorities.contains_key(ca) {
             continue;

@@ -14,6 +14,7 @@ mod lifecycle;
 mod manage;
 mod patroni;
 mod pgbouncer;
+mod pgbouncer_tls;
 mod policy;
 mod role;
 mod schema;

@@ -12,7 +12,7 @@ use crate::config::error::{ConfigError, Location};
 use crate::config::reader::{BlockReader, unknown_name};
 use crate::config::suggest::did_you_mean;
 use crate::config::value::{MapEntry, Node, NodeKind};
-use crate::model::{Password, PgBouncer, PgBouncerAuth, PgBouncerDatabase};
+use crate::model::{Password, PgBouncer, PgBouncerAuth, PgBouncerDatabase, PgBouncerTls};
 use crate::pgbouncer::params::{self, DEFAULT_AUTH_TYPE, Kind, Param, Value};
 use crate::pgbouncer::render::{check_database_name, connstring_value};
 
@@ -40,6 +40,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
     let auth_user = reader.node("auth_user")?;
     let users = reader.node("users")?;
     let settings = reader.node("settings")?;
+    let tls = super::pgbouncer_tls::decode(reader, out, &label)?;
     let Some(config_dir) = config_dir else {
         return Err(reader.missing("config_dir", "\"/etc/pgbouncer\""));
     };
@@ -73,7 +74,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         return Err(reader.missing("users", "[\"app_user\"] (login roles with a password)"));
     }
     let users = decode_users(users, &auth, &label, out)?;
-    let settings = decode_settings(settings, &what)?;
+    let settings = decode_settings(settings, &what, tls.as_ref())?;
     let mut databases = BTreeMap::new();
     let mut database_locations: BTreeMap<String, Location> = BTreeMap::new();
     for mut database_reader in reader.nested("database") {
@@ -96,6 +97,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         users,
         settings,
         databases,
+        tls,
     };
     out.config.locations.insert(address, location);
     out.config.desired.pgbouncers.insert(label, pgbouncer);
@@ -251,7 +253,11 @@ fn normalize(param: &Param, node: &Node, what: &str) -> Result<String> {
     })
 }
 
-fn decode_settings(node: Option<Node>, what: &str) -> Result<BTreeMap<String, String>> {
+fn decode_settings(
+    node: Option<Node>,
+    what: &str,
+    tls: Option<&PgBouncerTls>,
+) -> Result<BTreeMap<String, String>> {
     let mut settings = BTreeMap::new();
     let entries: &[MapEntry] = match &node {
         Some(node) => node.to_map("settings")?,
@@ -268,6 +274,15 @@ fn decode_settings(node: Option<Node>, what: &str) -> Result<BTreeMap<String, St
                 format!("{key} cannot be set in settings: {why}"),
             )
             .with_hint(format!("remove {key} from settings of {what}")));
+        }
+        if let Some(why) = super::pgbouncer_tls::owned_setting(tls, key) {
+            return Err(ConfigError::at(
+                entry.key_location.clone(),
+                format!("{key} cannot be set in settings: {why}"),
+            )
+            .with_hint(format!(
+                "remove {key} from settings of {what}, or remove the tls block"
+            )));
         }
         let Some(param) = params::param(key) else {
             return Err(unknown_name(

@@ -14,6 +14,7 @@ mod module_errors;
 mod modules;
 mod patroni;
 mod pgbouncer;
+mod pgbouncer_tls;
 mod rls;
 mod sensitive;
 mod settings;

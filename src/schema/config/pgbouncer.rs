@@ -39,6 +39,79 @@ pub struct PgBouncer {
     /// [databases] entries, by the name clients connect to.
     #[serde(default)]
     pub database: Labelled<Database>,
+    /// TLS with a certificate pgfort issues from a certificate_authority
+    /// into config_dir (pgbouncer.crt, pgbouncer.key mode 0600, root.crt);
+    /// sets client_tls_* and, with server_sslmode, server_tls_sslmode and
+    /// server_tls_ca_file.
+    pub tls: Option<Tls>,
+}
+
+/// PgBouncer's certificate and TLS modes.
+#[derive(Debug, Clone, Default, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "PgBouncerTls", transform = allow_expressions)]
+pub struct Tls {
+    /// The certificate_authority that signs it; clients verify PgBouncer
+    /// against it.
+    pub ca: String,
+    /// The names clients connect with (dns_names and/or ip_addresses are
+    /// needed).
+    pub dns_names: Option<Vec<String>>,
+    /// The addresses clients connect to.
+    pub ip_addresses: Option<Vec<String>>,
+    /// Default: the first DNS name, else the first address.
+    pub common_name: Option<String>,
+    /// Default: "365d".
+    pub validity: Option<String>,
+    /// Renewed when it expires within this; default "30d".
+    pub renew_before: Option<String>,
+    /// Default: ecdsa-p256.
+    #[schemars(with = "Option<crate::schema::expressions::names::KeyType>")]
+    pub key_type: Option<String>,
+    /// client_tls_sslmode: allow, prefer or require; default require.
+    #[schemars(with = "Option<ClientSslMode>")]
+    pub client_sslmode: Option<String>,
+    /// server_tls_sslmode (with server_tls_ca_file = the authority):
+    /// allow, prefer, require, verify-ca or verify-full; unset leaves both
+    /// to settings.
+    #[schemars(with = "Option<ServerSslMode>")]
+    pub server_sslmode: Option<String>,
+}
+
+/// allow, prefer or require.
+#[derive(Debug, Clone)]
+pub struct ClientSslMode;
+
+impl JsonSchema for ClientSslMode {
+    fn schema_name() -> Cow<'static, str> {
+        "PgBouncerClientSslMode".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        one_of(crate::pgbouncer::TLS_CLIENT_SSLMODES)
+    }
+}
+
+/// allow, prefer, require, verify-ca or verify-full.
+#[derive(Debug, Clone)]
+pub struct ServerSslMode;
+
+impl JsonSchema for ServerSslMode {
+    fn schema_name() -> Cow<'static, str> {
+        "PgBouncerServerSslMode".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        one_of(crate::pgbouncer::TLS_SERVER_SSLMODES)
+    }
 }
 
 /// file or query.

@@ -111,12 +111,16 @@ const CASES: &[Case] = &[
     },
     case(&["output"], "output \"o\" {\n  value = 1\n#probe\n}"),
     Case {
-        nested: &["database"],
+        nested: &["database", "tls"],
         ..case(
             &["pgbouncer"],
             "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n#probe\n}",
         )
     },
+    case(
+        &["pgbouncer", "tls"],
+        "certificate_authority \"main\" {}\nrole \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  tls {\n    ca = \"main\"\n    dns_names = [\"pgb\"]\n#probe\n  }\n}",
+    ),
     case(
         &["pgbouncer", "settings"],
         "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  settings = {\n#probe\n  }\n}",
@@ -409,6 +413,21 @@ const VALUE_PROBES: &[(&[&str], &str, &str)] = &[
         &["pgbouncer", "settings"],
         "syslog_facility",
         "role \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  settings = { syslog_facility = \"#value\" }\n}",
+    ),
+    (
+        &["pgbouncer", "tls"],
+        "client_sslmode",
+        "certificate_authority \"main\" {}\nrole \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  tls {\n    ca = \"main\"\n    dns_names = [\"pgb\"]\n    client_sslmode = \"#value\"\n  }\n}",
+    ),
+    (
+        &["pgbouncer", "tls"],
+        "key_type",
+        "certificate_authority \"main\" {}\nrole \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  tls {\n    ca = \"main\"\n    dns_names = [\"pgb\"]\n    key_type = \"#value\"\n  }\n}",
+    ),
+    (
+        &["pgbouncer", "tls"],
+        "server_sslmode",
+        "certificate_authority \"main\" {}\nrole \"app\" {\n  login = true\n  password = \"x\"\n}\npgbouncer \"main\" {\n  config_dir = \"/tmp\"\n  users = [\"app\"]\n  tls {\n    ca = \"main\"\n    dns_names = [\"pgb\"]\n    server_sslmode = \"#value\"\n  }\n}",
     ),
     (
         &["policy"],
