@@ -295,29 +295,7 @@ pub async fn apply_with(
         hba::check_applicable(write)?;
     }
     let mut pgbouncers = pgbouncer::prepare(plan)?;
-    let patroni = match (&plan.patroni, &options.patroni) {
-        (None, _) => None,
-        (Some(patch), Some(api)) => Some((patch, api)),
-        (Some(patch), None) => {
-            return Err(ApplyError {
-                message: format!(
-                    "this plan patches the configuration of the Patroni cluster at {}, but no \
-                     patroni block says how to reach it; nothing was applied",
-                    display_safe(&patch.url)
-                ),
-                ..Default::default()
-            });
-        }
-    };
-    if let Some((patch, api)) = patroni {
-        api.check_write_access(&patch.url)
-            .await
-            .map_err(|err| ApplyError {
-                message: format!("Patroni: {err}; nothing was applied"),
-                hint: err.hint(),
-                ..Default::default()
-            })?;
-    }
+    let patroni = patroni::prepare(plan, options.patroni.as_ref()).await?;
     let mut report = ApplyReport::default();
     // Files on this machine first: a failure here changes no server.
     let prepared = certificates::prepare(&plan.tls)?;

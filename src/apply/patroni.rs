@@ -30,6 +30,35 @@ SELECT (SELECT COALESCE(jsonb_object_agg(lower(name), setting), '{}')::text FROM
        pg_catalog.pg_read_file(current_setting('hba_file')) AS hba,
        pg_catalog.pg_conf_load_time() >= $1::timestamptz AS reloaded";
 
+/// The patch a plan sends and the API to send it to, once the API has
+/// accepted the credentials: refused before anything is applied.
+pub(super) async fn prepare<'a>(
+    plan: &'a crate::plan::Plan,
+    api: Option<&'a PatroniApi>,
+) -> Result<Option<(&'a PatroniPatch, &'a PatroniApi)>, ApplyError> {
+    let Some(patch) = &plan.patroni else {
+        return Ok(None);
+    };
+    let Some(api) = api else {
+        return Err(ApplyError {
+            message: format!(
+                "this plan patches the configuration of the Patroni cluster at {}, but no \
+                 patroni block says how to reach it; nothing was applied",
+                display_safe(&patch.url)
+            ),
+            ..Default::default()
+        });
+    };
+    api.check_write_access(&patch.url)
+        .await
+        .map_err(|err| ApplyError {
+            message: format!("Patroni: {err}; nothing was applied"),
+            hint: err.hint(),
+            ..Default::default()
+        })?;
+    Ok(Some((patch, api)))
+}
+
 /// Sends `patch`, waits for the leader to run with it, and checks that
 /// pgfort still gets in after a pg_hba change. Returns what to report.
 pub(super) async fn apply(
