@@ -3,7 +3,9 @@
 //! servers copied from one initialised template, a configuration of
 //! `roles` roles with an environment listing them all; then the fleet
 //! plan from empty, each server planned alone (max and sum), the fleet
-//! apply and the fleet no-op plan.
+//! apply and the fleet no-op plan. `latency` (when not zero) puts a proxy
+//! holding each chunk that long each way in front of every server, as if
+//! they were remote.
 
 use std::path::Path;
 use std::process::Command;
@@ -21,7 +23,12 @@ const SETTINGS: &[(&str, &str)] = &[
     ("fsync", "off"),
 ];
 
-pub async fn run(sizes: &[usize], roles: usize, parallelism: usize) -> BenchResult<()> {
+pub async fn run(
+    sizes: &[usize],
+    roles: usize,
+    parallelism: usize,
+    latency: Duration,
+) -> BenchResult<()> {
     let binary = process::pgfort_binary()?;
     let work = tempfile::tempdir()?;
     let options = SandboxOptions {
@@ -33,7 +40,8 @@ pub async fn run(sizes: &[usize], roles: usize, parallelism: usize) -> BenchResu
     };
     let template = Sandbox::create(&work.path().join("template"), &options)?;
     println!(
-        "fleet: {roles} roles per server, --parallelism {parallelism}, PostgreSQL {}",
+        "fleet: {roles} roles per server, --parallelism {parallelism}, {} ms added each way, PostgreSQL {}",
+        latency.as_millis(),
         template.major()
     );
     println!(
@@ -56,9 +64,16 @@ pub async fn run(sizes: &[usize], roles: usize, parallelism: usize) -> BenchResu
             server.start()?;
             servers.push(server);
         }
+        let ports: Vec<u16> = servers
+            .iter()
+            .map(|server| match latency.is_zero() {
+                true => Ok(server.port()),
+                false => crate::latency::start(server.port(), latency),
+            })
+            .collect::<Result<_, _>>()?;
         let config = dir.join("config");
         std::fs::create_dir_all(&config)?;
-        std::fs::write(config.join("main.hcl"), hcl(&servers, roles))?;
+        std::fs::write(config.join("main.hcl"), hcl(&servers, &ports, roles))?;
         let scratch = dir.join("runs");
         std::fs::create_dir_all(&scratch)?;
         let parallel = parallelism.to_string();
@@ -70,13 +85,13 @@ pub async fn run(sizes: &[usize], roles: usize, parallelism: usize) -> BenchResu
         };
         let plan = fleet("plan", &["--detailed-exitcode"])?.expect("fleet plan", &[2])?;
         let mut alone = Vec::with_capacity(count);
-        for server in &servers {
-            let port = server.port().to_string();
+        for (server, port) in servers.iter().zip(&ports) {
             let mut command = Command::new(&binary);
             command
                 .args(["plan", config.to_str().unwrap_or(".")])
                 .envs(server.env_vars())
-                .env("PGPORT", &port);
+                .env("PGHOST", "127.0.0.1")
+                .env("PGPORT", port.to_string());
             alone.push(process::measure(command, &scratch)?.expect("plan alone", &[0])?);
         }
         let apply = fleet("apply", &["--auto-approve"])?.expect("fleet apply", &[0])?;
@@ -120,7 +135,7 @@ fn run_pgfort(binary: &Path, args: &[&str], scratch: &Path) -> BenchResult<Measu
 }
 
 /// `roles` roles in two groups, and environment "bench" listing `servers`.
-fn hcl(servers: &[Sandbox], roles: usize) -> String {
+fn hcl(servers: &[Sandbox], ports: &[u16], roles: usize) -> String {
     let mut text = String::from("role \"bench_readers\" {}\nrole \"bench_writers\" {}\n");
     for i in 0..roles {
         let group = if i % 2 == 0 {
@@ -133,11 +148,9 @@ fn hcl(servers: &[Sandbox], roles: usize) -> String {
         ));
     }
     text.push_str("environment \"bench\" {\n  servers = [\n");
-    for (i, server) in servers.iter().enumerate() {
+    for (i, (server, port)) in servers.iter().zip(ports).enumerate() {
         text.push_str(&format!(
-            "    {{ name = \"s{i}\", host = \"{}\", port = {}, user = \"postgres\", password = \"{}\", dbname = \"postgres\", sslmode = \"disable\" }},\n",
-            server.host(),
-            server.port(),
+            "    {{ name = \"s{i}\", host = \"127.0.0.1\", port = {port}, user = \"postgres\", password = \"{}\", dbname = \"postgres\", sslmode = \"disable\" }},\n",
             server.password().expose()
         ));
     }

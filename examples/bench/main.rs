@@ -6,7 +6,7 @@
 //! cargo run --release --example bench -- workload --users 5000 --tables 1000 [--peer ldap2pg]
 //! cargo run --release --example bench -- roles --count 10000 [--passwords 1000]
 //! cargo run --release --example bench -- scale --users 1000 --tables 1000,10000,50000
-//! cargo run --release --example bench -- fleet --servers 20,100 [--roles 200] [--parallelism 10]
+//! cargo run --release --example bench -- fleet --servers 20,100 [--roles 200] [--parallelism 10] [--latency-ms 0]
 //! ```
 //!
 //! `-v` also prints pgfort's time per phase (load, inspect, diff, …).
@@ -15,6 +15,7 @@
 
 mod fleet;
 mod harness;
+mod latency;
 mod peer;
 mod peer_ldap2pg;
 mod process;
@@ -28,7 +29,7 @@ use harness::BenchResult;
 const USAGE: &str = "usage: bench workload [--users N] [--tables T] [--peer ldap2pg] [--keep] [-v]
        bench roles [--count N] [--passwords P] [-v]
        bench scale [--users N] [--tables T1,T2,…] [-v]
-       bench fleet [--servers N1,N2,…] [--roles R] [--parallelism P]";
+       bench fleet [--servers N1,N2,…] [--roles R] [--parallelism P] [--latency-ms MS]";
 
 /// The command line, parsed by hand: a benchmark needs nothing more.
 pub struct Args(Vec<String>);
@@ -106,6 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &args.numbers("--servers", &[20, 100])?,
             args.number("--roles", 200)?,
             args.number("--parallelism", 10)?,
+            std::time::Duration::from_millis(args.number("--latency-ms", 0)? as u64),
         )),
         _ => Err(USAGE.into()),
     }
