@@ -541,3 +541,25 @@ fn log_lines_are_not_coloured_off_a_terminal() {
     );
     assert!(!stderr.contains('\x1b'), "{stderr:?}");
 }
+
+/// A directory of saved plans names its servers: flags that would aim it
+/// elsewhere are refused before any plan is read.
+#[test]
+fn saved_plan_directories_cannot_be_retargeted() {
+    let dir = workdir();
+    write_files(dir.path(), &[("plans/db01.pgfortplan", "not read")]);
+    for flag in [
+        &["--env", "prod"][..],
+        &["--database-url", "postgres://elsewhere/db"],
+        &["--sandbox"],
+    ] {
+        let mut args = vec!["apply", "plans"];
+        args.extend_from_slice(flag);
+        let out = pgfort(dir.path(), &args);
+        assert_eq!(out.code, Some(1), "{flag:?}: {out:?}");
+        assert!(
+            out.stderr.contains("cannot aim them elsewhere") && out.stderr.contains(flag[0]),
+            "{flag:?}: {out:?}"
+        );
+    }
+}

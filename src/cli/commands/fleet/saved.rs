@@ -87,6 +87,31 @@ pub(super) fn save(
     Ok(written)
 }
 
+/// Each saved plan names its server: a flag that would aim the apply
+/// elsewhere is an error, not silently ignored.
+fn refuse_retargeting(args: &ApplyArgs) -> Result<(), Error> {
+    let flag = if args.fleet.env.is_some() {
+        Some("--env")
+    } else if args.connection.database_url.is_some() {
+        Some("--database-url (or PGFORT_DATABASE_URL)")
+    } else if args.connection.sandbox {
+        Some("--sandbox")
+    } else {
+        None
+    };
+    match flag {
+        Some(flag) => Err(Error::usage(
+            format!(
+                "{} holds saved plans, each for the server it was made on: {flag} cannot aim \
+                 them elsewhere",
+                args.dir.display()
+            ),
+            Some("apply the directory without it, or plan again for the other servers"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The saved plans in `dir`, by file name.
 fn plan_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
@@ -122,6 +147,7 @@ impl Named for SavedMember {
 /// `apply DIR`: every saved plan of the directory, at most
 /// [`crate::fleet::DEFAULT_PARALLELISM`] at once.
 pub async fn apply(args: &ApplyArgs, ui: Ui) -> Result<Outcome, Error> {
+    refuse_retargeting(args)?;
     let files = plan_files(&args.dir)?;
     let key = plan_key();
     let mut members = Vec::with_capacity(files.len());
