@@ -30,6 +30,14 @@ pub fn map<T: Sync, R: Send>(items: &[T], min_items: usize, f: impl Fn(&T) -> R 
     })
 }
 
+/// Drops `value` on a thread of its own: freeing a large tree (a parsed
+/// configuration) takes milliseconds the caller need not wait for.
+/// Without a thread to spare, it is dropped here.
+pub fn drop_in_background<T: Send + 'static>(value: T) {
+    // A failed spawn drops the closure, and `value` with it, right here.
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use hcl_edit::structure::{Block, Body, Structure};
 
+use super::parse::parse_all;
+
 use super::blocks::{self, BlockType, Decoded};
 use super::environments::{self, PendingEnvironment};
 use super::error::{ConfigError, Location, Result};
@@ -19,43 +21,6 @@ use super::outputs::{self, OutputDecl};
 use super::source::SourceFile;
 use super::variables::{self, VariableDecl};
 use super::{Config, Prompter, VariableInputs, digest, locals, validate};
-
-/// Parses one file, turning a syntax error into a located error.
-pub(crate) fn parse(src: &SourceFile) -> Result<Body> {
-    hcl_edit::parser::parse_body(&src.text).map_err(|err| {
-        ConfigError::at(
-            src.location(err.location().offset()),
-            format!("syntax error: {}", err.message()),
-        )
-    })
-}
-
-/// Below this many bytes in all, files are parsed on this thread: a thread
-/// costs more than it saves.
-const PARALLEL_PARSE_BYTES: usize = 64 * 1024;
-
-/// Parses every file, spread over the machine's cores when there are
-/// several files and enough text; the first error in file order wins, as
-/// when parsing one after the other.
-pub(crate) fn parse_all(sources: &[SourceFile]) -> Result<Vec<Body>> {
-    let bytes: usize = sources.iter().map(|s| s.text.len()).sum();
-    let parsed: Vec<Result<Body>> = if bytes < PARALLEL_PARSE_BYTES {
-        sources.iter().map(parse).collect()
-    } else {
-        crate::parallel::map(sources, 2, parse)
-    };
-    // Every broken file is reported, not only the first.
-    let mut bodies = Vec::with_capacity(parsed.len());
-    let mut errors = Vec::new();
-    for result in parsed {
-        match result {
-            Ok(body) => bodies.push(body),
-            Err(error) => errors.push(error),
-        }
-    }
-    ConfigError::check(errors)?;
-    Ok(bodies)
-}
 
 /// The `*.hcl` files directly in `dir`, sorted by name.
 pub(crate) fn hcl_files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -222,7 +187,7 @@ impl Loader {
             }
         }
         let phase = crate::stats::phase("parse");
-        let bodies = parse_all(&sources)?;
+        let parsed = parse_all(sources)?;
         drop(phase);
 
         let functions = FuncEnv {
@@ -233,7 +198,7 @@ impl Loader {
         let mut parts = Parts::default();
         // Errors so far, reported with the first one that stops the load.
         let mut errors = Vec::new();
-        for (src, body) in sources.iter().zip(&bodies) {
+        for (src, body) in &parsed {
             parts.collect(src, body, &constant, &mut errors);
         }
         if parts.names_broken {
@@ -351,7 +316,10 @@ impl Loader {
         }
         self.unknown_at.extend(evaluator.unknown_locations());
         ConfigError::check(self.known(errors))?;
-        outputs::evaluate(&parts.outputs, &evaluator, module_name.as_deref())
+        let outputs = outputs::evaluate(&parts.outputs, &evaluator, module_name.as_deref());
+        drop(parts);
+        super::parse::discard(parsed);
+        outputs
     }
 
     /// Evaluates the selected environment (every one when validating),
@@ -564,49 +532,5 @@ impl<'a> Parts<'a> {
             }),
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod parse_tests {
-    use super::*;
-
-    fn file(name: &str, roles: usize, broken: bool) -> SourceFile {
-        let mut text: String = (0..roles)
-            .map(|i| format!("role \"{name}_{i}\" {{\n  login = true\n}}\n"))
-            .collect();
-        if broken {
-            text.push_str("role \"oops\" {\n");
-        }
-        SourceFile::new(PathBuf::from(format!("{name}.hcl")), text)
-    }
-
-    #[test]
-    fn files_parsed_in_parallel_keep_their_order() {
-        let sources: Vec<SourceFile> = (0..5).map(|i| file(&format!("f{i}"), 800, false)).collect();
-        assert!(sources.iter().map(|s| s.text.len()).sum::<usize>() > PARALLEL_PARSE_BYTES);
-        let bodies = parse_all(&sources).expect("valid");
-        assert_eq!(bodies.len(), 5);
-        for (i, body) in bodies.iter().enumerate() {
-            let first = body
-                .iter()
-                .next()
-                .and_then(|s| s.as_block())
-                .expect("a block");
-            assert_eq!(first.labels[0].as_str(), format!("f{i}_0"));
-        }
-    }
-
-    #[test]
-    fn the_first_broken_file_is_the_one_reported() {
-        let sources = vec![
-            file("a", 800, false),
-            file("b", 800, false),
-            file("c", 800, true),
-            file("d", 800, true),
-        ];
-        let error = parse_all(&sources).expect_err("broken");
-        let location = error.location.expect("located");
-        assert!(location.to_string().starts_with("c.hcl:"), "{location}");
     }
 }

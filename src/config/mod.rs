@@ -18,6 +18,7 @@ mod module;
 mod normalize;
 mod order;
 mod outputs;
+mod parse;
 mod reader;
 mod source;
 pub(crate) mod suggest;

@@ -15,6 +15,9 @@ pub(crate) struct SourceFile {
     pub text: String,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
+    /// Lines of the file before `text`, when `text` is a part of it
+    /// ([`SourceFile::parts`]); 0 for a whole file.
+    lines_before: usize,
 }
 
 impl SourceFile {
@@ -30,7 +33,32 @@ impl SourceFile {
             path,
             text,
             line_starts,
+            lines_before: 0,
         }
+    }
+
+    /// The file cut at byte offsets `cuts` (each the start of a line, in
+    /// increasing order), as parts that locate what they hold at its place
+    /// in the whole file.
+    pub fn parts(&self, cuts: &[usize]) -> Vec<SourceFile> {
+        let ends = cuts.iter().copied().chain([self.text.len()]);
+        let starts = [0].into_iter().chain(cuts.iter().copied());
+        starts
+            .zip(ends)
+            .map(|(start, end)| {
+                let first = self.line_starts.partition_point(|&s| s < start);
+                let last = self.line_starts.partition_point(|&s| s <= end);
+                SourceFile {
+                    path: self.path.clone(),
+                    text: self.text[start..end].to_owned(),
+                    line_starts: self.line_starts[first..last]
+                        .iter()
+                        .map(|s| s - start)
+                        .collect(),
+                    lines_before: self.lines_before + first,
+                }
+            })
+            .collect()
     }
 
     /// The location of a byte offset (clamped to the text, and to a char
@@ -45,7 +73,7 @@ impl SourceFile {
         let column = self.text[start..offset].chars().count() + 1;
         Location {
             file: self.path.clone(),
-            line,
+            line: self.lines_before + line,
             column,
         }
     }
@@ -77,5 +105,24 @@ mod tests {
         assert_eq!((loc.line, loc.column), (2, 3));
         let loc = file.location(100);
         assert_eq!((loc.line, loc.column), (3, 1));
+    }
+
+    #[test]
+    fn parts_locate_at_their_place_in_the_file() {
+        let file = SourceFile::new("a.hcl".into(), "a\nbc\né d\nef\n".to_string());
+        let parts = file.parts(&[2, 5]);
+        let texts: Vec<&str> = parts.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts, ["a\n", "bc\n", "é d\nef\n"]);
+        for part in &parts {
+            let alone = SourceFile::new(part.path.clone(), part.text.clone());
+            assert_eq!(part.line_starts, alone.line_starts);
+        }
+        let loc = parts[1].location(1);
+        assert_eq!((loc.line, loc.column), (2, 2));
+        // "d" is the third character of line 3; "f" the second of line 4.
+        let loc = parts[2].location(3);
+        assert_eq!((loc.line, loc.column), (3, 3));
+        let loc = parts[2].location(6);
+        assert_eq!((loc.line, loc.column), (4, 2));
     }
 }

@@ -78,7 +78,7 @@ pub(crate) fn read(
         ))
     })?;
     let src = SourceFile::new(path.to_path_buf(), text);
-    let body = super::load::parse(&src)?;
+    let body = super::parse::parse(&src)?;
     let mut values = BTreeMap::new();
     for structure in body.iter() {
         let attribute = match structure {

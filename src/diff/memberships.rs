@@ -17,11 +17,12 @@ pub(super) fn diff_member_of(
     let live_groups = live.map(|l| &l.member_of).unwrap_or(&empty);
     for (group, wanted) in &desired.member_of {
         let wanted = effective(wanted, desired, with_options);
-        let address = format!("member_of.{group}");
+        // Built only for a difference: most memberships have none.
+        let address = || format!("member_of.{group}");
         match live_groups.get(group) {
             None => {
                 change.attributes.push(AttributeChange::new(
-                    &address,
+                    &address(),
                     None,
                     Some(describe(&wanted)),
                 ));
@@ -38,7 +39,7 @@ pub(super) fn diff_member_of(
                     continue;
                 }
                 change.attributes.push(AttributeChange::new(
-                    &address,
+                    &address(),
                     Some(describe(&current)),
                     Some(describe(&wanted)),
                 ));

@@ -10,9 +10,10 @@ use crate::sql::roles as sql;
 
 pub(super) fn diff_roles(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), DiffError> {
     let verdicts = password_verdicts(input);
+    let mut live_roles = input.live.roles.iter().peekable();
     for (name, desired) in &input.desired.roles {
         check_reserved(input, desired)?;
-        let change = match input.live.roles.get(name) {
+        let change = match live_role(&mut live_roles, name) {
             None => create(input, desired),
             Some(live) => update(
                 input,
@@ -29,6 +30,21 @@ pub(super) fn diff_roles(input: &DiffInput<'_>, out: &mut Diff) -> Result<(), Di
     }
     prune(input, out)?;
     Ok(())
+}
+
+/// The live role named `name`, from `live` walked in name order along
+/// with the desired roles: both maps are sorted the same way, so a step or
+/// two replaces a search per role.
+fn live_role<'a>(
+    live: &mut std::iter::Peekable<impl Iterator<Item = (&'a String, &'a Role)>>,
+    name: &str,
+) -> Option<&'a Role> {
+    while live
+        .next_if(|(live_name, _)| live_name.as_str() < name)
+        .is_some()
+    {}
+    live.next_if(|(live_name, _)| live_name.as_str() == name)
+        .map(|(_, role)| role)
 }
 
 /// The groups the role joins and the databases its per-database settings
@@ -72,6 +88,7 @@ fn check_reserved(input: &DiffInput<'_>, desired: &Role) -> Result<(), DiffError
 /// Compares desired clear-text passwords with stored verifiers, in parallel
 /// (PBKDF2 is deliberately slow). Keyed by role name.
 fn password_verdicts<'a>(input: &DiffInput<'a>) -> BTreeMap<&'a str, bool> {
+    let mut live_roles = input.live.roles.iter().peekable();
     let pairs: Vec<(&str, &str, &crate::model::Secret)> = input
         .desired
         .roles
@@ -79,7 +96,7 @@ fn password_verdicts<'a>(input: &DiffInput<'a>) -> BTreeMap<&'a str, bool> {
         .filter_map(|(name, desired)| {
             match (
                 &desired.password,
-                input.live.roles.get(name).map(|l| &l.password),
+                live_role(&mut live_roles, name).map(|l| &l.password),
             ) {
                 (Password::Clear(clear), Some(Password::Stored(stored))) => {
                     Some((name.as_str(), stored.expose(), clear))
@@ -150,7 +167,8 @@ fn update(
     password_matches: Option<bool>,
     out: &mut Diff,
 ) -> Option<Change> {
-    let mut change = Change::new(format!("role.{}", desired.name), Action::Update);
+    // Addressed once kept: most roles have nothing to change.
+    let mut change = Change::new(String::new(), Action::Update);
     let desired_attrs = normalised(&desired.attributes);
     let live_attrs = normalised(&live.attributes);
     let changed = attribute_changes(&live_attrs, &desired_attrs, &mut change, false);
@@ -192,7 +210,11 @@ fn update(
             .push(sql::comment(&desired.name, desired.comment.as_deref()));
     }
     memberships::diff_member_of(input, desired, Some(live), &mut change);
-    (!change.statements.is_empty()).then_some(change)
+    if change.statements.is_empty() {
+        return None;
+    }
+    change.address = format!("role.{}", desired.name);
+    Some(change)
 }
 
 /// `valid_until = "infinity"` and no expiry are the same thing to the server.
@@ -211,6 +233,10 @@ fn attribute_changes(
     change: &mut Change,
     creating: bool,
 ) -> Vec<&'static str> {
+    // The usual case, nothing changed: no text to build for the display.
+    if !creating && before == after {
+        return Vec::new();
+    }
     let pairs: [(&'static str, String, String); 9] = [
         ("login", before.login.to_string(), after.login.to_string()),
         (

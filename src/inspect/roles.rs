@@ -1,7 +1,7 @@
 //! Roles with attributes, passwords, comments, memberships and settings:
 //! three queries whatever the number of roles.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Db, InspectError};
 use crate::model::{Membership, Password, Role, RoleAttributes, Secret};
@@ -76,15 +76,17 @@ pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError
         db.query("role settings (pg_db_role_setting)", SETTINGS, &[]),
     )?;
     let passwords_readable = passwords.is_some();
-    let mut stored: BTreeMap<String, Option<String>> = passwords
+    let mut stored: HashMap<String, Option<String>> = passwords
         .unwrap_or_default()
         .iter()
         .map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1)))
         .collect();
 
-    let mut out = BTreeMap::new();
+    // Columns are read by their position in the queries above: a lookup
+    // by name per value costs more than the value, at thousands of roles.
+    let mut out: Vec<(String, Role)> = Vec::with_capacity(roles.len());
     for row in &roles {
-        let name: String = row.get("name");
+        let name: String = row.get(0);
         let password = if passwords_readable {
             match stored.remove(&name).flatten() {
                 Some(verifier) => Password::Stored(Secret::new(verifier)),
@@ -95,44 +97,45 @@ pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError
         };
         let role = Role {
             attributes: RoleAttributes {
-                login: row.get("rolcanlogin"),
-                superuser: row.get("rolsuper"),
-                createdb: row.get("rolcreatedb"),
-                createrole: row.get("rolcreaterole"),
-                inherit: row.get("rolinherit"),
-                replication: row.get("rolreplication"),
-                bypassrls: row.get("rolbypassrls"),
-                connection_limit: row.get("rolconnlimit"),
-                valid_until: row.get("valid_until"),
+                login: row.get(5),
+                superuser: row.get(1),
+                createdb: row.get(4),
+                createrole: row.get(3),
+                inherit: row.get(2),
+                replication: row.get(6),
+                bypassrls: row.get(7),
+                connection_limit: row.get(8),
+                valid_until: row.get(9),
             },
             password,
-            comment: row.get("comment"),
+            comment: row.get(10),
             ..Role::new(name.clone())
         };
-        out.insert(name, role);
+        out.push((name, role));
     }
+    // In name order: found by bisection below, and built into the map in
+    // one go (inserting thousands of roles one by one costs more).
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for row in &memberships {
-        let member: String = row.get("member");
-        if let Some(role) = out.get_mut(&member) {
-            let group: String = row.get("grp");
-            if row.get("implicit") {
+        if let Some(role) = role_mut(&mut out, row.get(0)) {
+            let group: String = row.get(1);
+            if row.get(5) {
                 role.implicit_admin_of.insert(group.clone());
             }
             role.member_of.insert(
                 group,
                 Membership {
-                    admin: row.get("admin"),
-                    inherit: row.get("inherit"),
-                    set: row.get("set"),
+                    admin: row.get(2),
+                    inherit: row.get(3),
+                    set: row.get(4),
                 },
             );
         }
     }
     for row in &settings {
-        let role: String = row.get(0);
         let database: Option<String> = row.get(1);
         let config: Vec<String> = row.get::<_, Option<Vec<String>>>(2).unwrap_or_default();
-        let Some(role) = out.get_mut(&role) else {
+        let Some(role) = role_mut(&mut out, row.get(0)) else {
             continue;
         };
         let target = match database {
@@ -147,7 +150,13 @@ pub(super) async fn read(db: &Db) -> Result<BTreeMap<String, Role>, InspectError
             }
         }
     }
-    Ok(out)
+    Ok(out.into_iter().collect())
+}
+
+/// The role named `name` among `roles`, sorted by name.
+fn role_mut<'r>(roles: &'r mut [(String, Role)], name: &str) -> Option<&'r mut Role> {
+    let at = roles.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok()?;
+    roles.get_mut(at).map(|(_, role)| role)
 }
 
 /// `None` when the connected role may not read `pg_authid`.

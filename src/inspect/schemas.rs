@@ -37,7 +37,13 @@ pub(super) fn add(
             name: name.clone(),
             column: None,
         };
-        add_privileges(&mut privileges, acls, row, &object, row.get("owner"))?;
+        add_privileges(
+            &mut privileges,
+            acls,
+            row.get("acl"),
+            &object,
+            row.get("owner"),
+        )?;
         catalog
             .schemas
             .entry(name.clone())

@@ -103,10 +103,9 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         }
     }
     role.comment = reader.string("comment")?;
-    super::lifecycle::read(reader, out, &address::role(&name))?;
-    out.config
-        .locations
-        .insert(address::role(&name), location.clone());
+    let address = address::role(&name);
+    super::lifecycle::read(reader, out, &address)?;
+    out.config.locations.insert(address, location.clone());
     out.role_locations.insert(name.clone(), location);
     out.config.desired.roles.insert(name, role);
     Ok(())

@@ -10,7 +10,8 @@ use std::path::Path;
 
 use super::FormattedFile;
 use super::error::{ConfigError, Result};
-use super::load::{hcl_files, parse};
+use super::load::hcl_files;
+use super::parse::parse;
 use super::source::SourceFile;
 
 /// Formats one file's text; `file` is only used in error locations.
