@@ -184,21 +184,29 @@ pub(super) fn diff_grants<'a>(input: &DiffInput<'a>, out: &mut Diff) -> Result<(
 }
 
 /// Moves `list` (sorted by [`group_order`]) into the groups, one run per
-/// group: one key and one lookup per group, not per privilege.
+/// group: one key and one lookup per group, not per privilege, and each
+/// run moved with one reservation (runs are measured first).
 fn fill_groups<'a>(
     groups: &mut BTreeMap<GroupKey, Group<'a>>,
     list: PrivilegeList<'a>,
     side: for<'g> fn(&'g mut Group<'a>) -> &'g mut SortedPrivileges<'a>,
 ) {
-    let mut list = list.into_iter().peekable();
-    while let Some(first) = list.next() {
-        let key = GroupKey::of_object(&first.0.0, first.0.1);
-        let group = side(groups.entry(key.clone()).or_default());
-        group.push(first);
-        while let Some(next) = list.next_if(|((object, grantee, _), _)| key.holds(object, grantee))
-        {
-            group.push(next);
-        }
+    let mut runs: Vec<(GroupKey, usize)> = Vec::new();
+    let mut start = 0;
+    while let Some(((object, grantee, _), _)) = list.get(start) {
+        let key = GroupKey::of_object(object, grantee);
+        let length = 1 + list[start + 1..]
+            .iter()
+            .take_while(|((object, grantee, _), _)| key.holds(object, grantee))
+            .count();
+        runs.push((key, length));
+        start += length;
+    }
+    let mut items = list.into_iter();
+    for (key, length) in runs {
+        let group = side(groups.entry(key).or_default());
+        group.reserve(length);
+        group.extend(items.by_ref().take(length));
     }
 }
 
