@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::{StreamExt as _, TryStreamExt as _, stream};
-use tokio_postgres::types::{ToSql, Type};
 
 use super::acl::{AclError, AclReader};
 use super::databases::DatabaseList;
@@ -82,10 +81,6 @@ async fn read(
     database: &str,
     scope: &InspectScope,
 ) -> Result<DatabaseCatalog, InspectError> {
-    let params: [(&(dyn ToSql + Sync), Type); 2] = [
-        (&scope.managed_roles, Type::TEXT_ARRAY),
-        (&scope.include_public, Type::BOOL),
-    ];
     let (schemas, relations, functions, types, columns, defaults, exts, rls) =
         futures_util::try_join!(
             db.query("schemas (pg_namespace)", schemas::SCHEMAS, &[]),
@@ -96,7 +91,7 @@ async fn read(
             db.query(
                 "default privileges (pg_default_acl)",
                 default_privileges::DEFAULT_PRIVILEGES,
-                &params
+                &[]
             ),
             db.query("extensions (pg_extension)", extensions::INSTALLED, &[]),
             policies::read(db, database, scope),
@@ -117,7 +112,7 @@ async fn read(
         columns: &columns,
     };
     objects::add(&mut catalog, database, rows, &mut acls).map_err(unreadable)?;
-    default_privileges::add(&mut catalog, database, &defaults);
+    default_privileges::add(&mut catalog, database, &defaults, &mut acls).map_err(unreadable)?;
     extensions::add(&mut catalog, database, &exts);
     policies::add(&mut catalog, database, rls);
     Ok(catalog)

@@ -3,10 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tokio_postgres::types::Type;
-
-use super::sql::with_grantees;
-use super::{Db, InspectError, InspectScope};
+use super::acl::AclReader;
+use super::{Db, InspectCause, InspectError, InspectScope};
 use crate::model::{Database, ObjectKind, ObjectRef, Privilege};
 
 /// One row per database. The locale is LC_COLLATE unless the database uses
@@ -32,18 +30,14 @@ CROSS JOIN LATERAL (SELECT to_jsonb(d) AS j) doc
 LEFT JOIN pg_catalog.pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0
 ORDER BY 1";
 
-/// Privileges on databases held by managed grantees (a NULL ACL is the
-/// built-in default, which gives PUBLIC CONNECT and TEMPORARY).
-const PRIVILEGES: &str = concat!(
-    with_grantees!(),
-    "SELECT d.datname::text AS database, g.name AS grantee,
-       x.privilege_type AS privilege, x.is_grantable AS grantable
-FROM pg_catalog.pg_database d
-CROSS JOIN LATERAL pg_catalog.aclexplode(
-    COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))) x
-JOIN grantees g ON g.oid = x.grantee
-WHERE x.grantee <> d.datdba"
-);
+/// Every database's access control list, as text (a NULL ACL is the
+/// built-in default, which gives PUBLIC CONNECT and TEMPORARY). The
+/// managed grantees are picked out here, as for every other object.
+const PRIVILEGES: &str = "\
+SELECT d.datname::text AS database,
+       pg_catalog.pg_get_userbyid(d.datdba)::text AS owner,
+       COALESCE(d.datacl, pg_catalog.acldefault('d', d.datdba))::text AS acl
+FROM pg_catalog.pg_database d";
 
 /// The live databases, and which one the main connection is on.
 pub(super) struct DatabaseList {
@@ -105,32 +99,34 @@ pub(super) async fn privileges(
     db: &Db,
     scope: &InspectScope,
 ) -> Result<BTreeSet<Privilege>, InspectError> {
-    let rows = db
-        .query(
-            "database privileges (pg_database.datacl)",
-            PRIVILEGES,
-            &[
-                (&scope.managed_roles, Type::TEXT_ARRAY),
-                (&scope.include_public, Type::BOOL),
-            ],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let database: String = row.get("database");
-            Privilege {
+    const WHAT: &str = "database privileges (pg_database.datacl)";
+    let rows = db.query(WHAT, PRIVILEGES, &[]).await?;
+    let mut acls = AclReader::new(&scope.managed_roles, scope.include_public);
+    let mut privileges = BTreeSet::new();
+    for row in &rows {
+        let database: String = row.get(0);
+        let owner: &str = row.get(1);
+        let entries = acls
+            .entries(row.get(2), owner)
+            .map_err(|source| InspectError {
+                what: WHAT,
+                database: None,
+                source: InspectCause::Acl(source),
+            })?;
+        for entry in entries {
+            privileges.insert(Privilege {
                 object: ObjectRef {
                     kind: ObjectKind::Database,
                     database: database.clone(),
                     schema: None,
-                    name: database,
+                    name: database.clone(),
                     column: None,
                 },
-                grantee: row.get("grantee"),
-                privilege: row.get("privilege"),
-                grantable: row.get("grantable"),
-            }
-        })
-        .collect())
+                grantee: entry.grantee.clone(),
+                privilege: entry.privilege.to_owned(),
+                grantable: entry.grantable,
+            });
+        }
+    }
+    Ok(privileges)
 }

@@ -3,41 +3,49 @@
 
 use tokio_postgres::Row;
 
-use super::sql::with_grantees;
+use super::acl::{AclError, AclReader};
 use crate::model::{DatabaseCatalog, DefaultKind, DefaultPrivilege};
 
-/// One row per default privilege. Schema defaults (`n`) are not managed.
+/// One row per entry of `pg_default_acl`, with its list as text; the
+/// managed grantees are picked out here, as for every other object. Schema
+/// defaults (`n`) are not managed.
 ///
 /// A global entry (namespace 0) replaces the built-in default, so its ACL
-/// also lists the owner's own privileges: rows for the owner are dropped.
-/// Its PUBLIC rows (EXECUTE on functions, USAGE on types) are real and stay.
-pub(super) const DEFAULT_PRIVILEGES: &str = concat!(
-    with_grantees!(),
-    "SELECT pg_catalog.pg_get_userbyid(d.defaclrole)::text AS owner,
+/// also lists the owner's own privileges: those are dropped. Its PUBLIC
+/// entries (EXECUTE on functions, USAGE on types) are real and stay.
+pub(super) const DEFAULT_PRIVILEGES: &str = "\
+SELECT pg_catalog.pg_get_userbyid(d.defaclrole)::text AS owner,
        n.nspname::text AS schema, d.defaclobjtype::text AS kind,
-       g.name AS grantee, x.privilege_type AS privilege, x.is_grantable AS grantable
+       d.defaclacl::text AS acl
 FROM pg_catalog.pg_default_acl d
 LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
-CROSS JOIN LATERAL pg_catalog.aclexplode(d.defaclacl) x
-JOIN grantees g ON g.oid = x.grantee
-WHERE d.defaclobjtype IN ('r', 'S', 'f', 'T') AND x.grantee <> d.defaclrole"
-);
+WHERE d.defaclobjtype IN ('r', 'S', 'f', 'T')";
 
-pub(super) fn add(catalog: &mut DatabaseCatalog, database: &str, rows: &[Row]) {
+pub(super) fn add(
+    catalog: &mut DatabaseCatalog,
+    database: &str,
+    rows: &[Row],
+    acls: &mut AclReader<'_>,
+) -> Result<(), AclError> {
     for row in rows {
-        let Some(kind) = default_kind(row.get("kind")) else {
+        let Some(kind) = default_kind(row.get(2)) else {
             continue;
         };
-        catalog.default_privileges.insert(DefaultPrivilege {
-            database: database.to_owned(),
-            owner: row.get("owner"),
-            schema: row.get("schema"),
-            kind,
-            grantee: row.get("grantee"),
-            privilege: row.get("privilege"),
-            grantable: row.get("grantable"),
-        });
+        let owner: &str = row.get(0);
+        let schema: Option<String> = row.get(1);
+        for entry in acls.entries(row.get(3), owner)? {
+            catalog.default_privileges.insert(DefaultPrivilege {
+                database: database.to_owned(),
+                owner: owner.to_owned(),
+                schema: schema.clone(),
+                kind,
+                grantee: entry.grantee.clone(),
+                privilege: entry.privilege.to_owned(),
+                grantable: entry.grantable,
+            });
+        }
     }
+    Ok(())
 }
 
 /// `pg_default_acl.defaclobjtype` → kind.
