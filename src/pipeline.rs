@@ -142,7 +142,7 @@ fn located(config: &Config, problem: diff::InputProblem) -> ConfigError {
         None => ConfigError::general(problem.message),
     };
     // A value written in a module: through which calls it came.
-    let chains = location.and_then(|l| config.module_notes.get(&l.file));
+    let chains = location.and_then(|l| config.module_notes.get(&*l.file));
     for chain in chains.into_iter().flatten() {
         error = error.with_note(chain.clone());
     }

@@ -1,13 +1,15 @@
 //! The one error type of configuration loading, and small constructors so
 //! that every call site reads as "where, what, how to fix".
 
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 /// A location in a configuration file (1-based line and column, the column
-/// counted in characters so editors land on the right spot).
+/// counted in characters so editors land on the right spot). The path is
+/// shared: every value read from a file carries its location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
-    pub file: PathBuf,
+    pub file: Arc<Path>,
     pub line: usize,
     pub column: usize,
 }

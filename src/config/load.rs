@@ -138,6 +138,7 @@ pub(crate) fn load_with_env(
     };
     let label = dir.display().to_string();
     loader.load_dir(dir, label, Caller::Root { inputs, prompter })?;
+    loader.decoded.finish_roles();
     let phase = crate::stats::phase("validate");
     if let Err(error) = validate::validate(&loader.decoded) {
         ConfigError::check(loader.known(vec![error]))?;
@@ -400,7 +401,7 @@ impl Loader {
     fn record_module_chain(&mut self, call: &ModuleCall<'_>, paths: &[PathBuf]) {
         let notes = &mut self.decoded.config.module_notes;
         let chain = match notes
-            .get(&call.location.file)
+            .get(&*call.location.file)
             .and_then(|chains| chains.first())
         {
             Some(outer) => format!("{}, {outer}", call.note()),

@@ -2,7 +2,8 @@
 //! parser's byte offsets into the line:column people see in editors.
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hcl_edit::Span;
 
@@ -11,7 +12,7 @@ use super::error::Location;
 /// A file that was read, kept so later phases can locate anything in it.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceFile {
-    pub path: PathBuf,
+    pub path: Arc<Path>,
     pub text: String,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
@@ -30,7 +31,7 @@ impl SourceFile {
                 .map(|(i, _)| i + 1),
         );
         SourceFile {
-            path,
+            path: Arc::from(path),
             text,
             line_starts,
             lines_before: 0,
@@ -114,7 +115,7 @@ mod tests {
         let texts: Vec<&str> = parts.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(texts, ["a\n", "bc\n", "é d\nef\n"]);
         for part in &parts {
-            let alone = SourceFile::new(part.path.clone(), part.text.clone());
+            let alone = SourceFile::new(part.path.to_path_buf(), part.text.clone());
             assert_eq!(part.line_starts, alone.line_starts);
         }
         let loc = parts[1].location(1);

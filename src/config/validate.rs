@@ -140,7 +140,7 @@ mod tests {
         RoleRef {
             name: group.to_owned(),
             location: Location {
-                file: PathBuf::from("roles.hcl"),
+                file: PathBuf::from("roles.hcl").into(),
                 line,
                 column: 3,
             },

@@ -211,7 +211,7 @@ mod tests {
 
     fn node(value: Value, sensitive: Option<&str>) -> Node {
         let location = Location {
-            file: "t.hcl".into(),
+            file: std::path::Path::new("t.hcl").into(),
             line: 3,
             column: 7,
         };

@@ -118,7 +118,7 @@ mod tests {
 
     fn at(line: usize) -> Location {
         Location {
-            file: PathBuf::from("main.hcl"),
+            file: PathBuf::from("main.hcl").into(),
             line,
             column: 3,
         }

@@ -6,6 +6,7 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{Decoded, Result};
 use crate::config::error::{ConfigError, Location};
@@ -412,7 +413,7 @@ pub(crate) fn refresh(config: &crate::config::Config) -> Result<crate::model::Tl
 
 fn file_start(path: &Path) -> Location {
     Location {
-        file: path.to_path_buf(),
+        file: Arc::from(path),
         line: 1,
         column: 1,
     }

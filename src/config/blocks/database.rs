@@ -54,7 +54,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         super::settings::record_locations(out, &prefix, node.to_map("settings")?);
     }
     database.comment = reader.string("comment")?;
-    super::lifecycle::read(reader, out, &address::database(&db_name))?;
+    super::lifecycle::read(reader, out, || address::database(&db_name))?;
     out.config
         .locations
         .insert(address::database(&db_name), location.clone());

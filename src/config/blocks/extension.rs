@@ -81,7 +81,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
             .locations
             .insert(format!("{key}.version"), node.location.clone());
     }
-    super::lifecycle::read(reader, out, &key)?;
+    super::lifecycle::read(reader, out, || key.clone())?;
     out.config.locations.insert(key, location);
     out.config
         .desired

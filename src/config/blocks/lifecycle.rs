@@ -14,7 +14,14 @@ pub(crate) const BLOCKS: &str = "role, database, schema, extension, table and po
 
 /// Reads the block's `lifecycle` block, if any, and records the
 /// protection of the object at `address` (as the diff addresses it).
-pub(super) fn read(reader: &mut BlockReader<'_>, out: &mut Decoded, address: &str) -> Result<()> {
+///
+/// `address` is only called when the block has a lifecycle block, so that
+/// thousands of blocks without one do not each format their address.
+pub(super) fn read(
+    reader: &mut BlockReader<'_>,
+    out: &mut Decoded,
+    address: impl FnOnce() -> String,
+) -> Result<()> {
     let mut blocks = reader.nested("lifecycle").into_iter();
     let Some(mut lifecycle) = blocks.next() else {
         return Ok(());
@@ -31,10 +38,7 @@ pub(super) fn read(reader: &mut BlockReader<'_>, out: &mut Decoded, address: &st
     if let Some(node) = lifecycle.node("prevent_destroy")?
         && node.to_bool("prevent_destroy")?
     {
-        out.config
-            .guards
-            .protected
-            .insert(address.to_owned(), node.location);
+        out.config.guards.protected.insert(address(), node.location);
     }
     lifecycle.finish()
 }

@@ -52,7 +52,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         .transpose()?;
 
     let address = format!("policy.{database}.{table}.{policy_name}");
-    super::lifecycle::read(reader, out, &address)?;
+    super::lifecycle::read(reader, out, || address.clone())?;
     let key = (table.clone(), policy_name.clone());
     let catalog = out
         .config

@@ -14,7 +14,7 @@ use crate::plan::address;
 
 pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<()> {
     let (name, location) = declared_name(reader, "role")?;
-    if let Some(first) = out.role_locations.get(&name) {
+    if let Some(first) = out.declared_role_location(&name) {
         return Err(ConfigError::at(
             location,
             format!("role \"{name}\" is already declared at {first}"),
@@ -103,11 +103,8 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         }
     }
     role.comment = reader.string("comment")?;
-    let address = address::role(&name);
-    super::lifecycle::read(reader, out, &address)?;
-    out.config.locations.insert(address, location.clone());
-    out.role_locations.insert(name.clone(), location);
-    out.config.desired.roles.insert(name, role);
+    super::lifecycle::read(reader, out, || address::role(&name))?;
+    out.declare_role(role, location);
     Ok(())
 }
 

@@ -44,7 +44,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         });
         owner = Some(role);
     }
-    super::lifecycle::read(reader, out, &address::schema(&database, &schema_name))?;
+    super::lifecycle::read(reader, out, || address::schema(&database, &schema_name))?;
     out.schema_locations.insert(key, location);
     out.config
         .desired

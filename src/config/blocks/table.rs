@@ -67,7 +67,7 @@ pub(super) fn decode(reader: &mut BlockReader<'_>, out: &mut Decoded) -> Result<
         });
         owner = Some(role);
     }
-    super::lifecycle::read(reader, out, &format!("table.{database}.{table}"))?;
+    super::lifecycle::read(reader, out, || format!("table.{database}.{table}"))?;
     out.tables.locations.insert(key, location.clone());
     out.config
         .desired

@@ -154,7 +154,7 @@ mod tests {
 
     fn node(value: Value) -> Node {
         let location = Location {
-            file: "t.hcl".into(),
+            file: std::path::Path::new("t.hcl").into(),
             line: 1,
             column: 1,
         };
