@@ -139,11 +139,17 @@ pub(crate) fn load_with_env(
     let label = dir.display().to_string();
     loader.load_dir(dir, label, Caller::Root { inputs, prompter })?;
     loader.decoded.finish_roles();
-    let phase = crate::stats::phase("validate");
-    if let Err(error) = validate::validate(&loader.decoded) {
+    // The digest hashes every file's text: done beside validation, on
+    // another core, rather than after it.
+    let (validated, configuration_digest) = std::thread::scope(|scope| {
+        let digest = scope.spawn(|| digest::digest(&loader.sources, &loader.root_variables));
+        let _phase = crate::stats::phase("validate");
+        let validated = validate::validate(&loader.decoded);
+        (validated, digest.join())
+    });
+    if let Err(error) = validated {
         ConfigError::check(loader.known(vec![error]))?;
     }
-    drop(phase);
     let mut config = loader.decoded.config;
     config.unknown_variables = loader
         .root_variables
@@ -153,7 +159,10 @@ pub(crate) fn load_with_env(
         .collect();
     config.role_locations = loader.decoded.role_locations;
     config.files = loader.files;
-    config.digest = digest::digest(&loader.sources, &loader.root_variables);
+    config.digest = match configuration_digest {
+        Ok(digest) => digest,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     Ok(config)
 }
 

@@ -3,10 +3,10 @@
 //! by schemas and grants need no declaration: they may already exist, which
 //! only the server can tell.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::blocks::{Decoded, RefContext, RoleRef};
-use super::error::{ConfigError, Location, Result};
+use super::error::{ConfigError, Result};
 use super::suggest::did_you_mean;
 
 /// Predefined roles exist on every server and need no declaration.
@@ -19,7 +19,7 @@ pub(crate) fn validate(decoded: &Decoded) -> Result<()> {
     let mut errors: Vec<ConfigError> = decoded
         .role_refs
         .iter()
-        .filter_map(|role_ref| undeclared(role_ref, &decoded.role_locations))
+        .filter_map(|role_ref| undeclared(role_ref, decoded))
         .collect();
     // Cycles only among valid references: a bad one would show twice.
     let cycles = match errors.is_empty() {
@@ -49,17 +49,18 @@ pub(crate) fn validate(decoded: &Decoded) -> Result<()> {
 }
 
 /// Why a reference to a role is wrong, if it is.
-fn undeclared(role_ref: &RoleRef, declared: &BTreeMap<String, Location>) -> Option<ConfigError> {
+fn undeclared(role_ref: &RoleRef, decoded: &Decoded) -> Option<ConfigError> {
     let name = &role_ref.name;
     match &role_ref.context {
         RefContext::MemberOf { member } if member == name => Some(ConfigError::at(
             role_ref.location.clone(),
             format!("role \"{name}\" cannot be a member of itself"),
         )),
-        _ if declared.contains_key(name) => None,
+        _ if decoded.is_declared_role(name) => None,
         context if context.allows_predefined() && is_predefined(name) => None,
         _ => {
-            let hint = did_you_mean(name, declared.keys().map(String::as_str))
+            let declared = decoded.role_locations.keys().map(String::as_str);
+            let hint = did_you_mean(name, declared)
                 .unwrap_or_else(|| format!("declare it: role \"{name}\" {{}}"));
             let mut message = format!("role \"{name}\" is not declared");
             if role_ref.context == RefContext::ReassignOwnedTo {
@@ -82,14 +83,25 @@ enum Visit {
 /// linear in roles and memberships, and no recursion, so a chain of tens
 /// of thousands of roles neither slows it down nor overflows the stack.
 fn check_membership_cycles(refs: &[RoleRef]) -> Result<()> {
-    let mut edges: BTreeMap<&str, Vec<&RoleRef>> = BTreeMap::new();
+    let mut edges: HashMap<&str, Vec<&RoleRef>> = HashMap::new();
+    let mut starts: Vec<&str> = Vec::new();
     for role_ref in refs {
         if let RefContext::MemberOf { member } = &role_ref.context {
-            edges.entry(member.as_str()).or_default().push(role_ref);
+            edges
+                .entry(member.as_str())
+                .or_insert_with(|| {
+                    starts.push(member);
+                    Vec::new()
+                })
+                .push(role_ref);
         }
     }
+    // Walks start in name order, so the cycle reported does not depend on
+    // the hash; roles are usually declared in that order, and the sort
+    // then only confirms it.
+    starts.sort();
     let mut visits: HashMap<&str, Visit> = HashMap::with_capacity(edges.len());
-    for &start in edges.keys() {
+    for start in starts {
         if visits.contains_key(start) {
             continue;
         }

@@ -223,9 +223,10 @@ pub(crate) struct Decoded {
     /// Where each role was declared, by name; filled by
     /// [`Decoded::finish_roles`] once every block is decoded.
     pub role_locations: BTreeMap<String, Location>,
-    /// Roles in declaration order, and their places in it by name. They go
-    /// into the ordered maps in one go at the end: inserting thousands of
-    /// names one at a time into those maps showed in profiles.
+    /// Roles in declaration order (until [`Decoded::finish_roles`]), and
+    /// their places in it by name. They go into the ordered maps in one go
+    /// at the end: inserting thousands of names one at a time into those
+    /// maps showed in profiles. The index stays, for hashed lookups.
     declared_roles: Vec<(Role, Location)>,
     declared_role_index: HashMap<String, usize>,
     pub database_locations: BTreeMap<String, Location>,
@@ -271,6 +272,11 @@ impl Decoded {
         self.declared_roles.get(at).map(|(_, location)| location)
     }
 
+    /// Whether a role named `name` is declared.
+    pub fn is_declared_role(&self, name: &str) -> bool {
+        self.declared_role_index.contains_key(name)
+    }
+
     /// Records a declared role (its name not declared before).
     pub fn declare_role(&mut self, role: Role, location: Location) {
         self.declared_role_index
@@ -282,7 +288,6 @@ impl Decoded {
     /// and the configuration's locations. Declaration order is usually
     /// name order, so the sorts behind these builds only confirm runs.
     pub fn finish_roles(&mut self) {
-        self.declared_role_index = HashMap::new();
         let declared = std::mem::take(&mut self.declared_roles);
         let mut addresses = Vec::with_capacity(declared.len());
         let mut locations = Vec::with_capacity(declared.len());
