@@ -120,15 +120,18 @@ pub async fn compute_plan_counted(
             );
         }
     }
-    Ok((plan, live.round_trips + policy_round_trips))
+    let round_trips = live.round_trips + policy_round_trips;
+    drop(desired);
+    // Large, and no longer needed: freed on another core.
+    crate::parallel::drop_in_background(live);
+    Ok((plan, round_trips))
 }
 
 /// The plan to show, save or apply: limited to `targets` (all of it
 /// without), then refused when it would destroy an object the
 /// configuration protects, before anything is changed.
 pub fn select_and_guard(plan: Plan, config: &Config, targets: &Targets) -> Result<Plan, Error> {
-    let declared = address::declared(&config.desired);
-    let plan = target::restrict(plan, targets, &declared)?;
+    let plan = target::restrict(plan, targets, || address::declared(&config.desired))?;
     guard::check(&plan.changes, &config.guards)?;
     Ok(plan)
 }

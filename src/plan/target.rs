@@ -204,14 +204,19 @@ fn brings_in(kind: NeedKind, action: Action) -> bool {
 /// selects nothing must at least name something `declared` (an object of
 /// the configuration, see [`super::address::declared`]): a misspelt target
 /// would otherwise plan nothing, silently.
+///
+/// `declared` gives every declared address; it is only asked for when
+/// there are targets (building it costs milliseconds at thousands of
+/// objects).
 pub fn restrict(
     mut plan: Plan,
     targets: &Targets,
-    declared: &BTreeSet<String>,
+    declared: impl FnOnce() -> BTreeSet<String>,
 ) -> Result<Plan, TargetError> {
     if targets.is_empty() {
         return Ok(plan);
     }
+    let declared = declared();
     let changes = std::mem::take(&mut plan.changes);
     let selection = select(changes, targets);
     for target in &selection.unmatched {

@@ -31,8 +31,7 @@ pub async fn run(args: &DriftArgs) -> Result<Outcome, Error> {
     drop(spinner);
     // The same selection as `plan -target`; but a report applies nothing,
     // so the destroy guards do not stop it.
-    let declared = address::declared(&config.desired);
-    let plan = target::restrict(plan, &targets, &declared)?;
+    let plan = target::restrict(plan, &targets, || address::declared(&config.desired))?;
     let report = DriftReport::new(&plan, settings.redacted_target());
     let text = match args.format {
         ReportFormat::Text => drift::render_text(&report),

@@ -137,8 +137,7 @@ async fn drift_one(member: &Member, targets: &Targets) -> Result<DriftReport, Er
     )
     .await?;
     // A report applies nothing: the destroy guards do not stop it.
-    let declared = address::declared(&config.desired);
-    let plan = target::restrict(plan, targets, &declared)?;
+    let plan = target::restrict(plan, targets, || address::declared(&config.desired))?;
     Ok(DriftReport::new(&plan, settings.redacted_target()))
 }
 
