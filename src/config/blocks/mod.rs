@@ -284,16 +284,15 @@ impl Decoded {
         self.declared_roles.push((role, location));
     }
 
-    /// Builds the declared roles into the desired state, `role_locations`
-    /// and the configuration's locations. Declaration order is usually
-    /// name order, so the sorts behind these builds only confirm runs.
+    /// Builds the declared roles into the desired state and
+    /// `role_locations` (which [`Config::location_of`] reads for `role.`
+    /// addresses). Declaration order is usually name order, so the sorts
+    /// behind these builds only confirm runs.
     pub fn finish_roles(&mut self) {
         let declared = std::mem::take(&mut self.declared_roles);
-        let mut addresses = Vec::with_capacity(declared.len());
         let mut locations = Vec::with_capacity(declared.len());
         let mut roles = Vec::with_capacity(declared.len());
         for (role, location) in declared {
-            addresses.push((crate::plan::address::role(&role.name), location.clone()));
             locations.push((role.name.clone(), location));
             roles.push((role.name.clone(), role));
         }
@@ -305,9 +304,6 @@ impl Decoded {
             .desired
             .roles
             .append(&mut roles.into_iter().collect());
-        self.config
-            .locations
-            .append(&mut addresses.into_iter().collect());
     }
 
     /// Whether the blocks being decoded come from a module.
