@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::acl::AclReader;
+use super::objects::add_privileges;
 use super::{Db, InspectCause, InspectError, InspectScope};
 use crate::model::{Database, ObjectKind, ObjectRef, Privilege};
 
@@ -102,31 +103,23 @@ pub(super) async fn privileges(
     const WHAT: &str = "database privileges (pg_database.datacl)";
     let rows = db.query(WHAT, PRIVILEGES, &[]).await?;
     let mut acls = AclReader::new(&scope.managed_roles, scope.include_public);
-    let mut privileges = BTreeSet::new();
+    let mut privileges = Vec::new();
     for row in &rows {
         let database: String = row.get(0);
-        let owner: &str = row.get(1);
-        let entries = acls
-            .entries(row.get(2), owner)
-            .map_err(|source| InspectError {
+        let object = ObjectRef {
+            kind: ObjectKind::Database,
+            database: database.clone(),
+            schema: None,
+            name: database,
+            column: None,
+        };
+        add_privileges(&mut privileges, &mut acls, row.get(2), &object, row.get(1)).map_err(
+            |source| InspectError {
                 what: WHAT,
                 database: None,
                 source: InspectCause::Acl(source),
-            })?;
-        for entry in entries {
-            privileges.insert(Privilege {
-                object: ObjectRef {
-                    kind: ObjectKind::Database,
-                    database: database.clone(),
-                    schema: None,
-                    name: database.clone(),
-                    column: None,
-                },
-                grantee: entry.grantee.clone(),
-                privilege: entry.privilege.to_owned(),
-                grantable: entry.grantable,
-            });
-        }
+            },
+        )?;
     }
-    Ok(privileges)
+    Ok(privileges.into_iter().collect())
 }
