@@ -608,6 +608,15 @@ environment "ha" {{
     );
     assert!(fleet_apply.success(), "{fleet_apply:?}");
     assert!(fleet_apply.stdout.contains("1 changed"), "{fleet_apply:?}");
+    // The section names the leader it changed, not the replica configured.
+    let heading = format!(
+        "=== ha/pair (postgres@127.0.0.1:{}/postgres) ===",
+        cluster.node(leader).pg_port
+    );
+    assert!(
+        fleet_apply.stdout.contains(&heading),
+        "{heading} in {fleet_apply:?}"
+    );
     assert_eq!(
         cluster
             .query_value(

@@ -13,8 +13,8 @@ mod saved;
 use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use apply::apply;
@@ -42,6 +42,10 @@ pub(super) struct Member {
     pub name: String,
     pub config: Arc<Config>,
     pub settings: Result<ConnectionSettings, String>,
+    /// Where the last connection went, when it went elsewhere than
+    /// `settings` say: under Patroni, to the leader its REST API named.
+    /// Reports name the server that was planned or changed.
+    followed: Mutex<Option<String>>,
 }
 
 impl Member {
@@ -66,9 +70,11 @@ impl Named for Member {
     }
 
     fn target(&self) -> String {
-        match &self.settings {
-            Ok(settings) => settings.redacted_target(),
-            Err(_) => self.name.clone(),
+        let followed = self.followed.lock().ok().and_then(|target| target.clone());
+        match (&self.settings, followed) {
+            (_, Some(target)) => target,
+            (Ok(settings), None) => settings.redacted_target(),
+            (Err(_), None) => self.name.clone(),
         }
     }
 }
@@ -204,6 +210,7 @@ pub(super) fn members(
             name: server.name.clone(),
             config,
             settings,
+            followed: Mutex::new(None),
         });
     }
     drop(phase);
@@ -389,9 +396,14 @@ pub(super) fn require_approval(auto_approve: bool) -> Result<(), Error> {
 pub(super) async fn connect(
     member: &Member,
 ) -> Result<(crate::inspect::Db, ConnectionSettings), Error> {
-    let settings = member.settings()?.clone();
+    let configured = member.settings()?.clone();
     let settings =
-        crate::cli::commands::common::follow_patroni_leader(settings, &member.config).await?;
+        crate::cli::commands::common::follow_patroni_leader(configured.clone(), &member.config)
+            .await?;
+    let target = settings.redacted_target();
+    if let Ok(mut followed) = member.followed.lock() {
+        *followed = (target != configured.redacted_target()).then_some(target);
+    }
     let client = crate::connect::connect(&settings).await?;
     Ok((crate::inspect::Db::new(client), settings))
 }
