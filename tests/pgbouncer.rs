@@ -46,10 +46,6 @@ pgbouncer "main" {{
     )
 }
 
-fn read(bouncer: &PgBouncer, file: &str) -> Vec<u8> {
-    std::fs::read(bouncer.dir().join(file)).unwrap_or_default()
-}
-
 /// No verifier, nor the clear text of either password, in `text`.
 fn assert_no_secret(text: &str) {
     for secret in ["SCRAM-SHA-256$", ADMIN_PASSWORD, "app-pass-1", "app-pass-2"] {
@@ -94,7 +90,7 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
     assert_eq!(empty.code, Some(0), "{empty:?}");
 
     // The auth file holds exactly the server's verifier, mode 0600.
-    let userlist = String::from_utf8(read(&bouncer, "userlist.txt")).unwrap();
+    let userlist = String::from_utf8(bouncer.file("userlist.txt")).unwrap();
     let stored = cluster
         .query_value("SELECT rolpassword FROM pg_authid WHERE rolname = 'app_user'")
         .unwrap();
@@ -102,12 +98,7 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
         userlist.contains(&format!("\"app_user\" \"{stored}\"")),
         "{userlist}"
     );
-    let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(bouncer.dir().join("userlist.txt"))
-            .unwrap()
-            .permissions(),
-    );
-    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(bouncer.file_mode("userlist.txt"), 0o600);
 
     // The audit judges the declared PgBouncer from its files.
     let audit = cluster.pgfort_in(
@@ -157,7 +148,7 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
 
     // Hand edits: each file's diff, and nothing secret.
     let ini_path = bouncer.dir().join("pgbouncer.ini");
-    let ini = String::from_utf8(read(&bouncer, "pgbouncer.ini")).unwrap();
+    let ini = String::from_utf8(bouncer.file("pgbouncer.ini")).unwrap();
     std::fs::write(
         &ini_path,
         ini.replace("pool_mode = transaction", "pool_mode = session"),
@@ -179,12 +170,12 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
     assert_no_secret(&drift.stdout);
     let fixed = cluster.apply_in(dir.path());
     assert!(fixed.success(), "{fixed:?}");
-    assert_eq!(read(&bouncer, "pgbouncer.ini"), ini.as_bytes());
+    assert_eq!(bouncer.file("pgbouncer.ini"), ini.as_bytes());
     let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 
     let auth_path = bouncer.dir().join("userlist.txt");
-    let userlist = read(&bouncer, "userlist.txt");
+    let userlist = bouncer.file("userlist.txt");
     let mut edited = userlist.clone();
     edited.extend_from_slice(b"\"intruder\" \"clear-text-pw\"\n");
     std::fs::write(&auth_path, &edited).unwrap();
@@ -201,7 +192,7 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
     assert_no_secret(&drift.stdout);
     let fixed = cluster.apply_in(dir.path());
     assert!(fixed.success(), "{fixed:?}");
-    assert_eq!(read(&bouncer, "userlist.txt"), userlist);
+    assert_eq!(bouncer.file("userlist.txt"), userlist);
     assert!(
         std::fs::read(bouncer.dir().join("userlist.txt.pgfort-backup"))
             .unwrap()
@@ -212,8 +203,8 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
     assert_eq!(empty.code, Some(0), "{empty:?}");
 
     // A bad value: refused before anything, both files untouched.
-    let ini_before = read(&bouncer, "pgbouncer.ini");
-    let auth_before = read(&bouncer, "userlist.txt");
+    let ini_before = bouncer.file("pgbouncer.ini");
+    let auth_before = bouncer.file("userlist.txt");
     let bad = config(&cluster, &bouncer, "app-pass-3", &url).replace(
         "pool_mode = \"transaction\"",
         "pool_mode = \"transaction\"\n    no_such_setting = 1",
@@ -226,8 +217,8 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
         "{}",
         refused.stderr
     );
-    assert_eq!(read(&bouncer, "pgbouncer.ini"), ini_before);
-    assert_eq!(read(&bouncer, "userlist.txt"), auth_before);
+    assert_eq!(bouncer.file("pgbouncer.ini"), ini_before);
+    assert_eq!(bouncer.file("userlist.txt"), auth_before);
     bouncer
         .select_one("appdb", "app_user", "app-pass-2")
         .expect("the password was not changed either");
@@ -249,8 +240,8 @@ fn pgbouncer_files_apply_login_rotate_drift_and_restore() {
     assert!(failed.stderr.contains("put back"), "{}", failed.stderr);
     assert_no_secret(&failed.stderr);
     assert_no_secret(&failed.stdout);
-    assert_eq!(read(&bouncer, "pgbouncer.ini"), ini_before);
-    assert_eq!(read(&bouncer, "userlist.txt"), auth_before);
+    assert_eq!(bouncer.file("pgbouncer.ini"), ini_before);
+    assert_eq!(bouncer.file("userlist.txt"), auth_before);
 }
 
 /// The server admits `role` from 127.0.0.1 without a password: the auth
@@ -295,9 +286,9 @@ fn pgbouncer_auth_query_admits_a_role_in_no_file() {
     let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 
-    let ini = String::from_utf8(read(&bouncer, "pgbouncer.ini")).unwrap();
+    let ini = String::from_utf8(bouncer.file("pgbouncer.ini")).unwrap();
     assert!(ini.contains("auth_user = pgb_auth"), "{ini}");
-    let userlist = String::from_utf8(read(&bouncer, "userlist.txt")).unwrap();
+    let userlist = String::from_utf8(bouncer.file("userlist.txt")).unwrap();
     assert!(!userlist.contains("outsider"), "{userlist}");
     let execute = cluster.psql_in(
         "appdb",
@@ -392,7 +383,11 @@ fn pgbouncer_without_admin_url_files_are_written_and_the_reload_is_left_to_the_u
         "{}",
         applied.stdout
     );
-    assert!(read(&bouncer, "pgbouncer.ini").starts_with(b"; Managed by pgfort"));
+    assert!(
+        bouncer
+            .file("pgbouncer.ini")
+            .starts_with(b"; Managed by pgfort")
+    );
     let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
     assert!(empty.stdout.contains("no admin_url"), "{}", empty.stdout);

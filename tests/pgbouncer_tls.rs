@@ -111,14 +111,6 @@ fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-fn read(bouncer: &PgBouncer, file: &str) -> Vec<u8> {
-    std::fs::read(bouncer.dir().join(file)).unwrap_or_default()
-}
-
-fn mode(path: &Path) -> u32 {
-    std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).unwrap().permissions()) & 0o777
-}
-
 /// The base64 body of a PEM key: what must never be printed.
 fn key_body(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
@@ -144,20 +136,14 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
     let first = cluster.plan_in(dir.path());
     assert_eq!(first.code, Some(2), "{first:?}");
     let cert_path = bouncer.dir().join("pgbouncer.crt");
-    assert!(
-        first.stdout.contains(&format!(
-            "certificate: {} does not exist",
-            cert_path.display()
-        )),
-        "{}",
-        first.stdout
-    );
+    let missing = format!("certificate: {} does not exist", cert_path.display());
+    assert!(first.stdout.contains(&missing), "{}", first.stdout);
     let applied = cluster.apply_in(dir.path());
     assert!(applied.success(), "{applied:?}\n{}", bouncer.log());
     let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 
-    let ini = String::from_utf8(read(&bouncer, "pgbouncer.ini")).unwrap();
+    let ini = String::from_utf8(bouncer.file("pgbouncer.ini")).unwrap();
     let in_dir = |name: &str| bouncer.dir().join(name).display().to_string();
     for line in [
         "client_tls_sslmode = require".to_owned(),
@@ -169,8 +155,8 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
     ] {
         assert!(ini.contains(&line), "{line} in:\n{ini}");
     }
-    assert_eq!(mode(&bouncer.dir().join("pgbouncer.key")), 0o600);
-    assert_eq!(read(&bouncer, "root.crt"), std::fs::read(&root).unwrap());
+    assert_eq!(bouncer.file_mode("pgbouncer.key"), 0o600);
+    assert_eq!(bouncer.file("root.crt"), std::fs::read(&root).unwrap());
     let key = key_body(&bouncer.dir().join("pgbouncer.key"));
     for output in [&first.stdout, &applied.stdout, &applied.stderr] {
         assert!(!output.contains(&key), "the key was shown");
@@ -192,22 +178,15 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
     assert!(bouncer.log().contains("SSL required"), "{}", bouncer.log());
 
     // Drift: the certificate deleted is shown and issued again.
-    let old_cert = read(&bouncer, "pgbouncer.crt");
+    let old_cert = bouncer.file("pgbouncer.crt");
     std::fs::remove_file(&cert_path).unwrap();
     let drift = cluster.plan_in(dir.path());
     assert_eq!(drift.code, Some(2), "{drift:?}");
-    assert!(
-        drift.stdout.contains(&format!(
-            "certificate: {} does not exist",
-            cert_path.display()
-        )),
-        "{}",
-        drift.stdout
-    );
+    assert!(drift.stdout.contains(&missing), "{}", drift.stdout);
     assert!(!drift.stdout.contains("pool_mode"), "{}", drift.stdout);
     let fixed = cluster.apply_in(dir.path());
     assert!(fixed.success(), "{fixed:?}\n{}", bouncer.log());
-    assert_ne!(read(&bouncer, "pgbouncer.crt"), old_cert);
+    assert_ne!(bouncer.file("pgbouncer.crt"), old_cert);
     let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
     through_pgbouncer(&bouncer, &root, "localhost")
@@ -231,7 +210,7 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
     );
     let fixed = cluster.apply_in(dir.path());
     assert!(fixed.success(), "{fixed:?}\n{}", bouncer.log());
-    assert_eq!(mode(&key_path), 0o600);
+    assert_eq!(bouncer.file_mode("pgbouncer.key"), 0o600);
     let empty = cluster.plan_in(dir.path());
     assert_eq!(empty.code, Some(0), "{empty:?}");
 
@@ -242,7 +221,7 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
         "pgbouncer.key",
         "root.crt",
     ];
-    let before: Vec<Vec<u8>> = files.iter().map(|f| read(&bouncer, f)).collect();
+    let before: Vec<Vec<u8>> = files.iter().map(|f| bouncer.file(f)).collect();
     let bad = config(
         &cluster,
         &bouncer,
@@ -264,7 +243,7 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
         refused.stderr
     );
     assert!(refused.stderr.contains("main.hcl:"), "{}", refused.stderr);
-    let after: Vec<Vec<u8>> = files.iter().map(|f| read(&bouncer, f)).collect();
+    let after: Vec<Vec<u8>> = files.iter().map(|f| bouncer.file(f)).collect();
     assert!(before == after, "a refused configuration changed nothing");
 
     // A new name, but the console cannot be reached: every file goes back.
@@ -284,9 +263,9 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
     let failed = cluster.apply_in(dir.path());
     assert!(!failed.success(), "{failed:?}");
     assert!(failed.stderr.contains("put back"), "{}", failed.stderr);
-    let after: Vec<Vec<u8>> = files.iter().map(|f| read(&bouncer, f)).collect();
+    let after: Vec<Vec<u8>> = files.iter().map(|f| bouncer.file(f)).collect();
     assert!(before == after, "the certificate files were put back");
-    assert_eq!(mode(&key_path), 0o600);
+    assert_eq!(bouncer.file_mode("pgbouncer.key"), 0o600);
 
     // PgBouncer cannot load the new key (a new file takes the directory's
     // owner, root here, and PgBouncer runs as another user): RELOAD keeps
@@ -301,7 +280,7 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
         let owner = std::fs::metadata(bouncer.dir()).unwrap();
         std::fs::remove_file(&key_path).unwrap();
         std::fs::remove_file(&cert_path).unwrap();
-        let before: Vec<Vec<u8>> = files.iter().map(|f| read(&bouncer, f)).collect();
+        let before: Vec<Vec<u8>> = files.iter().map(|f| bouncer.file(f)).collect();
         std::os::unix::fs::chown(bouncer.dir(), Some(0), Some(0)).unwrap();
         let failed = cluster.apply_in(dir.path());
         std::os::unix::fs::chown(bouncer.dir(), Some(owner.uid()), Some(owner.gid())).unwrap();
@@ -318,7 +297,7 @@ fn pgbouncer_tls_serves_a_verified_certificate_and_renews_it() {
             "{}",
             failed.stderr
         );
-        let after: Vec<Vec<u8>> = files.iter().map(|f| read(&bouncer, f)).collect();
+        let after: Vec<Vec<u8>> = files.iter().map(|f| bouncer.file(f)).collect();
         assert!(before == after, "the certificate files were put back");
         assert!(!key_path.exists() && !cert_path.exists());
         // Its previous certificate is still served, and the next apply

@@ -99,6 +99,17 @@ impl PgBouncer {
         self.dir.path()
     }
 
+    /// The bytes of `name` in the config directory (empty when missing).
+    pub fn file(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.dir().join(name)).unwrap_or_default()
+    }
+
+    /// The permission bits of `name` in the config directory.
+    pub fn file_mode(&self, name: &str) -> u32 {
+        let metadata = std::fs::metadata(self.dir().join(name)).expect("the file exists");
+        std::os::unix::fs::PermissionsExt::mode(&metadata.permissions()) & 0o777
+    }
+
     /// The admin console's URL, with its password.
     pub fn admin_url(&self) -> String {
         format!(

@@ -266,7 +266,9 @@ impl Decoded {
         }
     }
 
-    /// Where the role `name` was declared, if it was.
+    /// Where the role `name` was declared, if it was: for the duplicate
+    /// check while decoding (after [`Decoded::finish_roles`], read
+    /// `role_locations`).
     pub fn declared_role_location(&self, name: &str) -> Option<&Location> {
         let &at = self.declared_role_index.get(name)?;
         self.declared_roles.get(at).map(|(_, location)| location)
